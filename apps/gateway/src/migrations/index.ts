@@ -1,0 +1,4 @@
+import { GatewayInit1764086400000 } from './1764086400000-GatewayInit';
+
+/** Every migration of the gateway schema, in order. Never edit one that has been merged. */
+export const gatewayMigrations = [GatewayInit1764086400000];

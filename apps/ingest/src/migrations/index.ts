@@ -1,0 +1,4 @@
+import { IngestInit1764086400000 } from './1764086400000-IngestInit';
+
+/** Every migration of the ingest schema, in order. Never edit one that has been merged. */
+export const ingestMigrations = [IngestInit1764086400000];

@@ -1,0 +1,55 @@
+import type { EventContract, PayloadOf, RequestContract, RequestOf, ResponseOf } from '@app/contracts';
+
+export interface EventMeta {
+  /** The subject as declared in the contract (without namespace). */
+  subject: string;
+  /** 1 on first delivery. */
+  deliveryCount: number;
+  /** The message id used for broker-side deduplication, when one was given. */
+  msgId?: string;
+  correlationId?: string;
+}
+
+export interface ConsumerOptions {
+  /** Durable consumer name, `<service>-<handler>`. Stable: renaming it replays the stream. */
+  durable: string;
+  /** Deliveries before the message is dead-lettered (first delivery included). */
+  maxDeliver?: number;
+  /** Delay before the first redelivery; doubles each time up to maxBackoffMs. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Handlers run in parallel on this many messages. */
+  concurrency?: number;
+  /** How long a delivery may take before the broker redelivers it. */
+  ackWaitMs?: number;
+}
+
+export type EventHandler<C extends EventContract> = (payload: PayloadOf<C>, meta: EventMeta) => Promise<void>;
+export type RequestHandler<C extends RequestContract> = (body: RequestOf<C>) => Promise<ResponseOf<C>>;
+
+export interface PublishOptions {
+  /** Broker deduplication id (defaults to payload.eventId when present). */
+  msgId?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * The one messaging interface every service uses. Implemented over NATS/JetStream; a later in-process
+ * implementation serves the single-process mode with the same semantics (timeouts, at-least-once, DLQ).
+ */
+export abstract class Bus {
+  abstract request<C extends RequestContract>(
+    contract: C,
+    body: RequestOf<C>,
+    opts?: { timeoutMs?: number },
+  ): Promise<ResponseOf<C>>;
+  abstract respond<C extends RequestContract>(contract: C, handler: RequestHandler<C>): Promise<void>;
+  abstract publish<C extends EventContract>(contract: C, payload: PayloadOf<C>, opts?: PublishOptions): Promise<void>;
+  abstract consume<C extends EventContract>(contract: C, opts: ConsumerOptions, handler: EventHandler<C>): Promise<void>;
+  abstract isHealthy(): Promise<boolean>;
+  /** Stop pulling new messages and wait for in-flight handlers. */
+  abstract stopConsumers(): Promise<void>;
+  abstract close(): Promise<void>;
+}
+
+export const BUS_OPTIONS = Symbol('BUS_OPTIONS');

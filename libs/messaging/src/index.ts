@@ -1,0 +1,6 @@
+export * from './bus';
+export * from './nats-bus';
+export * from './errors';
+export * from './context';
+export * from './messaging.module';
+export { busMetrics } from './metrics';

@@ -1,0 +1,4 @@
+export * from './common-tables';
+export * from './processed-event';
+export * from './outbox';
+export * from './database.module';

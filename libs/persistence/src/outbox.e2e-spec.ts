@@ -1,0 +1,112 @@
+import { Inject, Injectable, Module, type DynamicModule } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { defineEvent } from '@app/contracts';
+import { Bus, MessagingModule, NatsBus } from '@app/messaging';
+import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
+import { commonTablesUp } from './common-tables';
+import { claimEvent } from './processed-event';
+import { DatabaseModule, openDataSource } from './database.module';
+import { OutboxWriter } from './outbox';
+
+const Happened = defineEvent({
+  subject: 'inbox.outbox-test.happened.v1',
+  stream: 'INBOX_EVENTS',
+  schema: z.object({ eventId: z.string().uuid(), label: z.string() }),
+});
+
+class InitTest1000000000001 {
+  name = 'InitTest1000000000001';
+  async up(q: { query(sql: string): Promise<unknown> }) {
+    for (const sql of commonTablesUp('outboxtest')) await q.query(sql);
+    await q.query(`CREATE TABLE outboxtest.thing (id uuid PRIMARY KEY, label text NOT NULL)`);
+  }
+  async down() {}
+}
+
+@Injectable()
+class ThingService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly outbox: OutboxWriter,
+  ) {}
+  create(label: string, fail = false) {
+    return this.ds.transaction(async (em) => {
+      const id = randomUUID();
+      await em.query(`INSERT INTO outboxtest.thing (id, label) VALUES ($1, $2)`, [id, label]);
+      await this.outbox.add(em, Happened, { eventId: randomUUID(), label });
+      if (fail) throw new Error('rolled back');
+      return id;
+    });
+  }
+}
+
+@Module({})
+class TestModule {
+  static register(env: Record<string, string>): DynamicModule {
+    return {
+      module: TestModule,
+      imports: [
+        MessagingModule.forRoot({ url: TEST_NATS_URL, namespace: env.NATS_NAMESPACE, service: 'outboxtest' }),
+        DatabaseModule.forService({
+          schema: 'outboxtest',
+          url: env.DATABASE_URL,
+          entities: [],
+          migrations: [InitTest1000000000001],
+          migrationsRun: true,
+          outbox: { contracts: [Happened], pollIntervalMs: 100 },
+        }),
+      ],
+      providers: [ThingService],
+    };
+  }
+}
+
+describe('transactional outbox on real PostgreSQL and JetStream', () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await createTestEnv();
+  });
+  afterAll(() => env.cleanup());
+
+  it('publishes events of committed transactions only, each once', async () => {
+    const app = await startApp(TestModule.register(env.env));
+    const bus = app.get(Bus) as NatsBus;
+    const seen: string[] = [];
+    await bus.consume(Happened, { durable: 'outboxtest-reader' }, async (p) => {
+      seen.push(p.label);
+    });
+    const svc = app.get(ThingService);
+    await svc.create('kept');
+    await expect(svc.create('lost', true)).rejects.toThrow('rolled back');
+    await svc.create('kept-too');
+    await waitFor(() => seen.length >= 2, { what: 'two events' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen.sort()).toEqual(['kept', 'kept-too']);
+    const ds = app.get(DataSource);
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM outboxtest.outbox WHERE published_at IS NULL`);
+    expect(n).toBe(0);
+    await app.close();
+  });
+
+  it('claimEvent lets a consumer apply an event id once', async () => {
+    const ds = await openDataSource({
+      schema: 'outboxtest', url: env.env.DATABASE_URL, entities: [], migrations: [InitTest1000000000001], migrationsRun: true,
+    });
+    const id = randomUUID();
+    const first = await ds.transaction((em) => claimEvent(em, 'outboxtest', 'c1', id));
+    const second = await ds.transaction((em) => claimEvent(em, 'outboxtest', 'c1', id));
+    const otherConsumer = await ds.transaction((em) => claimEvent(em, 'outboxtest', 'c2', id));
+    expect([first, second, otherConsumer]).toEqual([true, false, true]);
+    await ds.destroy();
+  });
+
+  it('fails start-up with a message naming DATABASE_URL when PostgreSQL is unreachable', async () => {
+    await expect(
+      openDataSource({
+        schema: 'x', url: 'postgres://postgres@127.0.0.1:1/nowhere', entities: [], migrations: [], migrationsRun: true,
+      }),
+    ).rejects.toThrow(/cannot connect to PostgreSQL at DATABASE_URL \(127\.0\.0\.1:1\/nowhere\)/);
+  });
+});

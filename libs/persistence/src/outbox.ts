@@ -1,0 +1,147 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, type EntityManager } from 'typeorm';
+import { Counter, register } from 'prom-client';
+import { Bus, currentCorrelationId, runWithContext } from '@app/messaging';
+import type { EventContract, PayloadOf } from '@app/contracts';
+
+export const OUTBOX_OPTIONS = Symbol('OUTBOX_OPTIONS');
+export interface OutboxOptions {
+  schema: string;
+  /** Every contract this service may publish through the outbox, by subject. */
+  contracts: EventContract[];
+  pollIntervalMs?: number;
+  batchSize?: number;
+}
+
+const relayed =
+  (register.getSingleMetric('switchboard_outbox_relayed_total') as Counter<string>) ??
+  new Counter({ name: 'switchboard_outbox_relayed_total', help: 'Outbox rows relayed to JetStream', labelNames: ['schema', 'outcome'] });
+
+/**
+ * Publishes committed outbox rows to JetStream with `Nats-Msg-Id = event id` (so a re-publish after a crash
+ * is dropped by the broker) and marks them published. Rows are claimed with SKIP LOCKED, so several replicas
+ * share the work without publishing a row twice in the normal case.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger('OutboxRelay');
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+  private readonly bySubject: Map<string, EventContract>;
+
+  constructor(
+    @Inject(OUTBOX_OPTIONS) private readonly opts: OutboxOptions,
+    private readonly ds: DataSource,
+    @Inject(Bus) private readonly bus: Bus,
+  ) {
+    this.bySubject = new Map(opts.contracts.map((c) => [c.subject, c]));
+  }
+
+  onApplicationBootstrap(): void {
+    const every = this.opts.pollIntervalMs ?? 500;
+    this.timer = setInterval(() => this.kickSoon(), every);
+    this.timer.unref();
+    this.kickSoon();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Run a relay pass now (or right after the current one). */
+  kickSoon(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Relay until the outbox is empty (tests and shutdown). */
+  async drain(): Promise<void> {
+    while ((await this.pass()) > 0);
+  }
+
+  private async loop(): Promise<void> {
+    // setImmediate lets the writer's transaction commit before we look
+    await new Promise((r) => setImmediate(r));
+    do {
+      this.again = false;
+      try {
+        while (!this.stopped && (await this.pass()) > 0);
+      } catch (err) {
+        this.log.warn(`outbox relay pass failed, will retry: ${(err as Error).message}`);
+        return;
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  private async pass(): Promise<number> {
+    const limit = this.opts.batchSize ?? 200;
+    const schema = this.opts.schema;
+    return this.ds.transaction(async (em) => {
+      const rows: { id: string; subject: string; payload: Record<string, unknown>; correlation_id: string | null }[] =
+        await em.query(
+          `SELECT id, subject, payload, correlation_id FROM ${schema}.outbox
+           WHERE published_at IS NULL ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+          [limit],
+        );
+      if (rows.length === 0) return 0;
+      const done: string[] = [];
+      const results = await Promise.allSettled(
+        rows.map((row) => {
+          const contract = this.bySubject.get(row.subject);
+          if (!contract) return Promise.reject(new Error(`no contract registered for ${row.subject}`));
+          return runWithContext({ correlationId: row.correlation_id ?? row.id }, () =>
+            this.bus.publish(contract, row.payload as PayloadOf<typeof contract>, { msgId: row.id }),
+          ).then(() => done.push(row.id));
+        }),
+      );
+      const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+      if (done.length) {
+        await em.query(`UPDATE ${schema}.outbox SET published_at = clock_timestamp() WHERE id = ANY($1::uuid[])`, [done]);
+        relayed.inc({ schema, outcome: 'published' }, done.length);
+      }
+      if (failed.length) {
+        relayed.inc({ schema, outcome: 'failed' }, failed.length);
+        const failedIds = rows.map((r) => r.id).filter((id) => !done.includes(id));
+        await em.query(
+          `UPDATE ${schema}.outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])`,
+          [failedIds, String(failed[0].reason?.message ?? failed[0].reason).slice(0, 500)],
+        );
+        this.log.warn(`${failed.length} outbox event(s) not published, will retry: ${failed[0].reason?.message ?? failed[0].reason}`);
+        return 0; // stop this pass; the next poll retries
+      }
+      return rows.length;
+    });
+  }
+}
+
+/** Writes an event in the caller's transaction. The relay publishes it after commit. */
+@Injectable()
+export class OutboxWriter {
+  constructor(
+    @Inject(OUTBOX_OPTIONS) private readonly opts: OutboxOptions,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  async add<C extends EventContract>(em: EntityManager, contract: C, payload: PayloadOf<C>): Promise<string> {
+    const data = contract.schema.parse(payload) as Record<string, unknown>;
+    const id = typeof data.eventId === 'string' ? data.eventId : randomUUID();
+    await em.query(
+      `INSERT INTO ${this.opts.schema}.outbox (id, subject, payload, correlation_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (id) DO NOTHING`,
+      [id, contract.subject, JSON.stringify(data), currentCorrelationId() ?? null],
+    );
+    this.relay.kickSoon();
+    return id;
+  }
+}

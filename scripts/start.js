@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * `npm start`: build if needed, make sure the database exists, start every service as its own process
+ * against PostgreSQL and NATS, wait until the gateway is ready, and stop them all on Ctrl-C.
+ */
+const { spawn } = require('node:child_process');
+const http = require('node:http');
+const { Client } = require('pg');
+const { SERVICES, entryOf, ROOT } = require('./services');
+const { build, isStale } = require('./build');
+
+const env = { ...process.env };
+env.DATABASE_URL ||= 'postgres://postgres@127.0.0.1:5432/switchboard';
+env.NATS_URL ||= 'nats://127.0.0.1:4222';
+const GATEWAY_PORT = Number(env.PORT || 3000);
+
+async function ensureDatabase(url) {
+  const u = new URL(url);
+  const db = decodeURIComponent(u.pathname.slice(1));
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const c = new Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
+  try {
+    await c.connect();
+  } catch (err) {
+    throw new Error(`cannot reach PostgreSQL at DATABASE_URL (${u.hostname}:${u.port || 5432}): ${err.message}`);
+  }
+  try {
+    const { rowCount } = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [db]);
+    if (!rowCount) {
+      await c.query(`CREATE DATABASE "${db.replace(/"/g, '""')}"`);
+      process.stdout.write(`Created database ${db}\n`);
+    }
+  } finally {
+    await c.end();
+  }
+}
+
+function getJson(port, path) {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path, timeout: 2000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode, body: JSON.parse(body) });
+        } catch {
+          resolve({ status: res.statusCode, body });
+        }
+      });
+    });
+    req.on('error', () => resolve({ status: 0 }));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+async function main() {
+  if (isStale()) build();
+  await ensureDatabase(env.DATABASE_URL);
+
+  const children = new Map();
+  let stopping = false;
+  const stopAll = (code) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\nStopping Switchboard…\n');
+    for (const child of children.values()) child.kill('SIGTERM');
+    const deadline = setTimeout(() => {
+      for (const child of children.values()) child.kill('SIGKILL');
+      process.exit(code || 1);
+    }, 15000);
+    const check = setInterval(() => {
+      if ([...children.values()].every((c) => c.exitCode !== null || c.signalCode !== null)) {
+        clearInterval(check);
+        clearTimeout(deadline);
+        process.exit(code);
+      }
+    }, 100);
+  };
+  process.on('SIGINT', () => stopAll(0));
+  process.on('SIGTERM', () => stopAll(0));
+
+  for (const s of SERVICES) {
+    const port = s.name === 'gateway' ? GATEWAY_PORT : Number(env[`${s.name.toUpperCase()}_PORT`] || s.port);
+    const child = spawn(process.execPath, [entryOf(s.name)], {
+      cwd: ROOT,
+      env: { ...env, PORT: String(port) },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.on('exit', (code, signal) => {
+      if (!stopping) {
+        process.stderr.write(`${s.name} exited (${signal || code}); stopping the others\n`);
+        stopAll(code || 1);
+      }
+    });
+    children.set(s.name, child);
+  }
+
+  const started = Date.now();
+  for (;;) {
+    const r = await getJson(GATEWAY_PORT, '/health/ready');
+    if (r.status === 200) break;
+    if (stopping) return;
+    if (Date.now() - started > 60000) {
+      process.stderr.write(`Gateway not ready after 60 s: ${JSON.stringify(r.body)}\n`);
+      stopAll(1);
+      return;
+    }
+    await new Promise((res) => setTimeout(res, 300));
+  }
+  process.stdout.write(
+    [
+      '',
+      '──────────────────────────────────────────────────────────────',
+      ` Switchboard is ready (${((Date.now() - started) / 1000).toFixed(1)} s): http://localhost:${GATEWAY_PORT}`,
+      `   services: ${SERVICES.map((s) => s.name).join(', ')} (one process each)`,
+      `   health:   http://localhost:${GATEWAY_PORT}/health/ready`,
+      `   status:   http://localhost:${GATEWAY_PORT}/api/v1/system/services`,
+      '   Ctrl-C stops everything.',
+      '──────────────────────────────────────────────────────────────',
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((err) => {
+  process.stderr.write(`npm start failed: ${err.message}\n`);
+  process.exit(1);
+});
