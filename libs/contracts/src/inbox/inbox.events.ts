@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { defineEvent, eventBase } from '../define';
+
+export const MESSAGE_STATUSES = ['queued', 'sent', 'delivered', 'read', 'played', 'failed'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+const conversationRef = {
+  conversationId: z.string().uuid(),
+  phoneNumberId: z.string(), // the business number (Meta's phone_number_id)
+  contactId: z.string().uuid(),
+};
+
+/** Ingest stored a new message from the customer (or an echo sent from the phone app). */
+export const MessageReceivedV1 = defineEvent({
+  subject: 'inbox.message.received.v1',
+  stream: 'INBOX_EVENTS',
+  schema: z.object({
+    ...eventBase,
+    ...conversationRef,
+    messageId: z.string().uuid(),
+    waMessageId: z.string(),
+    direction: z.enum(['inbound', 'outbound']),
+    /** `echo` = typed in the WhatsApp Business app on the phone (coexistence); never opens the 24 h window. */
+    origin: z.enum(['customer', 'echo']),
+    type: z.string(),
+    text: z.string(), // text rendering for lists and search
+    sentAt: z.string(), // WhatsApp timestamp (ISO)
+  }),
+});
+
+/** A conversation was created (first message from a contact on a number) or reopened after being resolved. */
+export const ConversationOpenedV1 = defineEvent({
+  subject: 'inbox.conversation.opened.v1',
+  stream: 'INBOX_EVENTS',
+  schema: z.object({
+    ...eventBase,
+    ...conversationRef,
+    contactName: z.string().nullable(),
+    waId: z.string().nullable(),
+    userId: z.string().nullable(),
+    reopened: z.boolean(),
+  }),
+});
+
+/** An outbound message's delivery status moved forward (never backwards). */
+export const MessageStatusChangedV1 = defineEvent({
+  subject: 'inbox.message.status-changed.v1',
+  stream: 'INBOX_EVENTS',
+  schema: z.object({
+    ...eventBase,
+    conversationId: z.string().uuid().nullable(),
+    messageId: z.string().uuid().nullable(),
+    waMessageId: z.string(),
+    status: z.enum(MESSAGE_STATUSES),
+    errors: z.array(z.object({ code: z.number().nullable(), title: z.string().nullable(), details: z.string().nullable() })),
+  }),
+});
+
+/** Non-message webhook fields: template status, number quality, account updates, app state sync, … */
+export const WhatsAppAccountEventV1 = defineEvent({
+  subject: 'inbox.whatsapp.account-event.v1',
+  stream: 'INBOX_EVENTS',
+  schema: z.object({
+    ...eventBase,
+    field: z.string(),
+    wabaId: z.string().nullable(),
+    phoneNumberId: z.string().nullable(),
+    value: z.unknown(),
+  }),
+});

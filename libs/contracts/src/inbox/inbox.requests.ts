@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { defineRequest } from '../define';
+
+export const ConversationSummary = z.object({
+  id: z.string().uuid(),
+  phoneNumberId: z.string(),
+  contact: z.object({
+    id: z.string().uuid(),
+    name: z.string().nullable(),
+    waId: z.string().nullable(),
+    userId: z.string().nullable(),
+  }),
+  status: z.enum(['open', 'resolved']),
+  lastMessageAt: z.string(),
+  lastInboundAt: z.string().nullable(), // the 24 h customer-service window runs from here
+  lastMessageText: z.string().nullable(),
+  messageCount: z.number(),
+  createdAt: z.string(),
+});
+export type ConversationSummary = z.infer<typeof ConversationSummary>;
+
+export const MessageView = z.object({
+  id: z.string().uuid(),
+  conversationId: z.string().uuid(),
+  waMessageId: z.string().nullable(),
+  direction: z.enum(['inbound', 'outbound']),
+  origin: z.string(), // customer | echo | inbox | system
+  type: z.string(),
+  text: z.string(),
+  content: z.unknown(), // the type-specific fields, whole
+  status: z.string().nullable(),
+  errors: z.array(z.unknown()),
+  contextWaMessageId: z.string().nullable(),
+  contextMessageId: z.string().uuid().nullable(),
+  forwarded: z.boolean(),
+  media: z
+    .object({ mediaId: z.string(), mimeType: z.string().nullable(), size: z.number().nullable(), sha256: z.string().nullable(), state: z.string(), url: z.string().nullable() })
+    .nullable(),
+  sentAt: z.string(),
+  createdAt: z.string(),
+  statusUpdatedAt: z.string().nullable(),
+});
+export type MessageView = z.infer<typeof MessageView>;
+
+const page = <T extends z.ZodTypeAny>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+/** Newest activity first; opaque cursor. */
+export const ListConversationsV1 = defineRequest({
+  subject: 'ingest.list-conversations.v1',
+  service: 'ingest',
+  request: z.object({
+    cursor: z.string().nullable().optional(),
+    limit: z.number().int().min(1).max(200).default(50),
+    phoneNumberId: z.string().optional(),
+    ids: z.array(z.string().uuid()).max(500).optional(),
+  }),
+  response: page(ConversationSummary),
+  timeoutMs: 2_000,
+});
+
+export const GetConversationV1 = defineRequest({
+  subject: 'ingest.get-conversation.v1',
+  service: 'ingest',
+  request: z.object({ conversationId: z.string().uuid() }),
+  response: ConversationSummary,
+  timeoutMs: 2_000,
+});
+
+/** In order (oldest first), by WhatsApp timestamp then arrival; opaque cursor. */
+export const ListMessagesV1 = defineRequest({
+  subject: 'ingest.list-messages.v1',
+  service: 'ingest',
+  request: z.object({
+    conversationId: z.string().uuid(),
+    cursor: z.string().nullable().optional(),
+    limit: z.number().int().min(1).max(500).default(100),
+  }),
+  response: page(MessageView),
+  timeoutMs: 2_000,
+});
