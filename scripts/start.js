@@ -13,6 +13,12 @@ const { build, isStale } = require('./build');
 const env = { ...process.env };
 env.DATABASE_URL ||= 'postgres://postgres@127.0.0.1:5432/switchboard';
 env.NATS_URL ||= 'nats://127.0.0.1:4222';
+if (env.NODE_ENV !== 'production') {
+  // local development defaults, matching the sandbox; production must set its own secrets
+  env.WHATSAPP_APP_SECRET ||= 'sandbox-app-secret';
+  env.WHATSAPP_VERIFY_TOKEN ||= 'sandbox-verify-token';
+  env.API_KEYS ||= 'dev-api-key';
+}
 const GATEWAY_PORT = Number(env.PORT || 3000);
 
 async function ensureDatabase(url) {

@@ -1,15 +1,38 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { WebhookReceivedV1 } from '@app/contracts';
 import { serviceCore } from '@app/platform';
-import type { GatewayConfig } from './config';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config';
+import { ConversationsModule } from './conversations/conversations.module';
 import { gatewayMigrations } from './migrations';
 import { SystemModule } from './system/system.module';
+import { WhatsAppWebhookModule } from './webhooks/whatsapp/whatsapp-webhook.module';
+
+/** Makes the parsed gateway config injectable everywhere as GATEWAY_CONFIG. */
+@Global()
+@Module({})
+class GatewayConfigModule {
+  static register(cfg: GatewayConfig): DynamicModule {
+    return { module: GatewayConfigModule, providers: [{ provide: GATEWAY_CONFIG, useValue: cfg }], exports: [GATEWAY_CONFIG] };
+  }
+}
 
 @Module({})
 export class GatewayModule {
   static register(cfg: GatewayConfig): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [...serviceCore(cfg, { service: 'gateway', schema: 'gateway', migrations: gatewayMigrations }), SystemModule],
+      imports: [
+        GatewayConfigModule.register(cfg),
+        ...serviceCore(cfg, {
+          service: 'gateway',
+          schema: 'gateway',
+          migrations: gatewayMigrations,
+          outboxContracts: [WebhookReceivedV1],
+        }),
+        SystemModule,
+        WhatsAppWebhookModule,
+        ConversationsModule,
+      ],
     };
   }
 }

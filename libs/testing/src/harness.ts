@@ -47,9 +47,13 @@ export async function createTestEnv(extra: Record<string, string> = {}): Promise
 }
 
 /** Builds a service's Nest app exactly as main.ts does (configureApp), initialised but not listening. */
-export async function startApp(module: unknown, opts: { listen?: boolean } = {}): Promise<INestApplication> {
+export async function startApp(
+  module: unknown,
+  opts: { listen?: boolean; setup?: (app: INestApplication) => void } = {},
+): Promise<INestApplication> {
   const ref = await Test.createTestingModule({ imports: [module as never] }).compile();
   const app = configureApp(ref.createNestApplication({ logger: false }));
+  opts.setup?.(app);
   if (opts.listen) await app.listen(0, '127.0.0.1');
   else await app.init();
   return app;

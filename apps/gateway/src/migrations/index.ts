@@ -1,4 +1,5 @@
 import { GatewayInit1764086400000 } from './1764086400000-GatewayInit';
+import { WebhookReceipts1764090000000 } from './1764090000000-WebhookReceipts';
 
 /** Every migration of the gateway schema, in order. Never edit one that has been merged. */
-export const gatewayMigrations = [GatewayInit1764086400000];
+export const gatewayMigrations = [GatewayInit1764086400000, WebhookReceipts1764090000000];

@@ -1,0 +1,82 @@
+import { BadRequestException, Inject, Injectable, Logger, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { OutboxRelay } from '@app/persistence';
+import { counter } from '@app/platform';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../../config';
+import { matchSignature } from './signature';
+import { WebhookReceiptRepository } from './webhook-receipt.repository';
+
+const webhooks = counter('switchboard_webhooks_total', 'WhatsApp webhook POSTs by outcome', ['outcome']);
+
+@Injectable()
+export class WhatsAppWebhookService {
+  private readonly log = new Logger('WhatsAppWebhook');
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
+    private readonly ds: DataSource,
+    private readonly receipts: WebhookReceiptRepository,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  /** The subscription handshake: the challenge back as plain text when the token matches, else null (→ 403). */
+  verifySubscription(mode: unknown, token: unknown, challenge: unknown): string | null {
+    if (mode !== 'subscribe' || typeof token !== 'string' || typeof challenge !== 'string') return null;
+    const tokenBuf = Buffer.from(token);
+    const ok = this.cfg.WHATSAPP_VERIFY_TOKEN.some((t) => {
+      const b = Buffer.from(t);
+      // constant time for equal lengths; length itself is not secret enough to matter
+      return b.length === tokenBuf.length && timingSafeEqual(b, tokenBuf);
+    });
+    return ok ? challenge : null;
+  }
+
+  /**
+   * Signature first (on the exact bytes), then a shallow shape check, then the durable insert. Returns only
+   * after the receipt is committed in PostgreSQL; processing happens later, from JetStream.
+   */
+  async receive(raw: Buffer | undefined, signature: string | undefined): Promise<{ receiptId: string }> {
+    const body = raw ?? Buffer.alloc(0);
+    const appIndex = matchSignature(body, signature, this.cfg.WHATSAPP_APP_SECRET);
+    if (appIndex < 0) {
+      webhooks.inc({ outcome: 'bad_signature' });
+      this.log.warn(signature ? 'webhook refused: signature does not match any app secret' : 'webhook refused: no X-Hub-Signature-256');
+      throw new UnauthorizedException(
+        signature ? 'X-Hub-Signature-256 does not match the body for any configured app secret' : 'missing X-Hub-Signature-256 header',
+      );
+    }
+    const text = body.toString('utf8');
+    this.assertWhatsAppBody(text);
+    const receiptId = randomUUID();
+    try {
+      await this.receipts.insertWithEvent(this.ds.manager, { id: receiptId, appIndex, body: text, byteLength: body.length });
+    } catch (err) {
+      webhooks.inc({ outcome: 'unavailable' });
+      this.log.error(`webhook not stored (Meta will retry): ${(err as Error).message}`);
+      throw new ServiceUnavailableException('the webhook could not be stored durably; retry later');
+    }
+    this.relay.kickSoon();
+    webhooks.inc({ outcome: 'accepted' });
+    return { receiptId };
+  }
+
+  private assertWhatsAppBody(text: string): void {
+    const reject = (why: string) => {
+      webhooks.inc({ outcome: 'bad_body' });
+      this.log.warn(`webhook refused: ${why}`);
+      throw new BadRequestException(why);
+    };
+    if (text.trim() === '') reject('empty body');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      reject('body is not JSON');
+    }
+    const o = parsed as { object?: unknown; entry?: unknown } | null;
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) reject('body is not a JSON object');
+    if (o!.object !== 'whatsapp_business_account') reject('not a WhatsApp Business Account webhook (object must be "whatsapp_business_account")');
+    if (!Array.isArray(o!.entry)) reject('webhook has no entry array');
+  }
+}

@@ -1,0 +1,166 @@
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { WebhookReceivedV1 } from '@app/contracts';
+import { parseConfig } from '@app/config';
+import { OutboxRelay } from '@app/persistence';
+import { NatsBus } from '@app/messaging';
+import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
+import { webhookFixtures } from '../../../test/support/fixtures';
+import { GatewayConfigSchema } from '../src/config';
+import { GatewayModule } from '../src/gateway.module';
+import { sign } from '../src/webhooks/whatsapp/signature';
+import { useWebhookRawBody } from '../src/webhooks/whatsapp/raw-body';
+
+const SECRET_A = 'app-secret-a';
+const SECRET_B = 'app-secret-b';
+
+describe('WhatsApp webhook endpoint (gateway) on real PostgreSQL and JetStream', () => {
+  let env: TestEnv;
+  let app: INestApplication;
+  let ds: DataSource;
+  let observer: NatsBus;
+  const relayed = new Map<string, string>();
+  const fixtures = webhookFixtures();
+
+  const start = async () => {
+    const cfg = parseConfig(GatewayConfigSchema, {
+      ...env.env,
+      WHATSAPP_APP_SECRET: `${SECRET_A}, ${SECRET_B}`,
+      WHATSAPP_VERIFY_TOKEN: 'tok-1,tok-2',
+    });
+    return startApp(GatewayModule.register(cfg), { setup: (a) => useWebhookRawBody(a, cfg.WEBHOOK_MAX_BYTES) });
+  };
+  const post = (raw: string | Buffer, signature?: string, type = 'application/json') => {
+    const r = request(app.getHttpServer()).post('/webhooks/whatsapp').set('Content-Type', type);
+    if (signature) r.set('X-Hub-Signature-256', signature);
+    return r.send(raw);
+  };
+  const receipts = async () => (await ds.query(`SELECT count(*)::int AS n FROM gateway.webhook_receipt`))[0].n as number;
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    app = await start();
+    ds = app.get(DataSource);
+    // a separate connection plays ingest, so it outlives gateway restarts
+    observer = await NatsBus.connect({ url: TEST_NATS_URL, namespace: env.namespace, service: 'observer' });
+    await observer.consume(WebhookReceivedV1, { durable: 'test-observer' }, async (e) => {
+      relayed.set(e.eventId, e.body);
+    });
+  });
+  afterAll(async () => {
+    await observer?.close();
+    await app?.close();
+    await env?.cleanup();
+  });
+
+  describe('subscription handshake', () => {
+    it('answers the challenge as plain text for any configured verify token', async () => {
+      const res = await request(app.getHttpServer())
+        .get('/webhooks/whatsapp')
+        .query({ 'hub.mode': 'subscribe', 'hub.verify_token': 'tok-2', 'hub.challenge': '1158201444' })
+        .expect(200);
+      expect(res.text).toBe('1158201444');
+      expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    });
+
+    it.each([
+      [{ 'hub.mode': 'subscribe', 'hub.verify_token': 'wrong', 'hub.challenge': 'x' }],
+      [{ 'hub.mode': 'unsubscribe', 'hub.verify_token': 'tok-1', 'hub.challenge': 'x' }],
+      [{ 'hub.mode': 'subscribe', 'hub.challenge': 'x' }],
+    ])('refuses %j with 403', async (query) => {
+      await request(app.getHttpServer()).get('/webhooks/whatsapp').query(query).expect(403);
+    });
+  });
+
+  describe('signature', () => {
+    const body = fixtures.find((f) => f.name === 'messages/messages-text-real-capture')!.raw;
+
+    it.each([
+      ['missing', undefined],
+      ['wrong', 'sha256=' + 'ab'.repeat(32)],
+      ['made with another secret', sign(body, 'not-our-secret')],
+      ['malformed', 'sha1=abc'],
+    ])('%s signature → 401 and nothing stored', async (_what, signature) => {
+      const before = await receipts();
+      const res = await post(body, signature).expect(401);
+      expect(res.body.message).toMatch(/X-Hub-Signature-256/);
+      expect(await receipts()).toBe(before);
+    });
+
+    it('body altered by one byte after signing → 401', async () => {
+      const signature = sign(body, SECRET_A);
+      const altered = Buffer.from(body);
+      altered[altered.length - 3] ^= 1;
+      await post(altered, signature).expect(401);
+    });
+
+    it('is checked on the exact bytes: non-ASCII and odd whitespace survive (no re-serialising)', async () => {
+      const raw = `{"object":"whatsapp_business_account",  "entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"1","phone_number_id":"9"},"messages":[{"from":"1","id":"wamid.unicode","timestamp":"1","type":"text","text":{"body":"olá 👋 \\u00e9"}}]}}]}]}\n`;
+      const res = await post(raw, sign(raw, SECRET_B)).expect(200);
+      const [row] = await ds.query(`SELECT body, app_index FROM gateway.webhook_receipt WHERE id = $1`, [res.body.receiptId]);
+      expect(row.body).toBe(raw);
+      expect(row.app_index).toBe(1);
+    });
+  });
+
+  describe('bad bodies with a valid signature → 400 with a message, never 500', () => {
+    it.each([
+      ['empty body', '', /empty body/],
+      ['not JSON', '{"object":', /not JSON/],
+      ['a JSON array', '[1,2]', /not a JSON object/],
+      ['another product', '{"object":"instagram","entry":[]}', /not a WhatsApp Business Account webhook/],
+      ['no entry array', '{"object":"whatsapp_business_account"}', /no entry array/],
+    ])('%s', async (_what, raw, message) => {
+      const before = await receipts();
+      const res = await post(raw, sign(raw, SECRET_A)).expect(400);
+      expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      expect(res.body.message).toMatch(message);
+      expect(await receipts()).toBe(before);
+    });
+
+    it('a non-JSON content type is still read raw and judged by its bytes', async () => {
+      const raw = fixtures[0].raw;
+      await post(raw, sign(raw, SECRET_A), 'text/plain').expect(200);
+    });
+  });
+
+  it('stores every fixture durably before answering 200, then relays each exactly as received', async () => {
+    const ids: string[] = [];
+    for (const f of fixtures) {
+      const res = await post(f.raw, sign(f.raw, SECRET_A)).expect(200);
+      // durable before the answer: the row is there the moment we get the 200
+      const [row] = await ds.query(`SELECT body FROM gateway.webhook_receipt WHERE id = $1`, [res.body.receiptId]);
+      expect(row?.body).toBe(f.raw);
+      ids.push(res.body.receiptId);
+    }
+    await waitFor(() => ids.every((id) => relayed.has(id)), { what: 'every receipt relayed' });
+    for (const [i, f] of fixtures.entries()) expect(relayed.get(ids[i])).toBe(f.raw);
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM gateway.outbox WHERE published_at IS NULL`);
+    expect(n).toBe(0);
+  });
+
+  it('answers 503 fast, storing nothing, when the receipt cannot be written', async () => {
+    await ds.query(`ALTER TABLE gateway.webhook_receipt RENAME TO webhook_receipt_away`);
+    try {
+      const raw = fixtures[0].raw;
+      const res = await post(raw, sign(raw, SECRET_A)).expect(503);
+      expect(res.body.message).toMatch(/could not be stored/);
+    } finally {
+      await ds.query(`ALTER TABLE gateway.webhook_receipt_away RENAME TO webhook_receipt`);
+    }
+  });
+
+  it('a receipt stored but never relayed (crash between the two) is relayed by the next gateway', async () => {
+    const raw = fixtures[1].raw;
+    // stop this gateway's relay as a crash would, after the 200
+    await app.get(OutboxRelay).beforeApplicationShutdown();
+    const res = await post(raw, sign(raw, SECRET_A)).expect(200);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(relayed.has(res.body.receiptId)).toBe(false);
+    await app.close();
+    app = await start();
+    ds = app.get(DataSource);
+    await waitFor(() => relayed.has(res.body.receiptId), { what: 'leftover receipt relayed after restart' });
+  });
+});
