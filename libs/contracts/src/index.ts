@@ -6,3 +6,4 @@ export * from './webhooks/webhook.events';
 export * from './inbox/inbox.events';
 export * from './inbox/inbox.requests';
 export * from './outbound/outbound.events';
+export * from './outbound/outbound.requests';
