@@ -8,7 +8,7 @@ import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@
 import { commonTablesUp } from './common-tables';
 import { claimEvent } from './processed-event';
 import { DatabaseModule, openDataSource } from './database.module';
-import { OutboxWriter } from './outbox';
+import { OutboxRelay, OutboxWriter } from './outbox';
 
 const Happened = defineEvent({
   subject: 'inbox.outbox-test.happened.v1',
@@ -87,6 +87,13 @@ describe('transactional outbox on real PostgreSQL and JetStream', () => {
     const ds = app.get(DataSource);
     const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM outboxtest.outbox WHERE published_at IS NULL`);
     expect(n).toBe(0);
+    // published rows past the retention are pruned; unpublished ones never are
+    await ds.query(`UPDATE outboxtest.outbox SET published_at = now() - interval '2 days'`);
+    await ds.query(`INSERT INTO outboxtest.outbox (id, subject, payload) VALUES ($1, 'x', '{}')`, [randomUUID()]);
+    await app.get(OutboxRelay).beforeApplicationShutdown();
+    expect(await app.get(OutboxRelay).prune()).toBe(2);
+    const left = await ds.query(`SELECT published_at FROM outboxtest.outbox`);
+    expect(left).toEqual([{ published_at: null }]);
     await app.close();
   });
 

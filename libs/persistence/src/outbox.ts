@@ -12,6 +12,8 @@ export interface OutboxOptions {
   contracts: EventContract[];
   pollIntervalMs?: number;
   batchSize?: number;
+  /** Published rows older than this are deleted (JetStream and the owning tables keep the history). */
+  retentionMs?: number;
 }
 
 const relayed =
@@ -27,6 +29,7 @@ const relayed =
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('OutboxRelay');
   private timer?: NodeJS.Timeout;
+  private pruneTimer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
   private stopped = false;
@@ -44,12 +47,27 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const every = this.opts.pollIntervalMs ?? 500;
     this.timer = setInterval(() => this.kickSoon(), every);
     this.timer.unref();
+    this.pruneTimer = setInterval(() => void this.prune().catch((err) => this.log.warn(`outbox prune failed: ${err.message}`)), 60_000);
+    this.pruneTimer.unref();
     this.kickSoon();
+  }
+
+  /** Deletes published rows past the retention (default 1 day), a bounded batch at a time. */
+  async prune(): Promise<number> {
+    const rows = await this.ds.query(
+      `DELETE FROM ${this.opts.schema}.outbox WHERE id IN (
+         SELECT id FROM ${this.opts.schema}.outbox
+         WHERE published_at IS NOT NULL AND published_at < clock_timestamp() - make_interval(secs => $1)
+         LIMIT 10000)`,
+      [(this.opts.retentionMs ?? 24 * 3600_000) / 1000],
+    );
+    return Array.isArray(rows) ? (rows[1] ?? 0) : 0;
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     await this.running;
   }
 
