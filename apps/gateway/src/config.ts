@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BaseConfigSchema, portSetting } from '@app/config';
+import { BaseConfigSchema, boolSetting, portSetting } from '@app/config';
 
 const list = z
   .string()
@@ -23,6 +23,18 @@ export const GatewayConfigSchema = BaseConfigSchema.extend({
   WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1024).default(3 * 1024 * 1024),
   /** Integrator API keys for the read API until user authentication lands (comma-separated). */
   API_KEYS: list,
+  /** First admin, created on first start when no admin exists (password at least 12 characters). */
+  ADMIN_EMAIL: z.string().email().optional(),
+  ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  /** Seed a clearly labelled demo organisation (teams Sales/Support/After-sales, a manager, four agents). */
+  SEED_DEMO: boolSetting.default(false),
+  /** Password of the demo users (demo only). */
+  DEMO_PASSWORD: z.string().min(8).default('switchboard-demo'),
+  ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(30).default(900),
+  REFRESH_TOKEN_TTL_S: z.coerce.number().int().min(60).default(30 * 24 * 3600),
+  /** Failed logins per email (and 4× that per IP) within LOGIN_WINDOW_S before further attempts get 429. */
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
+  LOGIN_WINDOW_S: z.coerce.number().int().min(1).default(900),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

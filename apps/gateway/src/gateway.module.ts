@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { WebhookReceivedV1 } from '@app/contracts';
 import { serviceCore } from '@app/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
+import { AuthModule } from './auth/auth.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { gatewayMigrations } from './migrations';
 import { SystemModule } from './system/system.module';
@@ -30,6 +31,7 @@ export class GatewayModule {
           outboxContracts: [WebhookReceivedV1],
         }),
         SystemModule,
+        AuthModule,
         WhatsAppWebhookModule,
         ConversationsModule,
       ],

@@ -7,3 +7,5 @@ export * from './inbox/inbox.events';
 export * from './inbox/inbox.requests';
 export * from './outbound/outbound.events';
 export * from './outbound/outbound.requests';
+export * from './routing/routing.requests';
+export * from './routing/routing.events';

@@ -1,5 +1,6 @@
 import { GatewayInit1764086400000 } from './1764086400000-GatewayInit';
 import { WebhookReceipts1764090000000 } from './1764090000000-WebhookReceipts';
+import { PeopleAndAuth1764093600000 } from './1764093600000-PeopleAndAuth';
 
 /** Every migration of the gateway schema, in order. Never edit one that has been merged. */
-export const gatewayMigrations = [GatewayInit1764086400000, WebhookReceipts1764090000000];
+export const gatewayMigrations = [GatewayInit1764086400000, WebhookReceipts1764090000000, PeopleAndAuth1764093600000];

@@ -1,0 +1,74 @@
+import { Body, Controller, Delete, Get, Injectable, NotFoundException, Param, ParseUUIDPipe, Post, UseGuards } from '@nestjs/common';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, MaxLength, MinLength } from 'class-validator';
+import { DataSource } from 'typeorm';
+import { ApiKeysRepository } from './api-keys.repository';
+import { AuthGuard } from './auth.guard';
+import { CurrentPrincipal, RequireScopes, SCOPES, type Principal, type Scope } from './principal';
+import { newToken, tokenHash } from './tokens';
+
+export class CreateApiKeyDto {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name!: string;
+
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(SCOPES.length)
+  @IsIn(SCOPES, { each: true })
+  scopes!: Scope[];
+}
+
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly keys: ApiKeysRepository,
+  ) {}
+
+  /** The key itself is returned once, here; only its SHA-256 is stored. */
+  async create(name: string, scopes: Scope[], by: Principal) {
+    const key = newToken('sbk');
+    const view = await this.keys.insert(this.ds.manager, {
+      name,
+      prefix: key.slice(0, 10),
+      hash: tokenHash(key),
+      scopes: [...new Set(scopes)],
+      createdBy: by.kind === 'user' ? by.id : null,
+    });
+    return { ...view, key };
+  }
+
+  list() {
+    return this.keys.list(this.ds.manager).then((items) => ({ items }));
+  }
+
+  async revoke(id: string) {
+    const k = await this.keys.revoke(this.ds.manager, id);
+    if (!k) throw new NotFoundException(`API key ${id} not found`);
+    return k;
+  }
+}
+
+@Controller('api/v1/api-keys')
+@UseGuards(AuthGuard)
+@RequireScopes('admin')
+export class ApiKeysController {
+  constructor(private readonly keys: ApiKeysService) {}
+
+  @Post()
+  create(@Body() dto: CreateApiKeyDto, @CurrentPrincipal() me: Principal) {
+    return this.keys.create(dto.name, dto.scopes, me);
+  }
+
+  @Get()
+  list() {
+    return this.keys.list();
+  }
+
+  /** Revokes the key (kept, with its last-used time, for the record). */
+  @Delete(':id')
+  revoke(@Param('id', ParseUUIDPipe) id: string) {
+    return this.keys.revoke(id);
+  }
+}

@@ -1,0 +1,49 @@
+import { ArgumentsHost, Body, Catch, Controller, Get, HttpCode, Post, Req, UseFilters, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AllExceptionsFilter } from '@app/platform';
+import { AuthGuard } from './auth.guard';
+import { LoginDto, RefreshDto } from './auth.dto';
+import { AuthService, LoginThrottledError } from './auth.service';
+import { CurrentPrincipal, type Principal } from './principal';
+
+/** The usual error body, plus `Retry-After` on a throttled login. */
+@Catch()
+class RetryAfterFilter extends AllExceptionsFilter {
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (exception instanceof LoginThrottledError)
+      host.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(exception.retryAfterS));
+    super.catch(exception, host);
+  }
+}
+
+@Controller('api/v1')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Post('auth/login')
+  @HttpCode(200)
+  @UseFilters(RetryAfterFilter)
+  login(@Body() dto: LoginDto, @Req() req: Request) {
+    return this.auth.login(dto.email, dto.password, req.ip ?? 'unknown');
+  }
+
+  @Post('auth/refresh')
+  @HttpCode(200)
+  refresh(@Body() dto: RefreshDto) {
+    return this.auth.refresh(dto.refreshToken);
+  }
+
+  /** Revokes this session: its access and refresh tokens stop working at once. */
+  @Post('auth/logout')
+  @HttpCode(204)
+  @UseGuards(AuthGuard)
+  async logout(@CurrentPrincipal() me: Principal): Promise<void> {
+    await this.auth.logout(me);
+  }
+
+  @Get('me')
+  @UseGuards(AuthGuard)
+  me(@CurrentPrincipal() me: Principal) {
+    return { kind: me.kind, id: me.id, name: me.name, email: me.email, role: me.role, teamIds: me.teamIds, scopes: me.scopes };
+  }
+}

@@ -1,0 +1,42 @@
+import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ROLES, type Actor } from '@app/contracts';
+
+export { ROLES };
+export type Role = (typeof ROLES)[number];
+
+/** What a route needs. Users get scopes from their role; API keys carry the scopes they were created with. */
+export const SCOPES = ['conversations:read', 'conversations:write', 'messages:send', 'audit:read', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
+  viewer: ['conversations:read'],
+  agent: ['conversations:read', 'conversations:write', 'messages:send'],
+  manager: ['conversations:read', 'conversations:write', 'messages:send', 'audit:read'],
+  admin: SCOPES,
+};
+
+/** Who is calling: a signed-in user or an integrator's API key. */
+export interface Principal {
+  kind: 'user' | 'api_key';
+  id: string;
+  name: string;
+  email: string | null;
+  /** API keys act organisation-wide (like an admin) within their scopes. */
+  role: Role;
+  teamIds: string[];
+  scopes: readonly Scope[];
+  sessionId?: string;
+}
+
+/** The acting user as other services need it (routing checks permissions with it). */
+export function actorOf(p: Principal): Actor {
+  return { type: p.kind, id: p.id, name: p.name, role: p.role, teamIds: p.teamIds };
+}
+
+export const SCOPES_KEY = 'switchboard:scopes';
+/** Every listed scope is required (in addition to being authenticated). */
+export const RequireScopes = (...scopes: Scope[]) => SetMetadata(SCOPES_KEY, scopes);
+
+export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
+  return ctx.switchToHttp().getRequest<{ user: Principal }>().user;
+});

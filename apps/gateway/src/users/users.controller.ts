@@ -1,0 +1,36 @@
+import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { AuthGuard } from '../auth/auth.guard';
+import { RequireScopes } from '../auth/principal';
+import { CreateUserDto, ListUsersQuery, UpdateUserDto } from './users.dto';
+import { UsersService } from './users.service';
+
+/** Users: everyone signed in may list them (to hand off, to mention); only admins change them. */
+@Controller('api/v1/users')
+@UseGuards(AuthGuard)
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Post()
+  @RequireScopes('admin')
+  create(@Body() dto: CreateUserDto) {
+    return this.users.create(dto);
+  }
+
+  @Get()
+  @RequireScopes('conversations:read')
+  list(@Query() q: ListUsersQuery) {
+    return this.users.list(q).then((items) => ({ items }));
+  }
+
+  @Get(':id')
+  @RequireScopes('conversations:read')
+  get(@Param('id', ParseUUIDPipe) id: string) {
+    return this.users.get(id);
+  }
+
+  @Patch(':id')
+  @RequireScopes('admin')
+  update(@Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateUserDto) {
+    return this.users.update(id, dto);
+  }
+}

@@ -1,0 +1,67 @@
+import { ConflictException, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuthRepository } from '../auth/auth.repository';
+import { hashPassword } from '../auth/password';
+import type { Role } from '../auth/principal';
+import { TeamsRepository } from '../teams/teams.repository';
+import { UsersRepository, type UserView } from './users.repository';
+
+export interface CreateUserCommand {
+  email: string;
+  name: string;
+  password: string;
+  role: Role;
+  teamIds?: string[];
+}
+
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly users: UsersRepository,
+    private readonly teams: TeamsRepository,
+    private readonly auth: AuthRepository,
+  ) {}
+
+  async create(cmd: CreateUserCommand): Promise<UserView> {
+    const passwordHash = await hashPassword(cmd.password);
+    return this.ds.transaction(async (em) => {
+      await this.checkTeams(em, cmd.teamIds ?? []);
+      const id = await this.users.insert(em, { email: cmd.email, name: cmd.name, role: cmd.role, passwordHash });
+      if (!id) throw new ConflictException(`a user with email ${cmd.email} exists`);
+      await this.users.setTeams(em, id, cmd.teamIds ?? []);
+      return (await this.users.findById(em, id))!;
+    });
+  }
+
+  async update(
+    id: string,
+    cmd: { name?: string; password?: string; role?: Role; teamIds?: string[]; disabled?: boolean },
+  ): Promise<UserView> {
+    const passwordHash = cmd.password ? await hashPassword(cmd.password) : undefined;
+    return this.ds.transaction(async (em) => {
+      if (cmd.teamIds) await this.checkTeams(em, cmd.teamIds);
+      const found = await this.users.update(em, id, { name: cmd.name, role: cmd.role, passwordHash, disabled: cmd.disabled });
+      if (!found) throw new NotFoundException(`user ${id} not found`);
+      if (cmd.teamIds) await this.users.setTeams(em, id, cmd.teamIds);
+      // a disabled user or a new password ends every session at once
+      if (cmd.disabled || passwordHash) await this.auth.revokeUserSessions(em, id);
+      return (await this.users.findById(em, id))!;
+    });
+  }
+
+  async get(id: string): Promise<UserView> {
+    const u = await this.users.findById(this.ds.manager, id);
+    if (!u) throw new NotFoundException(`user ${id} not found`);
+    return u;
+  }
+
+  list(filter: { teamId?: string; role?: Role }): Promise<UserView[]> {
+    return this.users.list(this.ds.manager, filter);
+  }
+
+  private async checkTeams(em: import('typeorm').EntityManager, teamIds: string[]): Promise<void> {
+    const missing = await this.teams.missing(em, teamIds);
+    if (missing.length) throw new UnprocessableEntityException(`unknown team(s): ${missing.join(', ')}`);
+  }
+}
