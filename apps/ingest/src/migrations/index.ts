@@ -1,4 +1,5 @@
 import { IngestInit1764086400000 } from './1764086400000-IngestInit';
+import { IngestInbox1764100000000 } from './1764100000000-IngestInbox';
 
 /** Every migration of the ingest schema, in order. Never edit one that has been merged. */
-export const ingestMigrations = [IngestInit1764086400000];
+export const ingestMigrations = [IngestInit1764086400000, IngestInbox1764100000000];

@@ -68,3 +68,17 @@ export const WhatsAppAccountEventV1 = defineEvent({
     value: z.unknown(),
   }),
 });
+
+/**
+ * Routing (later) marks a conversation resolved. Ingest consumes it; a newer inbound message reopens the same
+ * conversation (ConversationOpenedV1 with `reopened: true`). Applied only if not older than the last reopen.
+ */
+export const ConversationResolvedV1 = defineEvent({
+  subject: 'inbox.conversation.resolved.v1',
+  stream: 'INBOX_EVENTS',
+  schema: z.object({
+    ...eventBase,
+    conversationId: z.string().uuid(),
+    resolvedBy: z.string().nullable(), // user id; null = system
+  }),
+});

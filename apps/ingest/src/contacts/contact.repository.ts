@@ -1,0 +1,82 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { lockKey, one } from '../db.util';
+import type { ContactRef, SystemChange } from '../normalize/normalized.types';
+
+export interface ContactRow {
+  id: string;
+  user_id: string | null;
+  wa_id: string | null;
+  profile_name: string | null;
+}
+
+const COLS = 'id, user_id, wa_id, profile_name';
+
+/**
+ * Contacts are keyed on the BSUID `user_id` when present; `wa_id` (phone) is an optional, mutable attribute.
+ * A contact may first arrive with only one of them; the other is attached when a payload carries both.
+ * Profile name and username are stored, never used as keys.
+ */
+@Injectable()
+export class ContactRepository {
+  private readonly log = new Logger('Contacts');
+
+  /** Serialises writers that look up the same person (by either key) for the rest of the transaction. */
+  private async lock(em: EntityManager, ref: { waId: string | null; userId: string | null }): Promise<void> {
+    const keys = [ref.userId && `u:${ref.userId}`, ref.waId && `w:${ref.waId}`].filter(Boolean).sort() as string[];
+    for (const k of keys) await lockKey(em, `ingest-contact:${k}`);
+  }
+
+  async resolve(em: EntityManager, ref: ContactRef): Promise<ContactRow> {
+    if (!ref.userId && !ref.waId) throw new Error('contact has neither user_id nor wa_id');
+    await this.lock(em, ref);
+    let row: ContactRow | undefined;
+    if (ref.userId) {
+      [row] = await em.query(`SELECT ${COLS} FROM ingest.contact WHERE user_id = $1`, [ref.userId]);
+      if (!row && ref.waId) {
+        // known so far by phone only: attach the BSUID to it
+        [row] = await em.query(
+          `SELECT ${COLS} FROM ingest.contact WHERE wa_id = $1 AND user_id IS NULL ORDER BY updated_at DESC LIMIT 1`,
+          [ref.waId],
+        );
+      }
+    } else {
+      [row] = await em.query(
+        `SELECT ${COLS} FROM ingest.contact WHERE wa_id = $1 ORDER BY updated_at DESC LIMIT 1`,
+        [ref.waId],
+      );
+    }
+    if (!row) {
+      row = await one<ContactRow>(em,
+        `INSERT INTO ingest.contact (user_id, parent_user_id, wa_id, profile_name, username)
+         VALUES ($1, $2, $3, $4, $5) RETURNING ${COLS}`,
+        [ref.userId, ref.parentUserId, ref.waId, ref.name, ref.username],
+      );
+      return row!;
+    }
+    const updated = await one<ContactRow>(em,
+      `UPDATE ingest.contact SET user_id = COALESCE(user_id, $2), wa_id = COALESCE($3, wa_id),
+         parent_user_id = COALESCE($4, parent_user_id), profile_name = COALESCE($5, profile_name),
+         username = COALESCE($6, username), updated_at = now()
+       WHERE id = $1 RETURNING ${COLS}`,
+      [row.id, ref.userId, ref.waId, ref.parentUserId, ref.name, ref.username],
+    );
+    return updated!;
+  }
+
+  /** `user_changed_number` moves the phone; `user_changed_user_id` moves the BSUID. The contact (and its threads) stay. */
+  async applySystemChange(em: EntityManager, contactId: string, change: SystemChange): Promise<void> {
+    if (change.type === 'user_changed_number' && change.newWaId) {
+      await this.lock(em, { waId: change.newWaId, userId: null });
+      await em.query(`UPDATE ingest.contact SET wa_id = $2, updated_at = now() WHERE id = $1`, [contactId, change.newWaId]);
+    } else if (change.type === 'user_changed_user_id' && change.newUserId) {
+      await this.lock(em, { waId: null, userId: change.newUserId });
+      const [taken] = await em.query(`SELECT id FROM ingest.contact WHERE user_id = $1`, [change.newUserId]);
+      if (taken && taken.id !== contactId) {
+        this.log.warn({ msg: 'user_changed_user_id: the new user_id already belongs to another contact; not merged', contactId, otherContactId: taken.id });
+        return;
+      }
+      await em.query(`UPDATE ingest.contact SET user_id = $2, updated_at = now() WHERE id = $1`, [contactId, change.newUserId]);
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+
+/** Where downloaded media bytes live. LocalMediaStore by default; an S3-compatible store can implement this later. */
+export abstract class MediaStore {
+  /** Stores the bytes under `key` (overwriting) and returns the key. */
+  abstract put(key: string, data: Buffer, meta: { mimeType: string | null }): Promise<string>;
+  abstract read(key: string): Promise<Buffer>;
+}
+
+export class LocalMediaStore extends MediaStore {
+  constructor(private readonly dir: string) {
+    super();
+  }
+
+  private file(key: string): string {
+    if (!/^[A-Za-z0-9/_.-]+$/.test(key) || key.includes('..')) throw new Error('invalid media key');
+    return path.resolve(this.dir, key);
+  }
+
+  async put(key: string, data: Buffer): Promise<string> {
+    const file = this.file(key);
+    await mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, data);
+    await rename(tmp, file); // readers never see half a file
+    return key;
+  }
+
+  async read(key: string): Promise<Buffer> {
+    const { readFile } = await import('node:fs/promises');
+    return readFile(this.file(key));
+  }
+}

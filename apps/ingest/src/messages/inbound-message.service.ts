@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { ConversationOpenedV1, MessageReceivedV1 } from '@app/contracts';
+import { OutboxWriter } from '@app/persistence';
+import { ContactRepository, type ContactRow } from '../contacts/contact.repository';
+import { ConversationRepository, type ConversationRow } from '../conversations/conversation.repository';
+import { lockKey } from '../db.util';
+import { MediaService } from '../media/media.service';
+import type { NormalizedMessage } from '../normalize/normalized.types';
+import { StatusService, wamidLockKey } from '../statuses/status.service';
+import { MessageRepository } from './message.repository';
+
+/**
+ * Applies one webhook message (customer message, system message or smb echo) in the caller's transaction:
+ * contact → conversation (created, or reopened by a customer message) → message (deduped by number + wamid)
+ * → media job → events in the outbox.
+ */
+@Injectable()
+export class InboundMessageService {
+  constructor(
+    private readonly contacts: ContactRepository,
+    private readonly conversations: ConversationRepository,
+    private readonly messages: MessageRepository,
+    private readonly statuses: StatusService,
+    private readonly media: MediaService,
+    private readonly outbox: OutboxWriter,
+  ) {}
+
+  /** Returns false for a duplicate (already stored). */
+  async apply(em: EntityManager, m: NormalizedMessage, receiptId: string, receivedAt: Date): Promise<boolean> {
+    const pnid = m.number.phoneNumberId;
+    await lockKey(em, wamidLockKey(pnid, m.waMessageId));
+    if (await this.messages.findByWamid(em, pnid, m.waMessageId)) return false;
+
+    const contact = await this.contacts.resolve(em, m.contact);
+    if (m.system) await this.contacts.applySystemChange(em, contact.id, m.system);
+    const { conversation, created } = await this.conversations.findOrCreateLocked(em, pnid, contact.id, m.sentAt);
+
+    const message = await this.messages.insert(em, {
+      conversationId: conversation.id,
+      phoneNumberId: pnid,
+      waMessageId: m.waMessageId,
+      direction: m.direction,
+      origin: m.origin,
+      type: m.type,
+      text: m.text,
+      content: m.content,
+      referral: m.referral,
+      context: m.context,
+      contextWaMessageId: m.contextWaMessageId,
+      forwarded: m.context?.forwarded ?? false,
+      frequentlyForwarded: m.context?.frequentlyForwarded ?? false,
+      errors: m.errors.map((e) => ({ ...e, source: 'message' })),
+      status: m.origin === 'echo' ? 'sent' : null,
+      sentAt: m.sentAt,
+      receiptId,
+    });
+    if (!message) return false;
+
+    const customer = m.origin === 'customer';
+    const reopened = await this.conversations.recordMessage(em, conversation, { sentAt: m.sentAt, text: m.text, customer, receivedAt });
+    if (created || reopened) await this.opened(em, conversation, contact, reopened, receivedAt);
+    if (m.media) await this.media.record(em, message.id, m.media);
+    if (m.origin !== 'system') {
+      await this.outbox.add(em, MessageReceivedV1, {
+        eventId: randomUUID(),
+        occurredAt: receivedAt.toISOString(),
+        conversationId: conversation.id,
+        phoneNumberId: pnid,
+        contactId: contact.id,
+        messageId: message.id,
+        waMessageId: m.waMessageId,
+        direction: m.direction,
+        origin: m.origin === 'echo' ? 'echo' : 'customer',
+        type: m.type,
+        text: m.text,
+        sentAt: m.sentAt.toISOString(),
+      });
+    }
+    if (m.origin === 'echo') await this.statuses.applyPending(em, message);
+    return true;
+  }
+
+  async opened(em: EntityManager, c: ConversationRow, contact: ContactRow, reopened: boolean, at: Date): Promise<void> {
+    await this.outbox.add(em, ConversationOpenedV1, {
+      eventId: randomUUID(),
+      occurredAt: at.toISOString(),
+      conversationId: c.id,
+      phoneNumberId: c.phone_number_id,
+      contactId: contact.id,
+      contactName: contact.profile_name,
+      waId: contact.wa_id,
+      userId: contact.user_id,
+      reopened,
+    });
+  }
+}

@@ -1,0 +1,92 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { WebhookReceivedV1, type PayloadOf } from '@app/contracts';
+import { Bus, type EventMeta } from '@app/messaging';
+import { AccountEventService } from '../account/account-event.service';
+import { INGEST_CONFIG, type IngestConfig } from '../config';
+import { ingestMetrics, itemKindOfPath } from '../ingest.metrics';
+import { MediaService } from '../media/media.service';
+import { InboundMessageService } from '../messages/inbound-message.service';
+import type { NormalizedItem, Rejection } from '../normalize/normalized.types';
+import { normalizeWebhook } from '../normalize/webhook.normalizer';
+import { BusinessNumberService } from '../numbers/business-number.service';
+import { StatusService } from '../statuses/status.service';
+import { RejectedItemRepository } from './rejected-item.repository';
+
+export const WEBHOOK_MAX_DELIVER = 5;
+
+/**
+ * Durable consumer of the gateway's raw webhook receipts. Every item of a receipt is applied in its own
+ * transaction, so one bad item never blocks the rest: an item that fails validation is recorded in
+ * ingest.rejected_item (receipt id, JSON path, reason), logged and counted; an item that fails for another
+ * reason (database) makes the receipt redeliver after the others were applied — re-applying is idempotent —
+ * and on the last delivery it is rejected too instead of blocking.
+ */
+@Injectable()
+export class WebhookHandler implements OnApplicationBootstrap {
+  private readonly log = new Logger('Webhooks');
+
+  constructor(
+    @Inject(INGEST_CONFIG) private readonly cfg: IngestConfig,
+    @Inject(Bus) private readonly bus: Bus,
+    private readonly ds: DataSource,
+    private readonly numbers: BusinessNumberService,
+    private readonly messages: InboundMessageService,
+    private readonly statuses: StatusService,
+    private readonly accountEvents: AccountEventService,
+    private readonly rejected: RejectedItemRepository,
+    private readonly media: MediaService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.bus.consume(
+      WebhookReceivedV1,
+      { durable: 'ingest-webhooks', concurrency: this.cfg.INGEST_WEBHOOK_CONCURRENCY, maxDeliver: WEBHOOK_MAX_DELIVER },
+      (evt, meta) => this.handle(evt, meta),
+    );
+  }
+
+  async handle(evt: PayloadOf<typeof WebhookReceivedV1>, meta?: Pick<EventMeta, 'deliveryCount'>): Promise<void> {
+    const receivedAt = Number.isNaN(Date.parse(evt.occurredAt)) ? new Date() : new Date(evt.occurredAt);
+    const { items, rejected } = normalizeWebhook(evt.body, receivedAt);
+    for (const r of rejected) await this.reject(evt.eventId, r);
+    const lastDelivery = (meta?.deliveryCount ?? 1) >= WEBHOOK_MAX_DELIVER;
+    let failure: Error | undefined;
+    let media = false;
+    for (const item of items) {
+      try {
+        const outcome = await this.ds.transaction((em) => this.applyItem(em, item, evt.eventId, receivedAt));
+        ingestMetrics.items.inc({ kind: item.kind, outcome });
+        if (item.kind === 'message' && item.media && outcome === 'applied') media = true;
+      } catch (err) {
+        if (lastDelivery) {
+          await this.reject(evt.eventId, { path: item.path, reason: `failed on every delivery: ${(err as Error).message}`, item: null });
+        } else {
+          failure ??= err as Error;
+          this.log.warn({ msg: 'webhook item failed, receipt will be redelivered', receiptId: evt.eventId, path: item.path, reason: (err as Error).message });
+        }
+      }
+    }
+    if (media) this.media.kick();
+    if (failure) throw failure;
+  }
+
+  private async applyItem(em: import('typeorm').EntityManager, item: NormalizedItem, receiptId: string, receivedAt: Date): Promise<string> {
+    if (item.number) await this.numbers.ensure(em, item.number);
+    switch (item.kind) {
+      case 'message':
+        return (await this.messages.apply(em, item, receiptId, receivedAt)) ? 'applied' : 'duplicate';
+      case 'status':
+        return this.statuses.applyWebhookStatus(em, item, receiptId);
+      case 'account':
+        return (await this.accountEvents.apply(em, item, receiptId, receivedAt)) ? 'applied' : 'duplicate';
+    }
+  }
+
+  private async reject(receiptId: string, r: Rejection): Promise<void> {
+    await this.rejected.record(this.ds.manager, receiptId, r);
+    ingestMetrics.rejected.inc({ item: itemKindOfPath(r.path) });
+    // the reason and path only: never the item itself (it may hold message text or phone numbers)
+    this.log.warn({ msg: 'webhook item rejected', receiptId, path: r.path, reason: r.reason });
+  }
+}
