@@ -1,14 +1,29 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import {
+  ConversationAssignedV1,
+  ConversationResolvedV1,
+  ConversationWorkChangedV1,
+  NoteAddedV1,
+} from '@app/contracts';
 import { pingProviders, serviceCore } from '@app/platform';
 import type { RoutingConfig } from './config';
 import { routingMigrations } from './migrations';
+import { WorkModule } from './work/work.module';
 
 @Module({})
 export class RoutingModule {
   static register(cfg: RoutingConfig): DynamicModule {
     return {
       module: RoutingModule,
-      imports: [...serviceCore(cfg, { service: 'routing', schema: 'routing', migrations: routingMigrations })],
+      imports: [
+        ...serviceCore(cfg, {
+          service: 'routing',
+          schema: 'routing',
+          migrations: routingMigrations,
+          outboxContracts: [ConversationWorkChangedV1, ConversationAssignedV1, ConversationResolvedV1, NoteAddedV1],
+        }),
+        WorkModule,
+      ],
       providers: [...pingProviders('routing')],
     };
   }

@@ -1,0 +1,276 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, type EntityManager } from 'typeorm';
+import {
+  ConversationAssignedV1,
+  ConversationResolvedV1,
+  ConversationWorkChangedV1,
+  NoteAddedV1,
+  type Actor,
+  type NoteView,
+  type RequestOf,
+  type AssignV1,
+  type HandoffV1,
+  type SetStatusV1,
+  type UserRef,
+  type WorkState,
+} from '@app/contracts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError, currentCorrelationId } from '@app/messaging';
+import { OutboxWriter } from '@app/persistence';
+import { canEditWork, canOwn, canSee, canWrite, isOwner, managesTeam } from './permissions';
+import { AuditRepository, NoteRepository, WorkRepository, type WorkPatch } from './work.repository';
+
+type AssignReason = 'claim' | 'assign' | 'handoff' | 'takeover' | 'reply';
+
+/** What a rule decided: the patch to apply (null = nothing changes), plus what to record with it. */
+interface Decision {
+  patch: WorkPatch | null;
+  reason?: AssignReason;
+  note?: string;
+}
+
+export const SYSTEM_ACTOR = { type: 'system', id: null, name: 'routing' } as const;
+const actorRef = (a: Actor) => ({ type: a.type, id: a.id, name: a.name });
+
+/** The part of the state an audit entry records before/after. */
+const snapshot = (w: WorkState) => ({
+  teamId: w.teamId,
+  ownerId: w.ownerId,
+  status: w.status,
+  snoozeUntil: w.snoozeUntil,
+  priority: w.priority,
+  labels: w.labels,
+  version: w.version,
+});
+
+/**
+ * Every change of a conversation's work state. Each runs in one transaction that locks the row, checks
+ * visibility, permission and the version the client saw, applies the change (version + 1), appends exactly
+ * one audit entry and writes the events to the outbox — all committed together or not at all.
+ */
+@Injectable()
+export class WorkChangesService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly work: WorkRepository,
+    private readonly audit: AuditRepository,
+    private readonly notes: NoteRepository,
+    private readonly outbox: OutboxWriter,
+  ) {}
+
+  claim(actor: Actor, conversationId: string, version: number): Promise<WorkState> {
+    return this.change(actor, conversationId, version, 'conversation.claimed', (w) => {
+      if (!canOwn(actor)) throw new ForbiddenError('only a person can claim a conversation');
+      if (w.ownerId === actor.id) return { patch: null };
+      if (w.ownerId) throw ownedError(w);
+      return { patch: { ownerId: actor.id }, reason: 'claim' };
+    });
+  }
+
+  assign(actor: Actor, r: RequestOf<typeof AssignV1>): Promise<WorkState> {
+    return this.change(actor, r.conversationId, r.version, 'conversation.assigned', (w) => {
+      if (!managesTeam(actor, w.teamId)) throw new ForbiddenError('only a manager of the team or an admin can assign');
+      const teamId = r.teamId !== undefined ? r.teamId : w.teamId;
+      if (teamId !== w.teamId && !managesTeam(actor, teamId)) throw new ForbiddenError('you do not manage the target team');
+      let ownerId = r.assignee !== undefined ? (r.assignee?.id ?? null) : w.ownerId;
+      if (r.assignee) checkAssignee(r.assignee, teamId);
+      // moving to another team without naming a person: the current owner stays only if a member there
+      if (r.assignee === undefined && teamId !== w.teamId) ownerId = null;
+      if (teamId === w.teamId && ownerId === w.ownerId) return { patch: null };
+      return { patch: { teamId, ownerId }, reason: 'assign' };
+    });
+  }
+
+  handoff(actor: Actor, r: RequestOf<typeof HandoffV1>): Promise<WorkState> {
+    return this.change(actor, r.conversationId, r.version, 'conversation.handoff', (w) => {
+      if (!isOwner(actor, w) && !managesTeam(actor, w.teamId))
+        throw new ForbiddenError('only the owner or a manager of the team can hand off');
+      const teamId = r.toTeamId ?? w.teamId;
+      if (r.toUser) checkAssignee(r.toUser, teamId);
+      return { patch: { teamId, ownerId: r.toUser?.id ?? null }, reason: 'handoff', note: r.note };
+    });
+  }
+
+  setStatus(actor: Actor, r: RequestOf<typeof SetStatusV1>): Promise<WorkState> {
+    return this.change(actor, r.conversationId, r.version, `conversation.status.${r.status}`, (w) => {
+      if (!canEditWork(actor, w)) throw new ForbiddenError('only the owner or a manager of the team can change the status');
+      if (r.status === 'snoozed') {
+        if (!r.snoozeUntil) throw new ValidationError('snoozeUntil is required to snooze');
+        if (new Date(r.snoozeUntil).getTime() <= Date.now()) throw new ValidationError('snoozeUntil must be in the future');
+      } else if (r.snoozeUntil) throw new ValidationError('snoozeUntil is only for status snoozed');
+      if (r.status === w.status && (r.snoozeUntil ?? null) === w.snoozeUntil) return { patch: null };
+      const patch: WorkPatch = { status: r.status, snoozeUntil: r.status === 'snoozed' ? r.snoozeUntil! : null };
+      if (r.status === 'resolved') patch.resolvedAt = 'now';
+      else if (w.status === 'resolved') patch.resolvedAt = null;
+      return { patch };
+    });
+  }
+
+  takeover(actor: Actor, conversationId: string, version: number): Promise<WorkState> {
+    return this.change(actor, conversationId, version, 'conversation.takeover', (w) => {
+      if (!canOwn(actor) || !managesTeam(actor, w.teamId))
+        throw new ForbiddenError('only a manager of the team or an admin can take over');
+      if (w.ownerId === actor.id) return { patch: null };
+      return { patch: { ownerId: actor.id }, reason: 'takeover' };
+    });
+  }
+
+  setLabels(actor: Actor, conversationId: string, version: number, labels: string[]): Promise<WorkState> {
+    const next = [...new Set(labels.map((l) => l.trim()))].sort();
+    return this.change(actor, conversationId, version, 'conversation.labels', (w) => {
+      if (!canEditWork(actor, w)) throw new ForbiddenError('only the owner or a manager of the team can change labels');
+      if (JSON.stringify(next) === JSON.stringify(w.labels)) return { patch: null };
+      return { patch: { labels: next } };
+    });
+  }
+
+  setPriority(actor: Actor, conversationId: string, version: number, priority: WorkState['priority']): Promise<WorkState> {
+    return this.change(actor, conversationId, version, 'conversation.priority', (w) => {
+      if (!canEditWork(actor, w)) throw new ForbiddenError('only the owner or a manager of the team can change the priority');
+      return { patch: priority === w.priority ? null : { priority } };
+    });
+  }
+
+  /**
+   * Before a free-form reply: the owner may reply; an unassigned conversation is claimed first, in this
+   * transaction; anyone else is refused with CONFLICT naming the owner. API keys reply only to unowned ones.
+   */
+  prepareReply(actor: Actor, conversationId: string, version?: number): Promise<{ state: WorkState; claimed: boolean }> {
+    return this.ds.transaction(async (em) => {
+      const w = await this.visible(em, actor, conversationId, true);
+      if (!canWrite(actor)) throw new ForbiddenError('viewers cannot reply');
+      if (w.ownerId === actor.id && actor.type === 'user') return { state: w, claimed: false };
+      if (w.ownerId) throw ownedError(w);
+      if (!canOwn(actor)) return { state: w, claimed: false };
+      if (version !== undefined && version !== w.version) throw staleError(w, version);
+      const after = await this.apply(em, actor, w, 'conversation.claimed', { patch: { ownerId: actor.id }, reason: 'reply' });
+      return { state: after, claimed: true };
+    });
+  }
+
+  addNote(actor: Actor, conversationId: string, body: string, mentions: string[], version?: number): Promise<NoteView> {
+    return this.ds.transaction(async (em) => {
+      const w = await this.visible(em, actor, conversationId, false);
+      if (!canWrite(actor)) throw new ForbiddenError('viewers cannot add notes');
+      if (version !== undefined && version !== w.version) throw staleError(w, version);
+      const note = await this.notes.insert(em, { conversationId, author: actorRef(actor), body, mentions: [...new Set(mentions)] });
+      await this.audit.append(em, {
+        conversationId,
+        teamId: w.teamId,
+        actor: actorRef(actor),
+        action: 'note.added',
+        before: null,
+        after: { noteId: note.id, mentions: note.mentions },
+        requestId: currentCorrelationId(),
+      });
+      await this.outbox.add(em, NoteAddedV1, {
+        eventId: randomUUID(),
+        occurredAt: new Date().toISOString(),
+        conversationId,
+        teamId: w.teamId,
+        noteId: note.id,
+        author: actorRef(actor),
+        mentions: note.mentions,
+      });
+      return note;
+    });
+  }
+
+  /** Lock, check visibility + write permission + version, let the rule decide, apply. */
+  private change(
+    actor: Actor,
+    conversationId: string,
+    version: number,
+    action: string,
+    decide: (w: WorkState) => Decision,
+  ): Promise<WorkState> {
+    return this.ds.transaction(async (em) => {
+      const w = await this.visible(em, actor, conversationId, true);
+      if (!canWrite(actor)) throw new ForbiddenError('viewers cannot change conversations');
+      if (version !== w.version) throw staleError(w, version);
+      return this.apply(em, actor, w, action, decide(w));
+    });
+  }
+
+  private async visible(em: EntityManager, actor: Actor, conversationId: string, lock: boolean): Promise<WorkState> {
+    const w = lock ? await this.work.lock(em, conversationId) : await this.work.find(em, conversationId);
+    if (!w || !canSee(actor, w)) throw new NotFoundError(`conversation ${conversationId} not found`);
+    return w;
+  }
+
+  private async apply(em: EntityManager, actor: Actor, w: WorkState, action: string, d: Decision): Promise<WorkState> {
+    if (!d.patch) return w; // nothing changes: no version bump, no audit entry, no event
+    const after = await this.work.update(em, w.conversationId, d.patch);
+    if (d.note) {
+      await this.notes.insert(em, { conversationId: w.conversationId, author: actorRef(actor), body: d.note, mentions: [] });
+    }
+    await recordChange(this.audit, this.outbox, em, { actor: actorRef(actor), action, before: w, after, note: d.note ?? null, reason: d.reason });
+    return after;
+  }
+}
+
+/** One audit entry and the events for a change (also used by the event handlers, with the system actor). */
+export async function recordChange(
+  audit: AuditRepository,
+  outbox: OutboxWriter,
+  em: EntityManager,
+  c: {
+    actor: { type: string; id: string | null; name: string | null };
+    action: string;
+    before: WorkState | null;
+    after: WorkState;
+    note: string | null;
+    reason?: AssignReason;
+  },
+): Promise<void> {
+  const { before, after } = c;
+  const now = new Date().toISOString();
+  await audit.append(em, {
+    conversationId: after.conversationId,
+    teamId: after.teamId,
+    actor: c.actor,
+    action: c.action,
+    before: before ? snapshot(before) : null,
+    after: snapshot(after),
+    note: c.note,
+    requestId: currentCorrelationId() ?? null,
+  });
+  await outbox.add(em, ConversationWorkChangedV1, { eventId: randomUUID(), occurredAt: now, action: c.action, actor: c.actor, state: after });
+  if (before && c.reason && (before.ownerId !== after.ownerId || before.teamId !== after.teamId)) {
+    await outbox.add(em, ConversationAssignedV1, {
+      eventId: randomUUID(),
+      occurredAt: now,
+      conversationId: after.conversationId,
+      reason: c.reason,
+      teamId: after.teamId,
+      ownerId: after.ownerId,
+      previousTeamId: before.teamId,
+      previousOwnerId: before.ownerId,
+      note: c.note,
+      actor: c.actor,
+      version: after.version,
+    });
+  }
+  if (before && before.status !== 'resolved' && after.status === 'resolved') {
+    await outbox.add(em, ConversationResolvedV1, {
+      eventId: randomUUID(),
+      occurredAt: now,
+      conversationId: after.conversationId,
+      resolvedBy: c.actor.type === 'user' ? c.actor.id : null,
+    });
+  }
+}
+
+function checkAssignee(u: UserRef, teamId: string | null): void {
+  if (u.role === 'viewer') throw new ValidationError('a viewer cannot own a conversation');
+  if (teamId !== null && !u.teamIds.includes(teamId))
+    throw new ValidationError(`user ${u.id} is not a member of team ${teamId}`, { field: 'assigneeId' });
+}
+
+function staleError(w: WorkState, sent: number): ConflictError {
+  return new ConflictError(`conversation was changed: version is ${w.version}, the request had ${sent}`, { current: w });
+}
+
+function ownedError(w: WorkState): ConflictError {
+  return new ConflictError(`conversation is owned by user ${w.ownerId}`, { current: w, ownerId: w.ownerId });
+}

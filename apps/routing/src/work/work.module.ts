@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { WorkChangesService } from './work-changes.service';
+import { WorkEventsHandler } from './work-events.handler';
+import { WorkQueriesService } from './work-queries.service';
+import { WorkResponders } from './work.responders';
+import { AuditRepository, NoteRepository, WorkRepository } from './work.repository';
+
+@Module({
+  providers: [WorkRepository, AuditRepository, NoteRepository, WorkChangesService, WorkQueriesService, WorkEventsHandler, WorkResponders],
+})
+export class WorkModule {}

@@ -1,0 +1,283 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { AuditEntryView, NoteView, WorkState } from '@app/contracts';
+
+const iso = (d: unknown) => (d ? new Date(d as string).toISOString() : null);
+
+const WORK_COLS = `conversation_id, phone_number_id, contact_id, team_id, owner_id, status, snooze_until, priority, labels,
+  version, opened_at, last_message_at, resolved_at, updated_at, activity_at::text AS activity_key`;
+
+export function toWork(r: Record<string, any>): WorkState {
+  return {
+    conversationId: r.conversation_id,
+    phoneNumberId: r.phone_number_id,
+    contactId: r.contact_id,
+    teamId: r.team_id,
+    ownerId: r.owner_id,
+    status: r.status,
+    snoozeUntil: iso(r.snooze_until),
+    priority: r.priority,
+    labels: r.labels,
+    version: r.version,
+    openedAt: iso(r.opened_at)!,
+    lastMessageAt: iso(r.last_message_at),
+    resolvedAt: iso(r.resolved_at),
+    updatedAt: iso(r.updated_at)!,
+  };
+}
+
+/** The fields a change may set (undefined = unchanged). */
+export interface WorkPatch {
+  teamId?: string | null;
+  ownerId?: string | null;
+  status?: WorkState['status'];
+  snoozeUntil?: string | null;
+  priority?: WorkState['priority'];
+  labels?: string[];
+  resolvedAt?: 'now' | null;
+}
+
+export interface ListFilter {
+  admin: boolean;
+  actorId: string;
+  teamIds: string[];
+  view: 'mine' | 'unassigned' | 'team' | 'all';
+  status?: string;
+  teamId?: string;
+  assigneeId?: string;
+  label?: string;
+  after?: { activityKey: string; id: string };
+  limit: number;
+}
+
+@Injectable()
+export class WorkRepository {
+  /** Locks the row for the rest of the caller's transaction (concurrent changes queue behind it). */
+  async lock(em: EntityManager, conversationId: string): Promise<WorkState | null> {
+    const rows = await em.query(`SELECT ${WORK_COLS} FROM routing.conversation_work WHERE conversation_id = $1 FOR UPDATE`, [
+      conversationId,
+    ]);
+    return rows[0] ? toWork(rows[0]) : null;
+  }
+
+  async find(em: EntityManager, conversationId: string): Promise<WorkState | null> {
+    const rows = await em.query(`SELECT ${WORK_COLS} FROM routing.conversation_work WHERE conversation_id = $1`, [conversationId]);
+    return rows[0] ? toWork(rows[0]) : null;
+  }
+
+  /** New work item in the number's default team (or the unassigned-team queue). Null if it exists. */
+  async insertOpened(
+    em: EntityManager,
+    w: { conversationId: string; phoneNumberId: string; contactId: string; openedAt: string },
+  ): Promise<WorkState | null> {
+    const rows = await em.query(
+      `INSERT INTO routing.conversation_work (conversation_id, phone_number_id, contact_id, team_id, opened_at, activity_at)
+       VALUES ($1, $2, $3, (SELECT team_id FROM routing.number_team WHERE phone_number_id = $2), $4, $4)
+       ON CONFLICT (conversation_id) DO NOTHING RETURNING ${WORK_COLS}`,
+      [w.conversationId, w.phoneNumberId, w.contactId, w.openedAt],
+    );
+    return rows[0] ? toWork(rows[0]) : null;
+  }
+
+  /** Applies the patch and bumps the version by one. */
+  async update(em: EntityManager, conversationId: string, p: WorkPatch): Promise<WorkState> {
+    const has = (k: keyof WorkPatch) => p[k] !== undefined;
+    const [rows] = await em.query(
+      `UPDATE routing.conversation_work SET
+         team_id = CASE WHEN $2 THEN $3::uuid ELSE team_id END,
+         owner_id = CASE WHEN $4 THEN $5::uuid ELSE owner_id END,
+         status = CASE WHEN $6 THEN $7 ELSE status END,
+         snooze_until = CASE WHEN $8 THEN $9::timestamptz ELSE snooze_until END,
+         priority = CASE WHEN $10 THEN $11 ELSE priority END,
+         labels = CASE WHEN $12 THEN $13::text[] ELSE labels END,
+         resolved_at = CASE WHEN $14 THEN (CASE WHEN $15 THEN clock_timestamp() ELSE NULL END) ELSE resolved_at END,
+         version = version + 1, updated_at = clock_timestamp()
+       WHERE conversation_id = $1 RETURNING ${WORK_COLS}`,
+      [
+        conversationId,
+        has('teamId'),
+        p.teamId ?? null,
+        has('ownerId'),
+        p.ownerId ?? null,
+        has('status'),
+        p.status ?? null,
+        has('snoozeUntil'),
+        p.snoozeUntil ?? null,
+        has('priority'),
+        p.priority ?? null,
+        has('labels'),
+        p.labels ?? null,
+        has('resolvedAt'),
+        p.resolvedAt === 'now',
+      ],
+    );
+    return toWork(rows[0]);
+  }
+
+  /** A newer message moves the activity time (lists are ordered by it); no version change. */
+  async touchMessage(em: EntityManager, conversationId: string, at: string): Promise<void> {
+    await em.query(
+      `UPDATE routing.conversation_work SET last_message_at = greatest(last_message_at, $2::timestamptz),
+         activity_at = greatest(activity_at, $2::timestamptz)
+       WHERE conversation_id = $1`,
+      [conversationId, at],
+    );
+  }
+
+  async list(em: EntityManager, f: ListFilter): Promise<{ items: WorkState[]; last: { activityKey: string; id: string } | null }> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const arg = (v: unknown) => {
+      args.push(v);
+      return `$${args.length}`;
+    };
+    if (!f.admin) {
+      where.push(`(team_id IS NULL OR team_id = ANY(${arg(f.teamIds)}::uuid[]) OR owner_id = ${arg(f.actorId)}::uuid)`);
+    }
+    if (f.view === 'mine') where.push(`owner_id = ${arg(f.actorId)}::uuid`);
+    if (f.view === 'unassigned') where.push(`owner_id IS NULL`);
+    if (f.view === 'team') where.push(`team_id = ANY(${arg(f.teamIds)}::uuid[])`);
+    if (f.status) where.push(`status = ${arg(f.status)}`);
+    if (f.teamId) where.push(`team_id = ${arg(f.teamId)}::uuid`);
+    if (f.assigneeId) where.push(`owner_id = ${arg(f.assigneeId)}::uuid`);
+    if (f.label) where.push(`labels @> ARRAY[${arg(f.label)}::text]`);
+    if (f.after) where.push(`(activity_at, conversation_id) < (${arg(f.after.activityKey)}::timestamptz, ${arg(f.after.id)}::uuid)`);
+    const rows = await em.query(
+      `SELECT ${WORK_COLS} FROM routing.conversation_work ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY activity_at DESC, conversation_id DESC LIMIT ${arg(f.limit + 1)}`,
+      args,
+    );
+    const more = rows.length > f.limit;
+    const page = rows.slice(0, f.limit);
+    const lastRow = more ? page[page.length - 1] : null;
+    return { items: page.map(toWork), last: lastRow ? { activityKey: lastRow.activity_key, id: lastRow.conversation_id } : null };
+  }
+
+  async setNumberTeam(em: EntityManager, phoneNumberId: string, teamId: string | null): Promise<void> {
+    await em.query(
+      `INSERT INTO routing.number_team (phone_number_id, team_id) VALUES ($1, $2)
+       ON CONFLICT (phone_number_id) DO UPDATE SET team_id = excluded.team_id, updated_at = clock_timestamp()`,
+      [phoneNumberId, teamId],
+    );
+  }
+}
+
+export interface AuditInsert {
+  conversationId: string | null;
+  teamId: string | null;
+  actor: { type: string; id: string | null; name: string | null };
+  action: string;
+  before: unknown;
+  after: unknown;
+  note?: string | null;
+  requestId?: string | null;
+}
+
+export interface AuditFilter {
+  teamIds: string[] | null; // null = every team (admin)
+  conversationId?: string;
+  actorId?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+  beforeSeq?: string;
+  limit: number;
+}
+
+const toAudit = (r: Record<string, any>): AuditEntryView => ({
+  id: r.id,
+  seq: String(r.seq),
+  conversationId: r.conversation_id,
+  teamId: r.team_id,
+  actor: { type: r.actor_type, id: r.actor_id, name: r.actor_name },
+  action: r.action,
+  before: r.before,
+  after: r.after,
+  note: r.note,
+  requestId: r.request_id,
+  createdAt: iso(r.created_at)!,
+});
+
+const toNote = (r: Record<string, any>): NoteView => ({
+  id: r.id,
+  conversationId: r.conversation_id,
+  author: { type: r.author_type, id: r.author_id, name: r.author_name },
+  body: r.body,
+  mentions: r.mentions,
+  createdAt: iso(r.created_at)!,
+});
+
+/** Append-only: this class has no update or delete, and the table's trigger refuses them anyway. */
+@Injectable()
+export class AuditRepository {
+  async append(em: EntityManager, e: AuditInsert): Promise<void> {
+    await em.query(
+      `INSERT INTO routing.audit_entry (conversation_id, team_id, actor_type, actor_id, actor_name, action, before, after, note, request_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        e.conversationId,
+        e.teamId,
+        e.actor.type,
+        e.actor.id,
+        e.actor.name,
+        e.action,
+        e.before === undefined ? null : JSON.stringify(e.before),
+        e.after === undefined ? null : JSON.stringify(e.after),
+        e.note ?? null,
+        e.requestId ?? null,
+      ],
+    );
+  }
+
+  async forConversation(em: EntityManager, conversationId: string, limit: number): Promise<AuditEntryView[]> {
+    const rows = await em.query(`SELECT * FROM routing.audit_entry WHERE conversation_id = $1 ORDER BY seq LIMIT $2`, [
+      conversationId,
+      limit,
+    ]);
+    return rows.map(toAudit);
+  }
+
+  async list(em: EntityManager, f: AuditFilter): Promise<AuditEntryView[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const arg = (v: unknown) => {
+      args.push(v);
+      return `$${args.length}`;
+    };
+    if (f.teamIds) where.push(`team_id = ANY(${arg(f.teamIds)}::uuid[])`);
+    if (f.conversationId) where.push(`conversation_id = ${arg(f.conversationId)}::uuid`);
+    if (f.actorId) where.push(`actor_id = ${arg(f.actorId)}`);
+    if (f.action) where.push(`action = ${arg(f.action)}`);
+    if (f.from) where.push(`created_at >= ${arg(f.from)}::timestamptz`);
+    if (f.to) where.push(`created_at < ${arg(f.to)}::timestamptz`);
+    if (f.beforeSeq) where.push(`seq < ${arg(f.beforeSeq)}::bigint`);
+    const rows = await em.query(
+      `SELECT * FROM routing.audit_entry ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ${arg(f.limit)}`,
+      args,
+    );
+    return rows.map(toAudit);
+  }
+}
+
+@Injectable()
+export class NoteRepository {
+  async insert(
+    em: EntityManager,
+    n: { conversationId: string; author: { type: string; id: string; name: string | null }; body: string; mentions: string[] },
+  ): Promise<NoteView> {
+    const rows = await em.query(
+      `INSERT INTO routing.note (conversation_id, author_type, author_id, author_name, body, mentions)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+      [n.conversationId, n.author.type, n.author.id, n.author.name, n.body, n.mentions],
+    );
+    return toNote(rows[0]);
+  }
+
+  async forConversation(em: EntityManager, conversationId: string, limit: number): Promise<NoteView[]> {
+    const rows = await em.query(`SELECT * FROM routing.note WHERE conversation_id = $1 ORDER BY created_at, id LIMIT $2`, [
+      conversationId,
+      limit,
+    ]);
+    return rows.map(toNote);
+  }
+}

@@ -1,0 +1,59 @@
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  AddNoteV1,
+  AssignV1,
+  ClaimV1,
+  GetActivityV1,
+  GetWorkV1,
+  HandoffV1,
+  ListAuditV1,
+  ListWorkV1,
+  PrepareReplyV1,
+  SetLabelsV1,
+  SetNumberTeamV1,
+  SetPriorityV1,
+  SetStatusV1,
+  TakeoverV1,
+} from '@app/contracts';
+import { Bus, ForbiddenError } from '@app/messaging';
+import { DataSource } from 'typeorm';
+import { WorkChangesService } from './work-changes.service';
+import { WorkQueriesService } from './work-queries.service';
+import { WorkRepository } from './work.repository';
+
+/** Answers the routing.* requests: transport only, the rules live in the services. */
+@Injectable()
+export class WorkResponders implements OnApplicationBootstrap {
+  constructor(
+    @Inject(Bus) private readonly bus: Bus,
+    private readonly changes: WorkChangesService,
+    private readonly queries: WorkQueriesService,
+    private readonly ds: DataSource,
+    private readonly work: WorkRepository,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const c = this.changes;
+    const q = this.queries;
+    await Promise.all([
+      this.bus.respond(GetWorkV1, (r) => q.get(r.actor, r.conversationId)),
+      this.bus.respond(ListWorkV1, (r) => q.list(r)),
+      this.bus.respond(GetActivityV1, (r) => q.activity(r.actor, r.conversationId, r.limit)),
+      this.bus.respond(ListAuditV1, (r) => q.listAudit(r)),
+      this.bus.respond(ClaimV1, (r) => c.claim(r.actor, r.conversationId, r.version)),
+      this.bus.respond(AssignV1, (r) => c.assign(r.actor, r)),
+      this.bus.respond(HandoffV1, (r) => c.handoff(r.actor, r)),
+      this.bus.respond(SetStatusV1, (r) => c.setStatus(r.actor, r)),
+      this.bus.respond(TakeoverV1, (r) => c.takeover(r.actor, r.conversationId, r.version)),
+      this.bus.respond(SetLabelsV1, (r) => c.setLabels(r.actor, r.conversationId, r.version, r.labels)),
+      this.bus.respond(SetPriorityV1, (r) => c.setPriority(r.actor, r.conversationId, r.version, r.priority)),
+      this.bus.respond(AddNoteV1, (r) => c.addNote(r.actor, r.conversationId, r.body, r.mentions, r.version)),
+      this.bus.respond(PrepareReplyV1, (r) => c.prepareReply(r.actor, r.conversationId, r.version)),
+      this.bus.respond(SetNumberTeamV1, async (r) => {
+        if (r.actor.role !== 'admin') throw new ForbiddenError('only admins set a number’s default team');
+        await this.work.setNumberTeam(this.ds.manager, r.phoneNumberId, r.teamId);
+        return { phoneNumberId: r.phoneNumberId, teamId: r.teamId };
+      }),
+    ]);
+  }
+}
