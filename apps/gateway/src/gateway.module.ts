@@ -4,6 +4,7 @@ import { serviceCore } from '@app/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { AuthModule } from './auth/auth.module';
 import { ConversationsModule } from './conversations/conversations.module';
+import { InboxModule } from './inbox/inbox.module';
 import { gatewayMigrations } from './migrations';
 import { SystemModule } from './system/system.module';
 import { WhatsAppWebhookModule } from './webhooks/whatsapp/whatsapp-webhook.module';
@@ -33,6 +34,7 @@ export class GatewayModule {
         SystemModule,
         AuthModule,
         WhatsAppWebhookModule,
+        InboxModule, // before ConversationsModule: its /api/v1/conversations routes take precedence
         ConversationsModule,
       ],
     };

@@ -31,6 +31,10 @@ export class TeamsService {
     return t;
   }
 
+  async exists(id: string): Promise<boolean> {
+    return (await this.teams.findById(this.ds.manager, id)) !== null;
+  }
+
   list(): Promise<TeamView[]> {
     return this.teams.list(this.ds.manager);
   }

@@ -56,6 +56,10 @@ export class UsersService {
     return u;
   }
 
+  byIds(ids: string[]): Promise<UserView[]> {
+    return this.users.findByIds(this.ds.manager, ids);
+  }
+
   list(filter: { teamId?: string; role?: Role }): Promise<UserView[]> {
     return this.users.list(this.ds.manager, filter);
   }

@@ -1,0 +1,212 @@
+import { BadRequestException, ConflictException, Inject, Injectable } from '@nestjs/common';
+import {
+  AddNoteV1,
+  AssignV1,
+  ClaimV1,
+  GetActivityV1,
+  GetConversationV1,
+  GetWorkV1,
+  HandoffV1,
+  ListConversationsV1,
+  ListMessagesV1,
+  ListWorkV1,
+  PrepareReplyV1,
+  SendMessageV1,
+  SetLabelsV1,
+  SetNumberTeamV1,
+  SetPriorityV1,
+  SetStatusV1,
+  TakeoverV1,
+  type ConversationSummary,
+  type UserRef,
+  type WorkState,
+} from '@app/contracts';
+import { Bus, BusError } from '@app/messaging';
+import { actorOf, type Principal } from '../auth/principal';
+import { TeamsService } from '../teams/teams.service';
+import { UsersService } from '../users/users.service';
+import type { AssignDto, HandoffDto, ListQuery, NoteDto, ReplyDto, StatusDto } from './inbox.dto';
+
+const WINDOW_MS = 24 * 3600_000;
+
+/**
+ * The team inbox API over two services: routing owns the work state and decides who may see and do what;
+ * ingest owns contacts and messages; notifications sends. The gateway resolves people and teams (it owns them).
+ */
+@Injectable()
+export class InboxService {
+  constructor(
+    @Inject(Bus) private readonly bus: Bus,
+    private readonly users: UsersService,
+    private readonly teams: TeamsService,
+  ) {}
+
+  async get(p: Principal, id: string) {
+    const work = await this.bus.request(GetWorkV1, { actor: actorOf(p), conversationId: id });
+    const summary = await this.bus.request(GetConversationV1, { conversationId: id });
+    return (await this.present([work], new Map([[id, summary]])))[0];
+  }
+
+  async list(p: Principal, q: ListQuery) {
+    const page = await this.bus.request(ListWorkV1, {
+      actor: actorOf(p),
+      view: q.view ?? 'all',
+      status: q.status,
+      teamId: q.teamId,
+      assigneeId: q.assigneeId,
+      label: q.label,
+      cursor: q.cursor ?? null,
+      limit: q.limit ?? 50,
+    });
+    const ids = page.items.map((w) => w.conversationId);
+    const summaries = ids.length
+      ? (await this.bus.request(ListConversationsV1, { ids, limit: Math.min(200, ids.length) })).items
+      : [];
+    return { items: await this.present(page.items, new Map(summaries.map((s) => [s.id, s]))), nextCursor: page.nextCursor };
+  }
+
+  /** Messages (ingest), notes and audit events (routing) of one conversation, oldest first. */
+  async timeline(p: Principal, id: string, limit: number) {
+    const activity = await this.bus.request(GetActivityV1, { actor: actorOf(p), conversationId: id, limit: 2000 });
+    const messages = await this.bus.request(ListMessagesV1, { conversationId: id, limit });
+    const items = [
+      ...messages.items.map((m) => ({ kind: 'message' as const, at: m.sentAt, message: m })),
+      ...activity.notes.map((n) => ({ kind: 'note' as const, at: n.createdAt, note: n })),
+      ...activity.events.map((e) => ({ kind: 'event' as const, at: e.createdAt, event: e })),
+    ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    return { items, moreMessages: messages.nextCursor !== null };
+  }
+
+  claim(p: Principal, id: string, version: number) {
+    return this.bus.request(ClaimV1, { actor: actorOf(p), conversationId: id, version }).catch((e) => this.nameOwner(e));
+  }
+
+  takeover(p: Principal, id: string, version: number) {
+    return this.bus.request(TakeoverV1, { actor: actorOf(p), conversationId: id, version });
+  }
+
+  async assign(p: Principal, id: string, dto: AssignDto) {
+    if (dto.assigneeId === undefined && dto.teamId === undefined) throw new BadRequestException('assigneeId or teamId is required');
+    if (dto.teamId) await this.checkTeam(dto.teamId, 'teamId');
+    const assignee = dto.assigneeId ? await this.userRef(dto.assigneeId, 'assigneeId') : (dto.assigneeId as null | undefined);
+    return this.bus.request(AssignV1, { actor: actorOf(p), conversationId: id, version: dto.version, assignee, teamId: dto.teamId });
+  }
+
+  async handoff(p: Principal, id: string, dto: HandoffDto) {
+    if (!dto.toUserId && !dto.toTeamId) throw new BadRequestException('toUserId or toTeamId is required');
+    if (dto.toTeamId) await this.checkTeam(dto.toTeamId, 'toTeamId');
+    const toUser = dto.toUserId ? await this.userRef(dto.toUserId, 'toUserId') : undefined;
+    return this.bus.request(HandoffV1, {
+      actor: actorOf(p),
+      conversationId: id,
+      version: dto.version,
+      toUser,
+      toTeamId: dto.toTeamId,
+      note: dto.note,
+    });
+  }
+
+  setStatus(p: Principal, id: string, dto: StatusDto) {
+    return this.bus.request(SetStatusV1, { actor: actorOf(p), conversationId: id, ...dto });
+  }
+
+  setLabels(p: Principal, id: string, version: number, labels: string[]) {
+    return this.bus.request(SetLabelsV1, { actor: actorOf(p), conversationId: id, version, labels });
+  }
+
+  setPriority(p: Principal, id: string, version: number, priority: WorkState['priority']) {
+    return this.bus.request(SetPriorityV1, { actor: actorOf(p), conversationId: id, version, priority });
+  }
+
+  async addNote(p: Principal, id: string, dto: NoteDto) {
+    const mentions = [...new Set(dto.mentions ?? [])];
+    for (const m of mentions) await this.userRef(m, 'mentions');
+    return this.bus.request(AddNoteV1, { actor: actorOf(p), conversationId: id, body: dto.body, mentions, version: dto.version });
+  }
+
+  /**
+   * Free-form reply: only the owner sends (an unassigned conversation is claimed first, atomically); anyone
+   * else gets 409 naming the owner. The idempotency key makes retries return the first result.
+   */
+  async reply(p: Principal, id: string, idempotencyKey: string | undefined, dto: ReplyDto) {
+    if (!idempotencyKey || !/^[\w.:-]{1,150}$/.test(idempotencyKey))
+      throw new BadRequestException('Idempotency-Key header is required (1-150 letters, digits, _ . : -)');
+    const prepared = await this.bus
+      .request(PrepareReplyV1, { actor: actorOf(p), conversationId: id, version: dto.version })
+      .catch((e) => this.nameOwner(e));
+    const conv = await this.bus.request(GetConversationV1, { conversationId: id });
+    const to = conv.contact.waId ?? conv.contact.userId;
+    if (!to) throw new ConflictException('the contact has no WhatsApp id to reply to');
+    const sent = await this.bus.request(SendMessageV1, {
+      idempotencyKey: `reply:${id}:${idempotencyKey}`,
+      phoneNumberId: conv.phoneNumberId,
+      to,
+      conversationId: id,
+      senderId: p.id,
+      senderName: p.name,
+      message: { type: 'text', body: dto.text },
+    });
+    return { ...sent, claimed: prepared.claimed, version: prepared.state.version };
+  }
+
+  setNumberTeam(p: Principal, phoneNumberId: string, teamId: string | null) {
+    return (teamId ? this.checkTeam(teamId, 'teamId') : Promise.resolve()).then(() =>
+      this.bus.request(SetNumberTeamV1, { actor: actorOf(p), phoneNumberId, teamId }),
+    );
+  }
+
+  /** Work state + ingest summary + the names of owner and team, as clients show them. */
+  private async present(works: WorkState[], summaries: Map<string, ConversationSummary>) {
+    const ownerIds = [...new Set(works.map((w) => w.ownerId).filter((x): x is string => !!x))];
+    const owners = new Map((await this.users.byIds(ownerIds)).map((u) => [u.id, u]));
+    const teams = new Map((await this.teams.list()).map((t) => [t.id, t]));
+    return works.map((w) => {
+      const s = summaries.get(w.conversationId);
+      const owner = w.ownerId ? owners.get(w.ownerId) : undefined;
+      const team = w.teamId ? teams.get(w.teamId) : undefined;
+      const windowEnds = s?.lastInboundAt ? new Date(Date.parse(s.lastInboundAt) + WINDOW_MS).toISOString() : null;
+      return {
+        id: w.conversationId,
+        version: w.version,
+        status: w.status,
+        snoozeUntil: w.snoozeUntil,
+        priority: w.priority,
+        labels: w.labels,
+        owner: w.ownerId ? { id: w.ownerId, name: owner?.name ?? null } : null,
+        team: w.teamId ? { id: w.teamId, name: team?.name ?? null } : null,
+        phoneNumberId: w.phoneNumberId,
+        contact: s?.contact ?? { id: w.contactId, name: null, waId: null, userId: null },
+        lastMessageAt: s?.lastMessageAt ?? w.lastMessageAt,
+        lastInboundAt: s?.lastInboundAt ?? null,
+        lastMessageText: s?.lastMessageText ?? null,
+        messageCount: s?.messageCount ?? null,
+        window: { open: windowEnds !== null && Date.parse(windowEnds) > Date.now(), endsAt: windowEnds },
+        openedAt: w.openedAt,
+        resolvedAt: w.resolvedAt,
+        updatedAt: w.updatedAt,
+      };
+    });
+  }
+
+  /** A CONFLICT because someone else owns the conversation: say who, by name. */
+  private async nameOwner(err: unknown): Promise<never> {
+    const ownerId = err instanceof BusError && err.code === 'CONFLICT' ? (err.details as { ownerId?: string })?.ownerId : undefined;
+    if (!ownerId) throw err;
+    const owner = (await this.users.byIds([ownerId]))[0];
+    const name = owner ? `${owner.name} <${owner.email}>` : `user ${ownerId}`;
+    throw new ConflictException({
+      message: `conversation is owned by ${name}; only the owner can do this (a manager can take over)`,
+      details: { ...(err as BusError).details as object, owner: owner ? { id: owner.id, name: owner.name, email: owner.email } : { id: ownerId } },
+    });
+  }
+
+  private async userRef(id: string, field: string): Promise<UserRef> {
+    const u = (await this.users.byIds([id]))[0];
+    if (!u || u.disabled) throw new BadRequestException(`${field}: user ${id} does not exist or is disabled`);
+    return { id: u.id, role: u.role, teamIds: u.teamIds };
+  }
+
+  private async checkTeam(id: string, field: string): Promise<void> {
+    if (!(await this.teams.exists(id))) throw new BadRequestException(`${field}: team ${id} does not exist`);
+  }
+}
