@@ -19,6 +19,8 @@ export function decodeCursor(cursor: string, n: number): string[] {
   throw new ValidationError('invalid cursor');
 }
 
+/** PostgreSQL's text form of a timestamptz, e.g. `2025-06-15 23:27:53.123456+00`. */
+const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Answers the gateway's read requests (ListConversationsV1, GetConversationV1, ListMessagesV1). */
@@ -41,7 +43,7 @@ export class InboxReadHandler implements OnApplicationBootstrap {
     let after: { at: string; id: string } | undefined;
     if (q.cursor) {
       const [at, id] = decodeCursor(q.cursor, 2);
-      if (!UUID.test(id) || Number.isNaN(Date.parse(at.replace(' ', 'T')))) throw new ValidationError('invalid cursor');
+      if (!UUID.test(id) || !PG_TIMESTAMP.test(at)) throw new ValidationError('invalid cursor');
       after = { at, id };
     }
     const page = await this.conversations.list(this.ds.manager, { limit: q.limit, after, phoneNumberId: q.phoneNumberId, ids: q.ids });
@@ -61,7 +63,7 @@ export class InboxReadHandler implements OnApplicationBootstrap {
     let after: { at: string; seq: string } | undefined;
     if (q.cursor) {
       const [at, seq] = decodeCursor(q.cursor, 2);
-      if (!/^\d+$/.test(seq) || Number.isNaN(Date.parse(at.replace(' ', 'T')))) throw new ValidationError('invalid cursor');
+      if (!/^\d+$/.test(seq) || !PG_TIMESTAMP.test(at)) throw new ValidationError('invalid cursor');
       after = { at, seq };
     }
     const page = await this.messages.list(this.ds.manager, q.conversationId, q.limit, after);

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { DataSource } from 'typeorm';
 import { WebhookReceivedV1, type PayloadOf } from '@app/contracts';
 import { Bus, type EventMeta } from '@app/messaging';
+import { claimEvent } from '@app/persistence';
 import { AccountEventService } from '../account/account-event.service';
 import { INGEST_CONFIG, type IngestConfig } from '../config';
 import { ingestMetrics, itemKindOfPath } from '../ingest.metrics';
@@ -69,6 +70,8 @@ export class WebhookHandler implements OnApplicationBootstrap {
     }
     if (media) this.media.kick();
     if (failure) throw failure;
+    // marks the receipt as fully handled (ops can tell which receipts ingest has finished)
+    await this.ds.transaction((em) => claimEvent(em, 'ingest', 'ingest-webhooks', evt.eventId));
   }
 
   private async applyItem(em: import('typeorm').EntityManager, item: NormalizedItem, receiptId: string, receivedAt: Date): Promise<string> {
