@@ -4,6 +4,7 @@ import { bootService, migrateAndExit } from '@app/platform';
 import { GatewayConfigSchema } from './config';
 import { gatewayMigrations } from './migrations';
 import { GatewayModule } from './gateway.module';
+import { useOpenApi } from './inbox/openapi';
 import { useWebhookRawBody } from './webhooks/whatsapp/raw-body';
 
 const cfg = loadConfigOrExit('gateway', GatewayConfigSchema);
@@ -16,6 +17,9 @@ if (process.argv.includes('--migrate')) {
     host: cfg.HOST,
     logLevel: cfg.LOG_LEVEL,
     shutdownTimeoutMs: cfg.SHUTDOWN_TIMEOUT_MS,
-    setup: (app) => useWebhookRawBody(app, cfg.WEBHOOK_MAX_BYTES),
+    setup: (app) => {
+      useWebhookRawBody(app, cfg.WEBHOOK_MAX_BYTES);
+      useOpenApi(app);
+    },
   });
 }

@@ -1,3 +1,7 @@
+import { ApiBearerAuth, ApiCreatedResponse, ApiForbiddenResponse, ApiOkResponse, ApiSecurity, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ErrorResponse } from '../auth/auth.responses';
+import { AuditPageResponse } from '../inbox/inbox.responses';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Controller, Get, Header, Inject, Query, Res, UseGuards } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
@@ -10,29 +14,35 @@ import { actorOf, CurrentPrincipal, RequireScopes, type Principal } from '../aut
 export class AuditQuery {
   @IsOptional()
   @IsUUID()
+  @ApiPropertyOptional({ format: 'uuid' })
   conversationId?: string;
 
   @IsOptional()
   @IsString()
   @MaxLength(100)
+  @ApiPropertyOptional({ description: 'User or API key id' })
   actorId?: string;
 
   @IsOptional()
   @IsString()
   @MaxLength(100)
+  @ApiPropertyOptional({ example: 'conversation.claimed' })
   action?: string;
 
   @IsOptional()
   @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ format: 'date-time' })
   from?: string;
 
   @IsOptional()
   @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ format: 'date-time' })
   to?: string;
 
   @IsOptional()
   @IsString()
   @MaxLength(100)
+  @ApiPropertyOptional()
   cursor?: string;
 
   @IsOptional()
@@ -40,10 +50,12 @@ export class AuditQuery {
   @IsInt()
   @Min(1)
   @Max(1000)
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
   limit?: number;
 
   @IsOptional()
   @IsIn(['json', 'csv'])
+  @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' })
   format?: 'json' | 'csv';
 }
 
@@ -64,6 +76,11 @@ function csvRow(e: AuditEntryView): string {
 }
 
 /** The audit trail (read-only: there is no route that changes or deletes an entry). Managers see their teams. */
+@ApiTags('audit')
+@ApiBearerAuth('bearer')
+@ApiSecurity('apiKey')
+@ApiUnauthorizedResponse({ type: ErrorResponse })
+@ApiForbiddenResponse({ type: ErrorResponse })
 @Controller('api/v1/audit')
 @UseGuards(AuthGuard)
 @RequireScopes('audit:read')
@@ -71,6 +88,7 @@ export class AuditController {
   constructor(@Inject(Bus) private readonly bus: Bus) {}
 
   @Get()
+  @ApiOkResponse({ type: AuditPageResponse, description: 'JSON, or text/csv with format=csv' })
   @Header('Cache-Control', 'no-store')
   async list(@CurrentPrincipal() me: Principal, @Query() q: AuditQuery, @Res({ passthrough: true }) res: Response) {
     const { format, cursor, limit, ...filters } = q;

@@ -1,3 +1,6 @@
+import { ApiBearerAuth, ApiCreatedResponse, ApiForbiddenResponse, ApiOkResponse, ApiSecurity, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiKeyListResponse, ApiKeyResponse, CreatedApiKeyResponse, ErrorResponse } from './auth.responses';
+import { ApiProperty } from '@nestjs/swagger';
 import { Body, Controller, Delete, Get, Injectable, NotFoundException, Param, ParseUUIDPipe, Post, UseGuards } from '@nestjs/common';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, MaxLength, MinLength } from 'class-validator';
 import { DataSource } from 'typeorm';
@@ -10,12 +13,14 @@ export class CreateApiKeyDto {
   @IsString()
   @MinLength(1)
   @MaxLength(100)
+  @ApiProperty({ maxLength: 100 })
   name!: string;
 
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(SCOPES.length)
   @IsIn(SCOPES, { each: true })
+  @ApiProperty({ isArray: true, enum: SCOPES })
   scopes!: Scope[];
 }
 
@@ -50,6 +55,11 @@ export class ApiKeysService {
   }
 }
 
+@ApiTags('api-keys')
+@ApiBearerAuth('bearer')
+@ApiSecurity('apiKey')
+@ApiUnauthorizedResponse({ type: ErrorResponse })
+@ApiForbiddenResponse({ type: ErrorResponse })
 @Controller('api/v1/api-keys')
 @UseGuards(AuthGuard)
 @RequireScopes('admin')
@@ -57,17 +67,20 @@ export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
   @Post()
+  @ApiCreatedResponse({ type: CreatedApiKeyResponse })
   create(@Body() dto: CreateApiKeyDto, @CurrentPrincipal() me: Principal) {
     return this.keys.create(dto.name, dto.scopes, me);
   }
 
   @Get()
+  @ApiOkResponse({ type: ApiKeyListResponse })
   list() {
     return this.keys.list();
   }
 
   /** Revokes the key (kept, with its last-used time, for the record). */
   @Delete(':id')
+  @ApiOkResponse({ type: ApiKeyResponse })
   revoke(@Param('id', ParseUUIDPipe) id: string) {
     return this.keys.revoke(id);
   }

@@ -1,3 +1,5 @@
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiSecurity, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ErrorResponse, MeResponse, TokenPairResponse } from './auth.responses';
 import { ArgumentsHost, Body, Catch, Controller, Get, HttpCode, Post, Req, UseFilters, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AllExceptionsFilter } from '@app/platform';
@@ -16,11 +18,15 @@ class RetryAfterFilter extends AllExceptionsFilter {
   }
 }
 
+@ApiTags('auth')
 @Controller('api/v1')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('auth/login')
+  @ApiOkResponse({ type: TokenPairResponse })
+  @ApiUnauthorizedResponse({ type: ErrorResponse })
+  @ApiTooManyRequestsResponse({ type: ErrorResponse, description: 'Too many failed logins; see Retry-After' })
   @HttpCode(200)
   @UseFilters(RetryAfterFilter)
   login(@Body() dto: LoginDto, @Req() req: Request) {
@@ -28,6 +34,8 @@ export class AuthController {
   }
 
   @Post('auth/refresh')
+  @ApiOkResponse({ type: TokenPairResponse })
+  @ApiUnauthorizedResponse({ type: ErrorResponse })
   @HttpCode(200)
   refresh(@Body() dto: RefreshDto) {
     return this.auth.refresh(dto.refreshToken);
@@ -35,6 +43,8 @@ export class AuthController {
 
   /** Revokes this session: its access and refresh tokens stop working at once. */
   @Post('auth/logout')
+  @ApiBearerAuth('bearer')
+  @ApiNoContentResponse({ description: 'This session is revoked' })
   @HttpCode(204)
   @UseGuards(AuthGuard)
   async logout(@CurrentPrincipal() me: Principal): Promise<void> {
@@ -42,6 +52,9 @@ export class AuthController {
   }
 
   @Get('me')
+  @ApiBearerAuth('bearer')
+  @ApiSecurity('apiKey')
+  @ApiOkResponse({ type: MeResponse })
   @UseGuards(AuthGuard)
   me(@CurrentPrincipal() me: Principal) {
     return { kind: me.kind, id: me.id, name: me.name, email: me.email, role: me.role, teamIds: me.teamIds, scopes: me.scopes };

@@ -1,3 +1,26 @@
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiSecurity,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { ErrorResponse } from '../auth/auth.responses';
+import {
+  ConversationPageResponse,
+  ConversationResponse,
+  NoteResponse,
+  NumberTeamResponse,
+  ReplyResponse,
+  TimelineResponse,
+  WorkStateResponse,
+} from './inbox.responses';
 import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '../auth/auth.guard';
 import { CurrentPrincipal, RequireScopes, type Principal } from '../auth/principal';
@@ -20,30 +43,41 @@ import { InboxService } from './inbox.service';
 const Id = new ParseUUIDPipe({ version: undefined });
 
 /** The team inbox: who works on which conversation, and replies. Permissions are enforced by routing. */
+@ApiTags('conversations')
+@ApiBearerAuth('bearer')
+@ApiSecurity('apiKey')
+@ApiUnauthorizedResponse({ type: ErrorResponse })
+@ApiForbiddenResponse({ type: ErrorResponse })
+@ApiNotFoundResponse({ type: ErrorResponse, description: 'Unknown, or not visible to the caller' })
+@ApiConflictResponse({ type: ErrorResponse, description: 'Stale version or owned by someone else; details.current is the state now' })
 @Controller('api/v1/conversations')
 @UseGuards(AuthGuard)
 export class InboxController {
   constructor(private readonly inbox: InboxService) {}
 
   @Get()
+  @ApiOkResponse({ type: ConversationPageResponse })
   @RequireScopes('conversations:read')
   list(@CurrentPrincipal() me: Principal, @Query() q: ListQuery) {
     return this.inbox.list(me, q);
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: ConversationResponse })
   @RequireScopes('conversations:read')
   get(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string) {
     return this.inbox.get(me, id);
   }
 
   @Get(':id/timeline')
+  @ApiOkResponse({ type: TimelineResponse })
   @RequireScopes('conversations:read')
   timeline(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string, @Query() q: TimelineQuery) {
     return this.inbox.timeline(me, id, q.limit ?? 500);
   }
 
   @Post(':id/claim')
+  @ApiOkResponse({ type: WorkStateResponse })
   @HttpCode(200)
   @RequireScopes('conversations:write')
   claim(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string, @Body() dto: ClaimDto) {
@@ -51,6 +85,7 @@ export class InboxController {
   }
 
   @Post(':id/assign')
+  @ApiOkResponse({ type: WorkStateResponse })
   @HttpCode(200)
   @RequireScopes('conversations:write')
   assign(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string, @Body() dto: AssignDto) {
@@ -58,6 +93,7 @@ export class InboxController {
   }
 
   @Post(':id/handoff')
+  @ApiOkResponse({ type: WorkStateResponse })
   @HttpCode(200)
   @RequireScopes('conversations:write')
   handoff(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string, @Body() dto: HandoffDto) {
@@ -65,6 +101,7 @@ export class InboxController {
   }
 
   @Post(':id/status')
+  @ApiOkResponse({ type: WorkStateResponse })
   @HttpCode(200)
   @RequireScopes('conversations:write')
   status(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string, @Body() dto: StatusDto) {
@@ -72,6 +109,7 @@ export class InboxController {
   }
 
   @Post(':id/takeover')
+  @ApiOkResponse({ type: WorkStateResponse })
   @HttpCode(200)
   @RequireScopes('conversations:write')
   takeover(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string, @Body() dto: TakeoverDto) {
@@ -79,6 +117,7 @@ export class InboxController {
   }
 
   @Post(':id/labels')
+  @ApiOkResponse({ type: WorkStateResponse })
   @HttpCode(200)
   @RequireScopes('conversations:write')
   labels(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string, @Body() dto: LabelsDto) {
@@ -86,6 +125,7 @@ export class InboxController {
   }
 
   @Post(':id/priority')
+  @ApiOkResponse({ type: WorkStateResponse })
   @HttpCode(200)
   @RequireScopes('conversations:write')
   priority(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string, @Body() dto: PriorityDto) {
@@ -93,6 +133,7 @@ export class InboxController {
   }
 
   @Post(':id/notes')
+  @ApiCreatedResponse({ type: NoteResponse })
   @RequireScopes('conversations:write')
   note(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string, @Body() dto: NoteDto) {
     return this.inbox.addNote(me, id, dto);
@@ -100,6 +141,8 @@ export class InboxController {
 
   /** Reply (free-form text). Requires `Idempotency-Key`; only the owner may send. */
   @Post(':id/messages')
+  @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'Retries with the same key return the first result' })
+  @ApiAcceptedResponse({ type: ReplyResponse })
   @HttpCode(202)
   @RequireScopes('messages:send')
   reply(
@@ -113,12 +156,18 @@ export class InboxController {
 }
 
 /** Admin: which team's queue new conversations on a business number land in. */
+@ApiTags('numbers')
+@ApiBearerAuth('bearer')
+@ApiSecurity('apiKey')
+@ApiUnauthorizedResponse({ type: ErrorResponse })
+@ApiForbiddenResponse({ type: ErrorResponse })
 @Controller('api/v1/numbers')
 @UseGuards(AuthGuard)
 export class NumbersController {
   constructor(private readonly inbox: InboxService) {}
 
   @Put(':phoneNumberId/team')
+  @ApiOkResponse({ type: NumberTeamResponse })
   @RequireScopes('admin')
   setTeam(@CurrentPrincipal() me: Principal, @Param('phoneNumberId') phoneNumberId: string, @Body() dto: NumberTeamDto) {
     return this.inbox.setNumberTeam(me, phoneNumberId, dto.teamId);

@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -20,6 +21,7 @@ class Versioned {
   /** The conversation version the client saw; a stale one gets 409 with the current state. */
   @IsInt()
   @Min(1)
+  @ApiProperty({ minimum: 1, description: 'The conversation version the client saw (409 with the current state when stale)' })
   version!: number;
 }
 
@@ -31,36 +33,43 @@ export class AssignDto extends Versioned {
   @IsOptional()
   @ValidateIf((_, v) => v !== null)
   @IsUUID()
+  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'New owner; null = nobody' })
   assigneeId?: string | null;
 
   /** The new team (null: the unassigned-team queue). */
   @IsOptional()
   @ValidateIf((_, v) => v !== null)
   @IsUUID()
+  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'New team; null = the unassigned-team queue' })
   teamId?: string | null;
 }
 
 export class HandoffDto extends Versioned {
   @IsOptional()
   @IsUUID()
+  @ApiPropertyOptional({ format: 'uuid' })
   toUserId?: string;
 
   @IsOptional()
   @IsUUID()
+  @ApiPropertyOptional({ format: 'uuid' })
   toTeamId?: string;
 
   @IsString()
   @MinLength(1, { message: 'note is required for a handoff' })
   @MaxLength(4000)
+  @ApiProperty({ maxLength: 4000, description: 'Required: the receiver sees it first' })
   note!: string;
 }
 
 export class StatusDto extends Versioned {
   @IsIn(WORK_STATUSES)
+  @ApiProperty({ enum: WORK_STATUSES })
   status!: (typeof WORK_STATUSES)[number];
 
   @IsOptional()
   @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ format: 'date-time', description: 'Required for snoozed' })
   snoozeUntil?: string;
 }
 
@@ -70,11 +79,13 @@ export class LabelsDto extends Versioned {
   @IsString({ each: true })
   @MinLength(1, { each: true })
   @MaxLength(50, { each: true })
+  @ApiProperty({ type: [String], maxItems: 20 })
   labels!: string[];
 }
 
 export class PriorityDto extends Versioned {
   @IsIn(PRIORITIES)
+  @ApiProperty({ enum: PRIORITIES })
   priority!: (typeof PRIORITIES)[number];
 }
 
@@ -82,6 +93,7 @@ export class NoteDto {
   @IsString()
   @MinLength(1)
   @MaxLength(4000)
+  @ApiProperty({ maxLength: 4000, description: 'Stored and returned as plain text' })
   body!: string;
 
   /** Users to notify. */
@@ -89,11 +101,13 @@ export class NoteDto {
   @IsArray()
   @ArrayMaxSize(50)
   @IsUUID('all', { each: true })
+  @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'Users to notify' })
   mentions?: string[];
 
   @IsOptional()
   @IsInt()
   @Min(1)
+  @ApiPropertyOptional({ minimum: 1 })
   version?: number;
 }
 
@@ -101,40 +115,48 @@ export class ReplyDto {
   @IsString()
   @MinLength(1)
   @MaxLength(4096)
+  @ApiProperty({ maxLength: 4096 })
   text!: string;
 
   /** The version the client saw; checked when the reply has to claim the conversation first. */
   @IsOptional()
   @IsInt()
   @Min(1)
+  @ApiPropertyOptional({ minimum: 1, description: 'Checked when the reply claims an unassigned conversation' })
   version?: number;
 }
 
 export class ListQuery {
   @IsOptional()
   @IsIn(LIST_VIEWS)
+  @ApiPropertyOptional({ enum: LIST_VIEWS, default: 'all' })
   view?: (typeof LIST_VIEWS)[number];
 
   @IsOptional()
   @IsIn(WORK_STATUSES)
+  @ApiPropertyOptional({ enum: WORK_STATUSES })
   status?: (typeof WORK_STATUSES)[number];
 
   @IsOptional()
   @IsUUID()
+  @ApiPropertyOptional({ format: 'uuid' })
   teamId?: string;
 
   @IsOptional()
   @IsUUID()
+  @ApiPropertyOptional({ format: 'uuid' })
   assigneeId?: string;
 
   @IsOptional()
   @IsString()
   @MaxLength(50)
+  @ApiPropertyOptional()
   label?: string;
 
   @IsOptional()
   @IsString()
   @MaxLength(200)
+  @ApiPropertyOptional({ description: 'Opaque; nextCursor of the previous page' })
   cursor?: string;
 
   @IsOptional()
@@ -142,6 +164,7 @@ export class ListQuery {
   @IsInt()
   @Min(1)
   @Max(200)
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
   limit?: number;
 }
 
@@ -151,11 +174,13 @@ export class TimelineQuery {
   @IsInt()
   @Min(1)
   @Max(500)
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 500, description: 'Messages (oldest first)' })
   limit?: number;
 }
 
 export class NumberTeamDto {
   @ValidateIf((_, v) => v !== null)
   @IsUUID()
+  @ApiProperty({ format: 'uuid', nullable: true })
   teamId!: string | null;
 }

@@ -1,0 +1,64 @@
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { parseConfig } from '@app/config';
+import { createTestEnv, startApp, type TestEnv } from '@app/testing';
+import { GatewayConfigSchema } from '../src/config';
+import { GatewayModule } from '../src/gateway.module';
+import { useOpenApi } from '../src/inbox/openapi';
+
+describe('OpenAPI document', () => {
+  let env: TestEnv;
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    app = await startApp(GatewayModule.register(parseConfig(GatewayConfigSchema, env.env)), { setup: useOpenApi });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await env?.cleanup();
+  });
+
+  it('serves the document with every inbox, auth and admin route, their bodies, answers and security', async () => {
+    const doc = (await request(app.getHttpServer()).get('/api/docs-json').expect(200)).body;
+    expect(doc.openapi).toMatch(/^3\./);
+    const paths = Object.keys(doc.paths);
+    for (const p of [
+      '/api/v1/auth/login',
+      '/api/v1/auth/refresh',
+      '/api/v1/auth/logout',
+      '/api/v1/me',
+      '/api/v1/users',
+      '/api/v1/teams',
+      '/api/v1/api-keys',
+      '/api/v1/conversations',
+      '/api/v1/conversations/{id}',
+      '/api/v1/conversations/{id}/timeline',
+      '/api/v1/conversations/{id}/claim',
+      '/api/v1/conversations/{id}/assign',
+      '/api/v1/conversations/{id}/handoff',
+      '/api/v1/conversations/{id}/status',
+      '/api/v1/conversations/{id}/takeover',
+      '/api/v1/conversations/{id}/notes',
+      '/api/v1/conversations/{id}/messages',
+      '/api/v1/audit',
+    ])
+      expect(paths).toContain(p);
+    const s = doc.components.schemas;
+    expect(s.StatusDto.properties.status.enum).toEqual(['open', 'pending', 'snoozed', 'resolved']);
+    expect(s.StatusDto.required).toEqual(expect.arrayContaining(['status', 'version']));
+    expect(s.HandoffDto.required).toEqual(expect.arrayContaining(['note', 'version']));
+    expect(s.ConversationResponse.properties.owner).toBeDefined();
+    const reply = doc.paths['/api/v1/conversations/{id}/messages'].post;
+    expect(reply.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: true })]));
+    expect(reply.responses['202'].content['application/json'].schema.$ref).toBe('#/components/schemas/ReplyResponse');
+    expect(reply.responses['409']).toBeDefined();
+    expect(doc.components.securitySchemes).toMatchObject({ bearer: { scheme: 'bearer' }, apiKey: { name: 'X-Api-Key' } });
+    expect(new Set(Object.values(doc.paths).flatMap((p: any) => Object.values(p).map((o: any) => o.operationId))).size).toBeGreaterThan(25);
+  });
+
+  it('serves the UI', async () => {
+    const res = await request(app.getHttpServer()).get('/api/docs').expect(200);
+    expect(res.text).toContain('swagger');
+  });
+});
