@@ -1,0 +1,68 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { NOTIFICATIONS_CONFIG, type NotificationsConfig } from '../config';
+
+export type GraphResult =
+  | { kind: 'ok'; status: number; body: Record<string, unknown> }
+  | { kind: 'error'; status: number; code: number | null; title: string; details: string | null }
+  /** The request never reached Meta (connection refused, DNS): safe to retry. */
+  | { kind: 'unreachable'; reason: string }
+  /** Sent, but no answer in time (or the connection broke mid-way): Meta may have accepted it. */
+  | { kind: 'timeout'; reason: string };
+
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** Calls the Graph API with a timeout on every call. The token goes only into the Authorization header, never into logs or errors. */
+@Injectable()
+export class GraphClient {
+  constructor(@Inject(NOTIFICATIONS_CONFIG) private readonly cfg: NotificationsConfig) {}
+
+  private tokenFor(phoneNumberId?: string): string {
+    return (phoneNumberId && this.cfg.WHATSAPP_NUMBER_TOKENS[phoneNumberId]) || this.cfg.WHATSAPP_ACCESS_TOKEN;
+  }
+
+  url(path: string): string {
+    return `${this.cfg.GRAPH_API_BASE_URL.replace(/\/$/, '')}/${this.cfg.GRAPH_API_VERSION}/${path}`;
+  }
+
+  postMessage(phoneNumberId: string, body: Record<string, unknown>, timeoutMs = this.cfg.GRAPH_API_TIMEOUT_MS): Promise<GraphResult> {
+    return this.call('POST', this.url(`${encodeURIComponent(phoneNumberId)}/messages`), phoneNumberId, body, timeoutMs);
+  }
+
+  get(urlOrPath: string, timeoutMs = this.cfg.GRAPH_API_TIMEOUT_MS): Promise<GraphResult> {
+    const url = /^https?:\/\//.test(urlOrPath) ? urlOrPath : this.url(urlOrPath);
+    return this.call('GET', url, undefined, undefined, timeoutMs);
+  }
+
+  private async call(method: string, url: string, phoneNumberId: string | undefined, body: unknown, timeoutMs: number): Promise<GraphResult> {
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: { authorization: `Bearer ${this.tokenFor(phoneNumberId)}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string } };
+      const code = e.cause?.code ?? (e as { code?: string }).code;
+      if (code && NOT_SENT.has(code)) return { kind: 'unreachable', reason: code };
+      if (e.name === 'TimeoutError' || e.name === 'AbortError') return { kind: 'timeout', reason: `no answer within ${timeoutMs} ms` };
+      return { kind: 'timeout', reason: code ?? e.message };
+    }
+    let parsed: Record<string, unknown> = {};
+    try {
+      parsed = (await res.json()) as Record<string, unknown>;
+    } catch {
+      parsed = {};
+    }
+    if (res.ok) return { kind: 'ok', status: res.status, body: parsed };
+    const error = (parsed.error ?? {}) as { code?: unknown; message?: unknown; error_data?: { details?: unknown } };
+    return {
+      kind: 'error',
+      status: res.status,
+      code: typeof error.code === 'number' ? error.code : null,
+      title: typeof error.message === 'string' ? error.message : `HTTP ${res.status}`,
+      details: typeof error.error_data?.details === 'string' ? error.error_data.details : null,
+    };
+  }
+}

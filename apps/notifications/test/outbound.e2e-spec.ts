@@ -1,0 +1,378 @@
+import type { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import {
+  MessageReceivedV1,
+  OutboundFailedV1,
+  OutboundQueuedV1,
+  OutboundSentV1,
+  SendMessageV1,
+  WhatsAppAccountEventV1,
+  type RequestOf,
+} from '@app/contracts';
+import { parseConfig } from '@app/config';
+import { NatsBus, RemoteError } from '@app/messaging';
+import { createTestEnv, startApp, waitFor, type TestEnv } from '@app/testing';
+import { SandboxConfigSchema } from '../../sandbox/src/config';
+import { SandboxModule } from '../../sandbox/src/sandbox.module';
+import { NotificationsConfigSchema } from '../src/config';
+import { NotificationsModule } from '../src/notifications.module';
+
+/**
+ * notifications against the WhatsApp sandbox (in-process, port 0) on real PostgreSQL and NATS.
+ * Limits are 200/s per number (to keep 1,000 sends quick) and a 1 s pair interval, on both sides.
+ */
+const RATE = 200;
+const PAIR_MS = 1_000;
+
+describe('outbound sending through the sandbox', () => {
+  let env: TestEnv;
+  let sandbox: INestApplication;
+  let sandboxUrl: string;
+  const replicas: INestApplication[] = [];
+  let client: NatsBus;
+
+  const notificationsEnv = () =>
+    parseConfig(NotificationsConfigSchema, {
+      ...env.env,
+      DATABASE_POOL_SIZE: '10',
+      GRAPH_API_BASE_URL: sandboxUrl,
+      OUTBOUND_RATE_PER_SECOND: String(RATE),
+      OUTBOUND_PAIR_INTERVAL_MS: String(PAIR_MS),
+      OUTBOUND_RETRY_BASE_MS: '100',
+      OUTBOUND_RATE_OVERRIDES: '200000000000014=50', // the restart test's number: slow enough to stop mid-queue
+      OUTBOUND_LEASE_MS: '5000',
+      GRAPH_API_TIMEOUT_MS: '5000',
+    });
+  const startReplica = async () => {
+    const app = await startApp(NotificationsModule.register(notificationsEnv()));
+    replicas.push(app);
+    return app;
+  };
+  const db = () => replicas[replicas.length - 1].get(DataSource);
+  const sent = async (q: Record<string, string> = {}) => (await request(sandboxUrl).get('/sandbox/sent').query(q).expect(200)).body;
+  const faults = (body: object) => request(sandboxUrl).post('/sandbox/faults').send(body).expect(200);
+  const send = (over: Partial<RequestOf<typeof SendMessageV1>> = {}) =>
+    client.request(SendMessageV1, {
+      idempotencyKey: randomUUID(),
+      phoneNumberId: '200000000000001',
+      to: '15550000001',
+      conversationId: null,
+      senderId: null,
+      senderName: null,
+      message: { type: 'template', name: 'hello_world', language: 'en_US' },
+      ...over,
+    });
+  /** What a client that does not validate sends: the service must refuse it itself. */
+  const sendRaw = (over: Record<string, unknown>) =>
+    client.request({ ...SendMessageV1, request: z.unknown() } as unknown as typeof SendMessageV1, {
+      idempotencyKey: randomUUID(),
+      phoneNumberId: '200000000000001',
+      to: '15550000001',
+      conversationId: null,
+      senderId: null,
+      senderName: null,
+      message: { type: 'template', name: 'hello_world', language: 'en_US' },
+      ...over,
+    } as RequestOf<typeof SendMessageV1>);
+  const row = async (sendId: string) =>
+    (await db().query(`SELECT status, attempts, error_code, error_explanation, wa_message_id FROM notifications.outbound_send WHERE id = $1`, [sendId]))[0];
+  const refusal = async (p: Promise<unknown>) => {
+    const err = await p.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(RemoteError);
+    return err as RemoteError;
+  };
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    sandbox = await startApp(
+      SandboxModule.register(
+        parseConfig(SandboxConfigSchema, {
+          NODE_ENV: 'test',
+          SANDBOX_WEBHOOKS: 'false',
+          SANDBOX_RATE_PER_SECOND: String(RATE),
+          SANDBOX_PAIR_INTERVAL_MS: String(PAIR_MS),
+          SANDBOX_TIMEOUT_FAULT_MS: '8000',
+        }),
+      ),
+      { listen: true },
+    );
+    sandboxUrl = (await sandbox.getUrl()).replace('[::1]', '127.0.0.1');
+    await startReplica();
+    await startReplica();
+    client = await NatsBus.connect({ url: env.env.NATS_URL, namespace: env.namespace, service: 'test-client' });
+    // templates are synced from the sandbox at start-up
+    await waitFor(async () => (await db().query(`SELECT count(*)::int AS n FROM notifications.whatsapp_template`))[0].n >= 5, { what: 'template sync' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await client?.close();
+    for (const r of replicas) await r.close().catch(() => undefined);
+    await sandbox?.close();
+    await env?.cleanup();
+  });
+
+  it('sends 1,000 queued messages from 2 replicas no faster than the limit, with no self-caused rate errors', async () => {
+    const pn = '200000000000010';
+    const results = await inPool(10, 1000, (i) => send({ phoneNumberId: pn, to: String(15551000000 + i), idempotencyKey: `tp-${i}` }));
+    expect(results.every((r) => r.status === 'queued' && !r.duplicate)).toBe(true);
+    const done = await waitFor(async () => {
+      const s = await sent({ phoneNumberId: pn });
+      return s.count >= 1000 ? s : null;
+    }, { timeoutMs: 40_000, what: '1,000 accepted sends' });
+    expect(done.count).toBe(1000);
+    expect(done.acceptedAtMs).toHaveLength(1000);
+    expect(done.rejected['130429'] ?? 0).toBe(0);
+    expect(done.rejected['131056'] ?? 0).toBe(0);
+
+    // the schedule the replicas shared: never more than RATE slots in any 1 s window
+    const slots: number[] = (
+      await db().query(
+        `SELECT extract(epoch FROM a.slot_at) * 1000 AS t FROM notifications.outbound_attempt a
+         JOIN notifications.outbound_send s ON s.id = a.send_id WHERE s.phone_number_id = $1 ORDER BY a.slot_at`,
+        [pn],
+      )
+    ).map((r: { t: string }) => Number(r.t));
+    expect(slots).toHaveLength(1000);
+    expect(maxInWindow(slots, 1000)).toBeLessThanOrEqual(RATE);
+    // what the sandbox saw: at most one more than RATE per 1 s (arrival jitter of one slot)
+    expect(maxInWindow(done.acceptedAtMs, 1000)).toBeLessThanOrEqual(RATE + 1);
+    // every send went out once, and both replicas took part
+    await waitFor(
+      async () => (await db().query(`SELECT count(*)::int AS n FROM notifications.outbound_send WHERE phone_number_id = $1 AND status <> 'sent'`, [pn]))[0].n === 0,
+      { what: 'every send recorded' },
+    );
+    const sentRows = await db().query(
+      `SELECT status, attempts, count(*)::int AS n FROM notifications.outbound_send WHERE phone_number_id = $1 GROUP BY 1, 2`,
+      [pn],
+    );
+    expect(sentRows).toEqual([{ status: 'sent', attempts: 1, n: 1000 }]);
+    const workers = await db().query(
+      `SELECT count(DISTINCT a.worker)::int AS n FROM notifications.outbound_attempt a JOIN notifications.outbound_send s ON s.id = a.send_id WHERE s.phone_number_id = $1`,
+      [pn],
+    );
+    expect(workers[0].n).toBe(2);
+  }, 60_000);
+
+  it('paces messages to one customer one per pair interval, without 131056', async () => {
+    const pn = '200000000000011';
+    const ids = await Promise.all([1, 2, 3].map((i) => send({ phoneNumberId: pn, to: '15552000001', idempotencyKey: `pair-${i}` })));
+    const s = await waitFor(async () => {
+      const r = await sent({ phoneNumberId: pn });
+      return r.count >= 3 ? r : null;
+    }, { timeoutMs: 10_000 });
+    const t: number[] = s.acceptedAtMs;
+    expect(t[1] - t[0]).toBeGreaterThanOrEqual(PAIR_MS);
+    expect(t[2] - t[1]).toBeGreaterThanOrEqual(PAIR_MS);
+    expect(s.rejected['131056'] ?? 0).toBe(0);
+    await waitFor(async () => (await Promise.all(ids.map((r) => row(r.sendId)))).every((x) => x.status === 'sent'), { what: 'all recorded sent' });
+  });
+
+  it('retries a retryable failure (5xx) and sends the message once', async () => {
+    const to = '15553000001';
+    await faults({ script: [{ to, fault: '5xx' }, { to, fault: 130429 }] });
+    const r = await send({ to, phoneNumberId: '200000000000012' });
+    const final = await waitFor(async () => ((await row(r.sendId)).status === 'sent' ? row(r.sendId) : null));
+    expect(final.attempts).toBe(3);
+    expect((await sent({ to })).count).toBe(1);
+  });
+
+  it('does not retry a permanent failure and records the code with an explanation', async () => {
+    const to = '15553000002';
+    await faults({ script: [{ to, fault: 131026 }] });
+    const r = await send({ to, phoneNumberId: '200000000000012' });
+    const final = await waitFor(async () => ((await row(r.sendId)).status === 'failed' ? row(r.sendId) : null));
+    expect(final).toMatchObject({ attempts: 1, error_code: 131026 });
+    expect(final.error_explanation).toMatch(/could not be delivered/);
+    await new Promise((res) => setTimeout(res, 600)); // several retry periods
+    expect((await row(r.sendId)).attempts).toBe(1);
+    expect((await sent({ to })).count).toBe(0);
+  });
+
+  it('never re-sends a call that timed out (it may have been accepted): records it unknown', async () => {
+    const to = '15553000003';
+    await faults({ script: [{ to, fault: 'timeout' }] });
+    const r = await send({ to, phoneNumberId: '200000000000012' });
+    const final = await waitFor(async () => ((await row(r.sendId)).status === 'unknown' ? row(r.sendId) : null), { timeoutMs: 15_000 });
+    expect(final.attempts).toBe(1);
+    expect(final.error_explanation).toMatch(/not sent again/);
+    await new Promise((res) => setTimeout(res, 800));
+    expect((await sent({ to })).count).toBe(1);
+    const again = await send({ to, phoneNumberId: '200000000000012', idempotencyKey: 'unused' }).catch(() => null);
+    expect(again).not.toBeNull();
+  });
+
+  it('returns the first result for a repeated idempotency key, also for 5 concurrent requests: one message', async () => {
+    const to = '15554000001';
+    const first = await send({ to, idempotencyKey: 'same-key-1' });
+    const second = await send({ to, idempotencyKey: 'same-key-1' });
+    expect(second).toMatchObject({ sendId: first.sendId, duplicate: true });
+
+    const to2 = '15554000002';
+    const five = await Promise.all(Array.from({ length: 5 }, () => send({ to: to2, idempotencyKey: 'same-key-2' })));
+    expect(new Set(five.map((f) => f.sendId)).size).toBe(1);
+    expect(five.filter((f) => !f.duplicate)).toHaveLength(1);
+    await waitFor(async () => (await row(first.sendId)).status === 'sent' && (await row(five[0].sendId)).status === 'sent');
+    await new Promise((res) => setTimeout(res, 300));
+    expect((await sent({ to })).count).toBe(1);
+    expect((await sent({ to: to2 })).count).toBe(1);
+    const rows = await db().query(`SELECT count(*)::int AS n FROM notifications.outbound_send WHERE idempotency_key LIKE 'same-key-%'`);
+    expect(rows[0].n).toBe(2);
+    const after = await send({ to, idempotencyKey: 'same-key-1' });
+    expect(after).toMatchObject({ sendId: first.sendId, status: 'sent', duplicate: true, waMessageId: expect.stringMatching(/^wamid\./) });
+    const conflict = await refusal(send({ to: '15554000099', idempotencyKey: 'same-key-1' }));
+    expect(conflict.code).toBe('CONFLICT');
+  });
+
+  it('enforces the 24 h window: free-form refused outside it (template needed), template accepted; inside it free-form goes', async () => {
+    const pn = '200000000000013';
+    const [oldConv, newConv] = [randomUUID(), randomUUID()];
+    const inbound = (conversationId: string, sentAt: Date) =>
+      client.publish(MessageReceivedV1, {
+        eventId: randomUUID(),
+        occurredAt: new Date().toISOString(),
+        conversationId,
+        phoneNumberId: pn,
+        contactId: randomUUID(),
+        messageId: randomUUID(),
+        waMessageId: `wamid.${randomUUID()}`,
+        direction: 'inbound',
+        origin: 'customer',
+        type: 'text',
+        text: 'hi',
+        sentAt: sentAt.toISOString(),
+      });
+    await inbound(oldConv, new Date(Date.now() - 25 * 3600_000));
+    await inbound(newConv, new Date(Date.now() - 3600_000));
+    await waitFor(async () => (await db().query(`SELECT count(*)::int AS n FROM notifications.service_window WHERE phone_number_id = $1`, [pn]))[0].n === 2);
+
+    const refused = await refusal(send({ phoneNumberId: pn, to: '15555000001', conversationId: oldConv, message: { type: 'text', body: 'hello' }, idempotencyKey: 'w-1' }));
+    expect(refused.code).toBe('VALIDATION');
+    expect(refused.message).toMatch(/template/);
+    expect(await keyCount('w-1')).toBe(0);
+
+    const tpl = await send({
+      phoneNumberId: pn,
+      to: '15555000001',
+      conversationId: oldConv,
+      message: { type: 'template', name: 'sample_shipping_confirmation', language: 'en_US', components: [{ type: 'body', parameters: [{ type: 'text', text: '2' }] }] },
+    });
+    expect(tpl.status).toBe('queued');
+    const free = await send({ phoneNumberId: pn, to: '15555000002', conversationId: newConv, message: { type: 'text', body: 'hello' } });
+    expect(free.status).toBe('queued');
+    await waitFor(async () => (await row(tpl.sendId)).status === 'sent' && (await row(free.sendId)).status === 'sent');
+    // a send with no conversation and no inbound message from that customer is outside the window too
+    const cold = await refusal(send({ phoneNumberId: pn, to: '15555000003', message: { type: 'text', body: 'hello' } }));
+    expect(cold.message).toMatch(/only an approved template/);
+  });
+
+  it('refuses bad input with a message naming the field, and queues nothing', async () => {
+    const cases: [Partial<RequestOf<typeof SendMessageV1>>, string, RegExp][] = [
+      [{ message: { type: 'text', body: '' } }, 'VALIDATION', /message\.body: text must not be empty/],
+      [{ message: { type: 'text', body: 'x'.repeat(4097) } }, 'VALIDATION', /message\.body: text is longer than 4096/],
+      [{ message: { type: 'template', name: 'sample_shipping_confirmation', language: 'en_US' } }, 'VALIDATION', /message\.components: template sample_shipping_confirmation expects 1 body parameter/],
+      [{ message: { type: 'template', name: 'no_such_template', language: 'en_US' } }, 'VALIDATION', /does not exist/],
+      [{ message: { type: 'template', name: 'abandoned_cart', language: 'en' } }, 'VALIDATION', /REJECTED, not APPROVED/],
+      [{ conversationId: randomUUID() }, 'NOT_FOUND', /conversationId: conversation .* is not known/],
+    ];
+    for (const [i, [over, code, message]] of cases.entries()) {
+      const err = await refusal(sendRaw({ ...over, idempotencyKey: `bad-${i}` }));
+      expect({ i, code: err.code }).toEqual({ i, code });
+      expect(err.message).toMatch(message);
+      expect(await keyCount(`bad-${i}`)).toBe(0);
+    }
+    // the bus contract is strict too: an unknown message type names the field
+    const err = await refusal(sendRaw({ message: { type: 'sms', body: 'x' }, idempotencyKey: 'bad-x' }));
+    expect(err.message).toMatch(/message\.type/);
+  });
+
+  it('applies template status webhooks: a paused template is refused', async () => {
+    await client.publish(WhatsAppAccountEventV1, {
+      eventId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      field: 'message_template_status_update',
+      wabaId: '100000000000001',
+      phoneNumberId: null,
+      value: { event: 'PAUSED', message_template_id: 900000000000003, message_template_name: 'order_update', message_template_language: 'en_US' },
+    });
+    await waitFor(async () => (await db().query(`SELECT status FROM notifications.whatsapp_template WHERE name = 'order_update'`))[0]?.status === 'PAUSED');
+    const err = await refusal(
+      send({
+        message: { type: 'template', name: 'order_update', language: 'en_US', components: [{ type: 'body', parameters: [1, 2, 3].map((n) => ({ type: 'text', text: String(n) })) }] },
+      }),
+    );
+    expect(err.message).toMatch(/PAUSED, not APPROVED/);
+  });
+
+  it('publishes queued, sent and failed events through the outbox', async () => {
+    const seen = { queued: 0, sent: 0, failed: 0 };
+    const consumer = await NatsBus.connect({ url: env.env.NATS_URL, namespace: env.namespace, service: 'test-events' });
+    await consumer.consume(OutboundQueuedV1, { durable: 'test-queued' }, async () => void seen.queued++);
+    await consumer.consume(OutboundSentV1, { durable: 'test-sent' }, async () => void seen.sent++);
+    await consumer.consume(OutboundFailedV1, { durable: 'test-failed' }, async () => void seen.failed++);
+    await waitFor(() => (seen.queued >= 1000 && seen.sent >= 1000 && seen.failed >= 2) || null, { timeoutMs: 15_000, what: `outbound events` }).catch((e) => {
+      throw new Error(`${(e as Error).message}: ${JSON.stringify(seen)}`);
+    });
+    await consumer.close();
+  });
+
+  it('after the service is closed mid-queue, a new instance sends every queued message exactly once', async () => {
+    const pn = '200000000000014';
+    await inPool(10, 300, (i) => send({ phoneNumberId: pn, to: String(15556000000 + i), idempotencyKey: `kill-${i}` }));
+    await waitFor(async () => (await sent({ phoneNumberId: pn })).count >= 30, { what: 'some sends out' });
+    while (replicas.length) await replicas.pop()!.close();
+    const midway = (await sent({ phoneNumberId: pn })).count;
+    expect(midway).toBeLessThan(300);
+    await startReplica();
+    const s = await waitFor(async () => {
+      const r = await sent({ phoneNumberId: pn });
+      return r.count >= 300 ? r : null;
+    }, { timeoutMs: 20_000, what: 'all 300 sent after restart' });
+    await new Promise((res) => setTimeout(res, 500));
+    const final = await sent({ phoneNumberId: pn });
+    expect(final.count).toBe(300);
+    expect(new Set(final.messages.map((m: { to: string }) => m.to)).size).toBe(300);
+    expect(s.rejected['130429'] ?? 0).toBe(0);
+    await waitFor(
+      async () => (await db().query(`SELECT count(*)::int AS n FROM notifications.outbound_send WHERE phone_number_id = $1 AND status <> 'sent'`, [pn]))[0].n === 0,
+      { what: 'every send recorded' },
+    );
+    const st = await db().query(`SELECT status, count(*)::int AS n FROM notifications.outbound_send WHERE phone_number_id = $1 GROUP BY status`, [pn]);
+    expect(st).toEqual([{ status: 'sent', n: 300 }]);
+  }, 40_000);
+
+  async function keyCount(key: string): Promise<number> {
+    return (await db().query(`SELECT count(*)::int AS n FROM notifications.outbound_send WHERE idempotency_key = $1`, [key]))[0].n;
+  }
+});
+
+/** Runs fn(0..n-1) with at most `size` calls in flight (a client sending steadily, not all at once). */
+async function inPool<T>(size: number, n: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: size }, async () => {
+      while (next < n) {
+        const i = next++;
+        out[i] = await fn(i);
+      }
+    }),
+  );
+  return out;
+}
+
+/** The largest number of timestamps inside any window of `ms`. */
+function maxInWindow(ts: number[], ms: number): number {
+  const t = [...ts].sort((a, b) => a - b);
+  let best = 0;
+  for (let i = 0, j = 0; j < t.length; j++) {
+    while (t[j] - t[i] >= ms) i++;
+    best = Math.max(best, j - i + 1);
+  }
+  return best;
+}
