@@ -9,6 +9,8 @@ const SERVICES = [
   { name: 'routing', port: 3002 },
   { name: 'sla', port: 3003 },
   { name: 'notifications', port: 3004 },
+  // the simulated WhatsApp Cloud API (apps/sandbox): on by default for development, never in production
+  ...(process.env.SANDBOX !== 'off' && process.env.NODE_ENV !== 'production' ? [{ name: 'sandbox', port: 3005, sandbox: true }] : []),
 ];
 
 function entryOf(name) {

@@ -124,6 +124,7 @@ async function main() {
       `   services: ${SERVICES.map((s) => s.name).join(', ')} (one process each)`,
       `   health:   http://localhost:${GATEWAY_PORT}/health/ready`,
       `   status:   http://localhost:${GATEWAY_PORT}/api/v1/system/services`,
+      ...(SERVICES.some((s) => s.sandbox) ? [`   SANDBOX:  http://localhost:${env.SANDBOX_PORT || 3005}/sandbox  (simulated WhatsApp Cloud API, no Meta account; SANDBOX=off to skip)`] : []),
       '   Ctrl-C stops everything.',
       '──────────────────────────────────────────────────────────────',
       '',

@@ -16,6 +16,7 @@ async function main(): Promise<void> {
   const app = await NestFactory.create(SandboxModule.register(cfg), { logger, bodyParser: true });
   app.enableShutdownHooks();
   await app.listen(cfg.PORT, '0.0.0.0');
-  logger.log(`SANDBOX WhatsApp Cloud API simulator on http://127.0.0.1:${cfg.PORT} (customer phone: /sandbox); webhooks → ${cfg.SANDBOX_WEBHOOK_URL}`, 'Bootstrap');
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
+  logger.log(`SANDBOX: simulated WhatsApp Cloud API on ${url} (customer phone: ${url}/sandbox); webhooks → ${cfg.SANDBOX_WEBHOOK_URL}`, 'Bootstrap');
 }
 void main();
