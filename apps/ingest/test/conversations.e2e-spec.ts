@@ -161,6 +161,14 @@ describe('ingest: conversations, contacts, statuses, outbound lifecycle and bad 
       ]);
     });
 
+    it('keeps the referral of a message from a click-to-WhatsApp ad', async () => {
+      const wamid = uid('wamid.ad');
+      const referral = { source_url: 'https://fb.me/x', source_id: 'ad-1', source_type: 'ad', headline: 'Sale', body: 'Now', media_type: 'image', ctwa_clid: 'clid-1' };
+      await send(body({ messages: [{ from: '15550000014', id: wamid, ts: 1750000000, extra: { referral } }] }));
+      const page = await h.peer.request(ListMessagesV1, { conversationId: await conversationOf(wamid), limit: 10 });
+      expect(page.items[0].referral).toEqual(referral);
+    });
+
     it('links a reply to the quoted message, also when the quoted one arrives later', async () => {
       const quoted = uid('wamid.q');
       const reply = uid('wamid.reply');

@@ -123,12 +123,11 @@ describe('ingest: webhook fixtures on real PostgreSQL and JetStream', () => {
     expect(m.errors).toEqual([expect.objectContaining({ code: 131051, details: 'Message type is currently not supported.', source: 'message' })]);
   });
 
-  it('system user_changed_number: stored as a system message and the contact gets the new number', async () => {
+  it('system user_changed_number: stored as a system message in the thread', async () => {
     const m = await messageOf('messages/messages-system-user-changed-number');
     expect(m).toMatchObject({ type: 'system', origin: 'system', text: 'User Sheena Nelson changed from 16505551234 to 12195555358' });
-    // contacts are shared across numbers, and the docs' fixtures reuse 16505551234 inconsistently, so only check the move
-    const [{ n }] = await h.sql(`SELECT count(*)::int AS n FROM ingest.contact WHERE wa_id = '12195555358'`);
-    expect(n).toBe(1);
+    // the contact update itself is checked in conversations.e2e-spec.ts: here contacts are shared across the
+    // fixtures' numbers and the docs' examples reuse 16505551234 for different people, so the result depends on order
   });
 
   it('BSUID contact: one contact per user_id across numbers, whatever wa_id the payloads carry', async () => {

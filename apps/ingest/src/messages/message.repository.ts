@@ -167,5 +167,6 @@ export function toView(r: Record<string, any>): MessageView {
     sentAt: iso(r.sent_at)!,
     createdAt: iso(r.created_at)!,
     statusUpdatedAt: iso(r.status_updated_at),
+    referral: r.referral ?? null,
   };
 }

@@ -39,6 +39,8 @@ export const MessageView = z.object({
   sentAt: z.string(),
   createdAt: z.string(),
   statusUpdatedAt: z.string().nullable(),
+  /** Click-to-WhatsApp ad/post the message came from (`referral` object, whole), when present. */
+  referral: z.unknown().optional(),
 });
 export type MessageView = z.infer<typeof MessageView>;
 
