@@ -18,6 +18,7 @@ if (env.NODE_ENV !== 'production') {
   env.WHATSAPP_APP_SECRET ||= 'sandbox-app-secret';
   env.WHATSAPP_VERIFY_TOKEN ||= 'sandbox-verify-token';
   env.API_KEYS ||= 'dev-api-key';
+  env.WHATSAPP_ACCESS_TOKEN ||= 'sandbox-token'; // the sandbox's Graph token: ingest downloads inbound media with it
   env.SEED_DEMO ||= 'true'; // demo organisation (Sales/Support/After-sales); SEED_DEMO=false to skip
 }
 const GATEWAY_PORT = Number(env.PORT || 3000);
