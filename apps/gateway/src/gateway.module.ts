@@ -5,6 +5,8 @@ import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { AuthModule } from './auth/auth.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { InboxModule } from './inbox/inbox.module';
+import { OutboundModule } from './outbound/outbound.module';
+import { RealtimeModule } from './realtime/realtime.module';
 import { gatewayMigrations } from './migrations';
 import { SystemModule } from './system/system.module';
 import { WhatsAppWebhookModule } from './webhooks/whatsapp/whatsapp-webhook.module';
@@ -35,7 +37,9 @@ export class GatewayModule {
         AuthModule,
         WhatsAppWebhookModule,
         InboxModule, // before ConversationsModule: its /api/v1/conversations routes take precedence
+        RealtimeModule,
         ConversationsModule,
+        OutboundModule,
       ],
     };
   }

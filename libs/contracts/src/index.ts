@@ -9,3 +9,4 @@ export * from './outbound/outbound.events';
 export * from './outbound/outbound.requests';
 export * from './routing/routing.requests';
 export * from './routing/routing.events';
+export * from './routing/routing.permissions';

@@ -1,4 +1,4 @@
-import type { Actor } from '@app/contracts';
+import { canSeeConversation, type Actor } from '@app/contracts';
 
 /** The part of a work item that permissions look at. */
 export interface Scoped {
@@ -16,8 +16,7 @@ export interface Scoped {
  * A conversation the actor may not see is reported as not found.
  */
 export function canSee(a: Actor, w: Scoped): boolean {
-  if (a.role === 'admin') return true;
-  return w.teamId === null || a.teamIds.includes(w.teamId) || (w.ownerId !== null && w.ownerId === a.id);
+  return canSeeConversation(a, w);
 }
 
 export function canWrite(a: Actor): boolean {

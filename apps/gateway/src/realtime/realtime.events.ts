@@ -1,0 +1,30 @@
+import {
+  ConversationAssignedV1,
+  ConversationWorkChangedV1,
+  MessageReceivedV1,
+  MessageStatusChangedV1,
+  NoteAddedV1,
+  OutboundFailedV1,
+  OutboundQueuedV1,
+  OutboundSentV1,
+  type EventContract,
+} from '@app/contracts';
+
+/** What a client receives for each JetStream event it may see (`event` is the name on the socket). */
+export const CLIENT_EVENTS: { contract: EventContract; event: string }[] = [
+  { contract: ConversationWorkChangedV1, event: 'conversation.updated' },
+  { contract: ConversationAssignedV1, event: 'conversation.assigned' },
+  { contract: MessageReceivedV1, event: 'message.created' },
+  { contract: MessageStatusChangedV1, event: 'message.status' },
+  { contract: OutboundQueuedV1, event: 'message.queued' },
+  { contract: OutboundSentV1, event: 'message.sent' },
+  { contract: OutboundFailedV1, event: 'message.failed' },
+  { contract: NoteAddedV1, event: 'note.created' },
+];
+
+/** Server → client frames. `seq` is the JetStream sequence: reconnect with `?since=<seq>` to catch up. */
+export type ServerFrame =
+  | { type: 'ready'; cursor: number; user: { id: string; role: string } }
+  | { type: 'event'; seq: number; event: string; conversationId: string | null; data: unknown }
+  | { type: 'replayed'; cursor: number }
+  | { type: 'error'; message: string };

@@ -1,0 +1,150 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { connect, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JsMsg, type NatsConnection } from 'nats';
+import { canSeeConversation, ConversationAssignedV1, ConversationWorkChangedV1, GetWorkV1, STREAMS, type EventContract, type PayloadOf } from '@app/contracts';
+import { Bus, NatsBus } from '@app/messaging';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
+import { CLIENT_EVENTS } from './realtime.events';
+
+interface Scope {
+  teamId: string | null;
+  ownerId: string | null;
+}
+
+/** An event ready for clients: who may see it is decided by `visibleTo`. */
+export interface FeedEvent {
+  seq: number;
+  event: string;
+  conversationId: string | null;
+  data: unknown;
+  /** Scopes of the conversation; a client that may see any of them gets the event (an assignment goes to both sides). */
+  scopes: Scope[];
+}
+
+export type FeedListener = (e: FeedEvent) => void;
+
+const SYSTEM = { type: 'system' as const, id: 'gateway-realtime', name: 'gateway', role: 'admin' as const, teamIds: [] };
+const SCOPE_TTL_MS = 60_000;
+
+/**
+ * Reads INBOX_EVENTS from JetStream with an ordered consumer per gateway replica (so every replica sees every
+ * event, from "now"), works out each conversation's team and owner (from the events themselves, else from
+ * routing, cached) and hands events to the hub. `replay` reads a past range for clients catching up.
+ */
+@Injectable()
+export class RealtimeFeed implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger('RealtimeFeed');
+  private nc?: NatsConnection;
+  private js?: JetStreamClient;
+  private live?: ConsumerMessages;
+  private readonly listeners = new Set<FeedListener>();
+  private readonly scopes = new Map<string, { scope: Scope; at: number }>();
+  private readonly bySubject = new Map<string, { contract: EventContract; event: string }>();
+  private stream = '';
+  /** The last stream sequence handed to listeners (or the stream's last at start). */
+  lastSeq = 0;
+
+  constructor(
+    @Inject(Bus) private readonly bus: Bus,
+    @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const nb = this.bus as NatsBus;
+    this.stream = nb.streamName(STREAMS.INBOX_EVENTS.name);
+    for (const c of CLIENT_EVENTS) this.bySubject.set(nb.subject(c.contract.subject), c);
+    const u = new URL(this.cfg.NATS_URL);
+    this.nc = await connect({
+      servers: `${u.hostname}:${u.port || 4222}`,
+      name: 'gateway-realtime',
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      user: u.username ? decodeURIComponent(u.username) : undefined,
+      pass: u.password ? decodeURIComponent(u.password) : undefined,
+    });
+    this.js = this.nc.jetstream();
+    const jsm = await this.nc.jetstreamManager();
+    this.lastSeq = (await jsm.streams.info(this.stream)).state.last_seq;
+    const consumer = await this.js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSeq + 1 });
+    this.live = await consumer.consume();
+    void (async () => {
+      for await (const m of this.live!) {
+        const e = await this.toFeedEvent(m).catch((err) => {
+          this.log.warn(`real-time event ${m.seq} skipped: ${(err as Error).message}`);
+          return null;
+        });
+        this.lastSeq = m.seq;
+        if (e) for (const l of this.listeners) l(e);
+      }
+    })().catch((err) => this.log.error(`real-time feed stopped: ${err}`));
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.live?.close();
+    await this.nc?.drain().catch(() => undefined);
+  }
+
+  subscribe(l: FeedListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  /** Events with since < seq ≤ upTo, oldest first. */
+  async replay(since: number, upTo: number, each: (e: FeedEvent) => void): Promise<void> {
+    if (upTo <= since || !this.js) return;
+    const c = await this.js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: since + 1 });
+    let seq = since;
+    while (seq < upTo) {
+      const batch = await c.fetch({ max_messages: 200, expires: 2_000 });
+      let got = 0;
+      for await (const m of batch) {
+        got++;
+        seq = m.seq;
+        if (seq > upTo) break;
+        const e = await this.toFeedEvent(m).catch(() => null);
+        if (e) each(e);
+      }
+      if (got === 0) break; // the range was trimmed by retention: nothing more to give
+    }
+  }
+
+  private async toFeedEvent(m: JsMsg): Promise<FeedEvent | null> {
+    const def = this.bySubject.get(m.subject);
+    if (!def) return null;
+    const data = def.contract.schema.parse(m.json());
+    const conversationId: string | null =
+      def.contract === ConversationWorkChangedV1
+        ? (data as PayloadOf<typeof ConversationWorkChangedV1>).state.conversationId
+        : ((data as { conversationId?: string | null }).conversationId ?? null);
+    if (def.contract === ConversationWorkChangedV1) {
+      const s = (data as PayloadOf<typeof ConversationWorkChangedV1>).state;
+      this.scopes.set(s.conversationId, { scope: { teamId: s.teamId, ownerId: s.ownerId }, at: Date.now() });
+    }
+    const scopes: Scope[] = [];
+    if (def.contract === ConversationAssignedV1) {
+      const a = data as PayloadOf<typeof ConversationAssignedV1>;
+      scopes.push({ teamId: a.teamId, ownerId: a.ownerId }, { teamId: a.previousTeamId, ownerId: a.previousOwnerId });
+    } else if (conversationId) {
+      const s = await this.scopeOf(conversationId);
+      if (s) scopes.push(s);
+    }
+    if (!conversationId && def.contract !== ConversationAssignedV1) return null; // not tied to a conversation: not for clients
+    return { seq: m.seq, event: def.event, conversationId, data, scopes };
+  }
+
+  private async scopeOf(conversationId: string): Promise<Scope | null> {
+    const hit = this.scopes.get(conversationId);
+    if (hit && Date.now() - hit.at < SCOPE_TTL_MS) return hit.scope;
+    const w = await this.bus.request(GetWorkV1, { actor: SYSTEM, conversationId }).catch(() => null);
+    if (!w) return null; // unknown to routing (yet): shown to admins only
+    const scope = { teamId: w.teamId, ownerId: w.ownerId };
+    this.scopes.set(conversationId, { scope, at: Date.now() });
+    if (this.scopes.size > 50_000) this.scopes.delete(this.scopes.keys().next().value!);
+    return scope;
+  }
+}
+
+/** A principal may see an event when it may see any of its scopes (admins see all, also unscoped events). */
+export function visible(p: { id: string; role: string; teamIds: string[] }, e: FeedEvent): boolean {
+  if (p.role === 'admin') return true;
+  return e.scopes.some((s) => canSeeConversation(p as never, s));
+}
