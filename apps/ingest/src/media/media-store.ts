@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
 /** Where downloaded media bytes live. LocalMediaStore by default; an S3-compatible store can implement this later. */
@@ -28,7 +28,6 @@ export class LocalMediaStore extends MediaStore {
   }
 
   async read(key: string): Promise<Buffer> {
-    const { readFile } = await import('node:fs/promises');
     return readFile(this.file(key));
   }
 }

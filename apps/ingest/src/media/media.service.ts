@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { INGEST_CONFIG, type IngestConfig } from '../config';
-import { one, rows } from '../db.util';
+import { rows } from '../db.util';
 import { ingestMetrics } from '../ingest.metrics';
 import type { MediaRef } from '../normalize/normalized.types';
 import { GraphMediaClient, MediaFetchError, sha256Matches } from './graph-media.client';
@@ -131,9 +131,5 @@ export class MediaService implements OnApplicationBootstrap, BeforeApplicationSh
       this.log.warn({ msg: final ? 'media download failed' : 'media download failed, will retry', messageId: job.message_id, attempt: job.attempts, reason: (err as Error).message });
       if (!final) setTimeout(() => this.kick(), delay + 5).unref();
     }
-  }
-
-  async state(messageId: string): Promise<{ state: string; last_error: string | null; attempts: number } | undefined> {
-    return one(this.ds.manager, `SELECT state, last_error, attempts FROM ingest.media WHERE message_id = $1`, [messageId]);
   }
 }
