@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { OutboundController } from './outbound.controller';
+import { OutboundService } from './outbound.service';
+
+@Module({ controllers: [OutboundController], providers: [OutboundService] })
+export class OutboundModule {}
