@@ -6,7 +6,6 @@ import { AuthModule } from './auth/auth.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { InboxModule } from './inbox/inbox.module';
 import { OutboundModule } from './outbound/outbound.module';
-import { OutboundModule } from './outbound/outbound.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { gatewayMigrations } from './migrations';
 import { SystemModule } from './system/system.module';
@@ -40,7 +39,6 @@ export class GatewayModule {
         InboxModule, // before ConversationsModule: its /api/v1/conversations routes take precedence
         RealtimeModule,
         ConversationsModule,
-        OutboundModule,
         OutboundModule,
       ],
     };
