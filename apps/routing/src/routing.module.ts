@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import {
   ConversationAssignedV1,
   ConversationResolvedV1,
@@ -6,10 +6,11 @@ import {
   NoteAddedV1,
 } from '@app/contracts';
 import { pingProviders, serviceCore } from '@app/platform';
-import type { RoutingConfig } from './config';
+import { ROUTING_CONFIG, type RoutingConfig } from './config';
 import { routingMigrations } from './migrations';
 import { WorkModule } from './work/work.module';
 
+@Global()
 @Module({})
 export class RoutingModule {
   static register(cfg: RoutingConfig): DynamicModule {
@@ -24,7 +25,8 @@ export class RoutingModule {
         }),
         WorkModule,
       ],
-      providers: [...pingProviders('routing')],
+      providers: [...pingProviders('routing'), { provide: ROUTING_CONFIG, useValue: cfg }],
+      exports: [ROUTING_CONFIG],
     };
   }
 }

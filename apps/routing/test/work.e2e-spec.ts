@@ -74,7 +74,7 @@ describe('routing: conversation work state on real PostgreSQL and NATS', () => {
     ds.query(`SELECT action, actor_id, before, after FROM routing.audit_entry WHERE conversation_id = $1 ORDER BY seq`, [conversationId]);
 
   beforeAll(async () => {
-    env = await createTestEnv();
+    env = await createTestEnv({ SNOOZE_SWEEP_INTERVAL_MS: '100' });
     app = await startApp(RoutingModule.register(parseConfig(RoutingConfigSchema, env.env)));
     ds = app.get(DataSource);
     bus = await NatsBus.connect({ url: TEST_NATS_URL, namespace: env.namespace, service: 'test' });
@@ -302,5 +302,25 @@ describe('routing: conversation work state on real PostgreSQL and NATS', () => {
     const supportManager = user('manager', [SUPPORT]);
     const none = await bus.request(ListAuditV1, { actor: supportManager, actorId: m.id, limit: 10 });
     expect(none.items).toHaveLength(0);
+  });
+
+  it('a snoozed conversation reopens by itself when its time comes, with one audit entry', async () => {
+    const w = await open(SALES_NUMBER);
+    const a = salesAgents[8];
+    let s = await bus.request(ClaimV1, { actor: a, conversationId: w.conversationId, version: 1 });
+    const until = new Date(Date.now() + 600).toISOString();
+    s = await bus.request(SetStatusV1, { actor: a, conversationId: w.conversationId, version: s.version, status: 'snoozed', snoozeUntil: until });
+    expect(s.status).toBe('snoozed');
+    const woke = await waitFor(async () => {
+      const x = await bus.request(GetWorkV1, { actor: a, conversationId: w.conversationId });
+      return x.status === 'open' ? x : null;
+    });
+    expect(woke).toMatchObject({ ownerId: a.id, snoozeUntil: null, version: s.version + 1 });
+    const ended = (await auditOf(w.conversationId)).filter((e: { action: string }) => e.action === 'conversation.snooze-ended');
+    expect(ended).toHaveLength(1);
+    expect(ended[0]).toMatchObject({ actor_id: null, before: { status: 'snoozed' }, after: { status: 'open' } });
+    await expect(
+      bus.request(SetStatusV1, { actor: a, conversationId: w.conversationId, version: woke.version, status: 'snoozed', snoozeUntil: new Date(Date.now() - 1000).toISOString() }),
+    ).rejects.toMatchObject({ code: 'VALIDATION' });
   });
 });

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { SnoozeSweeper } from './snooze.sweeper';
 import { WorkChangesService } from './work-changes.service';
 import { WorkEventsHandler } from './work-events.handler';
 import { WorkQueriesService } from './work-queries.service';
@@ -6,6 +7,6 @@ import { WorkResponders } from './work.responders';
 import { AuditRepository, NoteRepository, WorkRepository } from './work.repository';
 
 @Module({
-  providers: [WorkRepository, AuditRepository, NoteRepository, WorkChangesService, WorkQueriesService, WorkEventsHandler, WorkResponders],
+  providers: [WorkRepository, AuditRepository, NoteRepository, WorkChangesService, WorkQueriesService, WorkEventsHandler, WorkResponders, SnoozeSweeper],
 })
 export class WorkModule {}
