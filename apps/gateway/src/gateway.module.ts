@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { WebhookReceivedV1 } from '@app/contracts';
+import { DirectoryChangedV1, WebhookReceivedV1 } from '@app/contracts';
 import { serviceCore } from '@app/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { AuthModule } from './auth/auth.module';
@@ -31,7 +31,7 @@ export class GatewayModule {
           service: 'gateway',
           schema: 'gateway',
           migrations: gatewayMigrations,
-          outboxContracts: [WebhookReceivedV1],
+          outboxContracts: [WebhookReceivedV1, DirectoryChangedV1],
         }),
         SystemModule,
         AuthModule,

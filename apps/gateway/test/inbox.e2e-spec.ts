@@ -316,4 +316,46 @@ describe('team inbox API (gateway + routing + ingest, real PostgreSQL and NATS)'
     const unassigned = (await http.get(`/api/v1/conversations?view=unassigned&teamId=${teams.Sales}`).set(as('sales7')).expect(200)).body;
     expect(unassigned.items.every((i: { owner: unknown; team: { id: string } }) => i.owner === null && i.team.id === teams.Sales)).toBe(true);
   });
+
+  it('administration changes (people, teams, API keys, number teams) join the audit trail, without secrets', async () => {
+    const created = await http
+      .post('/api/v1/users')
+      .set(as('admin'))
+      .set('X-Request-Id', 'req-audit-user-1')
+      .send({ email: 'audited@example.test', name: 'Audited', password: 'audited-password-1', role: 'agent', teamIds: [teams.Sales] })
+      .expect(201);
+    await http.patch(`/api/v1/users/${created.body.id}`).set(as('admin')).send({ role: 'manager', password: 'another-password-1' }).expect(200);
+    const key = (await http.post('/api/v1/api-keys').set(as('admin')).send({ name: 'audited key', scopes: ['conversations:read'] }).expect(201)).body;
+    await http.delete(`/api/v1/api-keys/${key.id}`).set(as('admin')).expect(200);
+    await http.delete(`/api/v1/api-keys/${key.id}`).set(as('admin')).expect(200); // already revoked: no second entry
+
+    const entries = await waitFor(async () => {
+      const items = (await http.get('/api/v1/audit?limit=1000').set(as('admin')).expect(200)).body.items;
+      const mine = items.filter(
+        (e: { after: any; before: any }) => e.after?.userId === created.body.id || e.after?.api_keyId === key.id || e.before?.api_keyId === key.id,
+      );
+      return mine.length >= 4 ? mine.reverse() : null;
+    }, { what: 'directory audit entries' });
+    expect(entries.map((e: { action: string }) => e.action)).toEqual(['user.created', 'user.updated', 'api-key.created', 'api-key.revoked']);
+    expect(entries[0]).toMatchObject({
+      actor: { type: 'user', id: expect.any(String) },
+      before: null,
+      after: { email: 'audited@example.test', role: 'agent', teamIds: [teams.Sales] },
+      requestId: 'req-audit-user-1',
+    });
+    expect(entries[1]).toMatchObject({ before: { role: 'agent' }, after: { role: 'manager', passwordChanged: true } });
+    const all = JSON.stringify(entries);
+    expect(all).not.toContain('audited-password-1');
+    expect(all).not.toContain('scrypt$');
+    expect(all).not.toContain(key.key);
+
+    const items = (await http.get('/api/v1/audit?limit=1000').set(as('admin')).expect(200)).body.items;
+    expect(items.filter((e: { action: string }) => e.action === 'team.created')).toHaveLength(2);
+    expect(items.filter((e: { action: string }) => e.action === 'number.team-set')).toEqual([
+      expect.objectContaining({ after: { phoneNumberId: SALES_NUMBER, teamId: teams.Sales }, before: { phoneNumberId: SALES_NUMBER, teamId: null } }),
+    ]);
+    // managers see their teams' conversation entries, not administration
+    const managerItems = (await http.get('/api/v1/audit?limit=1000').set(as('manager')).expect(200)).body.items;
+    expect(managerItems.some((e: { conversationId: string | null }) => e.conversationId === null)).toBe(false);
+  });
 });

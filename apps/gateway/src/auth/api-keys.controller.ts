@@ -5,6 +5,7 @@ import { Body, Controller, Delete, Get, Injectable, NotFoundException, Param, Pa
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, MaxLength, MinLength } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { ApiKeysRepository } from './api-keys.repository';
+import { DirectoryAudit } from './directory-audit';
 import { AuthGuard } from './auth.guard';
 import { CurrentPrincipal, RequireScopes, SCOPES, type Principal, type Scope } from './principal';
 import { newToken, tokenHash } from './tokens';
@@ -29,17 +30,22 @@ export class ApiKeysService {
   constructor(
     private readonly ds: DataSource,
     private readonly keys: ApiKeysRepository,
+    private readonly audit: DirectoryAudit,
   ) {}
 
   /** The key itself is returned once, here; only its SHA-256 is stored. */
   async create(name: string, scopes: Scope[], by: Principal) {
     const key = newToken('sbk');
-    const view = await this.keys.insert(this.ds.manager, {
-      name,
-      prefix: key.slice(0, 10),
-      hash: tokenHash(key),
-      scopes: [...new Set(scopes)],
-      createdBy: by.kind === 'user' ? by.id : null,
+    const view = await this.ds.transaction(async (em) => {
+      const v = await this.keys.insert(em, {
+        name,
+        prefix: key.slice(0, 10),
+        hash: tokenHash(key),
+        scopes: [...new Set(scopes)],
+        createdBy: by.kind === 'user' ? by.id : null,
+      });
+      await this.audit.record(em, by, { action: 'api-key.created', entityType: 'api_key', entityId: v.id, before: null, after: { name: v.name, prefix: v.prefix, scopes: v.scopes } });
+      return v;
     });
     return { ...view, key };
   }
@@ -48,10 +54,15 @@ export class ApiKeysService {
     return this.keys.list(this.ds.manager).then((items) => ({ items }));
   }
 
-  async revoke(id: string) {
-    const k = await this.keys.revoke(this.ds.manager, id);
-    if (!k) throw new NotFoundException(`API key ${id} not found`);
-    return k;
+  async revoke(id: string, by: Principal) {
+    return this.ds.transaction(async (em) => {
+      const before = await this.keys.findById(em, id);
+      if (!before) throw new NotFoundException(`API key ${id} not found`);
+      const k = (await this.keys.revoke(em, id))!;
+      if (before.revokedAt) return k; // already revoked: nothing changes
+      await this.audit.record(em, by, { action: 'api-key.revoked', entityType: 'api_key', entityId: id, before: { name: k.name, revoked: false }, after: { name: k.name, revoked: true } });
+      return k;
+    });
   }
 }
 
@@ -81,7 +92,7 @@ export class ApiKeysController {
   /** Revokes the key (kept, with its last-used time, for the record). */
   @Delete(':id')
   @ApiOkResponse({ type: ApiKeyResponse })
-  revoke(@Param('id', ParseUUIDPipe) id: string) {
-    return this.keys.revoke(id);
+  revoke(@Param('id', ParseUUIDPipe) id: string, @CurrentPrincipal() me: Principal) {
+    return this.keys.revoke(id, me);
   }
 }

@@ -43,6 +43,11 @@ export class ApiKeysRepository {
     return (await em.query(`SELECT ${COLS} FROM gateway.api_key ORDER BY created_at DESC LIMIT 1000`)).map(toView);
   }
 
+  async findById(em: EntityManager, id: string): Promise<ApiKeyView | null> {
+    const rows = await em.query(`SELECT ${COLS} FROM gateway.api_key WHERE id = $1 FOR UPDATE`, [id]);
+    return rows[0] ? toView(rows[0]) : null;
+  }
+
   async revoke(em: EntityManager, id: string): Promise<ApiKeyView | null> {
     const [rows] = await em.query(
       `UPDATE gateway.api_key SET revoked_at = coalesce(revoked_at, clock_timestamp()) WHERE id = $1 RETURNING ${COLS}`,

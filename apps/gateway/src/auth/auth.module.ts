@@ -12,6 +12,7 @@ import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
+import { DirectoryAudit } from './directory-audit';
 import { SeedService } from './seed.service';
 import { TokenStrategy } from './token.strategy';
 
@@ -35,6 +36,7 @@ import { TokenStrategy } from './token.strategy';
     ApiKeysRepository,
     ApiKeysService,
     SeedService,
+    DirectoryAudit,
   ],
   exports: [AuthGuard, AuthService, UsersService, UsersRepository, TeamsService, PassportModule],
 })

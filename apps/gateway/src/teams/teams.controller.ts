@@ -4,7 +4,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, UseGuards } from '@nestjs/common';
 import { IsString, MaxLength, MinLength } from 'class-validator';
 import { AuthGuard } from '../auth/auth.guard';
-import { RequireScopes } from '../auth/principal';
+import { CurrentPrincipal, RequireScopes, type Principal } from '../auth/principal';
 import { TeamsService } from './teams.service';
 
 export class TeamDto {
@@ -28,8 +28,8 @@ export class TeamsController {
   @Post()
   @ApiCreatedResponse({ type: TeamResponse })
   @RequireScopes('admin')
-  create(@Body() dto: TeamDto) {
-    return this.teams.create(dto.name);
+  create(@Body() dto: TeamDto, @CurrentPrincipal() me: Principal) {
+    return this.teams.create(dto.name, me);
   }
 
   @Get()
@@ -49,7 +49,7 @@ export class TeamsController {
   @Patch(':id')
   @ApiOkResponse({ type: TeamResponse })
   @RequireScopes('admin')
-  rename(@Param('id', ParseUUIDPipe) id: string, @Body() dto: TeamDto) {
-    return this.teams.rename(id, dto.name);
+  rename(@Param('id', ParseUUIDPipe) id: string, @Body() dto: TeamDto, @CurrentPrincipal() me: Principal) {
+    return this.teams.rename(id, dto.name, me);
   }
 }

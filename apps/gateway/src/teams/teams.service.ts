@@ -1,5 +1,7 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource, QueryFailedError } from 'typeorm';
+import { DirectoryAudit } from '../auth/directory-audit';
+import type { Principal } from '../auth/principal';
 import { TeamsRepository, type TeamView } from './teams.repository';
 
 @Injectable()
@@ -7,16 +9,26 @@ export class TeamsService {
   constructor(
     private readonly ds: DataSource,
     private readonly teams: TeamsRepository,
+    private readonly audit: DirectoryAudit,
   ) {}
 
-  async create(name: string): Promise<TeamView> {
-    const t = await this.teams.insert(this.ds.manager, name.trim());
-    if (!t) throw new ConflictException(`a team named "${name.trim()}" exists`);
-    return t;
+  create(name: string, by: Principal): Promise<TeamView> {
+    return this.ds.transaction(async (em) => {
+      const t = await this.teams.insert(em, name.trim());
+      if (!t) throw new ConflictException(`a team named "${name.trim()}" exists`);
+      await this.audit.record(em, by, { action: 'team.created', entityType: 'team', entityId: t.id, before: null, after: { name: t.name } });
+      return t;
+    });
   }
 
-  async rename(id: string, name: string): Promise<TeamView> {
-    const t = await this.teams.rename(this.ds.manager, id, name.trim()).catch((err) => {
+  async rename(id: string, name: string, by: Principal): Promise<TeamView> {
+    const t = await this.ds.transaction(async (em) => {
+      const before = await this.teams.findById(em, id);
+      const after = await this.teams.rename(em, id, name.trim());
+      if (before && after)
+        await this.audit.record(em, by, { action: 'team.renamed', entityType: 'team', entityId: id, before: { name: before.name }, after: { name: after.name } });
+      return after;
+    }).catch((err) => {
       if (err instanceof QueryFailedError && (err as { code?: string }).code === '23505')
         throw new ConflictException(`a team named "${name.trim()}" exists`, { cause: err });
       throw err;

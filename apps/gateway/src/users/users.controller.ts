@@ -2,7 +2,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiForbiddenResponse, ApiOkResponse,
 import { ErrorResponse, UserListResponse, UserResponse } from '../auth/auth.responses';
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '../auth/auth.guard';
-import { RequireScopes } from '../auth/principal';
+import { CurrentPrincipal, RequireScopes, type Principal } from '../auth/principal';
 import { CreateUserDto, ListUsersQuery, UpdateUserDto } from './users.dto';
 import { UsersService } from './users.service';
 
@@ -20,8 +20,8 @@ export class UsersController {
   @Post()
   @ApiCreatedResponse({ type: UserResponse })
   @RequireScopes('admin')
-  create(@Body() dto: CreateUserDto) {
-    return this.users.create(dto);
+  create(@Body() dto: CreateUserDto, @CurrentPrincipal() me: Principal) {
+    return this.users.create(dto, me);
   }
 
   @Get()
@@ -41,7 +41,7 @@ export class UsersController {
   @Patch(':id')
   @ApiOkResponse({ type: UserResponse })
   @RequireScopes('admin')
-  update(@Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateUserDto) {
-    return this.users.update(id, dto);
+  update(@Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateUserDto, @CurrentPrincipal() me: Principal) {
+    return this.users.update(id, dto, me);
   }
 }

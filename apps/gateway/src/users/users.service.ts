@@ -2,7 +2,8 @@ import { ConflictException, Injectable, NotFoundException, UnprocessableEntityEx
 import { DataSource } from 'typeorm';
 import { AuthRepository } from '../auth/auth.repository';
 import { hashPassword } from '../auth/password';
-import type { Role } from '../auth/principal';
+import { DirectoryAudit } from '../auth/directory-audit';
+import type { Principal, Role } from '../auth/principal';
 import { TeamsRepository } from '../teams/teams.repository';
 import { UsersRepository, type UserView } from './users.repository';
 
@@ -21,32 +22,45 @@ export class UsersService {
     private readonly users: UsersRepository,
     private readonly teams: TeamsRepository,
     private readonly auth: AuthRepository,
+    private readonly audit: DirectoryAudit,
   ) {}
 
-  async create(cmd: CreateUserCommand): Promise<UserView> {
+  async create(cmd: CreateUserCommand, by: Principal): Promise<UserView> {
     const passwordHash = await hashPassword(cmd.password);
     return this.ds.transaction(async (em) => {
       await this.checkTeams(em, cmd.teamIds ?? []);
       const id = await this.users.insert(em, { email: cmd.email, name: cmd.name, role: cmd.role, passwordHash });
       if (!id) throw new ConflictException(`a user with email ${cmd.email} exists`);
       await this.users.setTeams(em, id, cmd.teamIds ?? []);
-      return (await this.users.findById(em, id))!;
+      const created = (await this.users.findById(em, id))!;
+      await this.audit.record(em, by, { action: 'user.created', entityType: 'user', entityId: id, before: null, after: auditView(created) });
+      return created;
     });
   }
 
   async update(
     id: string,
     cmd: { name?: string; password?: string; role?: Role; teamIds?: string[]; disabled?: boolean },
+    by: Principal,
   ): Promise<UserView> {
     const passwordHash = cmd.password ? await hashPassword(cmd.password) : undefined;
     return this.ds.transaction(async (em) => {
       if (cmd.teamIds) await this.checkTeams(em, cmd.teamIds);
+      const before = await this.users.findById(em, id);
       const found = await this.users.update(em, id, { name: cmd.name, role: cmd.role, passwordHash, disabled: cmd.disabled });
       if (!found) throw new NotFoundException(`user ${id} not found`);
       if (cmd.teamIds) await this.users.setTeams(em, id, cmd.teamIds);
       // a disabled user or a new password ends every session at once
       if (cmd.disabled || passwordHash) await this.auth.revokeUserSessions(em, id);
-      return (await this.users.findById(em, id))!;
+      const after = (await this.users.findById(em, id))!;
+      await this.audit.record(em, by, {
+        action: 'user.updated',
+        entityType: 'user',
+        entityId: id,
+        before: auditView(before!),
+        after: { ...auditView(after), ...(passwordHash ? { passwordChanged: true } : {}) },
+      });
+      return after;
     });
   }
 
@@ -68,4 +82,9 @@ export class UsersService {
     const missing = await this.teams.missing(em, teamIds);
     if (missing.length) throw new UnprocessableEntityException(`unknown team(s): ${missing.join(', ')}`);
   }
+}
+
+/** What the audit trail keeps of a user (never the password hash). */
+function auditView(u: UserView): Record<string, unknown> {
+  return { email: u.email, name: u.name, role: u.role, teamIds: u.teamIds, disabled: u.disabled };
 }

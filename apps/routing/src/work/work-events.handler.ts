@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ConversationOpenedV1, MessageReceivedV1, type PayloadOf } from '@app/contracts';
-import { Bus } from '@app/messaging';
+import { ConversationOpenedV1, DirectoryChangedV1, MessageReceivedV1, type PayloadOf } from '@app/contracts';
+import { Bus, type EventMeta } from '@app/messaging';
 import { claimEvent, OutboxWriter } from '@app/persistence';
 import { recordChange, SYSTEM_ACTOR } from './work-changes.service';
 import { AuditRepository, WorkRepository } from './work.repository';
@@ -24,6 +24,23 @@ export class WorkEventsHandler implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.consume(ConversationOpenedV1, { durable: 'routing-work-on-opened', concurrency: 8 }, (e) => this.opened(e));
     await this.bus.consume(MessageReceivedV1, { durable: 'routing-work-on-message', concurrency: 8 }, (e) => this.message(e));
+    await this.bus.consume(DirectoryChangedV1, { durable: 'routing-audit-directory' }, (e, meta) => this.directory(e, meta));
+  }
+
+  /** An administration change in the gateway (people, teams, API keys) joins the audit trail, once. */
+  async directory(e: PayloadOf<typeof DirectoryChangedV1>, meta: EventMeta): Promise<void> {
+    await this.ds.transaction(async (em) => {
+      if (!(await claimEvent(em, 'routing', 'routing-audit-directory', e.eventId))) return;
+      await this.audit.append(em, {
+        conversationId: null,
+        teamId: null,
+        actor: e.actor,
+        action: e.action,
+        before: e.before ? { [e.entityType + 'Id']: e.entityId, ...e.before } : null,
+        after: e.after ? { [e.entityType + 'Id']: e.entityId, ...e.after } : null,
+        requestId: meta.correlationId ?? null,
+      });
+    });
   }
 
   async opened(e: PayloadOf<typeof ConversationOpenedV1>): Promise<void> {

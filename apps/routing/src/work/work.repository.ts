@@ -153,6 +153,11 @@ export class WorkRepository {
     return { items: page.map(toWork), last: lastRow ? { activityKey: lastRow.activity_key, id: lastRow.conversation_id } : null };
   }
 
+  async numberTeam(em: EntityManager, phoneNumberId: string): Promise<string | null> {
+    const rows = await em.query(`SELECT team_id FROM routing.number_team WHERE phone_number_id = $1`, [phoneNumberId]);
+    return rows[0]?.team_id ?? null;
+  }
+
   async setNumberTeam(em: EntityManager, phoneNumberId: string, teamId: string | null): Promise<void> {
     await em.query(
       `INSERT INTO routing.number_team (phone_number_id, team_id) VALUES ($1, $2)

@@ -15,11 +15,11 @@ import {
   SetStatusV1,
   TakeoverV1,
 } from '@app/contracts';
-import { Bus, ForbiddenError } from '@app/messaging';
+import { Bus, currentCorrelationId, ForbiddenError } from '@app/messaging';
 import { DataSource } from 'typeorm';
 import { WorkChangesService } from './work-changes.service';
 import { WorkQueriesService } from './work-queries.service';
-import { WorkRepository } from './work.repository';
+import { AuditRepository, WorkRepository } from './work.repository';
 
 /** Answers the routing.* requests: transport only, the rules live in the services. */
 @Injectable()
@@ -30,6 +30,7 @@ export class WorkResponders implements OnApplicationBootstrap {
     private readonly queries: WorkQueriesService,
     private readonly ds: DataSource,
     private readonly work: WorkRepository,
+    private readonly audit: AuditRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -51,7 +52,19 @@ export class WorkResponders implements OnApplicationBootstrap {
       this.bus.respond(PrepareReplyV1, (r) => c.prepareReply(r.actor, r.conversationId, r.version)),
       this.bus.respond(SetNumberTeamV1, async (r) => {
         if (r.actor.role !== 'admin') throw new ForbiddenError('only admins set a number’s default team');
-        await this.work.setNumberTeam(this.ds.manager, r.phoneNumberId, r.teamId);
+        await this.ds.transaction(async (em) => {
+          const before = await this.work.numberTeam(em, r.phoneNumberId);
+          await this.work.setNumberTeam(em, r.phoneNumberId, r.teamId);
+          await this.audit.append(em, {
+            conversationId: null,
+            teamId: null,
+            actor: { type: r.actor.type, id: r.actor.id, name: r.actor.name },
+            action: 'number.team-set',
+            before: { phoneNumberId: r.phoneNumberId, teamId: before },
+            after: { phoneNumberId: r.phoneNumberId, teamId: r.teamId },
+            requestId: currentCorrelationId() ?? null,
+          });
+        });
         return { phoneNumberId: r.phoneNumberId, teamId: r.teamId };
       }),
     ]);

@@ -43,3 +43,21 @@ export const NoteAddedV1 = defineEvent({
     mentions: z.array(z.string().uuid()),
   }),
 });
+
+/**
+ * The gateway changed a person, team or API key (written to its outbox with the change). Routing appends it to
+ * the audit trail, so one trail holds conversation and administration changes. Never carries secrets.
+ */
+export const DirectoryChangedV1 = defineEvent({
+  subject: 'inbox.directory.changed.v1',
+  stream: 'INBOX_EVENTS',
+  schema: z.object({
+    ...eventBase,
+    actor: actorRef,
+    action: z.string(), // user.created, user.updated, team.created, team.renamed, api-key.created, api-key.revoked
+    entityType: z.enum(['user', 'team', 'api_key']),
+    entityId: z.string().uuid(),
+    before: z.record(z.unknown()).nullable(),
+    after: z.record(z.unknown()).nullable(),
+  }),
+});
