@@ -58,10 +58,13 @@ export class ContactRepository {
       `UPDATE ingest.contact SET user_id = COALESCE(user_id, $2), wa_id = COALESCE($3, wa_id),
          parent_user_id = COALESCE($4, parent_user_id), profile_name = COALESCE($5, profile_name),
          username = COALESCE($6, username), updated_at = now()
-       WHERE id = $1 RETURNING ${COLS}`,
+       WHERE id = $1 AND ((user_id IS NULL AND $2::text IS NOT NULL) OR wa_id IS DISTINCT FROM COALESCE($3, wa_id)
+         OR parent_user_id IS DISTINCT FROM COALESCE($4, parent_user_id) OR profile_name IS DISTINCT FROM COALESCE($5, profile_name)
+         OR username IS DISTINCT FROM COALESCE($6, username))
+       RETURNING ${COLS}`,
       [row.id, ref.userId, ref.waId, ref.parentUserId, ref.name, ref.username],
     );
-    return updated!;
+    return updated ?? row; // nothing changed: no write
   }
 
   /** `user_changed_number` moves the phone; `user_changed_user_id` moves the BSUID. The contact (and its threads) stay. */

@@ -11,10 +11,13 @@ import type { NumberRef } from '../normalize/normalized.types';
 @Injectable()
 export class BusinessNumberService {
   private readonly log = new Logger('BusinessNumbers');
+  /** Numbers whose row exists with WABA and display number filled in (only grows; filled after commit). */
+  private readonly complete = new Set<string>();
 
   constructor(@Inject(INGEST_CONFIG) private readonly cfg: IngestConfig) {}
 
   async ensure(em: EntityManager, n: NumberRef): Promise<void> {
+    if (this.complete.has(n.phoneNumberId)) return;
     const register = autoRegisterNumbers(this.cfg);
     const inserted = await em.query(
       `INSERT INTO ingest.business_number (phone_number_id, waba_id, display_phone_number, registered, auto_registered)
@@ -33,5 +36,10 @@ export class BusinessNumberService {
         [n.phoneNumberId, n.wabaId, n.displayPhoneNumber],
       );
     }
+  }
+
+  /** After the transaction that ensured `n` committed: skip the look-up next time when nothing is left to fill in. */
+  remember(n: NumberRef): void {
+    if (n.wabaId && n.displayPhoneNumber) this.complete.add(n.phoneNumberId);
   }
 }
