@@ -198,4 +198,27 @@ describe('real-time WebSocket fed from JetStream (gateway + routing, real Postgr
     await waitFor(() => s.closed, { what: 'socket closed' });
     expect(s.closed!.code).toBe(4401);
   });
+
+  it('presence: "viewing"/"typing" reach others who may see the conversation, "left" follows a disconnect', async () => {
+    const conv = await conversation(SALES_NUMBER);
+    const supportConv = await conversation(SUPPORT_NUMBER);
+    const sales = await open(tokens.sales);
+    const admin = await open(tokens.admin);
+    const support = await open(tokens.support);
+    for (const s of [sales, admin, support]) await s.until((f) => f.type === 'ready', 'ready');
+    sales.ws.send(JSON.stringify({ type: 'presence', conversationId: conv, state: 'typing' }));
+    const seen = await admin.until((f) => f.type === 'presence' && f.conversationId === conv, 'admin sees presence');
+    expect(seen).toMatchObject({ user: { name: 'sales' }, state: 'typing' });
+    sales.ws.send(JSON.stringify({ type: 'presence', conversationId: supportConv, state: 'viewing' }));
+    const refused = await sales.until((f) => f.type === 'error', 'error for a conversation it may not see');
+    expect(refused).toMatchObject({ message: `conversation ${supportConv} not found` });
+    sales.ws.close();
+    const left = await admin.until((f) => f.type === 'presence' && (f as any).state === 'left', 'left after disconnect');
+    expect(left.conversationId).toBe(conv);
+    // support may not see the Sales conversation: its socket got no presence at all; the sender no echo
+    support.ws.send(JSON.stringify({ type: 'presence', conversationId: supportConv, state: 'viewing' }));
+    await admin.until((f) => f.type === 'presence' && f.conversationId === supportConv, 'admin sees support presence');
+    expect(support.frames.filter((f) => f.type === 'presence')).toEqual([]);
+    expect(sales.frames.filter((f) => f.type === 'presence')).toEqual([]);
+  });
 });

@@ -10,3 +10,4 @@ export * from './outbound/outbound.requests';
 export * from './routing/routing.requests';
 export * from './routing/routing.events';
 export * from './routing/routing.permissions';
+export * from './routing/presence';

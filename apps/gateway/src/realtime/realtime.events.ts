@@ -27,4 +27,5 @@ export type ServerFrame =
   | { type: 'ready'; cursor: number; user: { id: string; role: string } }
   | { type: 'event'; seq: number; event: string; conversationId: string | null; data: unknown }
   | { type: 'replayed'; cursor: number }
+  | { type: 'presence'; conversationId: string; user: { id: string; name: string | null }; state: string; at: string }
   | { type: 'error'; message: string };

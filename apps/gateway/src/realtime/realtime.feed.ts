@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { connect, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JsMsg, type NatsConnection } from 'nats';
-import { canSeeConversation, ConversationAssignedV1, ConversationWorkChangedV1, GetWorkV1, STREAMS, type EventContract, type PayloadOf } from '@app/contracts';
+import { connect, DeliverPolicy, JSONCodec, type Subscription, type ConsumerMessages, type JetStreamClient, type JsMsg, type NatsConnection } from 'nats';
+import { canSeeConversation, ConversationAssignedV1, ConversationPresenceV1, ConversationWorkChangedV1, GetWorkV1, STREAMS, type EventContract, type PayloadOf } from '@app/contracts';
 import { Bus, NatsBus } from '@app/messaging';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { CLIENT_EVENTS } from './realtime.events';
@@ -21,6 +21,8 @@ export interface FeedEvent {
 }
 
 export type FeedListener = (e: FeedEvent) => void;
+export type Presence = PayloadOf<typeof ConversationPresenceV1>;
+const presenceCodec = JSONCodec<unknown>();
 
 const SYSTEM = { type: 'system' as const, id: 'gateway-realtime', name: 'gateway', role: 'admin' as const, teamIds: [] };
 const SCOPE_TTL_MS = 60_000;
@@ -37,6 +39,9 @@ export class RealtimeFeed implements OnApplicationBootstrap, BeforeApplicationSh
   private js?: JetStreamClient;
   private live?: ConsumerMessages;
   private readonly listeners = new Set<FeedListener>();
+  private readonly presenceListeners = new Set<(p: Presence) => void>();
+  private presenceSub?: Subscription;
+  private presenceSubject = '';
   private readonly scopes = new Map<string, { scope: Scope; at: number }>();
   private readonly bySubject = new Map<string, { contract: EventContract; event: string }>();
   private stream = '';
@@ -62,6 +67,14 @@ export class RealtimeFeed implements OnApplicationBootstrap, BeforeApplicationSh
       pass: u.password ? decodeURIComponent(u.password) : undefined,
     });
     this.js = this.nc.jetstream();
+    this.presenceSubject = nb.subject(ConversationPresenceV1.subject);
+    this.presenceSub = this.nc.subscribe(this.presenceSubject);
+    void (async () => {
+      for await (const m of this.presenceSub!) {
+        const p = ConversationPresenceV1.schema.safeParse(presenceCodec.decode(m.data));
+        if (p.success) for (const l of this.presenceListeners) l(p.data);
+      }
+    })().catch((err) => this.log.error(`presence feed stopped: ${err}`));
     const jsm = await this.nc.jetstreamManager();
     this.lastSeq = (await jsm.streams.info(this.stream)).state.last_seq;
     const consumer = await this.js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSeq + 1 });
@@ -81,6 +94,16 @@ export class RealtimeFeed implements OnApplicationBootstrap, BeforeApplicationSh
   async beforeApplicationShutdown(): Promise<void> {
     await this.live?.close();
     await this.nc?.drain().catch(() => undefined);
+  }
+
+  /** Presence goes to every gateway replica (this one included), never stored. */
+  publishPresence(p: Presence): void {
+    this.nc?.publish(this.presenceSubject, presenceCodec.encode(ConversationPresenceV1.schema.parse(p)));
+  }
+
+  onPresence(l: (p: Presence) => void): () => void {
+    this.presenceListeners.add(l);
+    return () => this.presenceListeners.delete(l);
   }
 
   subscribe(l: FeedListener): () => void {
@@ -131,7 +154,7 @@ export class RealtimeFeed implements OnApplicationBootstrap, BeforeApplicationSh
     return { seq: m.seq, event: def.event, conversationId, data, scopes };
   }
 
-  private async scopeOf(conversationId: string): Promise<Scope | null> {
+  async scopeOf(conversationId: string): Promise<Scope | null> {
     const hit = this.scopes.get(conversationId);
     if (hit && Date.now() - hit.at < SCOPE_TTL_MS) return hit.scope;
     const w = await this.bus.request(GetWorkV1, { actor: SYSTEM, conversationId }).catch(() => null);

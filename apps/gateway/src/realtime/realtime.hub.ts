@@ -1,18 +1,23 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { canSeeConversation, PRESENCE_STATES } from '@app/contracts';
 import { AuthService } from '../auth/auth.service';
 import type { Principal } from '../auth/principal';
-import { RealtimeFeed, visible, type FeedEvent } from './realtime.feed';
+import { RealtimeFeed, visible, type FeedEvent, type Presence } from './realtime.feed';
 import type { ServerFrame } from './realtime.events';
 
 export const REALTIME_PATH = '/api/v1/realtime';
 const REAUTH_MS = 30_000;
 
 interface Client {
+  id: string;
   ws: WebSocket;
+  /** Conversations this client announced presence on (told 'left' when it goes). */
+  presence: Map<string, { teamId: string | null; ownerId: string | null }>;
   token: string;
   principal: Principal;
   /** While catching up: live events past the replay range wait here. */
@@ -32,6 +37,7 @@ export class RealtimeHub implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly clients = new Set<Client>();
   private timer?: NodeJS.Timeout;
   private unsubscribe?: () => void;
+  private unsubscribePresence?: () => void;
 
   constructor(
     private readonly host: HttpAdapterHost,
@@ -47,6 +53,7 @@ export class RealtimeHub implements OnApplicationBootstrap, BeforeApplicationShu
       void this.accept(req, socket, head, url);
     });
     this.unsubscribe = this.feed.subscribe((e) => this.dispatch(e));
+    this.unsubscribePresence = this.feed.onPresence((p) => this.dispatchPresence(p));
     this.timer = setInterval(() => void this.reauthenticate(), REAUTH_MS);
     this.timer.unref();
   }
@@ -54,6 +61,7 @@ export class RealtimeHub implements OnApplicationBootstrap, BeforeApplicationShu
   beforeApplicationShutdown(): void {
     if (this.timer) clearInterval(this.timer);
     this.unsubscribe?.();
+    this.unsubscribePresence?.();
     for (const c of this.clients) c.ws.close(1001, 'server shutting down');
     this.wss.close();
   }
@@ -72,15 +80,61 @@ export class RealtimeHub implements OnApplicationBootstrap, BeforeApplicationShu
     const sinceRaw = url.searchParams.get('since');
     const since = sinceRaw !== null && /^\d{1,15}$/.test(sinceRaw) ? Number(sinceRaw) : null;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const client: Client = { ws, token: token!, principal, queue: since !== null ? [] : null };
+      const client: Client = { id: randomUUID(), ws, token: token!, principal, queue: since !== null ? [] : null, presence: new Map() };
       this.clients.add(client);
-      ws.on('close', () => this.clients.delete(client));
-      ws.on('error', () => this.clients.delete(client));
-      ws.on('message', () => undefined); // client frames are not used yet (presence is not built)
+      ws.on('close', () => this.gone(client));
+      ws.on('error', () => this.gone(client));
+      ws.on('message', (data) => void this.onMessage(client, data))
       const cursor = this.feed.lastSeq;
       this.send(client, { type: 'ready', cursor, user: { id: principal.id, role: principal.role } });
       if (since !== null) void this.catchUp(client, since, cursor);
     });
+  }
+
+  /**
+   * Client frames: `{type:'presence', conversationId, state:'viewing'|'typing'|'left'}`. Accepted only for a
+   * conversation the client may see; passed to everyone else who may see it, on every replica.
+   */
+  private async onMessage(c: Client, data: RawData): Promise<void> {
+    let f: { type?: unknown; conversationId?: unknown; state?: unknown };
+    try {
+      f = JSON.parse(String(data));
+    } catch {
+      return this.send(c, { type: 'error', message: 'frames are JSON' });
+    }
+    if (f?.type !== 'presence') return this.send(c, { type: 'error', message: 'unknown frame type' });
+    const id = typeof f.conversationId === 'string' && /^[0-9a-f-]{36}$/i.test(f.conversationId) ? f.conversationId : null;
+    const state = PRESENCE_STATES.find((s) => s === f.state);
+    if (!id || !state) return this.send(c, { type: 'error', message: 'presence needs conversationId (uuid) and state (viewing|typing|left)' });
+    const scope = await this.feed.scopeOf(id);
+    if (!scope || !canSeeConversation(c.principal, scope)) return this.send(c, { type: 'error', message: `conversation ${id} not found` });
+    if (state === 'left') c.presence.delete(id);
+    else c.presence.set(id, scope);
+    this.announce(c, id, scope, state);
+  }
+
+  private announce(c: Client, conversationId: string, scope: { teamId: string | null; ownerId: string | null }, state: Presence['state']): void {
+    this.feed.publishPresence({
+      conversationId,
+      ...scope,
+      user: { id: c.principal.id, name: c.principal.name },
+      state,
+      at: new Date().toISOString(),
+      origin: c.id,
+    });
+  }
+
+  private gone(c: Client): void {
+    if (!this.clients.delete(c)) return;
+    for (const [id, scope] of c.presence) this.announce(c, id, scope, 'left');
+    c.presence.clear();
+  }
+
+  private dispatchPresence(p: Presence): void {
+    for (const c of this.clients) {
+      if (c.id === p.origin || !canSeeConversation(c.principal, p)) continue;
+      this.send(c, { type: 'presence', conversationId: p.conversationId, user: p.user, state: p.state, at: p.at });
+    }
   }
 
   private async catchUp(c: Client, since: number, upTo: number): Promise<void> {
@@ -112,7 +166,7 @@ export class RealtimeHub implements OnApplicationBootstrap, BeforeApplicationShu
       if (p === undefined) continue; // database hiccup: try again next round
       if (!p || !p.scopes.includes('conversations:read')) {
         c.ws.close(4401, 'session ended');
-        this.clients.delete(c);
+        this.gone(c);
       } else c.principal = p;
     }
   }
