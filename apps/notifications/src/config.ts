@@ -26,7 +26,7 @@ export const NotificationsConfigSchema = BaseConfigSchema.extend({
   GRAPH_API_BASE_URL: z.string().url().default('http://127.0.0.1:3005'),
   GRAPH_API_VERSION: z.string().regex(/^v\d{1,3}\.\d$/, 'like v23.0').default('v23.0'),
   /** Bearer token for every number (a system-user token). Required in production; `sandbox-token` otherwise. */
-  WHATSAPP_ACCESS_TOKEN: z.string().min(1).optional(),
+  WHATSAPP_ACCESS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
   /** Per-number tokens overriding it: `phoneNumberId=token,…`. */
   WHATSAPP_NUMBER_TOKENS: pairs,
   /** WABAs whose templates are synced (`GET /{version}/{waba-id}/message_templates`). */
@@ -45,6 +45,8 @@ export const NotificationsConfigSchema = BaseConfigSchema.extend({
   OUTBOUND_ON_TIMEOUT: z.enum(['fail', 'retry']).default('fail'),
   /** How long a replica owns a claimed send; a crashed replica's sends are recovered after it. */
   OUTBOUND_LEASE_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  /** Run the sender loop in this replica (false = it only answers send requests; e.g. API-only replicas). */
+  OUTBOUND_SENDER: boolSetting.default('true'),
   OUTBOUND_POLL_MS: z.coerce.number().int().min(5).max(10_000).default(50),
   /** Refuse free-form messages outside the 24 h customer-service window. */
   OUTBOUND_WINDOW_ENFORCE: boolSetting.default('true'),

@@ -13,13 +13,13 @@ export const SandboxConfigSchema = z.object({
   PORT: portSetting(3005),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** The Bearer token the fake Graph API accepts (the client's WHATSAPP_ACCESS_TOKEN). */
-  SANDBOX_ACCESS_TOKEN: z.string().min(1).default('sandbox-token'),
+  SANDBOX_ACCESS_TOKEN: z.preprocess((v) => (v === '' || v === undefined ? 'sandbox-token' : v), z.string().min(1)),
   /** Where signed webhooks go (the gateway). */
   SANDBOX_WEBHOOK_URL: z.string().url().default('http://127.0.0.1:3000/webhooks/whatsapp'),
   /** Send webhooks at all (statuses and customer messages). */
   SANDBOX_WEBHOOKS: boolSetting.default('true'),
   /** App secret(s) for X-Hub-Signature-256; the first one signs. */
-  WHATSAPP_APP_SECRET: list.pipe(z.array(z.string()).min(1)).default('sandbox-app-secret'),
+  WHATSAPP_APP_SECRET: z.preprocess((v) => (v === '' || v === undefined ? 'sandbox-app-secret' : v), list.pipe(z.array(z.string()).min(1))),
   SANDBOX_WABA_ID: z.string().regex(/^\d+$/).default('100000000000001'),
   /** Known business numbers; empty = any numeric id is accepted. */
   SANDBOX_PHONE_NUMBER_IDS: list,

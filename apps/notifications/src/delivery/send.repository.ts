@@ -191,6 +191,32 @@ export class SendRepository {
     );
   }
 
+  /**
+   * The success path in one statement: mark sent (only if this attempt still owns the send), close the attempt,
+   * set the pair gate to `pairMs` from now and pull sends waiting on that gate forward. False = not owned.
+   */
+  async completeSent(em: EntityManager, c: { id: string; attemptId: string; phoneNumberId: string; recipient: string }, waMessageId: string, httpStatus: number, pairMs: number): Promise<boolean> {
+    const rows = await em.query(
+      `WITH s AS (
+         UPDATE notifications.outbound_send SET status = 'sent', wa_message_id = $3, sent_at = clock_timestamp(), lease_until = NULL,
+           error_code = NULL, error_title = NULL, error_explanation = NULL, updated_at = clock_timestamp()
+         WHERE id = $1 AND current_attempt_id = $2 AND status = 'sending' RETURNING id),
+       a AS (
+         UPDATE notifications.outbound_attempt SET finished_at = clock_timestamp(), outcome = 'sent', http_status = $4
+         WHERE id = $2 AND EXISTS (SELECT 1 FROM s)),
+       g AS (
+         UPDATE notifications.pair_gate SET next_at = clock_timestamp() + make_interval(secs => $7::double precision / 1000)
+         WHERE $7 > 0 AND phone_number_id = $5 AND recipient = $6 AND EXISTS (SELECT 1 FROM s)),
+       w AS (
+         UPDATE notifications.outbound_send SET next_attempt_at = clock_timestamp() + make_interval(secs => $7::double precision / 1000)
+         WHERE $7 > 0 AND phone_number_id = $5 AND recipient = $6 AND status = 'queued'
+           AND next_attempt_at > clock_timestamp() + make_interval(secs => $7::double precision / 1000) AND EXISTS (SELECT 1 FROM s))
+       SELECT id FROM s`,
+      [c.id, c.attemptId, waMessageId, httpStatus, c.phoneNumberId, c.recipient, pairMs],
+    );
+    return rows.length > 0;
+  }
+
   async markSent(em: EntityManager, id: string, waMessageId: string): Promise<void> {
     await em.query(
       `UPDATE notifications.outbound_send SET status = 'sent', wa_message_id = $2, sent_at = clock_timestamp(), lease_until = NULL,

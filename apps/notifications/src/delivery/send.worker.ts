@@ -43,6 +43,7 @@ export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShut
   ) {}
 
   onApplicationBootstrap(): void {
+    if (!this.cfg.OUTBOUND_SENDER) return;
     this.loopDone = this.loop();
     const every = Math.min(5_000, Math.floor(this.cfg.OUTBOUND_LEASE_MS / 2));
     this.recoveryTimer = setInterval(() => void this.recoverExpired().catch((e) => this.log.warn(`recovery failed: ${(e as Error).message}`)), every);
@@ -99,10 +100,10 @@ export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShut
     }
   }
 
-  private waitingFor(phoneNumberId: string): number {
-    let n = 0;
-    for (const w of this.waiting.values()) if (w.claimed.phoneNumberId === phoneNumberId) n++;
-    return n;
+  private waitingByNumber(): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const w of this.waiting.values()) m.set(w.claimed.phoneNumberId, (m.get(w.claimed.phoneNumberId) ?? 0) + 1);
+    return m;
   }
 
   /** One claim pass; returns how many sends this replica took. */
@@ -112,6 +113,7 @@ export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShut
       if (due.length === 0) return [];
       // at most ~1 s of slots ahead per number, one send per pair per pass
       const room = new Map<string, number>();
+      const waiting = this.waitingByNumber();
       const chosen: typeof due = [];
       const later: typeof due = [];
       const pairs = new Set<string>();
@@ -122,7 +124,7 @@ export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShut
           continue;
         }
         if (!room.has(d.phone_number_id))
-          room.set(d.phone_number_id, Math.max(1, Math.ceil(this.rateOf(d.phone_number_id))) - this.waitingFor(d.phone_number_id));
+          room.set(d.phone_number_id, Math.max(1, Math.ceil(this.rateOf(d.phone_number_id))) - (waiting.get(d.phone_number_id) ?? 0));
         if (room.get(d.phone_number_id)! <= 0) continue;
         room.set(d.phone_number_id, room.get(d.phone_number_id)! - 1);
         pairs.add(key);
@@ -197,6 +199,22 @@ export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShut
     const started = await this.sends.markCallStarted(this.ds.manager, c.id, c.attemptId);
     if (!started) return;
     const res = await this.graph.postMessage(c.phoneNumberId, { messaging_product: 'whatsapp', recipient_type: 'individual', to: c.recipient, ...c.graphBody });
+    const wamid = res.kind === 'ok' ? (res.body.messages as { id?: unknown }[] | undefined)?.[0]?.id : undefined;
+    if (res.kind === 'ok' && typeof wamid === 'string') {
+      // the common path: one statement and the outbox row, in one transaction
+      await this.ds.transaction(async (em) => {
+        if (!(await this.sends.completeSent(em, c, wamid, res.status, this.cfg.OUTBOUND_PAIR_INTERVAL_MS))) return;
+        await this.outbox.add(em, OutboundSentV1, {
+          eventId: randomUUID(),
+          occurredAt: new Date().toISOString(),
+          sendId: c.id,
+          phoneNumberId: c.phoneNumberId,
+          conversationId: c.conversationId,
+          waMessageId: wamid,
+        });
+      });
+      return;
+    }
     await this.ds.transaction(async (em) => {
       const row = await this.sends.lockOwned(em, c.id, c.attemptId);
       if (!row) return; // recovered elsewhere after our lease ran out
