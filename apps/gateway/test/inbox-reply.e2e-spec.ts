@@ -1,0 +1,148 @@
+import type { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { parseConfig } from '@app/config';
+import { WebhookReceivedV1 } from '@app/contracts';
+import { NatsBus } from '@app/messaging';
+import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
+import { IngestConfigSchema } from '../../ingest/src/config';
+import { IngestModule } from '../../ingest/src/ingest.module';
+import { NotificationsConfigSchema } from '../../notifications/src/config';
+import { NotificationsModule } from '../../notifications/src/notifications.module';
+import { RoutingConfigSchema } from '../../routing/src/config';
+import { RoutingModule } from '../../routing/src/routing.module';
+import { SandboxConfigSchema } from '../../sandbox/src/config';
+import { SandboxModule } from '../../sandbox/src/sandbox.module';
+import { GatewayConfigSchema } from '../src/config';
+import { GatewayModule } from '../src/gateway.module';
+
+/**
+ * Replies without duplicates, end to end: a customer writes in (webhook → ingest → routing, notifications opens the
+ * 24 h window), agents reply through the gateway, notifications sends to the WhatsApp sandbox, which counts.
+ */
+const ADMIN = { email: 'admin@example.test', password: 'admin-password-123' };
+const PASSWORD = 'agent-password-123';
+const NUMBER = '300000000000077';
+
+describe('replies: gateway → routing → notifications → WhatsApp sandbox (real PostgreSQL and NATS)', () => {
+  let env: TestEnv;
+  const apps: INestApplication[] = [];
+  let gateway: INestApplication;
+  let sandboxUrl: string;
+  let peer: NatsBus;
+  let ds: DataSource;
+  const tokens: Record<string, string> = {};
+  const as = (who: string) => ({ Authorization: `Bearer ${tokens[who]}` });
+  const http = () => request(gateway.getHttpServer());
+  const atSandbox = async (to: string) => (await request(sandboxUrl).get('/sandbox/sent').query({ to }).expect(200)).body.count as number;
+
+  async function customerWrites(): Promise<{ id: string; waId: string }> {
+    const waId = `1555${Math.floor(1e6 + Math.random() * 9e6)}`;
+    const body = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '100000000000001',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { display_phone_number: '15550000077', phone_number_id: NUMBER },
+                contacts: [{ profile: { name: 'Customer' }, wa_id: waId }],
+                messages: [{ from: waId, id: `wamid.${randomUUID()}`, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'Hello?' } }],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    await peer.publish(WebhookReceivedV1, { eventId: randomUUID(), occurredAt: new Date().toISOString(), body });
+    const conv = await waitFor(
+      async () => {
+        const res = await http().get('/api/v1/conversations?view=unassigned&limit=200').set(as('admin'));
+        return res.body.items?.find((c: { contact: { waId: string } }) => c.contact.waId === waId) ?? null;
+      },
+      { what: 'conversation in the inbox' },
+    );
+    // notifications learns the conversation and its open window from ingest's events
+    await waitFor(
+      async () =>
+        (await ds.query(
+          `SELECT 1 FROM notifications.conversation_ref r JOIN notifications.service_window w USING (phone_number_id, contact_id) WHERE r.conversation_id = $1`,
+          [conv.id],
+        )).length > 0,
+      { what: 'window open in notifications' },
+    );
+    return { id: conv.id, waId };
+  }
+
+  const reply = (who: string, id: string, key: string, text: string) =>
+    http().post(`/api/v1/conversations/${id}/messages`).set(as(who)).set('Idempotency-Key', key).send({ text });
+
+  beforeAll(async () => {
+    env = await createTestEnv({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, MEDIA_DIR: `/tmp/inbox-reply-${randomUUID()}` });
+    const sandbox = await startApp(SandboxModule.register(parseConfig(SandboxConfigSchema, { NODE_ENV: 'test', SANDBOX_WEBHOOKS: 'false' })), { listen: true });
+    apps.push(sandbox);
+    sandboxUrl = (await sandbox.getUrl()).replace('[::1]', '127.0.0.1');
+    apps.push(await startApp(NotificationsModule.register(parseConfig(NotificationsConfigSchema, { ...env.env, GRAPH_API_BASE_URL: sandboxUrl }))));
+    apps.push(await startApp(IngestModule.register(parseConfig(IngestConfigSchema, env.env))));
+    apps.push(await startApp(RoutingModule.register(parseConfig(RoutingConfigSchema, env.env))));
+    gateway = await startApp(GatewayModule.register(parseConfig(GatewayConfigSchema, env.env)));
+    apps.push(gateway);
+    ds = gateway.get(DataSource);
+    peer = await NatsBus.connect({ url: TEST_NATS_URL, namespace: env.namespace, service: 'peer' });
+    tokens.admin = (await http().post('/api/v1/auth/login').send(ADMIN).expect(200)).body.accessToken;
+    const team = (await http().post('/api/v1/teams').set(as('admin')).send({ name: 'Sales' }).expect(201)).body.id;
+    await http().put(`/api/v1/numbers/${NUMBER}/team`).set(as('admin')).send({ teamId: team }).expect(200);
+    for (const [who, role] of [
+      ['ana', 'agent'],
+      ['ben', 'agent'],
+      ['mara', 'manager'],
+    ]) {
+      await http()
+        .post('/api/v1/users')
+        .set(as('admin'))
+        .send({ email: `${who}@example.test`, name: who.toUpperCase(), password: PASSWORD, role, teamIds: [team] })
+        .expect(201);
+      tokens[who] = (await http().post('/api/v1/auth/login').send({ email: `${who}@example.test`, password: PASSWORD }).expect(200)).body.accessToken;
+    }
+  }, 90_000);
+  afterAll(async () => {
+    await peer?.close();
+    for (const a of apps.reverse()) await a.close();
+    await env?.cleanup();
+  });
+
+  it('two agents reply at once: the sandbox receives exactly one message; takeover then reply works and is audited', async () => {
+    const c = await customerWrites();
+    const [a, b] = await Promise.all([reply('ana', c.id, 'ana-1', 'Hi, Ana here'), reply('ben', c.id, 'ben-1', 'Hi, Ben here')]);
+    expect([a.status, b.status].sort()).toEqual([202, 409]);
+    const [winner, loser] = a.status === 202 ? ['ana', b] : ['ben', a];
+    expect(loser.body.message).toContain(`owned by ${winner.toUpperCase()} <${winner}@example.test>`);
+    await waitFor(async () => (await atSandbox(c.waId)) === 1, { what: 'one message at the sandbox' });
+
+    const state = (await http().get(`/api/v1/conversations/${c.id}`).set(as('mara')).expect(200)).body;
+    expect(state.owner.name).toBe(winner.toUpperCase());
+    await http().post(`/api/v1/conversations/${c.id}/takeover`).set(as('mara')).send({ version: state.version }).expect(200);
+    await reply(winner, c.id, 'after-takeover', 'still me?').expect(409);
+    await reply('mara', c.id, 'mara-1', 'Mara, the manager, here').expect(202);
+    // notifications spaces two messages to one customer (pair limit), so this one can take a few seconds
+    await waitFor(async () => (await atSandbox(c.waId)) === 2, { what: 'the manager’s message at the sandbox', timeoutMs: 25_000 });
+    const actions = (await http().get(`/api/v1/audit?conversationId=${c.id}`).set(as('admin')).expect(200)).body.items.map(
+      (e: { action: string }) => e.action,
+    );
+    expect(actions.reverse()).toEqual(['conversation.opened', 'conversation.claimed', 'conversation.takeover']);
+  }, 60_000);
+
+  it('the same Idempotency-Key sent 5 times at once: one message at the sandbox, every answer the same send', async () => {
+    const c = await customerWrites();
+    const results = await Promise.all(Array.from({ length: 5 }, () => reply('ana', c.id, 'same-key', 'Only once, please')));
+    expect(results.map((r) => r.status)).toEqual([202, 202, 202, 202, 202]);
+    expect(new Set(results.map((r) => r.body.sendId)).size).toBe(1);
+    await waitFor(async () => (await atSandbox(c.waId)) === 1, { what: 'one message at the sandbox' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await atSandbox(c.waId)).toBe(1);
+  });
+});
