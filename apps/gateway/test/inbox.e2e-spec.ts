@@ -162,6 +162,9 @@ describe('team inbox API (gateway + routing + ingest, real PostgreSQL and NATS)'
     const notFound = await http.get(`/api/v1/conversations/${c.id}`).set(as('support1')).expect(404);
     expect(notFound.body).toEqual({ statusCode: 404, error: 'Not Found', message: `conversation ${c.id} not found` });
     await http.get(`/api/v1/conversations/${c.id}/timeline`).set(as('support1')).expect(404);
+    await http.get(`/api/v1/conversations/${c.id}/messages`).set(as('support1')).expect(404);
+    const msgs = await http.get(`/api/v1/conversations/${c.id}/messages`).set(as('sales0')).expect(200);
+    expect(msgs.body.items.map((m: { text: string }) => m.text)).toEqual(['Hello, I need help']);
     await http.post(`/api/v1/conversations/${c.id}/claim`).set(as('support1')).send({ version: 1 }).expect(404);
     await http.post(`/api/v1/conversations/${c.id}/notes`).set(as('support1')).send({ body: 'sneaky' }).expect(404);
     await http.post(`/api/v1/conversations/${c.id}/messages`).set(as('support1')).set('Idempotency-Key', 'k1').send({ text: 'hi' }).expect(404);

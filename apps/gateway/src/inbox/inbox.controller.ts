@@ -30,6 +30,7 @@ import {
   HandoffDto,
   LabelsDto,
   ListQuery,
+  MessagesQuery,
   NoteDto,
   NumberTeamDto,
   PriorityDto,
@@ -74,6 +75,13 @@ export class InboxController {
   @RequireScopes('conversations:read')
   timeline(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string, @Query() q: TimelineQuery) {
     return this.inbox.timeline(me, id, q.limit ?? 500);
+  }
+
+  @Get(':id/messages')
+  @ApiOkResponse({ description: 'A page of messages (MessageView), oldest first, with nextCursor' })
+  @RequireScopes('conversations:read')
+  messages(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string, @Query() q: MessagesQuery) {
+    return this.inbox.messages(me, id, q.cursor, q.limit ?? 100);
   }
 
   @Post(':id/claim')

@@ -178,6 +178,22 @@ export class TimelineQuery {
   limit?: number;
 }
 
+export class MessagesQuery {
+  @ApiPropertyOptional({ description: 'Opaque; nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+}
+
 export class NumberTeamDto {
   @ValidateIf((_, v) => v !== null)
   @IsUUID()

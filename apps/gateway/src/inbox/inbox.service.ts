@@ -77,6 +77,12 @@ export class InboxService {
     return { items, moreMessages: messages.nextCursor !== null };
   }
 
+  /** Messages of a conversation the caller may see (ingest's page, oldest first, opaque cursor). */
+  async messages(p: Principal, id: string, cursor: string | undefined, limit: number) {
+    await this.bus.request(GetWorkV1, { actor: actorOf(p), conversationId: id });
+    return this.bus.request(ListMessagesV1, { conversationId: id, cursor: cursor ?? null, limit });
+  }
+
   claim(p: Principal, id: string, version: number) {
     return this.bus.request(ClaimV1, { actor: actorOf(p), conversationId: id, version }).catch((e) => this.nameOwner(e));
   }
