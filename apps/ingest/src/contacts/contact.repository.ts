@@ -24,7 +24,12 @@ export class ContactRepository {
   /** Serialises writers that look up the same person (by either key) for the rest of the transaction. */
   private async lock(em: EntityManager, ref: { waId: string | null; userId: string | null }): Promise<void> {
     const keys = [ref.userId && `u:${ref.userId}`, ref.waId && `w:${ref.waId}`].filter(Boolean).sort() as string[];
-    for (const k of keys) await lockKey(em, `ingest-contact:${k}`);
+    if (keys.length === 1) return lockKey(em, `ingest-contact:${keys[0]}`);
+    // both keys in one round trip, always in the same order (no deadlock between two writers)
+    await em.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), pg_advisory_xact_lock(hashtextextended($2, 0))`, [
+      `ingest-contact:${keys[0]}`,
+      `ingest-contact:${keys[1]}`,
+    ]);
   }
 
   async resolve(em: EntityManager, ref: ContactRef): Promise<ContactRow> {

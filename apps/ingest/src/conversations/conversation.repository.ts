@@ -25,6 +25,13 @@ export class ConversationRepository {
     contactId: string,
     firstMessageAt: Date,
   ): Promise<{ conversation: ConversationRow; created: boolean }> {
+    const found = await one<ConversationRow>(
+      em,
+      `SELECT id, phone_number_id, contact_id, status FROM ingest.conversation
+       WHERE phone_number_id = $1 AND contact_id = $2 FOR UPDATE`,
+      [phoneNumberId, contactId],
+    );
+    if (found) return { conversation: found, created: false };
     const inserted = await one<ConversationRow>(
       em,
       `INSERT INTO ingest.conversation (phone_number_id, contact_id, last_message_at) VALUES ($1, $2, $3)

@@ -11,6 +11,13 @@ import type { NormalizedMessage } from '../normalize/normalized.types';
 import { StatusService, wamidLockKey } from '../statuses/status.service';
 import { MessageRepository } from './message.repository';
 
+/** Thrown to roll back the transaction of a message that is already stored. */
+export class DuplicateMessage extends Error {
+  constructor() {
+    super('message already stored');
+  }
+}
+
 /**
  * Applies one webhook message (customer message, system message or smb echo) in the caller's transaction:
  * contact → conversation (created, or reopened by a customer message) → message (deduped by number + wamid)
@@ -30,8 +37,11 @@ export class InboundMessageService {
   /** Returns false for a duplicate (already stored). */
   async apply(em: EntityManager, m: NormalizedMessage, receiptId: string, receivedAt: Date): Promise<boolean> {
     const pnid = m.number.phoneNumberId;
-    await lockKey(em, wamidLockKey(pnid, m.waMessageId));
-    if (await this.messages.findByWamid(em, pnid, m.waMessageId)) return false;
+    if (m.origin === 'echo') {
+      // an echo is outbound: its statuses may be arriving at the same time (they take the same lock)
+      await lockKey(em, wamidLockKey(pnid, m.waMessageId));
+      if (await this.messages.findByWamid(em, pnid, m.waMessageId)) return false;
+    }
 
     const contact = await this.contacts.resolve(em, m.contact);
     if (m.system) await this.contacts.applySystemChange(em, contact.id, m.system);
@@ -56,7 +66,9 @@ export class InboundMessageService {
       sentAt: m.sentAt,
       receiptId,
     });
-    if (!message) return false;
+    // a duplicate of a stored message (the unique index decides, also between concurrent deliveries): undo
+    // the contact/conversation work of this transaction
+    if (!message) throw new DuplicateMessage();
 
     const customer = m.origin === 'customer';
     const reopened = await this.conversations.recordMessage(em, conversation, { sentAt: m.sentAt, text: m.text, customer, receivedAt });

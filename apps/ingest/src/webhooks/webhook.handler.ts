@@ -7,7 +7,7 @@ import { AccountEventService } from '../account/account-event.service';
 import { INGEST_CONFIG, type IngestConfig } from '../config';
 import { ingestMetrics, itemKindOfPath } from '../ingest.metrics';
 import { MediaService } from '../media/media.service';
-import { InboundMessageService } from '../messages/inbound-message.service';
+import { DuplicateMessage, InboundMessageService } from '../messages/inbound-message.service';
 import type { NormalizedItem, Rejection } from '../normalize/normalized.types';
 import { normalizeWebhook } from '../normalize/webhook.normalizer';
 import { BusinessNumberService } from '../numbers/business-number.service';
@@ -77,6 +77,10 @@ export class WebhookHandler implements OnApplicationBootstrap {
         if (item.kind === 'message' && item.media && outcome === 'applied') media = true;
       } catch (err) {
         claimed = false;
+        if (err instanceof DuplicateMessage) {
+          ingestMetrics.items.inc({ kind: item.kind, outcome: 'duplicate' });
+          continue;
+        }
         if (lastDelivery) {
           await this.reject(evt.eventId, { path: item.path, reason: `failed on every delivery: ${(err as Error).message}`, item: null });
         } else {
