@@ -135,13 +135,17 @@ export class AuthRepository {
     );
   }
 
-  /** A live API key; records the time it was used. */
+  /** A live API key; records the time it was used (at most every 30 s, so busy keys do not rewrite the row per call). */
   async useApiKey(em: EntityManager, hash: Buffer): Promise<ApiKeyRow | null> {
     const rows = await em.query(
-      `UPDATE gateway.api_key SET last_used_at = clock_timestamp()
-       WHERE key_hash = $1 AND revoked_at IS NULL RETURNING id, name, scopes`,
+      `WITH k AS (SELECT id, name, scopes, last_used_at FROM gateway.api_key WHERE key_hash = $1 AND revoked_at IS NULL),
+       touched AS (
+         UPDATE gateway.api_key a SET last_used_at = clock_timestamp() FROM k
+         WHERE a.id = k.id AND (k.last_used_at IS NULL OR k.last_used_at < clock_timestamp() - interval '30 seconds')
+         RETURNING a.id)
+       SELECT id, name, scopes FROM k`,
       [hash],
     );
-    return rows[0]?.[0] ?? null;
+    return rows[0] ?? null;
   }
 }
