@@ -3,6 +3,7 @@ import { OutboundFailedV1, OutboundQueuedV1, OutboundSentV1 } from '@app/contrac
 import { pingProviders, serviceCore } from '@app/platform';
 import { NOTIFICATIONS_CONFIG, type NotificationsConfig } from './config';
 import { DeliveryHandler } from './delivery/delivery.handler';
+import { MediaCheck } from './delivery/media-check';
 import { SendRepository } from './delivery/send.repository';
 import { SendService } from './delivery/send.service';
 import { SendWorker } from './delivery/send.worker';
@@ -11,6 +12,7 @@ import { notificationsMigrations } from './migrations';
 import { TemplateRepository } from './templates/template.repository';
 import { TemplateStatusHandler } from './templates/template-status.handler';
 import { TemplateSyncService } from './templates/template-sync.service';
+import { ConversationLookup } from './window/conversation-lookup';
 import { WindowHandler } from './window/window.handler';
 import { WindowRepository } from './window/window.repository';
 
@@ -39,8 +41,10 @@ export class NotificationsModule {
       providers: [
         ...pingProviders('notifications'),
         GraphClient,
+        MediaCheck,
         SendRepository,
         WindowRepository,
+        ConversationLookup,
         TemplateRepository,
         TemplateSyncService,
         SendService,

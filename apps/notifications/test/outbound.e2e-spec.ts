@@ -4,6 +4,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import {
+  MarkReadV1,
   MessageReceivedV1,
   OutboundFailedV1,
   OutboundQueuedV1,
@@ -289,6 +290,52 @@ describe('outbound sending through the sandbox', () => {
     // the bus contract is strict too: an unknown message type names the field
     const err = await refusal(sendRaw({ message: { type: 'sms', body: 'x' }, idempotencyKey: 'bad-x' }));
     expect(err.message).toMatch(/message\.type/);
+  });
+
+  it('checks media sent by id with the Graph API: unknown id, over the size for its type → refused; a good one is queued', async () => {
+    const upload = async (bytes: number, mime: string) =>
+      (
+        await request(sandboxUrl)
+          .post('/v23.0/200000000000001/media')
+          .set('Authorization', 'Bearer sandbox-token')
+          .field('messaging_product', 'whatsapp')
+          .field('type', mime)
+          .attach('file', Buffer.alloc(bytes, 1), { filename: 'f', contentType: mime })
+          .expect(200)
+      ).body.id as string;
+    // inside the window (the customer wrote an hour ago)
+    const conversationId = randomUUID();
+    await client.publish(MessageReceivedV1, {
+      eventId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      conversationId,
+      phoneNumberId: '200000000000001',
+      contactId: randomUUID(),
+      messageId: randomUUID(),
+      waMessageId: `wamid.${randomUUID()}`,
+      direction: 'inbound',
+      origin: 'customer',
+      type: 'text',
+      text: 'hi',
+      sentAt: new Date(Date.now() - 3600_000).toISOString(),
+    });
+    await waitFor(async () => (await db().query(`SELECT 1 FROM notifications.conversation_ref WHERE conversation_id = $1`, [conversationId])).length > 0);
+    const big = await upload(600 * 1024, 'image/png');
+    const tooBig = await refusal(sendRaw({ message: { type: 'sticker', id: big }, idempotencyKey: 'media-1', to: '15558000001', conversationId }));
+    expect(tooBig.code).toBe('VALIDATION');
+    expect(tooBig.message).toMatch(/message\.id: the sticker is 614400 bytes; WhatsApp accepts at most 512000/);
+    const unknown = await refusal(sendRaw({ message: { type: 'image', id: '999999' }, idempotencyKey: 'media-2', to: '15558000001', conversationId }));
+    expect(unknown.message).toMatch(/media 999999 is not known/);
+    expect(await keyCount('media-1')).toBe(0);
+    expect(await keyCount('media-2')).toBe(0);
+    const ok = await send({ conversationId, to: '15558000001', message: { type: 'image', id: big, caption: 'c' } });
+    await waitFor(async () => (await row(ok.sendId)).status === 'sent');
+    const atSandbox = (await sent({ to: '15558000001' })).messages[0].body;
+    expect(atSandbox).toMatchObject({ messaging_product: 'whatsapp', to: '15558000001', type: 'image', image: { id: big, caption: 'c' } });
+  });
+
+  it('marks a message read with the typing indicator (notifications.mark-read.v1)', async () => {
+    await expect(client.request(MarkReadV1, { phoneNumberId: '200000000000001', waMessageId: 'wamid.ABC', typing: true })).resolves.toEqual({ done: true });
   });
 
   it('applies template status webhooks: a paused template is refused', async () => {

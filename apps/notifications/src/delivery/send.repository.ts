@@ -73,12 +73,12 @@ export class SendRepository {
   }
 
   /** Due sends, oldest first, locked for this transaction; rows other replicas hold are skipped. */
-  lockDue(em: EntityManager, limit: number): Promise<{ id: string; phone_number_id: string; recipient: string }[]> {
+  lockDue(em: EntityManager, limit: number, skipNumbers: string[] = []): Promise<{ id: string; phone_number_id: string; recipient: string }[]> {
     return em.query(
       `SELECT id, phone_number_id, recipient FROM notifications.outbound_send
-       WHERE status = 'queued' AND next_attempt_at <= clock_timestamp()
+       WHERE status = 'queued' AND next_attempt_at <= clock_timestamp() AND phone_number_id <> ALL($2::text[])
        ORDER BY next_attempt_at, created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      [limit],
+      [limit, skipNumbers],
     );
   }
 

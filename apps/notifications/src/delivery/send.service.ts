@@ -2,13 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { OutboundQueuedV1, SendMessageRequest, describeIssues, type SendMessageResponse } from '@app/contracts';
-import { ConflictError, NotFoundError, ValidationError } from '@app/messaging';
+import { ConflictError, ValidationError } from '@app/messaging';
 import { OutboxWriter } from '@app/persistence';
 import { NOTIFICATIONS_CONFIG, type NotificationsConfig } from '../config';
 import { TemplateRepository } from '../templates/template.repository';
 import { TemplateSyncService } from '../templates/template-sync.service';
+import { ConversationLookup } from '../window/conversation-lookup';
 import { WindowRepository } from '../window/window.repository';
 import { bodyParameterCount, graphContent, isFreeForm, textOf } from './graph-body';
+import { MediaCheck } from './media-check';
 import { SendRepository, type SendRow } from './send.repository';
 
 const WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -36,9 +38,11 @@ export class SendService {
     private readonly ds: DataSource,
     private readonly sends: SendRepository,
     private readonly windows: WindowRepository,
+    private readonly conversations: ConversationLookup,
     private readonly templates: TemplateRepository,
     private readonly outbox: OutboxWriter,
     private readonly templateSync: TemplateSyncService,
+    private readonly media: MediaCheck,
   ) {}
 
   async enqueue(input: unknown): Promise<SendMessageResponse> {
@@ -106,11 +110,10 @@ export class SendService {
     {
       let lastInbound: Date | null;
       if (req.conversationId) {
-        const conv = await this.windows.findConversation(em, req.conversationId);
-        if (!conv) throw new NotFoundError(`conversationId: conversation ${req.conversationId} is not known`);
-        if (conv.phone_number_id !== req.phoneNumberId)
+        const conv = await this.conversations.find(req.conversationId);
+        if (conv.phoneNumberId !== req.phoneNumberId)
           throw new ValidationError(`phoneNumberId: conversation ${req.conversationId} belongs to another business number`);
-        lastInbound = await this.windows.lastInboundByContact(em, conv.phone_number_id, conv.contact_id);
+        lastInbound = conv.lastInboundAt;
       } else {
         lastInbound = await this.windows.lastInboundByRecipient(em, req.phoneNumberId, req.to);
       }
@@ -126,6 +129,9 @@ export class SendService {
       }
     }
     if (req.message.type === 'template') await this.checkTemplate(req.message.name, req.message.language, bodyParameterCount(req.message));
+    const m = req.message;
+    if ((m.type === 'image' || m.type === 'video' || m.type === 'audio' || m.type === 'document' || m.type === 'sticker') && m.id)
+      await this.media.check(m.type, m.id, req.phoneNumberId);
   }
 
   private async checkTemplate(name: string, language: string, given: number): Promise<void> {

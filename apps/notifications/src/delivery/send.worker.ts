@@ -108,12 +108,14 @@ export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShut
 
   /** One claim pass; returns how many sends this replica took. */
   async claimOnce(): Promise<number> {
+    // numbers that already have ~1 s of sends waiting for their slots here are not even looked at
+    const waiting = this.waitingByNumber();
+    const full = [...waiting].filter(([pn, n]) => n >= Math.max(1, Math.ceil(this.rateOf(pn)))).map(([pn]) => pn);
     const claimed = await this.ds.transaction(async (em) => {
-      const due = await this.sends.lockDue(em, 500);
+      const due = await this.sends.lockDue(em, 500, full);
       if (due.length === 0) return [];
       // at most ~1 s of slots ahead per number, one send per pair per pass
       const room = new Map<string, number>();
-      const waiting = this.waitingByNumber();
       const chosen: typeof due = [];
       const later: typeof due = [];
       const pairs = new Set<string>();
