@@ -318,6 +318,9 @@ describe('team inbox API (gateway + routing + ingest, real PostgreSQL and NATS)'
     expect(bad.body.message).toMatch(/view/);
     const unassigned = (await http.get(`/api/v1/conversations?view=unassigned&teamId=${teams.Sales}`).set(as('sales7')).expect(200)).body;
     expect(unassigned.items.every((i: { owner: unknown; team: { id: string } }) => i.owner === null && i.team.id === teams.Sales)).toBe(true);
+    const byNumber = (await http.get(`/api/v1/conversations?view=mine&phoneNumberId=${SALES_NUMBER}`).set(as('sales7')).expect(200)).body;
+    expect(byNumber.items).toHaveLength(2);
+    expect((await http.get('/api/v1/conversations?view=mine&phoneNumberId=999').set(as('sales7')).expect(200)).body.items).toEqual([]);
   });
 
   it('administration changes (people, teams, API keys, number teams) join the audit trail, without secrets', async () => {

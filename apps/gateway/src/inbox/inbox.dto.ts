@@ -155,6 +155,12 @@ export class ListQuery {
 
   @IsOptional()
   @IsString()
+  @MaxLength(64)
+  @ApiPropertyOptional({ description: 'Only conversations on this business number' })
+  phoneNumberId?: string;
+
+  @IsOptional()
+  @IsString()
   @MaxLength(200)
   @ApiPropertyOptional({ description: 'Opaque; nextCursor of the previous page' })
   cursor?: string;

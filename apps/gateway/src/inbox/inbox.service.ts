@@ -55,6 +55,7 @@ export class InboxService {
       teamId: q.teamId,
       assigneeId: q.assigneeId,
       label: q.label,
+      phoneNumberId: q.phoneNumberId,
       cursor: q.cursor ?? null,
       limit: q.limit ?? 50,
     });

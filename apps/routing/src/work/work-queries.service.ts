@@ -45,6 +45,7 @@ export class WorkQueriesService {
       teamId: r.teamId,
       assigneeId: r.assigneeId,
       label: r.label,
+      phoneNumberId: r.phoneNumberId,
       after: after ? { activityKey: after.a, id: after.i } : undefined,
       limit: r.limit,
     });

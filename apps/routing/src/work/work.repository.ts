@@ -46,6 +46,7 @@ export interface ListFilter {
   teamId?: string;
   assigneeId?: string;
   label?: string;
+  phoneNumberId?: string;
   after?: { activityKey: string; id: string };
   limit: number;
 }
@@ -141,6 +142,7 @@ export class WorkRepository {
     if (f.teamId) where.push(`team_id = ${arg(f.teamId)}::uuid`);
     if (f.assigneeId) where.push(`owner_id = ${arg(f.assigneeId)}::uuid`);
     if (f.label) where.push(`labels @> ARRAY[${arg(f.label)}::text]`);
+    if (f.phoneNumberId) where.push(`phone_number_id = ${arg(f.phoneNumberId)}`);
     if (f.after) where.push(`(activity_at, conversation_id) < (${arg(f.after.activityKey)}::timestamptz, ${arg(f.after.id)}::uuid)`);
     const rows = await em.query(
       `SELECT ${WORK_COLS} FROM routing.conversation_work ${where.length ? `WHERE ${where.join(' AND ')}` : ''}

@@ -97,6 +97,7 @@ export const ListWorkV1 = defineRequest({
     teamId: z.string().uuid().optional(),
     assigneeId: z.string().uuid().optional(),
     label: label.optional(),
+    phoneNumberId: z.string().max(64).optional(),
     cursor: z.string().max(200).nullable().optional(),
     limit: z.number().int().min(1).max(200).default(50),
   }),
