@@ -292,6 +292,24 @@ describe('routing: conversation work state on real PostgreSQL and NATS', () => {
     expect(p2.items).toHaveLength(1);
     expect(p2.nextCursor).toBeNull();
     expect([...p1.items, ...p2.items].map((i) => i.conversationId).sort()).toEqual(mine.map((w) => w.conversationId).sort());
+    // every scope once: a team-less conversation it owns, one it owns in another team (after a handoff), its team's
+    const teamless = await open('1555000999');
+    await bus.request(ClaimV1, { actor: m, conversationId: teamless.conversationId, version: 1 });
+    const elsewhere = await open(SUPPORT_NUMBER);
+    await bus.request(AssignV1, { actor: admin, conversationId: elsewhere.conversationId, version: 1, assignee: { id: m.id, role: 'agent', teamIds: [SALES, SUPPORT] } });
+    const supportOnly = await open(SUPPORT_NUMBER);
+    const everything = [] as string[];
+    let cursor: string | null = null;
+    do {
+      const page: { items: WorkState[]; nextCursor: string | null } = await bus.request(ListWorkV1, { actor: m, view: 'all', limit: 7, cursor });
+      everything.push(...page.items.map((i) => i.conversationId));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(new Set(everything).size).toBe(everything.length);
+    for (const id of [teamless.conversationId, elsewhere.conversationId, ...mine.map((w) => w.conversationId)]) expect(everything).toContain(id);
+    expect(everything).not.toContain(supportOnly.conversationId);
+    const mineNow = await bus.request(ListWorkV1, { actor: m, view: 'mine', limit: 50 });
+    expect(mineNow.items).toHaveLength(5);
     const unassigned = await bus.request(ListWorkV1, { actor: m, view: 'unassigned', limit: 200 });
     expect(unassigned.items.every((i) => i.ownerId === null)).toBe(true);
     expect((await refused(bus.request(ListWorkV1, { actor: m, view: 'all', limit: 5, cursor: 'nonsense' }))).code).toBe('VALIDATION');

@@ -125,28 +125,46 @@ export class WorkRepository {
     );
   }
 
+  /**
+   * One page, newest activity first. The actor's visibility (its teams, the unassigned-team queue, what it owns
+   * elsewhere) is split into disjoint branches, each an ordered index scan with its own LIMIT, merged by UNION ALL:
+   * one `team_id = ANY(...) OR ...` filter would make PostgreSQL sort every matching row instead.
+   */
   async list(em: EntityManager, f: ListFilter): Promise<{ items: WorkState[]; last: { activityKey: string; id: string } | null }> {
-    const where: string[] = [];
     const args: unknown[] = [];
     const arg = (v: unknown) => {
       args.push(v);
       return `$${args.length}`;
     };
-    if (!f.admin) {
-      where.push(`(team_id IS NULL OR team_id = ANY(${arg(f.teamIds)}::uuid[]) OR owner_id = ${arg(f.actorId)}::uuid)`);
+    const common: string[] = [];
+    if (f.status) common.push(`status = ${arg(f.status)}`);
+    if (f.teamId) common.push(`team_id = ${arg(f.teamId)}::uuid`);
+    if (f.assigneeId) common.push(`owner_id = ${arg(f.assigneeId)}::uuid`);
+    if (f.label) common.push(`labels @> ARRAY[${arg(f.label)}::text]`);
+    if (f.phoneNumberId) common.push(`phone_number_id = ${arg(f.phoneNumberId)}`);
+    if (f.view === 'mine') common.push(`owner_id = ${arg(f.actorId)}::uuid`);
+    if (f.view === 'unassigned') common.push(`owner_id IS NULL`);
+    if (f.after) common.push(`(activity_at, conversation_id) < (${arg(f.after.activityKey)}::timestamptz, ${arg(f.after.id)}::uuid)`);
+
+    // disjoint scopes the actor may see
+    const scopes: string[] = [];
+    if (f.view === 'mine') scopes.push('TRUE'); // one's own conversations are always visible
+    else if (f.view === 'team') scopes.push(...f.teamIds.map((t) => `team_id = ${arg(t)}::uuid`));
+    else if (f.admin) scopes.push('TRUE');
+    else {
+      scopes.push(...f.teamIds.map((t) => `team_id = ${arg(t)}::uuid`));
+      scopes.push('team_id IS NULL');
+      scopes.push(`owner_id = ${arg(f.actorId)}::uuid AND team_id IS NOT NULL AND team_id <> ALL(${arg(f.teamIds)}::uuid[])`);
     }
-    if (f.view === 'mine') where.push(`owner_id = ${arg(f.actorId)}::uuid`);
-    if (f.view === 'unassigned') where.push(`owner_id IS NULL`);
-    if (f.view === 'team') where.push(`team_id = ANY(${arg(f.teamIds)}::uuid[])`);
-    if (f.status) where.push(`status = ${arg(f.status)}`);
-    if (f.teamId) where.push(`team_id = ${arg(f.teamId)}::uuid`);
-    if (f.assigneeId) where.push(`owner_id = ${arg(f.assigneeId)}::uuid`);
-    if (f.label) where.push(`labels @> ARRAY[${arg(f.label)}::text]`);
-    if (f.phoneNumberId) where.push(`phone_number_id = ${arg(f.phoneNumberId)}`);
-    if (f.after) where.push(`(activity_at, conversation_id) < (${arg(f.after.activityKey)}::timestamptz, ${arg(f.after.id)}::uuid)`);
+    if (scopes.length === 0) return { items: [], last: null };
+    const limit = arg(f.limit + 1);
+    const order = 'ORDER BY activity_at DESC, conversation_id DESC';
+    const branch = (scope: string) =>
+      `(SELECT ${WORK_COLS}, activity_at AS sort_at FROM routing.conversation_work WHERE ${[scope, ...common].join(' AND ')} ${order} LIMIT ${limit})`;
     const rows = await em.query(
-      `SELECT ${WORK_COLS} FROM routing.conversation_work ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY activity_at DESC, conversation_id DESC LIMIT ${arg(f.limit + 1)}`,
+      scopes.length === 1
+        ? branch(scopes[0])
+        : `SELECT * FROM (${scopes.map(branch).join(' UNION ALL ')}) x ORDER BY sort_at DESC, conversation_id DESC LIMIT ${limit}`,
       args,
     );
     const more = rows.length > f.limit;
