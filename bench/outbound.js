@@ -64,7 +64,8 @@ async function main() {
     }
     throw new Error('sender replica did not start');
   }
-  const stopSender = (child) => new Promise((res) => (child.exitCode !== null ? res() : (child.once('exit', res), child.kill('SIGTERM'))));
+  const stopSender = (child) =>
+    new Promise((res) => (child.exitCode !== null || child.signalCode !== null ? res() : (child.once('exit', res), child.kill('SIGTERM'))));
   const pg = new Client({ connectionString: url });
   await pg.connect();
   try {
