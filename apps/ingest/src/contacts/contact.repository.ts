@@ -8,9 +8,11 @@ export interface ContactRow {
   user_id: string | null;
   wa_id: string | null;
   profile_name: string | null;
+  parent_user_id: string | null;
+  username: string | null;
 }
 
-const COLS = 'id, user_id, wa_id, profile_name';
+const COLS = 'id, user_id, wa_id, profile_name, parent_user_id, username';
 
 /**
  * Contacts are keyed on the BSUID `user_id` when present; `wa_id` (phone) is an optional, mutable attribute.
@@ -58,6 +60,16 @@ export class ContactRepository {
         [ref.userId, ref.parentUserId, ref.waId, ref.name, ref.username],
       );
       return row!;
+    }
+    const same = (current: string | null, incoming: string | null) => incoming === null || incoming === current;
+    if (
+      (row.user_id !== null || ref.userId === null) &&
+      same(row.wa_id, ref.waId) &&
+      same(row.parent_user_id, ref.parentUserId) &&
+      same(row.profile_name, ref.name) &&
+      same(row.username, ref.username)
+    ) {
+      return row; // nothing new: no write
     }
     const updated = await one<ContactRow>(em,
       `UPDATE ingest.contact SET user_id = COALESCE(user_id, $2), wa_id = COALESCE($3, wa_id),

@@ -57,14 +57,19 @@ export class MessageRepository {
           m.contextWaMessageId,
         ]))?.id ?? null
       : null;
+    // one statement: insert, and point replies that quoted this wamid before it was known at the new row
     const row = await one<MessageRow>(
       em,
-      `INSERT INTO ingest.message (conversation_id, phone_number_id, wa_message_id, send_id, direction, origin, type, text,
+      `WITH ins AS (INSERT INTO ingest.message (conversation_id, phone_number_id, wa_message_id, send_id, direction, origin, type, text,
          content, referral, context, context_wa_message_id, context_message_id, forwarded, frequently_forwarded, errors,
          status, status_updated_at, sent_at, receipt_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
          CASE WHEN $17::text IS NULL THEN NULL ELSE clock_timestamp() END, $18, $19)
-       ON CONFLICT DO NOTHING RETURNING ${ROW}`,
+       ON CONFLICT DO NOTHING RETURNING ${ROW}),
+       linked AS (UPDATE ingest.message r SET context_message_id = ins.id FROM ins
+         WHERE ins.wa_message_id IS NOT NULL AND r.phone_number_id = ins.phone_number_id
+           AND r.context_wa_message_id = ins.wa_message_id AND r.context_message_id IS NULL)
+       SELECT * FROM ins`,
       [
         m.conversationId, m.phoneNumberId, m.waMessageId, m.sendId ?? null, m.direction, m.origin, m.type, m.text,
         JSON.stringify(m.content ?? null), json(m.referral), json(m.context), m.contextWaMessageId ?? null, contextMessageId,
@@ -72,7 +77,6 @@ export class MessageRepository {
         m.receiptId ?? null,
       ],
     );
-    if (row?.wa_message_id) await this.linkRepliesTo(em, row);
     return row;
   }
 

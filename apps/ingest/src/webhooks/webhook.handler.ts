@@ -48,8 +48,6 @@ export class WebhookHandler implements OnApplicationBootstrap {
   }
 
   async handle(evt: PayloadOf<typeof WebhookReceivedV1>, meta?: Pick<EventMeta, 'deliveryCount'>): Promise<void> {
-    const done = await this.ds.query(`SELECT 1 FROM ingest.processed_event WHERE consumer = 'ingest-webhooks' AND event_id = $1`, [evt.eventId]);
-    if (done.length > 0) return; // a redelivery of a receipt already handled in full
     const receivedAt = Number.isNaN(Date.parse(evt.occurredAt)) ? new Date() : new Date(evt.occurredAt);
     const { items, rejected } = normalizeWebhook(evt.body, receivedAt);
     for (const r of rejected) await this.reject(evt.eventId, r);
