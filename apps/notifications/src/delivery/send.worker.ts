@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { Counter, register } from 'prom-client';
 import { DataSource, type EntityManager } from 'typeorm';
 import { OutboundFailedV1, OutboundSentV1 } from '@app/contracts';
 import { OutboxWriter } from '@app/persistence';
@@ -9,6 +10,22 @@ import { explain, isRetryable } from '../graph/graph-errors';
 import { SendRepository, type Claimed } from './send.repository';
 
 const pairKey = (p: string, r: string) => `${p}|${r}`;
+
+const outcomes =
+  (register.getSingleMetric('switchboard_outbound_attempts_total') as Counter<string>) ??
+  new Counter({ name: 'switchboard_outbound_attempts_total', help: 'Graph API send attempts by outcome', labelNames: ['outcome', 'code'] });
+
+/** Retries a short database write a few times: the Graph call already happened, its outcome must be kept. */
+async function persist<T>(fn: () => Promise<T>, tries = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= tries) throw err;
+      await new Promise((r) => setTimeout(r, 200 * i));
+    }
+  }
+}
 
 /**
  * The sender loop. Each pass, in one transaction: lock due sends (FOR UPDATE SKIP LOCKED, so replicas never
@@ -202,9 +219,10 @@ export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShut
     if (!started) return;
     const res = await this.graph.postMessage(c.phoneNumberId, { messaging_product: 'whatsapp', recipient_type: 'individual', to: c.recipient, ...c.graphBody });
     const wamid = res.kind === 'ok' ? (res.body.messages as { id?: unknown }[] | undefined)?.[0]?.id : undefined;
+    outcomes.inc({ outcome: res.kind, code: res.kind === 'error' ? String(res.code ?? res.status) : '' });
     if (res.kind === 'ok' && typeof wamid === 'string') {
       // the common path: one statement and the outbox row, in one transaction
-      await this.ds.transaction(async (em) => {
+      await persist(() => this.ds.transaction(async (em) => {
         if (!(await this.sends.completeSent(em, c, wamid, res.status, this.cfg.OUTBOUND_PAIR_INTERVAL_MS))) return;
         await this.outbox.add(em, OutboundSentV1, {
           eventId: randomUUID(),
@@ -214,14 +232,16 @@ export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShut
           conversationId: c.conversationId,
           waMessageId: wamid,
         });
-      });
+      }));
       return;
     }
-    await this.ds.transaction(async (em) => {
-      const row = await this.sends.lockOwned(em, c.id, c.attemptId);
-      if (!row) return; // recovered elsewhere after our lease ran out
-      await this.record(em, c, res);
-    });
+    await persist(() =>
+      this.ds.transaction(async (em) => {
+        const row = await this.sends.lockOwned(em, c.id, c.attemptId);
+        if (!row) return; // recovered elsewhere after our lease ran out
+        await this.record(em, c, res);
+      }),
+    );
   }
 
   private async record(em: EntityManager, c: Claimed, res: GraphResult): Promise<void> {
