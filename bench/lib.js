@@ -52,13 +52,23 @@ async function createDatabase(name) {
 }
 
 /** Start built services as separate processes (as `npm start` does) and wait for their health. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = require('node:net').createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 async function startServices(names, env) {
   if (isStale()) build();
   const procs = [];
-  let port = 3900;
   const ports = {};
   for (const name of names) {
-    ports[name] = port++;
+    ports[name] = await freePort();
     const child = spawn(process.execPath, [entryOf(name)], {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(ports[name]) },
