@@ -17,7 +17,6 @@ if (env.NODE_ENV !== 'production') {
   // local development defaults, matching the sandbox; production must set its own secrets
   env.WHATSAPP_APP_SECRET ||= 'sandbox-app-secret';
   env.WHATSAPP_VERIFY_TOKEN ||= 'sandbox-verify-token';
-  env.API_KEYS ||= 'dev-api-key';
   env.WHATSAPP_ACCESS_TOKEN ||= 'sandbox-token'; // the sandbox's Graph token: ingest downloads inbound media with it
   env.SEED_DEMO ||= 'true'; // demo organisation (Sales/Support/After-sales); SEED_DEMO=false to skip
 }

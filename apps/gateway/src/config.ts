@@ -21,8 +21,6 @@ export const GatewayConfigSchema = BaseConfigSchema.extend({
   WHATSAPP_VERIFY_TOKEN: list,
   /** Largest webhook body accepted (Meta documents up to ~3 MB). */
   WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1024).default(3 * 1024 * 1024),
-  /** Integrator API keys for the read API until user authentication lands (comma-separated). */
-  API_KEYS: list,
   /** First admin, created on first start when no admin exists (password at least 12 characters). */
   ADMIN_EMAIL: z.string().email().optional(),
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),

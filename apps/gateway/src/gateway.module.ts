@@ -3,7 +3,6 @@ import { DirectoryChangedV1, WebhookReceivedV1 } from '@app/contracts';
 import { serviceCore } from '@app/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { AuthModule } from './auth/auth.module';
-import { ConversationsModule } from './conversations/conversations.module';
 import { InboxModule } from './inbox/inbox.module';
 import { OutboundModule } from './outbound/outbound.module';
 import { RealtimeModule } from './realtime/realtime.module';
@@ -36,9 +35,8 @@ export class GatewayModule {
         SystemModule,
         AuthModule,
         WhatsAppWebhookModule,
-        InboxModule, // before ConversationsModule: its /api/v1/conversations routes take precedence
+        InboxModule,
         RealtimeModule,
-        ConversationsModule,
         OutboundModule,
       ],
     };

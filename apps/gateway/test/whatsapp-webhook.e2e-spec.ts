@@ -134,7 +134,7 @@ describe('WhatsApp webhook endpoint (gateway) on real PostgreSQL and JetStream',
       expect(row?.body).toBe(f.raw);
       ids.push(res.body.receiptId);
     }
-    await waitFor(() => ids.every((id) => relayed.has(id)), { what: 'every receipt relayed' });
+    await waitFor(() => ids.every((id) => relayed.has(id)), { what: 'every receipt relayed', timeoutMs: 30_000 });
     for (const [i, f] of fixtures.entries()) expect(relayed.get(ids[i])).toBe(f.raw);
     const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM gateway.outbox WHERE published_at IS NULL`);
     expect(n).toBe(0);
