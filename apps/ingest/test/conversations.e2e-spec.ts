@@ -142,6 +142,22 @@ describe('ingest: conversations, contacts, statuses, outbound lifecycle and bad 
       expect((await h.peer.request(GetConversationV1, { conversationId })).status).toBe('open');
     });
 
+    it('ignores a resolve decided before a customer message it had not seen (routing reopens that work item)', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const first = uid('wamid.u1');
+      await send(body({ messages: [{ from: '15550000019', id: first, ts: now - 120 }] }));
+      const conversationId = await conversationOf(first);
+      // the customer writes at `now`; the agent's resolve (decided at now - 60 s) reaches ingest only afterwards
+      await send(body({ messages: [{ from: '15550000019', id: uid('wamid.u2'), ts: now }] }));
+      await h.peer.publish(ConversationResolvedV1, { eventId: randomUUID(), occurredAt: new Date((now - 60) * 1000).toISOString(), conversationId, resolvedBy: 'agent-2' });
+      await waitFor(async () => {
+        const [r] = await h.sql(`SELECT count(*)::int AS n FROM ingest.processed_event WHERE consumer = 'ingest-conversation-resolved'`);
+        return r.n >= 1;
+      }, { what: 'resolve event handled' });
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await h.peer.request(GetConversationV1, { conversationId })).status).toBe('open');
+    });
+
     it('shows an echo as an outbound message that neither reopens nor opens the 24 h window', async () => {
       const first = uid('wamid.e1');
       await send(body({ messages: [{ from: '15550000012', id: first, ts: 1750000000 }] }));

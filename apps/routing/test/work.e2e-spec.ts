@@ -282,6 +282,39 @@ describe('routing: conversation work state on real PostgreSQL and NATS', () => {
     expect(woke.lastMessageAt).not.toBeNull();
   });
 
+  it('reopens a resolved conversation when a customer message arrives after the resolve, even without a reopened event', async () => {
+    const w = await open(SALES_NUMBER);
+    const a = salesAgents[6];
+    let s = await bus.request(ClaimV1, { actor: a, conversationId: w.conversationId, version: 1 });
+    s = await bus.request(SetStatusV1, { actor: a, conversationId: w.conversationId, version: s.version, status: 'resolved' });
+    const message = (occurredAt: string) =>
+      bus.publish(MessageReceivedV1, {
+        eventId: randomUUID(),
+        occurredAt,
+        conversationId: w.conversationId,
+        phoneNumberId: SALES_NUMBER,
+        contactId: w.contactId,
+        messageId: randomUUID(),
+        waMessageId: `wamid.${randomUUID()}`,
+        direction: 'inbound',
+        origin: 'customer',
+        type: 'text',
+        text: 'one more thing',
+        sentAt: occurredAt,
+      });
+    // a message handled before the resolve (arriving late) leaves it resolved
+    await message(new Date(Date.parse(s.resolvedAt!) - 60_000).toISOString());
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await bus.request(GetWorkV1, { actor: a, conversationId: w.conversationId })).status).toBe('resolved');
+    // ingest saw the conversation still open (the resolve had not reached it), so only the message event comes
+    await message(new Date().toISOString());
+    const reopened = await waitFor(async () => {
+      const x = await bus.request(GetWorkV1, { actor: a, conversationId: w.conversationId });
+      return x.status === 'open' ? x : null;
+    });
+    expect(reopened).toMatchObject({ ownerId: a.id, resolvedAt: null });
+  });
+
   it('lists by view with an opaque cursor and lets only managers/admins read the audit trail', async () => {
     const m = user('agent', [SALES]);
     const mine = [await open(SALES_NUMBER), await open(SALES_NUMBER), await open(SALES_NUMBER)];

@@ -79,12 +79,16 @@ export class ConversationRepository {
     return reopen;
   }
 
-  /** Marks resolved unless it was reopened after `at` (events may arrive out of order). True when it changed. */
+  /**
+   * Marks resolved unless it was reopened after `at` (events may arrive out of order), or the customer wrote
+   * after `at` (the resolve was decided before that message; routing reopens the work item). True when it changed.
+   */
   async resolve(em: EntityManager, id: string, at: Date, by: string | null): Promise<boolean> {
     const changed = await rows(
       em,
       `UPDATE ingest.conversation SET status = 'resolved', status_changed_at = $2, resolved_by = $3, updated_at = now()
-       WHERE id = $1 AND status = 'open' AND (status_changed_at IS NULL OR status_changed_at <= $2) RETURNING id`,
+       WHERE id = $1 AND status = 'open' AND (status_changed_at IS NULL OR status_changed_at <= $2)
+         AND (last_inbound_at IS NULL OR last_inbound_at <= $2) RETURNING id`,
       [id, at, by],
     );
     return changed.length > 0;

@@ -70,7 +70,16 @@ export class WorkEventsHandler implements OnApplicationBootstrap {
       await this.work.touchMessage(em, e.conversationId, e.sentAt);
       if (e.direction !== 'inbound' || e.origin !== 'customer') return;
       const w = await this.work.lock(em, e.conversationId);
-      if (!w || (w.status !== 'pending' && w.status !== 'snoozed')) return;
+      if (!w) return;
+      if (w.status === 'resolved') {
+        // the customer wrote after the resolve but before ingest saw it (so no reopened event will come):
+        // reopen here, or the message would sit unanswered in a resolved conversation
+        if (!w.resolvedAt || new Date(w.resolvedAt) > new Date(e.occurredAt)) return;
+        const after = await this.work.update(em, e.conversationId, { status: 'open', snoozeUntil: null, resolvedAt: null });
+        await recordChange(this.audit, this.outbox, em, { actor: SYSTEM_ACTOR, action: 'conversation.reopened', before: w, after, note: null });
+        return;
+      }
+      if (w.status !== 'pending' && w.status !== 'snoozed') return;
       const after = await this.work.update(em, e.conversationId, { status: 'open', snoozeUntil: null });
       await recordChange(this.audit, this.outbox, em, { actor: SYSTEM_ACTOR, action: 'conversation.customer-replied', before: w, after, note: null });
     });
