@@ -27,21 +27,31 @@ async function json(port, method, path, body, headers = {}) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = require('node:net').createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 async function main() {
   console.log(`machine: ${machine()}`);
   const url = await createDatabase('sb_bench_outbound');
   const ns = `bench${Date.now()}`;
-  // ports as lib.startServices assigns them: gateway 3900, notifications 3901, sandbox 3902
-  const svc = await startServices(['gateway', 'notifications', 'sandbox'], {
+  const sandbox = await startServices(['sandbox'], { NODE_ENV: 'test', SANDBOX_WEBHOOKS: 'false', SANDBOX_RATE_PER_SECOND: String(LIMIT) });
+  const graphUrl = `http://127.0.0.1:${sandbox.ports.sandbox}`;
+  const svc = await startServices(['gateway', 'notifications'], {
     DATABASE_URL: url,
     NATS_NAMESPACE: ns,
     NODE_ENV: 'test',
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
-    GRAPH_API_BASE_URL: 'http://127.0.0.1:3902',
-    SANDBOX_WEBHOOKS: 'false',
+    GRAPH_API_BASE_URL: graphUrl,
     OUTBOUND_RATE_PER_SECOND: String(LIMIT),
-    SANDBOX_RATE_PER_SECOND: String(LIMIT),
     OUTBOUND_SENDER: 'false',
   });
   const senderEnv = {
@@ -50,11 +60,12 @@ async function main() {
     DATABASE_URL: url,
     NATS_NAMESPACE: ns,
     NODE_ENV: 'test',
-    GRAPH_API_BASE_URL: 'http://127.0.0.1:3902',
+    GRAPH_API_BASE_URL: graphUrl,
     OUTBOUND_RATE_PER_SECOND: String(LIMIT),
   };
   const senders = [];
-  async function startSender(port) {
+  async function startSender() {
+    const port = await freePort();
     const child = spawn(process.execPath, [entryOf('notifications')], { cwd: ROOT, env: { ...senderEnv, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
     senders.push(child);
     for (let i = 0; i < 150; i++) {
@@ -69,7 +80,8 @@ async function main() {
   const pg = new Client({ connectionString: url });
   await pg.connect();
   try {
-    const { gateway: gw, sandbox: sb } = svc.ports;
+    const gw = svc.ports.gateway;
+    const sb = sandbox.ports.sandbox;
     const login = await json(gw, 'POST', '/api/v1/auth/login', ADMIN);
     const apiKey = (await json(gw, 'POST', '/api/v1/api-keys', { name: 'bench', scopes: ['messages:send'] }, { authorization: `Bearer ${login.body.accessToken}` })).body.key;
     // wait for the template sync
@@ -87,7 +99,7 @@ async function main() {
       const total = numbers.length * perNumber;
       const enqueue = await load(total, 16, (i) => post(numbers[i % numbers.length], String(15550000000 + Math.floor(i / numbers.length)), i));
       const replicas = [];
-      if (drain) for (let r = 0; r < drain; r++) replicas.push(await startSender(3910 + r));
+      if (drain) for (let r = 0; r < drain; r++) replicas.push(await startSender());
       const deadline = Date.now() + (perNumber / LIMIT) * 1000 * 3 + 120_000;
       let sent;
       for (;;) {
@@ -144,7 +156,7 @@ async function main() {
 
     await scenario('drain, one number', ['400000000000001'], PER_NUMBER, 2);
     await scenario('drain, ten numbers', Array.from({ length: 10 }, (_, i) => String(400000000000100 + i)), Math.round(PER_NUMBER / 4), 2);
-    const live = await startSender(3920);
+    const live = await startSender();
     await scenario('end to end, one number (sender running while the gateway enqueues)', ['400000000000300'], Math.round(PER_NUMBER / 2));
     await paced('end to end, one number, paced', '400000000000200', 70, 10);
     await stopSender(live);
@@ -161,6 +173,7 @@ async function main() {
     await pg.end();
     await Promise.all(senders.map((c) => stopSender(c)));
     await svc.stop();
+    await sandbox.stop();
   }
 }
 
