@@ -100,6 +100,30 @@ describe('ingest: conversations, contacts, statuses, outbound lifecycle and bad 
     });
   });
 
+  it('a database failure while storing a message is retried until it works: the message is stored, never rejected', async () => {
+    const wamid = uid('wamid.outage');
+    const raw = body({ messages: [{ from: '15550000020', id: wamid, ts: 1750000000, text: 'during the outage' }] });
+    await h.sql(`ALTER TABLE ingest.message RENAME TO message_away`);
+    let restored = false;
+    try {
+      const receipt = await h.webhook(raw);
+      // let at least two deliveries fail (backoff 1 s, 2 s, …)
+      const retried = async () =>
+        (await register.getSingleMetric('switchboard_bus_events_total')?.get())?.values.find(
+          (v) => v.labels.durable === 'ingest-webhooks' && v.labels.outcome === 'retried',
+        )?.value ?? 0;
+      await waitFor(async () => (await retried()) >= 2, { what: 'two failed deliveries', timeoutMs: 15_000, intervalMs: 200 });
+      await h.sql(`ALTER TABLE ingest.message_away RENAME TO message`);
+      restored = true;
+      await h.processed(receipt, raw);
+    } finally {
+      if (!restored) await h.sql(`ALTER TABLE ingest.message_away RENAME TO message`);
+    }
+    expect(await conversationOf(wamid)).toBeDefined();
+    const rejected = await h.sql(`SELECT count(*)::int AS n FROM ingest.rejected_item WHERE reason LIKE '%message_away%' OR reason LIKE '%ingest.message%'`);
+    expect(rejected[0].n).toBe(0);
+  });
+
   describe('conversations', () => {
     it('reopens a resolved conversation on a new customer message, in the same thread', async () => {
       const first = uid('wamid.r1');

@@ -14,14 +14,21 @@ import { BusinessNumberService } from '../numbers/business-number.service';
 import { StatusService } from '../statuses/status.service';
 import { RejectedItemRepository } from './rejected-item.repository';
 
-export const WEBHOOK_MAX_DELIVER = 5;
+/**
+ * Deliveries of one receipt before it goes to the dead-letter stream (with its whole raw body, so it can be
+ * replayed). With the backoff below that is about 15 minutes of retrying: a database failover or restart must
+ * not turn customer messages into rejections.
+ */
+export const WEBHOOK_MAX_DELIVER = 20;
+const WEBHOOK_BACKOFF_MS = 1_000;
+const WEBHOOK_MAX_BACKOFF_MS = 60_000;
 
 /**
  * Durable consumer of the gateway's raw webhook receipts. Every item of a receipt is applied in its own
  * transaction, so one bad item never blocks the rest: an item that fails validation is recorded in
  * ingest.rejected_item (receipt id, JSON path, reason), logged and counted; an item that fails for another
  * reason (database) makes the receipt redeliver after the others were applied — re-applying is idempotent —
- * and on the last delivery it is rejected too instead of blocking.
+ * and after WEBHOOK_MAX_DELIVER deliveries the bus dead-letters it whole, without blocking later receipts.
  */
 @Injectable()
 export class WebhookHandler implements OnApplicationBootstrap {
@@ -42,7 +49,13 @@ export class WebhookHandler implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.consume(
       WebhookReceivedV1,
-      { durable: 'ingest-webhooks', concurrency: this.cfg.INGEST_WEBHOOK_CONCURRENCY, maxDeliver: WEBHOOK_MAX_DELIVER },
+      {
+        durable: 'ingest-webhooks',
+        concurrency: this.cfg.INGEST_WEBHOOK_CONCURRENCY,
+        maxDeliver: WEBHOOK_MAX_DELIVER,
+        backoffMs: WEBHOOK_BACKOFF_MS,
+        maxBackoffMs: WEBHOOK_MAX_BACKOFF_MS,
+      },
       (evt, meta) => this.handle(evt, meta),
     );
   }
@@ -50,12 +63,12 @@ export class WebhookHandler implements OnApplicationBootstrap {
   async handle(evt: PayloadOf<typeof WebhookReceivedV1>, meta?: Pick<EventMeta, 'deliveryCount'>): Promise<void> {
     const receivedAt = Number.isNaN(Date.parse(evt.occurredAt)) ? new Date() : new Date(evt.occurredAt);
     const { items, rejected } = normalizeWebhook(evt.body, receivedAt);
-    for (const r of rejected) await this.reject(evt.eventId, r);
-    const lastDelivery = (meta?.deliveryCount ?? 1) >= WEBHOOK_MAX_DELIVER;
+    // invalid items are recorded once, on the first delivery; a redelivery only retries what failed for other reasons
+    if ((meta?.deliveryCount ?? 1) === 1) for (const r of rejected) await this.reject(evt.eventId, r);
     let failure: Error | undefined;
     let media = false;
     let claimed = false;
-    // marks the receipt as fully handled (ops, and the redelivery short-cut above, can tell); written in the last
+    // marks the receipt as fully handled (ops can tell which receipts ingest finished); written in the last
     // item's transaction when all went well, which saves a commit for the common one-item receipt
     const claim = async (em: EntityManager) => {
       await claimEvent(em, 'ingest', 'ingest-webhooks', evt.eventId);
@@ -79,12 +92,10 @@ export class WebhookHandler implements OnApplicationBootstrap {
           ingestMetrics.items.inc({ kind: item.kind, outcome: 'duplicate' });
           continue;
         }
-        if (lastDelivery) {
-          await this.reject(evt.eventId, { path: item.path, reason: `failed on every delivery: ${(err as Error).message}`, item: null });
-        } else {
-          failure ??= err as Error;
-          this.log.warn({ msg: 'webhook item failed, receipt will be redelivered', receiptId: evt.eventId, path: item.path, reason: (err as Error).message });
-        }
+        // not the item's fault (database, broker): the receipt is redelivered with backoff and, if it keeps failing,
+        // dead-lettered whole (raw body included) rather than recorded as a rejection — nothing is dropped
+        failure ??= err as Error;
+        this.log.warn({ msg: 'webhook item failed, receipt will be redelivered', receiptId: evt.eventId, path: item.path, reason: (err as Error).message });
       }
     }
     if (media) this.media.kick();
