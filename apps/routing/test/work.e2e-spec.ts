@@ -325,6 +325,9 @@ describe('routing: conversation work state on real PostgreSQL and NATS', () => {
     expect(p2.items).toHaveLength(1);
     expect(p2.nextCursor).toBeNull();
     expect([...p1.items, ...p2.items].map((i) => i.conversationId).sort()).toEqual(mine.map((w) => w.conversationId).sort());
+    // a crafted cursor is refused as invalid input, never reaching SQL as a bad timestamp
+    const crafted = Buffer.from(JSON.stringify({ a: "'; select 1 --", i: randomUUID() })).toString('base64url');
+    await expect(bus.request(ListWorkV1, { actor: m, view: 'mine', limit: 2, cursor: crafted })).rejects.toMatchObject({ code: 'VALIDATION' });
     // every scope once: a team-less conversation it owns, one it owns in another team (after a handoff), its team's
     const teamless = await open('1555000999');
     await bus.request(ClaimV1, { actor: m, conversationId: teamless.conversationId, version: 1 });

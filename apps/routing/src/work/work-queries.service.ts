@@ -2,18 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Actor, AuditEntryView, NoteView, RequestOf, ListAuditV1, ListWorkV1, WorkState } from '@app/contracts';
 import { ForbiddenError, NotFoundError, ValidationError } from '@app/messaging';
+import { decodeCursor, encodeCursor, TIMESTAMP_TEXT, UUID_TEXT } from '@app/persistence';
 import { canSee } from './permissions';
 import { AuditRepository, NoteRepository, WorkRepository } from './work.repository';
 
-const encode = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+const encode = encodeCursor;
 function decode<T>(cursor: string, check: (o: any) => boolean): T {
-  try {
-    const o = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (check(o)) return o as T;
-  } catch {
-    // fall through to the validation error
-  }
-  throw new ValidationError('cursor is not valid', { field: 'cursor' });
+  const o = decodeCursor<T>(cursor, check);
+  if (o === null) throw new ValidationError('cursor is not valid', { field: 'cursor' });
+  return o;
 }
 
 /** Reads of the work state, notes and audit trail, limited to what the actor may see. */
@@ -34,7 +31,7 @@ export class WorkQueriesService {
 
   async list(r: RequestOf<typeof ListWorkV1>): Promise<{ items: WorkState[]; nextCursor: string | null }> {
     const after = r.cursor
-      ? decode<{ a: string; i: string }>(r.cursor, (o) => typeof o?.a === 'string' && /^[0-9a-f-]{36}$/.test(o?.i))
+      ? decode<{ a: string; i: string }>(r.cursor, (o) => typeof o?.a === 'string' && TIMESTAMP_TEXT.test(o.a) && typeof o?.i === 'string' && UUID_TEXT.test(o.i))
       : undefined;
     const { items, last } = await this.work.list(this.ds.manager, {
       admin: r.actor.role === 'admin',
