@@ -71,3 +71,19 @@ function serviceOf(subject: string): string {
   // namespaced subjects look like <ns>.<service>.<verb>.v1
   return parts.length >= 4 ? parts[parts.length - 3] : parts[0];
 }
+
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
+const UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|connection is closed|Client has encountered a connection error|the database system is (starting up|shutting down)/i;
+
+/**
+ * True when an error means a dependency (PostgreSQL, the broker) is down or unreachable rather than that the
+ * request was wrong: such errors answer 503 (retry later), not 500. Looks through TypeORM's `driverError`
+ * and `cause` chains.
+ */
+export function isDependencyUnavailable(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 4) return false;
+  const e = err as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown };
+  if (typeof e.code === 'string' && (UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('08'))) return true;
+  if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true;
+  return isDependencyUnavailable(e.driverError, depth + 1) || isDependencyUnavailable(e.cause, depth + 1);
+}

@@ -31,7 +31,7 @@ import {
 } from '@app/contracts';
 import { Bus, type ConsumerOptions, type EventHandler, type PublishOptions, type RequestHandler } from './bus';
 import { CORRELATION_HEADER, currentCorrelationId, newCorrelationId, runWithContext } from './context';
-import { BusError, RemoteError, UpstreamTimeoutError, UpstreamUnavailableError } from './errors';
+import { BusError, isDependencyUnavailable, RemoteError, UpstreamTimeoutError, UpstreamUnavailableError } from './errors';
 import { busMetrics } from './metrics';
 
 export interface NatsBusOptions {
@@ -209,6 +209,9 @@ export class NatsBus extends Bus {
       } catch (err) {
         if (err instanceof BusError) {
           reply = { ok: false, error: err.toWire() };
+        } else if (isDependencyUnavailable(err)) {
+          this.log.warn(`handler for ${contract.subject}: a dependency is unavailable: ${(err as Error).message}`);
+          reply = { ok: false, error: { code: 'UNAVAILABLE', message: `${this.opts.service}: its database is unavailable; retry later` } };
         } else {
           const errorId = randomUUID();
           this.log.error(`handler for ${contract.subject} failed (errorId ${errorId}): ${(err as Error)?.stack ?? err}`);

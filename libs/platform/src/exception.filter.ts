@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
 import { httpStatusOf } from '@app/contracts';
-import { BusError } from '@app/messaging';
+import { BusError, isDependencyUnavailable } from '@app/messaging';
 
 /** Body of every error answer: `{ statusCode, error, message, details? }`. */
 export interface ErrorBody {
@@ -63,6 +63,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if ((exception as { type?: string })?.type === 'entity.too.large') {
       return { statusCode: 413, error: reasons[413], message: 'request body is too large' };
+    }
+    if (isDependencyUnavailable(exception)) {
+      this.log.warn(`dependency unavailable: ${(exception as Error).message}`);
+      return { statusCode: 503, error: reasons[503], message: 'a dependency (database or message broker) is unavailable; retry later' };
     }
     const errorId = randomUUID();
     this.log.error(`unhandled error ${errorId}: ${(exception as Error)?.stack ?? exception}`);
