@@ -81,7 +81,7 @@ export class RealtimeFeed implements OnApplicationBootstrap, BeforeApplicationSh
     this.live = await consumer.consume();
     void (async () => {
       for await (const m of this.live!) {
-        const e = await this.toFeedEvent(m).catch((err) => {
+        const e = await this.toFeedEvent(m, true).catch((err) => {
           this.log.warn(`real-time event ${m.seq} skipped: ${(err as Error).message}`);
           return null;
         });
@@ -123,14 +123,18 @@ export class RealtimeFeed implements OnApplicationBootstrap, BeforeApplicationSh
         got++;
         seq = m.seq;
         if (seq > upTo) break;
-        const e = await this.toFeedEvent(m).catch(() => null);
+        const e = await this.toFeedEvent(m, false).catch(() => null);
         if (e) each(e);
       }
       if (got === 0) break; // the range was trimmed by retention: nothing more to give
     }
   }
 
-  private async toFeedEvent(m: JsMsg): Promise<FeedEvent | null> {
+  /**
+   * `live`: the newest event, which may update the scope cache. A replayed (old) event never does — it would put a
+   * stale team/owner in the cache and route live events to the wrong people.
+   */
+  private async toFeedEvent(m: JsMsg, live: boolean): Promise<FeedEvent | null> {
     const def = this.bySubject.get(m.subject);
     if (!def) return null;
     const data = def.contract.schema.parse(m.json());
@@ -138,12 +142,14 @@ export class RealtimeFeed implements OnApplicationBootstrap, BeforeApplicationSh
       def.contract === ConversationWorkChangedV1
         ? (data as PayloadOf<typeof ConversationWorkChangedV1>).state.conversationId
         : ((data as { conversationId?: string | null }).conversationId ?? null);
-    if (def.contract === ConversationWorkChangedV1) {
-      const s = (data as PayloadOf<typeof ConversationWorkChangedV1>).state;
-      this.scopes.set(s.conversationId, { scope: { teamId: s.teamId, ownerId: s.ownerId }, at: Date.now() });
-    }
     const scopes: Scope[] = [];
-    if (def.contract === ConversationAssignedV1) {
+    if (def.contract === ConversationWorkChangedV1) {
+      // the event carries the state it describes: scope it by that, and learn it only when it is the newest
+      const s = (data as PayloadOf<typeof ConversationWorkChangedV1>).state;
+      const scope = { teamId: s.teamId, ownerId: s.ownerId };
+      if (live) this.scopes.set(s.conversationId, { scope, at: Date.now() });
+      scopes.push(scope);
+    } else if (def.contract === ConversationAssignedV1) {
       const a = data as PayloadOf<typeof ConversationAssignedV1>;
       scopes.push({ teamId: a.teamId, ownerId: a.ownerId }, { teamId: a.previousTeamId, ownerId: a.previousOwnerId });
     } else if (conversationId) {
