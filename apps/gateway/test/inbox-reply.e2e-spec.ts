@@ -145,4 +145,29 @@ describe('replies: gateway → routing → notifications → WhatsApp sandbox (r
     await new Promise((r) => setTimeout(r, 500));
     expect(await atSandbox(c.waId)).toBe(1);
   });
+
+  it('POST /api/v1/messages cannot get around ownership: people are sent to the conversation, keys never reply over an owner', async () => {
+    const c = await customerWrites();
+    const key = (await http().post('/api/v1/api-keys').set(as('admin')).send({ name: 'bot', scopes: ['messages:send'] }).expect(201)).body.key;
+    const direct = (who: { token?: string; key?: string }, body: object, idem = randomUUID()) => {
+      const r = http().post('/api/v1/messages').set('Idempotency-Key', idem);
+      if (who.token) r.set('Authorization', `Bearer ${who.token}`);
+      if (who.key) r.set('X-Api-Key', who.key);
+      return r.send(body);
+    };
+    const text = { phoneNumberId: NUMBER, to: c.waId, type: 'text', text: { body: 'from the side door' }, conversationId: c.id };
+    // an agent (who has messages:send through the role) must reply through the conversation
+    const byAgent = await direct({ token: tokens.ana }, text).expect(403);
+    expect(byAgent.body.message).toMatch(/POST \/api\/v1\/conversations\/:id\/messages/);
+    // a key may not put a message to one customer into another customer's conversation
+    await direct({ key }, { ...text, to: '15550009999' }).expect(400);
+    await direct({ key }, { ...text, conversationId: randomUUID() }).expect(404);
+    // once Ana owns it, the key is refused naming her
+    await reply('ana', c.id, 'ana-own', 'Ana here').expect(202);
+    const byKey = await direct({ key }, text).expect(409);
+    expect(byKey.body.message).toContain('owned by ANA <ana@example.test>');
+    await waitFor(async () => (await atSandbox(c.waId)) === 1, { what: 'Ana’s message at the sandbox' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await atSandbox(c.waId)).toBe(1);
+  });
 });

@@ -15,6 +15,6 @@ export class OutboundController {
   @HttpCode(202)
   @RequireScopes('messages:send')
   send(@Body() dto: SendMessageDto, @Headers('idempotency-key') key: string | undefined, @CurrentPrincipal() me: Principal) {
-    return this.outbound.send(dto, key, { id: me.id, name: me.name });
+    return this.outbound.send(me, dto, key);
   }
 }

@@ -1,31 +1,63 @@
-import { BadRequestException, Inject, Injectable } from '@nestjs/common';
-import { SendMessageRequest, SendMessageV1, describeIssues, type ResponseOf } from '@app/contracts';
+import { BadRequestException, ConflictException, ForbiddenException, Inject, Injectable } from '@nestjs/common';
+import { GetConversationV1, GetWorkV1, SendMessageRequest, SendMessageV1, describeIssues, type ResponseOf } from '@app/contracts';
 import { Bus } from '@app/messaging';
+import { actorOf, type Principal } from '../auth/principal';
+import { UsersService } from '../users/users.service';
 import type { SendMessageDto } from './dto/send-message.dto';
 
-/** Maps the HTTP body to notifications.send-message.v1 and asks notifications to queue it. */
+/**
+ * Integrators' sends: maps the HTTP body to notifications.send-message.v1. People never send here — their
+ * replies go through the conversation (POST /api/v1/conversations/:id/messages), where only the owner may
+ * send; an integrator may not send into a conversation a person owns either, so nobody replies over anyone.
+ */
 @Injectable()
 export class OutboundService {
-  constructor(@Inject(Bus) private readonly bus: Bus) {}
+  constructor(
+    @Inject(Bus) private readonly bus: Bus,
+    private readonly users: UsersService,
+  ) {}
 
-  send(dto: SendMessageDto, idempotencyKey: string | undefined, sender: { id: string; name: string }): Promise<ResponseOf<typeof SendMessageV1>> {
+  async send(p: Principal, dto: SendMessageDto, idempotencyKey: string | undefined): Promise<ResponseOf<typeof SendMessageV1>> {
+    if (p.kind !== 'api_key')
+      throw new ForbiddenException(
+        'people reply from the conversation (POST /api/v1/conversations/:id/messages), where only the owner may send; this route is for integrators’ API keys',
+      );
     if (!idempotencyKey || !/^[\x21-\x7e]{1,150}$/.test(idempotencyKey))
       throw new BadRequestException('Idempotency-Key header is required (1-150 visible ASCII characters); reuse it when retrying the same message');
     const content = dto[dto.type];
     if (content === undefined) throw new BadRequestException(`${dto.type}: the ${dto.type} object is required when type is ${dto.type}`);
+    if (dto.conversationId) await this.checkConversation(p, dto);
     const request = {
       // scoped by the caller, so two integrators' keys never collide
-      idempotencyKey: `${sender.id}:${idempotencyKey}`,
+      idempotencyKey: `${p.id}:${idempotencyKey}`,
       phoneNumberId: dto.phoneNumberId,
       to: dto.to,
       conversationId: dto.conversationId ?? null,
-      senderId: sender.id,
-      senderName: sender.name,
+      senderId: p.id,
+      senderName: p.name,
       message: dto.type === 'interactive' ? { type: 'interactive', interactive: content } : { type: dto.type, ...(content as object) },
       ...(dto.context ? { context: { messageId: dto.context.messageId } } : {}),
     };
     const parsed = SendMessageRequest.safeParse(request);
     if (!parsed.success) throw new BadRequestException(describeIssues(parsed.error.issues).replace(/\bmessage\.(interactive\.)?/g, `${dto.type}.`));
     return this.bus.request(SendMessageV1, parsed.data);
+  }
+
+  /** The message must go to that conversation's customer on its number, and nobody may own it. */
+  private async checkConversation(p: Principal, dto: SendMessageDto): Promise<void> {
+    const conversationId = dto.conversationId!;
+    const [work, summary] = await Promise.all([
+      this.bus.request(GetWorkV1, { actor: actorOf(p), conversationId }),
+      this.bus.request(GetConversationV1, { conversationId }),
+    ]);
+    if (summary.phoneNumberId !== dto.phoneNumberId || (dto.to !== summary.contact.waId && dto.to !== summary.contact.userId))
+      throw new BadRequestException('to and phoneNumberId must be the customer and business number of conversationId');
+    if (work.ownerId) {
+      const owner = (await this.users.byIds([work.ownerId]))[0];
+      throw new ConflictException({
+        message: `conversation is owned by ${owner ? `${owner.name} <${owner.email}>` : `user ${work.ownerId}`}; only the owner can reply in it`,
+        details: { owner: owner ? { id: owner.id, name: owner.name, email: owner.email } : { id: work.ownerId } },
+      });
+    }
   }
 }
