@@ -368,6 +368,30 @@ describe('outbound sending through the sandbox', () => {
     await consumer.close();
   });
 
+  it('recovers sends a crashed replica held: never-called ones are sent once, a called one is recorded unknown, not re-sent', async () => {
+    // what a replica killed with SIGKILL leaves behind: rows in `sending` whose lease ran out
+    const pn = '200000000000015';
+    const insert = async (to: string, started: boolean) => {
+      const id = randomUUID();
+      const attemptId = randomUUID();
+      await db().query(
+        `INSERT INTO notifications.outbound_send (id, idempotency_key, request_hash, phone_number_id, recipient, kind, graph_body, status, attempts,
+           current_attempt_id, lease_until, call_started_at)
+         VALUES ($1, $2, 'h', $3, $4, 'template', $5, 'sending', 1, $6, now() - interval '1 second', ${started ? 'now() - interval \'10 seconds\'' : 'NULL'})`,
+        [id, `crash-${to}`, pn, to, JSON.stringify({ type: 'template', template: { name: 'hello_world', language: { code: 'en_US' } } }), attemptId],
+      );
+      await db().query(`INSERT INTO notifications.outbound_attempt (id, send_id, attempt, worker, slot_at) VALUES ($1, $2, 1, 'dead-replica', now())`, [attemptId, id]);
+      return id;
+    };
+    const neverCalled = await insert('15559100001', false);
+    const called = await insert('15559100002', true);
+    await waitFor(async () => (await row(neverCalled)).status === 'sent' && (await row(called)).status === 'unknown', { timeoutMs: 15_000 });
+    expect((await row(called)).error_explanation).toMatch(/not sent again/);
+    await new Promise((res) => setTimeout(res, 500));
+    expect((await sent({ to: '15559100001' })).count).toBe(1);
+    expect((await sent({ to: '15559100002' })).count).toBe(0);
+  });
+
   it('after the service is closed mid-queue, a new instance sends every queued message exactly once', async () => {
     const pn = '200000000000014';
     await inPool(10, 300, (i) => send({ phoneNumberId: pn, to: String(15556000000 + i), idempotencyKey: `kill-${i}` }));
