@@ -363,6 +363,11 @@ describe('ingest: conversations, contacts, statuses, outbound lifecycle and bad 
       const p2 = await h.peer.request(ListMessagesV1, { conversationId, limit: 2, cursor: p1.nextCursor });
       expect([...p1.items, ...p2.items].map((m) => m.waMessageId)).toEqual([ids[0], ids[2], ids[1]]);
       expect(p2.nextCursor).toBeNull();
+      // newest first, paging backwards (what a timeline opens on)
+      const n1 = await h.peer.request(ListMessagesV1, { conversationId, limit: 2, order: 'newest' });
+      const n2 = await h.peer.request(ListMessagesV1, { conversationId, limit: 2, order: 'newest', cursor: n1.nextCursor });
+      expect([...n1.items, ...n2.items].map((m) => m.waMessageId)).toEqual([ids[1], ids[2], ids[0]]);
+      expect(n2.nextCursor).toBeNull();
     });
 
     it('answers NOT_FOUND for an unknown conversation', async () => {

@@ -22,6 +22,8 @@ export interface RequestContract<Q extends z.ZodTypeAny = z.ZodTypeAny, R extend
 
 export type PayloadOf<C extends { schema: z.ZodTypeAny }> = z.infer<C['schema']>;
 export type RequestOf<C extends { request: z.ZodTypeAny }> = z.infer<C['request']>;
+/** What a caller may pass (defaults not yet applied). */
+export type RequestInputOf<C extends { request: z.ZodTypeAny }> = z.input<C['request']>;
 export type ResponseOf<C extends { response: z.ZodTypeAny }> = z.infer<C['response']>;
 
 export const SERVICES = ['gateway', 'ingest', 'routing', 'sla', 'notifications'] as const;

@@ -1,4 +1,4 @@
-import type { EventContract, PayloadOf, RequestContract, RequestOf, ResponseOf } from '@app/contracts';
+import type { EventContract, PayloadOf, RequestContract, RequestInputOf, RequestOf, ResponseOf } from '@app/contracts';
 
 export interface EventMeta {
   /** The subject as declared in the contract (without namespace). */
@@ -40,7 +40,7 @@ export interface PublishOptions {
 export abstract class Bus {
   abstract request<C extends RequestContract>(
     contract: C,
-    body: RequestOf<C>,
+    body: RequestInputOf<C>,
     opts?: { timeoutMs?: number },
   ): Promise<ResponseOf<C>>;
   abstract respond<C extends RequestContract>(contract: C, handler: RequestHandler<C>): Promise<void>;

@@ -24,6 +24,7 @@ import {
   type EventContract,
   type PayloadOf,
   type RequestContract,
+  type RequestInputOf,
   type RequestOf,
   type ResponseOf,
   type StreamSpec,
@@ -136,7 +137,7 @@ export class NatsBus extends Bus {
 
   async request<C extends RequestContract>(
     contract: C,
-    body: RequestOf<C>,
+    body: RequestInputOf<C>,
     opts: { timeoutMs?: number } = {},
   ): Promise<ResponseOf<C>> {
     const timeout = opts.timeoutMs ?? contract.timeoutMs;

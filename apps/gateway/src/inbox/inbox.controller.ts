@@ -78,10 +78,10 @@ export class InboxController {
   }
 
   @Get(':id/messages')
-  @ApiOkResponse({ description: 'A page of messages (MessageView), oldest first, with nextCursor' })
+  @ApiOkResponse({ description: 'A page of messages (MessageView), oldest first (or newest first with order=newest), with nextCursor' })
   @RequireScopes('conversations:read')
   messages(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string, @Query() q: MessagesQuery) {
-    return this.inbox.messages(me, id, q.cursor, q.limit ?? 100);
+    return this.inbox.messages(me, id, q.cursor, q.limit ?? 100, q.order);
   }
 
   @Post(':id/claim')

@@ -185,6 +185,11 @@ export class TimelineQuery {
 }
 
 export class MessagesQuery {
+  @ApiPropertyOptional({ enum: ['oldest', 'newest'], default: 'oldest', description: 'newest: the latest messages first, paging backwards' })
+  @IsOptional()
+  @IsIn(['oldest', 'newest'])
+  order?: 'oldest' | 'newest';
+
   @ApiPropertyOptional({ description: 'Opaque; nextCursor of the previous page' })
   @IsOptional()
   @IsString()

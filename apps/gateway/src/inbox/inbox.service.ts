@@ -66,22 +66,30 @@ export class InboxService {
     return { items: await this.present(page.items, new Map(summaries.map((s) => [s.id, s]))), nextCursor: page.nextCursor };
   }
 
-  /** Messages (ingest), notes and audit events (routing) of one conversation, oldest first. */
+  /**
+   * The latest `limit` messages (ingest) with the notes and audit events (routing) of the same period, oldest
+   * first. `olderCursor` pages back through messages (GET /:id/messages?order=newest&cursor=…).
+   */
   async timeline(p: Principal, id: string, limit: number) {
     const activity = await this.bus.request(GetActivityV1, { actor: actorOf(p), conversationId: id, limit: 2000 });
-    const messages = await this.bus.request(ListMessagesV1, { conversationId: id, limit });
+    const messages = await this.bus.request(ListMessagesV1, { conversationId: id, limit, order: 'newest' });
+    const older = messages.nextCursor !== null;
+    // with older messages left out, show only the notes and events of the period the messages cover
+    const from = older && messages.items.length ? Date.parse(messages.items[messages.items.length - 1].sentAt) : -Infinity;
     const items = [
       ...messages.items.map((m) => ({ kind: 'message' as const, at: m.sentAt, message: m })),
       ...activity.notes.map((n) => ({ kind: 'note' as const, at: n.createdAt, note: n })),
       ...activity.events.map((e) => ({ kind: 'event' as const, at: e.createdAt, event: e })),
-    ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-    return { items, moreMessages: messages.nextCursor !== null };
+    ]
+      .filter((i) => i.kind === 'message' || Date.parse(i.at) >= from)
+      .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    return { items, moreMessages: older, olderCursor: messages.nextCursor };
   }
 
   /** Messages of a conversation the caller may see (ingest's page, oldest first, opaque cursor). */
-  async messages(p: Principal, id: string, cursor: string | undefined, limit: number) {
+  async messages(p: Principal, id: string, cursor: string | undefined, limit: number, order: 'oldest' | 'newest' = 'oldest') {
     await this.bus.request(GetWorkV1, { actor: actorOf(p), conversationId: id });
-    return this.bus.request(ListMessagesV1, { conversationId: id, cursor: cursor ?? null, limit });
+    return this.bus.request(ListMessagesV1, { conversationId: id, cursor: cursor ?? null, limit, order });
   }
 
   claim(p: Principal, id: string, version: number) {

@@ -66,7 +66,7 @@ export class InboxReadHandler implements OnApplicationBootstrap {
       if (!/^\d+$/.test(seq) || !PG_TIMESTAMP.test(at)) throw new ValidationError('invalid cursor');
       after = { at, seq };
     }
-    const page = await this.messages.list(this.ds.manager, q.conversationId, q.limit, after);
+    const page = await this.messages.list(this.ds.manager, q.conversationId, q.limit, after, q.order);
     return { items: page.items, nextCursor: page.last ? encodeCursor([page.last.at, page.last.seq]) : null };
   }
 }

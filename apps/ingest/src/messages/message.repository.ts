@@ -118,12 +118,14 @@ export class MessageRepository {
     conversationId: string,
     limit: number,
     after?: { at: string; seq: string },
+    order: 'oldest' | 'newest' = 'oldest',
   ): Promise<{ items: MessageView[]; last?: { at: string; seq: string } }> {
     const params: unknown[] = [conversationId];
+    const newest = order === 'newest';
     let cond = '';
     if (after) {
       params.push(after.at, after.seq);
-      cond = `AND (m.sent_at, m.seq) > ($2::timestamptz, $3::bigint)`;
+      cond = `AND (m.sent_at, m.seq) ${newest ? '<' : '>'} ($2::timestamptz, $3::bigint)`;
     }
     params.push(limit + 1);
     const found = await rows(
@@ -132,7 +134,7 @@ export class MessageRepository {
          md.media_id, md.mime_type, md.size, md.sha256, md.state AS media_state
        FROM ingest.message m LEFT JOIN ingest.media md ON md.message_id = m.id
        WHERE m.conversation_id = $1 ${cond}
-       ORDER BY m.sent_at, m.seq LIMIT $${params.length}`,
+       ORDER BY m.sent_at ${newest ? 'DESC' : 'ASC'}, m.seq ${newest ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
       params,
     );
     const page = found.slice(0, limit);

@@ -76,6 +76,8 @@ export const ListMessagesV1 = defineRequest({
     conversationId: z.string().uuid(),
     cursor: z.string().nullable().optional(),
     limit: z.number().int().min(1).max(500).default(100),
+    /** `newest`: pages backwards from the latest message (items newest first); the cursor keeps the order. */
+    order: z.enum(['oldest', 'newest']).default('oldest'),
   }),
   response: page(MessageView),
   timeoutMs: 2_000,
