@@ -20,6 +20,11 @@ if (env.NODE_ENV !== 'production') {
   env.WHATSAPP_ACCESS_TOKEN ||= 'sandbox-token'; // the sandbox's Graph token: ingest downloads inbound media with it
   env.SEED_DEMO ||= 'true'; // demo organisation (Sales/Support/After-sales); SEED_DEMO=false to skip
 }
+if (SERVICES.some((s) => s.sandbox)) {
+  // the WhatsApp sandbox is the Graph API, and its signed webhooks go to this gateway
+  env.GRAPH_API_BASE_URL ||= `http://127.0.0.1:${env.SANDBOX_PORT || 3005}`;
+  env.SANDBOX_WEBHOOK_URL ||= `http://127.0.0.1:${env.PORT || 3000}/webhooks/whatsapp`;
+}
 const GATEWAY_PORT = Number(env.PORT || 3000);
 
 async function ensureDatabase(url) {
