@@ -60,6 +60,10 @@ export const NotificationsConfigSchema = BaseConfigSchema.extend({
   }
   const wabas = cfg.WHATSAPP_WABA_IDS.length || cfg.NODE_ENV === 'production' ? cfg.WHATSAPP_WABA_IDS : ['100000000000001'];
   return { ...cfg, WHATSAPP_ACCESS_TOKEN: cfg.WHATSAPP_ACCESS_TOKEN ?? 'sandbox-token', WHATSAPP_WABA_IDS: wabas };
+}).refine((c) => c.OUTBOUND_LEASE_MS > c.GRAPH_API_TIMEOUT_MS + 1_000, {
+  // a lease shorter than a Graph call lets recovery declare a send lost while the call is still running
+  message: 'must be longer than GRAPH_API_TIMEOUT_MS + 1000',
+  path: ['OUTBOUND_LEASE_MS'],
 });
 export type NotificationsConfig = z.infer<typeof NotificationsConfigSchema>;
 export const NOTIFICATIONS_CONFIG = Symbol('NOTIFICATIONS_CONFIG');

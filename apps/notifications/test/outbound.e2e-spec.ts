@@ -4,6 +4,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import {
+  GetConversationV1,
   MarkReadV1,
   MessageReceivedV1,
   OutboundFailedV1,
@@ -14,7 +15,7 @@ import {
   type RequestOf,
 } from '@app/contracts';
 import { parseConfig } from '@app/config';
-import { NatsBus, RemoteError } from '@app/messaging';
+import { NatsBus, NotFoundError, RemoteError } from '@app/messaging';
 import { createTestEnv, startApp, waitFor, type TestEnv } from '@app/testing';
 import { SandboxConfigSchema } from '../../sandbox/src/config';
 import { SandboxModule } from '../../sandbox/src/sandbox.module';
@@ -45,7 +46,7 @@ describe('outbound sending through the sandbox', () => {
       OUTBOUND_RETRY_BASE_MS: '100',
       OUTBOUND_RATE_OVERRIDES: '200000000000014=50', // the restart test's number: slow enough to stop mid-queue
       OUTBOUND_LEASE_MS: '5000',
-      GRAPH_API_TIMEOUT_MS: '5000',
+      GRAPH_API_TIMEOUT_MS: '3000',
     });
   const startReplica = async () => {
     const app = await startApp(NotificationsModule.register(notificationsEnv()));
@@ -279,7 +280,9 @@ describe('outbound sending through the sandbox', () => {
       [{ message: { type: 'template', name: 'sample_shipping_confirmation', language: 'en_US' } }, 'VALIDATION', /message\.components: template sample_shipping_confirmation expects 1 body parameter/],
       [{ message: { type: 'template', name: 'no_such_template', language: 'en_US' } }, 'VALIDATION', /does not exist/],
       [{ message: { type: 'template', name: 'abandoned_cart', language: 'en' } }, 'VALIDATION', /REJECTED, not APPROVED/],
-      [{ conversationId: randomUUID() }, 'NOT_FOUND', /conversationId: conversation .* is not known/],
+      // no ingest runs in this test: an unknown-here conversation cannot be looked up, so the caller is told to retry
+      // (503), not that it does not exist
+      [{ conversationId: randomUUID() }, 'UNAVAILABLE', /could not look up conversation/],
     ];
     for (const [i, [over, code, message]] of cases.entries()) {
       const err = await refusal(sendRaw({ ...over, idempotencyKey: `bad-${i}` }));
@@ -420,6 +423,21 @@ describe('outbound sending through the sandbox', () => {
   async function keyCount(key: string): Promise<number> {
     return (await db().query(`SELECT count(*)::int AS n FROM notifications.outbound_send WHERE idempotency_key = $1`, [key]))[0].n;
   }
+  it('a conversation that ingest does not know is NOT_FOUND (404), and nothing is queued', async () => {
+    // play ingest for this one request: it answers that the conversation does not exist
+    const ingest = await NatsBus.connect({ url: env.env.NATS_URL, namespace: env.namespace, service: 'fake-ingest' });
+    await ingest.respond(GetConversationV1, async ({ conversationId }) => {
+      throw new NotFoundError(`conversation ${conversationId} not found`);
+    });
+    try {
+      const err = await refusal(sendRaw({ conversationId: randomUUID(), idempotencyKey: 'unknown-conv' }));
+      expect(err.code).toBe('NOT_FOUND');
+      expect(err.message).toMatch(/conversationId: conversation .* is not known/);
+      expect(await keyCount('unknown-conv')).toBe(0);
+    } finally {
+      await ingest.close();
+    }
+  });
 });
 
 /** Runs fn(0..n-1) with at most `size` calls in flight (a client sending steadily, not all at once). */

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { GetConversationV1 } from '@app/contracts';
-import { Bus, NotFoundError, RemoteError } from '@app/messaging';
+import { Bus, NotFoundError, RemoteError, UpstreamUnavailableError } from '@app/messaging';
 import { WindowRepository } from './window.repository';
 
 export interface ConversationWindow {
@@ -29,8 +29,9 @@ export class ConversationLookup {
     try {
       remote = await this.bus.request(GetConversationV1, { conversationId }, { timeoutMs: 700 });
     } catch (err) {
-      const why = err instanceof RemoteError && err.code === 'NOT_FOUND' ? '' : ' (the conversation store did not answer)';
-      throw new NotFoundError(`conversationId: conversation ${conversationId} is not known${why}`);
+      if (err instanceof RemoteError && err.code === 'NOT_FOUND') throw new NotFoundError(`conversationId: conversation ${conversationId} is not known`);
+      // ingest down or slow is not "unknown": the caller gets a 503 and can retry with the same key
+      throw new UpstreamUnavailableError(GetConversationV1.subject, `could not look up conversation ${conversationId}: ${(err as Error).message}`, { cause: err });
     }
     const lastInboundAt = remote.lastInboundAt ? new Date(remote.lastInboundAt) : null;
     await this.ds.transaction(async (tx) => {
