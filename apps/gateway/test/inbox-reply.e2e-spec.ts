@@ -170,4 +170,28 @@ describe('replies: gateway → routing → notifications → WhatsApp sandbox (r
     await new Promise((r) => setTimeout(r, 500));
     expect(await atSandbox(c.waId)).toBe(1);
   });
+
+  it('read receipts and the typing indicator come only from the owner, and a reply marks the customer’s message read', async () => {
+    const c = await customerWrites();
+    const reads = async () =>
+      ((await request(sandboxUrl).get('/sandbox/reads').query({ phoneNumberId: NUMBER }).expect(200)).body.items as { messageId: string; typing: boolean }[]);
+    const before = (await reads()).length;
+    // nobody owns it yet: nothing is shown to the customer
+    await http().post(`/api/v1/conversations/${c.id}/read`).set(as('ben')).send({ typing: true }).expect(409);
+    await http().post(`/api/v1/conversations/${c.id}/claim`).set(as('ana')).send({ version: 1 }).expect(200);
+    // Ben is not the owner: refused naming Ana
+    const notOwner = await http().post(`/api/v1/conversations/${c.id}/read`).set(as('ben')).send({ typing: true }).expect(409);
+    expect(notOwner.body.message).toContain('owned by ANA <ana@example.test>');
+    const typing = await http().post(`/api/v1/conversations/${c.id}/read`).set(as('ana')).send({ typing: true }).expect(200);
+    expect(typing.body).toMatchObject({ done: true, waMessageId: expect.stringMatching(/^wamid\./) });
+    await reply('ana', c.id, 'ana-read', 'Looking into it').expect(202);
+    const after = await waitFor(async () => {
+      const r = (await reads()).slice(before);
+      return r.length >= 2 ? r : undefined;
+    }, { what: 'typing indicator and read receipt at the sandbox' });
+    expect(after.map((r) => [r.messageId, r.typing])).toEqual([
+      [typing.body.waMessageId, true],
+      [typing.body.waMessageId, false],
+    ]);
+  });
 });

@@ -30,6 +30,7 @@ import {
   HandoffDto,
   LabelsDto,
   ListQuery,
+  MarkReadDto,
   MessagesQuery,
   NoteDto,
   NumberTeamDto,
@@ -145,6 +146,14 @@ export class InboxController {
   @RequireScopes('conversations:write')
   note(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string, @Body() dto: NoteDto) {
     return this.inbox.addNote(me, id, dto);
+  }
+
+  /** Read receipt for the customer's latest message (`typing: true` adds the typing indicator); owner only. */
+  @Post(':id/read')
+  @HttpCode(200)
+  @RequireScopes('messages:send')
+  read(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string, @Body() dto: MarkReadDto) {
+    return this.inbox.markRead(me, id, dto.typing ?? false);
   }
 
   /** Reply (free-form text). Requires `Idempotency-Key`; only the owner may send. */

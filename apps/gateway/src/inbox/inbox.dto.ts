@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsISO8601,
@@ -182,6 +183,13 @@ export class TimelineQuery {
   @Max(500)
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 500, description: 'Messages (oldest first)' })
   limit?: number;
+}
+
+export class MarkReadDto {
+  @ApiPropertyOptional({ default: false, description: 'Also show the typing indicator (until the reply or 25 s)' })
+  @IsOptional()
+  @IsBoolean()
+  typing?: boolean;
 }
 
 export class MessagesQuery {

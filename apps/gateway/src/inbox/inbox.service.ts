@@ -1,5 +1,6 @@
-import { BadRequestException, ConflictException, Inject, Injectable } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, Logger } from '@nestjs/common';
 import {
+  MarkReadV1,
   AddNoteV1,
   AssignV1,
   ClaimV1,
@@ -161,7 +162,32 @@ export class InboxService {
       senderName: p.name,
       message: { type: 'text', body: dto.text },
     });
+    // the customer sees their messages read once the owner answers (best effort: never fails the reply)
+    void this.markLatestRead(conv.phoneNumberId, id, false).catch((err) =>
+      new Logger('Inbox').warn(`mark-read after reply failed: ${(err as Error).message}`),
+    );
     return { ...sent, claimed: prepared.claimed, version: prepared.state.version };
+  }
+
+  /**
+   * Read receipt (and, with `typing`, the typing indicator) for the customer's latest message. Visible to the
+   * customer, so only the owner may do it (REFERENCE §7.10): anyone else gets 409 naming the owner.
+   */
+  async markRead(p: Principal, id: string, typing: boolean): Promise<{ done: boolean; waMessageId: string | null }> {
+    const w = await this.bus.request(GetWorkV1, { actor: actorOf(p), conversationId: id });
+    if (w.ownerId !== p.id) {
+      if (!w.ownerId) throw new ConflictException('claim the conversation before showing the customer it was read');
+      await this.nameOwner(new BusError('CONFLICT', 'owned by someone else', { ownerId: w.ownerId }));
+    }
+    return this.markLatestRead(w.phoneNumberId, id, typing);
+  }
+
+  private async markLatestRead(phoneNumberId: string, id: string, typing: boolean) {
+    const page = await this.bus.request(ListMessagesV1, { conversationId: id, limit: 50, order: 'newest' });
+    const latest = page.items.find((m) => m.direction === 'inbound' && m.waMessageId);
+    if (!latest) return { done: false, waMessageId: null };
+    const r = await this.bus.request(MarkReadV1, { phoneNumberId, waMessageId: latest.waMessageId!, typing });
+    return { done: r.done, waMessageId: latest.waMessageId };
   }
 
   setNumberTeam(p: Principal, phoneNumberId: string, teamId: string | null) {

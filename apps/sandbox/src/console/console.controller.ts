@@ -46,6 +46,12 @@ export class ConsoleController {
     };
   }
 
+  /** Read receipts and typing indicators the business sent (what the customer's phone shows). */
+  @Get('reads')
+  reads(@Query('phoneNumberId') phoneNumberId?: string) {
+    return { items: this.state.listReads(phoneNumberId).map((r) => ({ ...r, at: new Date(r.at).toISOString() })) };
+  }
+
   /** Write to the business as a customer: `{ text }` or a whole message object (`{ type: 'image', image: {...} }`). */
   @Post('customers/:waId/messages')
   @HttpCode(200)

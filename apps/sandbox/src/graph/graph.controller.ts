@@ -51,7 +51,10 @@ export class GraphController {
     if (!VERSION.test(version) || !this.state.knownNumber(phoneNumberId)) return this.fail(res, GraphErrors.unknownObject(phoneNumberId));
     const v = validateMessageBody(body, this.state.findTemplate);
     if (v instanceof GraphError) return this.fail(res, this.state.reject(v));
-    if (v.kind === 'mark-read') return res.status(200).json({ success: true });
+    if (v.kind === 'mark-read') {
+      this.state.recordRead(phoneNumberId, v.messageId, v.typing);
+      return res.status(200).json({ success: true });
+    }
 
     const fault = this.state.takeFault(v.to);
     if (fault === '5xx') return this.fail(res, this.state.inject(GraphErrors.serverError()));

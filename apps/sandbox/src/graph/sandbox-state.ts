@@ -43,6 +43,8 @@ export class SandboxState {
   readonly templates: SandboxTemplate[] = seedTemplates();
   readonly media = new Map<string, StoredMedia>();
   private sent: SentMessage[] = [];
+  /** Mark-as-read (and typing indicator) calls, newest last: what the customer's phone would show. */
+  private reads: { phoneNumberId: string; messageId: string; typing: boolean; at: number }[] = [];
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private readonly pairs = new Map<string, number>();
   /** Errors the sandbox's own rules produced (validation, limits), by code. */
@@ -104,6 +106,15 @@ export class SandboxState {
     return entry;
   }
 
+  recordRead(phoneNumberId: string, messageId: string, typing: boolean): void {
+    this.reads.push({ phoneNumberId, messageId, typing, at: Date.now() });
+    if (this.reads.length > 10_000) this.reads.shift();
+  }
+
+  listReads(phoneNumberId?: string) {
+    return this.reads.filter((r) => !phoneNumberId || r.phoneNumberId === phoneNumberId);
+  }
+
   listSent(filter: { phoneNumberId?: string; to?: string }): SentMessage[] {
     return this.sent.filter((m) => (!filter.phoneNumberId || m.phoneNumberId === filter.phoneNumberId) && (!filter.to || m.to === filter.to));
   }
@@ -117,6 +128,7 @@ export class SandboxState {
 
   reset(): void {
     this.sent = [];
+    this.reads = [];
     this.buckets.clear();
     this.pairs.clear();
     this.rejected.clear();
