@@ -130,6 +130,12 @@ async function main() {
       `   health:   http://localhost:${GATEWAY_PORT}/health/ready`,
       `   status:   http://localhost:${GATEWAY_PORT}/api/v1/system/services`,
       ...(SERVICES.some((s) => s.sandbox) ? [`   SANDBOX:  http://localhost:${env.SANDBOX_PORT || 3005}/sandbox  (simulated WhatsApp Cloud API, no Meta account; SANDBOX=off to skip)`] : []),
+      ...(env.SEED_DEMO === 'true'
+        ? [
+            `   DEMO logins (password ${env.DEMO_PASSWORD || 'switchboard-demo'}): manager@demo.switchboard.test,`,
+            '              ana@, ben@, chloe@, dan@demo.switchboard.test (agents)   POST /api/v1/auth/login',
+          ]
+        : []),
       '   Ctrl-C stops everything.',
       '──────────────────────────────────────────────────────────────',
       '',
