@@ -24,6 +24,7 @@ import {
 } from '@app/contracts';
 import { Bus, BusError } from '@app/messaging';
 import { actorOf, type Principal } from '../auth/principal';
+import { requireIdempotencyKey } from '../http/idempotency-key';
 import { TeamsService } from '../teams/teams.service';
 import { UsersService } from '../users/users.service';
 import type { AssignDto, HandoffDto, ListQuery, NoteDto, ReplyDto, StatusDto } from './inbox.dto';
@@ -145,8 +146,7 @@ export class InboxService {
    * else gets 409 naming the owner. The idempotency key makes retries return the first result.
    */
   async reply(p: Principal, id: string, idempotencyKey: string | undefined, dto: ReplyDto) {
-    if (!idempotencyKey || !/^[\w.:-]{1,150}$/.test(idempotencyKey))
-      throw new BadRequestException('Idempotency-Key header is required (1-150 letters, digits, _ . : -)');
+    requireIdempotencyKey(idempotencyKey);
     const prepared = await this.bus
       .request(PrepareReplyV1, { actor: actorOf(p), conversationId: id, version: dto.version })
       .catch((e) => this.nameOwner(e));

@@ -2,6 +2,7 @@ import { BadRequestException, ConflictException, ForbiddenException, Inject, Inj
 import { GetConversationV1, GetWorkV1, SendMessageRequest, SendMessageV1, describeIssues, type ResponseOf } from '@app/contracts';
 import { Bus } from '@app/messaging';
 import { actorOf, type Principal } from '../auth/principal';
+import { requireIdempotencyKey } from '../http/idempotency-key';
 import { UsersService } from '../users/users.service';
 import type { SendMessageDto } from './dto/send-message.dto';
 
@@ -22,8 +23,7 @@ export class OutboundService {
       throw new ForbiddenException(
         'people reply from the conversation (POST /api/v1/conversations/:id/messages), where only the owner may send; this route is for integrators’ API keys',
       );
-    if (!idempotencyKey || !/^[\x21-\x7e]{1,150}$/.test(idempotencyKey))
-      throw new BadRequestException('Idempotency-Key header is required (1-150 visible ASCII characters); reuse it when retrying the same message');
+    requireIdempotencyKey(idempotencyKey);
     const content = dto[dto.type];
     if (content === undefined) throw new BadRequestException(`${dto.type}: the ${dto.type} object is required when type is ${dto.type}`);
     if (dto.conversationId) await this.checkConversation(p, dto);
