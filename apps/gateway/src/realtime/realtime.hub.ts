@@ -24,6 +24,10 @@ interface Client {
   queue: FeedEvent[] | null;
 }
 
+/** Bounds on what the gateway holds for one client (events while it catches up; unsent bytes). */
+const MAX_PENDING_EVENTS = 10_000;
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
 /**
  * `GET /api/v1/realtime` (WebSocket). Authenticated with the access token or API key (`?access_token=` for
  * browsers, or the Authorization / X-Api-Key header); re-checked every 30 s, so logout, a disabled user or a
@@ -155,8 +159,11 @@ export class RealtimeHub implements OnApplicationBootstrap, BeforeApplicationShu
   private dispatch(e: FeedEvent): void {
     for (const c of this.clients) {
       if (!visible(c.principal, e)) continue;
-      if (c.queue) c.queue.push(e);
-      else this.sendEvent(c, e);
+      if (c.queue) {
+        // catching up: live events wait, but not without bound (a client that never finishes is dropped)
+        if (c.queue.length >= MAX_PENDING_EVENTS) this.drop(c, 'too many events while catching up; reconnect with ?since=');
+        else c.queue.push(e);
+      } else this.sendEvent(c, e);
     }
   }
 
@@ -181,6 +188,16 @@ export class RealtimeHub implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   private send(c: Client, f: ServerFrame): void {
-    if (c.ws.readyState === WebSocket.OPEN) c.ws.send(JSON.stringify(f));
+    if (c.ws.readyState !== WebSocket.OPEN) return;
+    // a client that does not read its socket must not make the gateway buffer for it without bound
+    if (c.ws.bufferedAmount > MAX_BUFFERED_BYTES) return this.drop(c, 'too slow; reconnect with ?since=');
+    c.ws.send(JSON.stringify(f));
+  }
+
+  /** Closes a connection the gateway will not buffer for; the client reconnects and catches up by cursor. */
+  private drop(c: Client, reason: string): void {
+    this.log.warn(`closing a real-time connection: ${reason}`);
+    c.ws.close(4408, reason.slice(0, 120));
+    this.gone(c);
   }
 }
