@@ -14,6 +14,7 @@ import { ConversationRepository } from './conversations/conversation.repository'
 import { InboxReadHandler } from './conversations/inbox-read.handler';
 import { LocalMediaStore, MediaStore } from './media/media-store';
 import { MediaService } from './media/media.service';
+import { MediaReadHandler } from './media/media-read.handler';
 import { InboundMessageService } from './messages/inbound-message.service';
 import { MessageRepository } from './messages/message.repository';
 import { OutboundHandler } from './messages/outbound.handler';
@@ -56,6 +57,7 @@ export class IngestModule {
         RejectedItemRepository,
         StatusService,
         MediaService,
+        MediaReadHandler,
         InboundMessageService,
         AccountEventService,
         WebhookHandler,

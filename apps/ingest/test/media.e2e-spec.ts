@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { ListMessagesV1 } from '@app/contracts';
+import { GetMediaChunkV1, ListMessagesV1 } from '@app/contracts';
 import { waitFor } from '@app/testing';
 import { IngestHarness } from './ingest-harness';
 
@@ -115,6 +115,19 @@ describe('ingest: media download through the Graph API (local fake) on real Post
     expect(page.items[0].media).toEqual({
       mediaId: 'good1', mimeType: 'image/jpeg', size: data.length, sha256: sha(data, 'hex'), state: 'stored', url: `/api/v1/media/${m.id}`,
     });
+
+    // the gateway reads it back in chunks over the bus: the pieces make the exact file
+    const pieces: Buffer[] = [];
+    for (let offset = 0; offset < data.length; ) {
+      const c = await h.peer.request(GetMediaChunkV1, { messageId: m.id, offset, length: 100 });
+      expect(c).toMatchObject({ conversationId: m.conversation_id, mimeType: 'image/jpeg', size: data.length, sha256: sha(data, 'hex'), offset });
+      const piece = Buffer.from(c.data, 'base64');
+      expect(piece.length).toBeGreaterThan(0);
+      pieces.push(piece);
+      offset += piece.length;
+    }
+    expect(Buffer.concat(pieces)).toEqual(data);
+    await expect(h.peer.request(GetMediaChunkV1, { messageId: randomUUID() })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('never fetches a host that is not configured (payload url or a Graph answer pointing elsewhere)', async () => {

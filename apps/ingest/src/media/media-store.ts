@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
 /** Where downloaded media bytes live. LocalMediaStore by default; an S3-compatible store can implement this later. */
@@ -6,6 +6,8 @@ export abstract class MediaStore {
   /** Stores the bytes under `key` (overwriting) and returns the key. */
   abstract put(key: string, data: Buffer, meta: { mimeType: string | null }): Promise<string>;
   abstract read(key: string): Promise<Buffer>;
+  /** Up to `length` bytes from `offset` (fewer at the end of the file). */
+  abstract readRange(key: string, offset: number, length: number): Promise<Buffer>;
 }
 
 export class LocalMediaStore extends MediaStore {
@@ -29,5 +31,16 @@ export class LocalMediaStore extends MediaStore {
 
   async read(key: string): Promise<Buffer> {
     return readFile(this.file(key));
+  }
+
+  async readRange(key: string, offset: number, length: number): Promise<Buffer> {
+    const fh = await open(this.file(key), 'r');
+    try {
+      const buf = Buffer.alloc(length);
+      const { bytesRead } = await fh.read(buf, 0, length, offset);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
   }
 }

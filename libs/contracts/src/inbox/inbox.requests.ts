@@ -82,3 +82,29 @@ export const ListMessagesV1 = defineRequest({
   response: page(MessageView),
   timeoutMs: 2_000,
 });
+
+/** Largest media chunk per request: base64 of it stays well under NATS's default 1 MiB payload. */
+export const MEDIA_CHUNK_MAX = 384 * 1024;
+
+/**
+ * A stored media file of a message, read in chunks over the bus (files are up to 100 MB; NATS messages are not).
+ * The gateway checks `conversationId` against the caller's permissions before streaming anything.
+ */
+export const GetMediaChunkV1 = defineRequest({
+  subject: 'ingest.get-media-chunk.v1',
+  service: 'ingest',
+  request: z.object({
+    messageId: z.string().uuid(),
+    offset: z.number().int().min(0).default(0),
+    length: z.number().int().min(1).max(MEDIA_CHUNK_MAX).default(MEDIA_CHUNK_MAX),
+  }),
+  response: z.object({
+    conversationId: z.string().uuid(),
+    mimeType: z.string().nullable(),
+    size: z.number().int(),
+    sha256: z.string().nullable(),
+    offset: z.number().int(),
+    data: z.string(), // base64
+  }),
+  timeoutMs: 2_000,
+});
