@@ -44,6 +44,15 @@ describe('gateway → NATS → ingest on real PostgreSQL and NATS', () => {
     expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'unknown service "billing"' });
   });
 
+  it('answers an oversized JSON body with 413 and a message, not 500', async () => {
+    const res = await request(gateway.getHttpServer())
+      .post('/api/v1/auth/login')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ email: 'a@b.test', password: 'x'.repeat(300_000) }))
+      .expect(413);
+    expect(res.body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: 'request body is too large' });
+  });
+
   it('exposes Prometheus metrics', async () => {
     const res = await request(gateway.getHttpServer()).get('/metrics').expect(200);
     expect(res.text).toContain('switchboard_http_request_seconds');
