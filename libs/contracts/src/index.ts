@@ -5,6 +5,7 @@ export * from './system/system.requests';
 export * from './webhooks/webhook.events';
 export * from './inbox/inbox.events';
 export * from './inbox/inbox.requests';
+export * from './inbox/inbox.search';
 export * from './outbound/outbound.events';
 export * from './outbound/outbound.requests';
 export * from './routing/routing.requests';

@@ -162,6 +162,19 @@ export class ListQuery {
 
   @IsOptional()
   @IsString()
+  @MinLength(2)
+  @MaxLength(100)
+  @ApiPropertyOptional({
+    minLength: 2,
+    maxLength: 100,
+    description:
+      'Search: contact profile name, phone (wa_id, digits), BSUID (user_id) or any message text contains q ' +
+      '(case-insensitive; % and _ are literal). Combines with the other filters; at most the 500 most recent matches.',
+  })
+  q?: string;
+
+  @IsOptional()
+  @IsString()
   @MaxLength(200)
   @ApiPropertyOptional({ description: 'Opaque; nextCursor of the previous page' })
   cursor?: string;

@@ -14,6 +14,8 @@ import {
   PrepareReplyV1,
   SendMessageV1,
   SetLabelsV1,
+  SearchConversationsV1,
+  SEARCH_IDS_MAX,
   SetNumberTeamV1,
   SetPriorityV1,
   SetStatusV1,
@@ -50,6 +52,9 @@ export class InboxService {
   }
 
   async list(p: Principal, q: ListQuery) {
+    // search: ingest finds the matching conversations, routing keeps those the caller may see
+    const ids = q.q !== undefined ? (await this.bus.request(SearchConversationsV1, { q: q.q, limit: SEARCH_IDS_MAX })).ids : undefined;
+    if (ids && ids.length === 0) return { items: [], nextCursor: null };
     const page = await this.bus.request(ListWorkV1, {
       actor: actorOf(p),
       view: q.view ?? 'all',
@@ -58,12 +63,13 @@ export class InboxService {
       assigneeId: q.assigneeId,
       label: q.label,
       phoneNumberId: q.phoneNumberId,
+      ids,
       cursor: q.cursor ?? null,
       limit: q.limit ?? 50,
     });
-    const ids = page.items.map((w) => w.conversationId);
-    const summaries = ids.length
-      ? (await this.bus.request(ListConversationsV1, { ids, limit: Math.min(200, ids.length) })).items
+    const pageIds = page.items.map((w) => w.conversationId);
+    const summaries = pageIds.length
+      ? (await this.bus.request(ListConversationsV1, { ids: pageIds, limit: Math.min(200, pageIds.length) })).items
       : [];
     return { items: await this.present(page.items, new Map(summaries.map((s) => [s.id, s]))), nextCursor: page.nextCursor };
   }

@@ -129,6 +129,30 @@ export class ConversationRepository {
     const lastRow = found.length > q.limit ? page[page.length - 1] : undefined;
     return { items: page.map(toSummary), last: lastRow ? { at: lastRow.cursor_at, id: lastRow.id } : undefined };
   }
+
+  /**
+   * Ids of conversations whose contact name, wa_id or user_id, or any message text, contains `q`
+   * (or whose wa_id contains the digits of a phone number typed with spaces, `+`, dashes or brackets)
+   * (case-insensitive, literally: LIKE wildcards are escaped), newest activity first.
+   */
+  async search(em: EntityManager, q: string, limit: number): Promise<string[]> {
+    const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    // a phone number as people type it (`+49 170-123`) matches the digits of wa_id
+    const digits = q.replace(/[\s+()\-.]/g, '');
+    const phone = /^\d{2,}$/.test(digits) ? `%${digits}%` : null;
+    const found = await em.query(
+      `SELECT c.id FROM ingest.conversation c
+       WHERE c.id IN (
+         SELECT c2.id FROM ingest.conversation c2 JOIN ingest.contact k ON k.id = c2.contact_id
+           WHERE k.profile_name ILIKE $1 ESCAPE '\\' OR k.wa_id ILIKE $1 ESCAPE '\\' OR k.user_id ILIKE $1 ESCAPE '\\'
+             OR k.wa_id LIKE $3
+         UNION
+         SELECT m.conversation_id FROM ingest.message m WHERE m.text ILIKE $1 ESCAPE '\\')
+       ORDER BY c.last_message_at DESC, c.id DESC LIMIT $2`,
+      [pattern, limit, phone],
+    );
+    return found.map((r: { id: string }) => r.id);
+  }
 }
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { GetConversationV1, ListConversationsV1, ListMessagesV1, type RequestOf, type ResponseOf } from '@app/contracts';
+import { GetConversationV1, ListConversationsV1, ListMessagesV1, SearchConversationsV1, type RequestOf, type ResponseOf } from '@app/contracts';
 import { Bus, NotFoundError, ValidationError } from '@app/messaging';
 import { MessageRepository } from '../messages/message.repository';
 import { ConversationRepository } from './conversation.repository';
@@ -23,7 +23,7 @@ export function decodeCursor(cursor: string, n: number): string[] {
 const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Answers the gateway's read requests (ListConversationsV1, GetConversationV1, ListMessagesV1). */
+/** Answers the gateway's read requests (ListConversationsV1, GetConversationV1, ListMessagesV1, SearchConversationsV1). */
 @Injectable()
 export class InboxReadHandler implements OnApplicationBootstrap {
   constructor(
@@ -37,6 +37,7 @@ export class InboxReadHandler implements OnApplicationBootstrap {
     await this.bus.respond(ListConversationsV1, (q) => this.listConversations(q));
     await this.bus.respond(GetConversationV1, (q) => this.getConversation(q));
     await this.bus.respond(ListMessagesV1, (q) => this.listMessages(q));
+    await this.bus.respond(SearchConversationsV1, async (q) => ({ ids: await this.conversations.search(this.ds.manager, q.q, q.limit) }));
   }
 
   async listConversations(q: RequestOf<typeof ListConversationsV1>): Promise<ResponseOf<typeof ListConversationsV1>> {

@@ -43,6 +43,7 @@ export class WorkQueriesService {
       assigneeId: r.assigneeId,
       label: r.label,
       phoneNumberId: r.phoneNumberId,
+      ids: r.ids,
       after: after ? { activityKey: after.a, id: after.i } : undefined,
       limit: r.limit,
     });

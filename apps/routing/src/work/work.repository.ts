@@ -47,6 +47,7 @@ export interface ListFilter {
   assigneeId?: string;
   label?: string;
   phoneNumberId?: string;
+  ids?: string[];
   after?: { activityKey: string; id: string };
   limit: number;
 }
@@ -142,6 +143,10 @@ export class WorkRepository {
     if (f.assigneeId) common.push(`owner_id = ${arg(f.assigneeId)}::uuid`);
     if (f.label) common.push(`labels @> ARRAY[${arg(f.label)}::text]`);
     if (f.phoneNumberId) common.push(`phone_number_id = ${arg(f.phoneNumberId)}`);
+    if (f.ids) {
+      if (f.ids.length === 0) return { items: [], last: null };
+      common.push(`conversation_id = ANY(${arg(f.ids)}::uuid[])`);
+    }
     if (f.view === 'mine') common.push(`owner_id = ${arg(f.actorId)}::uuid`);
     if (f.view === 'unassigned') common.push(`owner_id IS NULL`);
     if (f.after) common.push(`(activity_at, conversation_id) < (${arg(f.after.activityKey)}::timestamptz, ${arg(f.after.id)}::uuid)`);

@@ -98,6 +98,8 @@ export const ListWorkV1 = defineRequest({
     assigneeId: z.string().uuid().optional(),
     label: label.optional(),
     phoneNumberId: z.string().max(64).optional(),
+    /** Only these conversations (e.g. the matches of a search in ingest); an empty list matches nothing. */
+    ids: z.array(z.string().uuid()).max(500).optional(),
     cursor: z.string().max(200).nullable().optional(),
     limit: z.number().int().min(1).max(200).default(50),
   }),
