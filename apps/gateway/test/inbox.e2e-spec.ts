@@ -104,6 +104,8 @@ describe('team inbox API (gateway + routing + ingest, real PostgreSQL and NATS)'
     await createUser('viewer', 'viewer', ['Sales']);
     await createUser('support1', 'agent', ['Support']);
     for (let i = 0; i < 20; i++) await createUser(`sales${i}`, 'agent', ['Sales']);
+    // conversations may only carry labels from the catalogue
+    for (const name of ['=cmd|calc', 'vip']) await http.post('/api/v1/labels').set(as('admin')).send({ name, color: '#aa3300' }).expect(201);
   }, 120_000);
   afterAll(async () => {
     await peer?.close();

@@ -38,6 +38,6 @@ import { TokenStrategy } from './token.strategy';
     SeedService,
     DirectoryAudit,
   ],
-  exports: [AuthGuard, AuthService, UsersService, UsersRepository, TeamsService, PassportModule],
+  exports: [AuthGuard, AuthService, UsersService, UsersRepository, TeamsService, DirectoryAudit, PassportModule],
 })
 export class AuthModule {}

@@ -4,6 +4,12 @@ import { InboxController, NumbersController } from './inbox.controller';
 import { InboxService } from './inbox.service';
 import { MediaController } from './media.controller';
 import { MediaService } from './media.service';
+import { LabelsController } from '../labels/labels.controller';
+import { LabelsRepository } from '../labels/labels.repository';
+import { LabelsService } from '../labels/labels.service';
 
-@Module({ controllers: [InboxController, NumbersController, AuditController, MediaController], providers: [InboxService, MediaService] })
+@Module({
+  controllers: [InboxController, NumbersController, AuditController, MediaController, LabelsController],
+  providers: [InboxService, MediaService, LabelsService, LabelsRepository],
+})
 export class InboxModule {}

@@ -27,6 +27,7 @@ import {
 import { Bus, BusError } from '@app/messaging';
 import { actorOf, type Principal } from '../auth/principal';
 import { requireIdempotencyKey } from '../http/idempotency-key';
+import { LabelsService } from '../labels/labels.service';
 import { TeamsService } from '../teams/teams.service';
 import { UsersService } from '../users/users.service';
 import type { AssignDto, HandoffDto, ListQuery, NoteDto, ReplyDto, StatusDto } from './inbox.dto';
@@ -43,6 +44,7 @@ export class InboxService {
     @Inject(Bus) private readonly bus: Bus,
     private readonly users: UsersService,
     private readonly teams: TeamsService,
+    private readonly labels: LabelsService,
   ) {}
 
   async get(p: Principal, id: string) {
@@ -133,8 +135,22 @@ export class InboxService {
     return this.bus.request(SetStatusV1, { actor: actorOf(p), conversationId: id, ...dto });
   }
 
-  setLabels(p: Principal, id: string, version: number, labels: string[]) {
-    return this.bus.request(SetLabelsV1, { actor: actorOf(p), conversationId: id, version, labels });
+  /**
+   * Labels must be in the catalogue (matched in any case, stored as the catalogue spells them); labels the
+   * conversation already carries may stay even if they have since been renamed or deleted.
+   */
+  async setLabels(p: Principal, id: string, version: number, labels: string[]) {
+    const resolved = await this.labels.resolve(labels.map((l) => l.trim()));
+    if (resolved.unknown.length) {
+      const current = new Set((await this.bus.request(GetWorkV1, { actor: actorOf(p), conversationId: id })).labels);
+      const refused = resolved.unknown.filter((l) => !current.has(l));
+      if (refused.length)
+        throw new BadRequestException({
+          message: `labels: not in the label catalogue: ${refused.map((l) => JSON.stringify(l)).join(', ')}`,
+          details: { unknownLabels: refused },
+        });
+    }
+    return this.bus.request(SetLabelsV1, { actor: actorOf(p), conversationId: id, version, labels: [...new Set(resolved.names)] });
   }
 
   setPriority(p: Principal, id: string, version: number, priority: WorkState['priority']) {

@@ -54,8 +54,8 @@ export const DirectoryChangedV1 = defineEvent({
   schema: z.object({
     ...eventBase,
     actor: actorRef,
-    action: z.string(), // user.created, user.updated, team.created, team.renamed, api-key.created, api-key.revoked
-    entityType: z.enum(['user', 'team', 'api_key']),
+    action: z.string(), // user.created, user.updated, team.created, team.renamed, api-key.created, api-key.revoked, label.created|updated|deleted
+    entityType: z.enum(['user', 'team', 'api_key', 'label']),
     entityId: z.string().uuid(),
     before: z.record(z.unknown()).nullable(),
     after: z.record(z.unknown()).nullable(),
