@@ -26,6 +26,8 @@ export const GatewayConfigSchema = BaseConfigSchema.extend({
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   /** Seed a clearly labelled demo organisation (teams Sales/Support/After-sales, a manager, four agents). */
   SEED_DEMO: boolSetting.default(false),
+  /** The business number the demo maps to the Sales team (the sandbox's default number). */
+  DEMO_PHONE_NUMBER_ID: z.string().regex(/^\d{1,32}$/).default('106540352242922'),
   /** Password of the demo users (demo only). */
   DEMO_PASSWORD: z.string().min(8).default('switchboard-demo'),
   ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(30).default(900),

@@ -1,5 +1,7 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { SetNumberTeamV1 } from '@app/contracts';
+import { Bus } from '@app/messaging';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { TeamsRepository } from '../teams/teams.repository';
 import { UsersRepository } from '../users/users.repository';
@@ -22,7 +24,8 @@ export const DEMO_USERS: { email: string; name: string; role: Role; teams: (type
  * when SEED_DEMO=true (once; existing rows are left alone). Replicas starting together take turns (advisory lock).
  */
 @Injectable()
-export class SeedService implements OnApplicationBootstrap {
+export class SeedService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private stopped = false;
   private readonly log = new Logger('Seed');
 
   constructor(
@@ -30,14 +33,36 @@ export class SeedService implements OnApplicationBootstrap {
     private readonly users: UsersRepository,
     private readonly teams: TeamsRepository,
     @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
+    @Inject(Bus) private readonly bus: Bus,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.ds.transaction(async (em) => {
+    const salesTeam = await this.ds.transaction(async (em) => {
       await em.query(`SELECT pg_advisory_xact_lock(hashtext('switchboard-seed-people'))`);
       await this.firstAdmin(em);
-      if (this.cfg.SEED_DEMO) await this.demo(em);
+      return this.cfg.SEED_DEMO ? this.demo(em) : null;
     });
+    // first demo seed only (an admin may change it later): the sandbox's number lands in the Sales queue
+    if (salesTeam) void this.mapDemoNumber(salesTeam);
+  }
+
+  /** Routing may still be starting: retry for up to two minutes, in the background. */
+  private async mapDemoNumber(teamId: string): Promise<void> {
+    const actor = { type: 'system' as const, id: 'gateway-seed', name: 'demo seed', role: 'admin' as const, teamIds: [] };
+    for (let attempt = 0; attempt < 60 && !this.stopped; attempt++) {
+      try {
+        await this.bus.request(SetNumberTeamV1, { actor, phoneNumberId: this.cfg.DEMO_PHONE_NUMBER_ID, teamId });
+        this.log.log(`demo: the sandbox number ${this.cfg.DEMO_PHONE_NUMBER_ID} lands in the Sales queue`);
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 2_000).unref());
+      }
+    }
+    if (!this.stopped) this.log.warn('demo: could not map the sandbox number to Sales (routing never answered)');
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
   }
 
   private async firstAdmin(em: EntityManager): Promise<void> {
@@ -53,7 +78,8 @@ export class SeedService implements OnApplicationBootstrap {
     else this.log.warn('ADMIN_EMAIL belongs to an existing non-admin user; no admin created');
   }
 
-  private async demo(em: EntityManager): Promise<void> {
+  /** Returns the Sales team id when the demo users were created now (first seed), else null. */
+  private async demo(em: EntityManager): Promise<string | null> {
     const teamIds = new Map<string, string>();
     for (const name of DEMO_TEAMS) {
       const t = (await this.teams.findByName(em, name)) ?? (await this.teams.insert(em, name));
@@ -68,5 +94,6 @@ export class SeedService implements OnApplicationBootstrap {
       created++;
     }
     if (created) this.log.log(`seeded the demo organisation: ${DEMO_TEAMS.join(', ')}; ${created} users @${DEMO_DOMAIN}`);
+    return created ? teamIds.get('Sales')! : null;
   }
 }
