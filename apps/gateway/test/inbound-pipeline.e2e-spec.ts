@@ -10,30 +10,13 @@ import { GatewayConfigSchema } from '../src/config';
 import { GatewayModule } from '../src/gateway.module';
 import { sign } from '../src/webhooks/whatsapp/signature';
 import { useWebhookRawBody } from '../src/webhooks/whatsapp/raw-body';
+import { textWebhook as customerText } from '../../../test/support/webhooks';
 
 const SECRET = 'pipeline-secret';
 const NUMBER = '106540352242922';
 
-function textWebhook(wamid: string, from: string, body: string, ts = Math.floor(Date.now() / 1000)): string {
-  return JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '102290129340398',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550783881', phone_number_id: NUMBER },
-              contacts: [{ profile: { name: `Customer ${from}` }, wa_id: from }],
-              messages: [{ from, id: wamid, timestamp: String(ts), type: 'text', text: { body } }],
-            },
-          },
-        ],
-      },
-    ],
-  });
+function textWebhook(wamid: string, from: string, body: string, ts?: number): string {
+  return customerText({ phoneNumberId: NUMBER, displayPhoneNumber: '15550783881', from, name: `Customer ${from}`, text: body, wamid, ts });
 }
 
 describe('inbound pipeline: gateway → PostgreSQL receipt → JetStream → ingest → read API', () => {

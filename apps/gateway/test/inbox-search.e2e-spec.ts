@@ -11,6 +11,7 @@ import { IngestConfigSchema } from '../../ingest/src/config';
 import { IngestModule } from '../../ingest/src/ingest.module';
 import { RoutingConfigSchema } from '../../routing/src/config';
 import { RoutingModule } from '../../routing/src/routing.module';
+import { textWebhook } from '../../../test/support/webhooks';
 
 /**
  * GET /api/v1/conversations?q= with gateway, ingest and routing on real PostgreSQL and NATS: ingest matches the
@@ -43,25 +44,7 @@ describe('conversation search (gateway + routing + ingest, real PostgreSQL and N
 
   /** A customer writes in through a real webhook; resolves to the conversation id once routing has it. */
   async function customerWrites(number: string, name: string, waId: string, text: string): Promise<string> {
-    const body = JSON.stringify({
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: '102290129340398',
-          changes: [
-            {
-              field: 'messages',
-              value: {
-                messaging_product: 'whatsapp',
-                metadata: { display_phone_number: number, phone_number_id: number },
-                contacts: [{ profile: { name }, wa_id: waId }],
-                messages: [{ from: waId, id: `wamid.${randomUUID()}`, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: text } }],
-              },
-            },
-          ],
-        },
-      ],
-    });
+    const body = textWebhook({ phoneNumberId: number, from: waId, name, text });
     await peer.publish(WebhookReceivedV1, { eventId: randomUUID(), occurredAt: new Date().toISOString(), body });
     return waitFor(
       async () => {

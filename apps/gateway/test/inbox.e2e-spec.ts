@@ -11,6 +11,7 @@ import { IngestConfigSchema } from '../../ingest/src/config';
 import { IngestModule } from '../../ingest/src/ingest.module';
 import { RoutingConfigSchema } from '../../routing/src/config';
 import { RoutingModule } from '../../routing/src/routing.module';
+import { textWebhook } from '../../../test/support/webhooks';
 
 /**
  * The team inbox through the HTTP API with gateway, ingest and routing on real PostgreSQL and NATS.
@@ -49,25 +50,7 @@ describe('team inbox API (gateway + routing + ingest, real PostgreSQL and NATS)'
   /** A customer writes in on the Sales number; returns the conversation as the admin sees it. */
   async function customerWrites(text = 'Hello, I need help'): Promise<{ id: string; version: number }> {
     const waId = `49${Math.floor(1e9 + Math.random() * 9e9)}`;
-    const body = JSON.stringify({
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: '102290129340398',
-          changes: [
-            {
-              field: 'messages',
-              value: {
-                messaging_product: 'whatsapp',
-                metadata: { display_phone_number: SALES_NUMBER, phone_number_id: SALES_NUMBER },
-                contacts: [{ profile: { name: 'Customer <script>x</script>' }, wa_id: waId }],
-                messages: [{ from: waId, id: `wamid.${randomUUID()}`, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: text } }],
-              },
-            },
-          ],
-        },
-      ],
-    });
+    const body = textWebhook({ phoneNumberId: SALES_NUMBER, from: waId, name: 'Customer <script>x</script>', text });
     await peer.publish(WebhookReceivedV1, { eventId: randomUUID(), occurredAt: new Date().toISOString(), body });
     return waitFor(
       async () => {

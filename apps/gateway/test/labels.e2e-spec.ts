@@ -11,6 +11,7 @@ import { IngestConfigSchema } from '../../ingest/src/config';
 import { IngestModule } from '../../ingest/src/ingest.module';
 import { RoutingConfigSchema } from '../../routing/src/config';
 import { RoutingModule } from '../../routing/src/routing.module';
+import { textWebhook } from '../../../test/support/webhooks';
 
 /** The label catalogue (`/api/v1/labels`) and its use by `POST /conversations/:id/labels`, real PostgreSQL and NATS. */
 const ADMIN = { email: 'admin@example.test', password: 'admin-password-123' };
@@ -108,25 +109,7 @@ describe('label catalogue (gateway + routing + ingest, real PostgreSQL and NATS)
 
   it('gives conversations only catalogue labels: unknown ones are refused with 400 naming them', async () => {
     const waId = `49${Math.floor(1e9 + Math.random() * 9e9)}`;
-    const body = JSON.stringify({
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: '102290129340398',
-          changes: [
-            {
-              field: 'messages',
-              value: {
-                messaging_product: 'whatsapp',
-                metadata: { display_phone_number: NUMBER, phone_number_id: NUMBER },
-                contacts: [{ profile: { name: 'Customer' }, wa_id: waId }],
-                messages: [{ from: waId, id: `wamid.${randomUUID()}`, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'hi' } }],
-              },
-            },
-          ],
-        },
-      ],
-    });
+    const body = textWebhook({ phoneNumberId: NUMBER, from: waId, text: 'hi' });
     await peer.publish(WebhookReceivedV1, { eventId: randomUUID(), occurredAt: new Date().toISOString(), body });
     const c = await waitFor(
       async () => (await http.get('/api/v1/conversations?limit=200').set(as('agent'))).body.items?.find((x: any) => x.contact.waId === waId) ?? null,
