@@ -12,3 +12,5 @@ export * from './routing/routing.requests';
 export * from './routing/routing.events';
 export * from './routing/routing.permissions';
 export * from './routing/presence';
+export * from './notices/notices';
+export * from './sla/business-hours';

@@ -237,3 +237,15 @@ export const SetNumberTeamV1 = defineRequest({
   response: z.object({ phoneNumberId: z.string(), teamId: z.string().uuid().nullable() }),
   timeoutMs: 2_000,
 });
+
+/**
+ * System (sla escalations, automation): put a conversation back in its team's queue, without an owner, so the
+ * routing strategy picks again. Not versioned (the caller acts on a timer, not on a view); audited with `reason`.
+ */
+export const RequeueV1 = defineRequest({
+  subject: 'routing.requeue.v1',
+  service: 'routing',
+  request: z.object({ ...base, reason: z.string().trim().min(1).max(200) }),
+  response: WorkState,
+  timeoutMs: 2_000,
+});
