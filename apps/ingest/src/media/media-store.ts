@@ -15,9 +15,13 @@ export class LocalMediaStore extends MediaStore {
     super();
   }
 
+  /** The file of a key, always strictly inside the media directory (no `..`, no absolute key, not the directory). */
   private file(key: string): string {
     if (!/^[A-Za-z0-9/_.-]+$/.test(key) || key.includes('..')) throw new Error('invalid media key');
-    return path.resolve(this.dir, key);
+    const root = path.resolve(this.dir);
+    const file = path.resolve(root, key);
+    if (!file.startsWith(root + path.sep)) throw new Error('invalid media key');
+    return file;
   }
 
   async put(key: string, data: Buffer): Promise<string> {

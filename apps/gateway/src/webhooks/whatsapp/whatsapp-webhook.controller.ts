@@ -1,6 +1,17 @@
-import { Controller, ForbiddenException, Get, Headers, HttpCode, Post, Query, Req, Header } from '@nestjs/common';
-import type { Request } from 'express';
-import { WhatsAppWebhookService } from './whatsapp-webhook.service';
+import { ArgumentsHost, Catch, Controller, ForbiddenException, Get, Headers, HttpCode, Post, Query, Req, Header, UseFilters } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AllExceptionsFilter } from '@app/platform';
+import { VerifyThrottledError, WhatsAppWebhookService } from './whatsapp-webhook.service';
+
+/** The usual error body, plus `Retry-After` on a throttled handshake. */
+@Catch()
+class VerifyRetryAfterFilter extends AllExceptionsFilter {
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (exception instanceof VerifyThrottledError)
+      host.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(exception.retryAfterS));
+    super.catch(exception, host);
+  }
+}
 
 /** Fixed paths that Meta and integrators configure. */
 @Controller('webhooks/whatsapp')
@@ -9,8 +20,9 @@ export class WhatsAppWebhookController {
 
   @Get()
   @Header('Content-Type', 'text/plain; charset=utf-8')
-  verify(@Query() q: Record<string, unknown>): string {
-    const challenge = this.webhooks.verifySubscription(q['hub.mode'], q['hub.verify_token'], q['hub.challenge']);
+  @UseFilters(VerifyRetryAfterFilter)
+  verify(@Query() q: Record<string, unknown>, @Req() req: Request): string {
+    const challenge = this.webhooks.verifySubscription(q['hub.mode'], q['hub.verify_token'], q['hub.challenge'], req.ip);
     if (challenge === null) throw new ForbiddenException('verify token does not match');
     return challenge;
   }

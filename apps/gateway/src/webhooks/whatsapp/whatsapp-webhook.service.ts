@@ -1,4 +1,13 @@
-import { BadRequestException, Inject, Injectable, Logger, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import {
+  BadRequestException,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  Logger,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { OutboxRelay } from '@app/persistence';
@@ -9,9 +18,25 @@ import { WebhookReceiptRepository } from './webhook-receipt.repository';
 
 const webhooks = counter('switchboard_webhooks_total', 'WhatsApp webhook POSTs by outcome', ['outcome']);
 
+/** Wrong verify tokens one address may try per window before every handshake from it is refused (429). */
+export const VERIFY_MAX_FAILURES = 10;
+export const VERIFY_WINDOW_MS = 15 * 60_000;
+const VERIFY_TRACKED_ADDRESSES = 10_000;
+
+/** Too many wrong verify tokens from one address: answered 429 with the seconds to wait. */
+export class VerifyThrottledError extends HttpException {
+  constructor(readonly retryAfterS: number) {
+    super({ message: `too many wrong verify tokens; try again in ${retryAfterS} s` }, HttpStatus.TOO_MANY_REQUESTS);
+  }
+}
+
 @Injectable()
 export class WhatsAppWebhookService {
   private readonly log = new Logger('WhatsAppWebhook');
+  /** Failed handshakes per client address (per replica; Meta's handshake is rare, guessing is not). */
+  private readonly verifyFailures = new Map<string, { count: number; since: number }>();
+  /** The clock of the verify throttle (tests move it). */
+  now: () => number = Date.now;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
@@ -20,8 +45,29 @@ export class WhatsAppWebhookService {
     private readonly relay: OutboxRelay,
   ) {}
 
-  /** The subscription handshake: the challenge back as plain text when the token matches, else null (→ 403). */
-  verifySubscription(mode: unknown, token: unknown, challenge: unknown): string | null {
+  /**
+   * The subscription handshake: the challenge back as plain text when the token matches, else null (→ 403).
+   * After VERIFY_MAX_FAILURES wrong tokens from one address within VERIFY_WINDOW_MS, every attempt from it is
+   * refused with VerifyThrottledError before the token is compared, so the token cannot be brute-forced.
+   */
+  verifySubscription(mode: unknown, token: unknown, challenge: unknown, from = 'unknown'): string | null {
+    const now = this.now();
+    const seen = this.verifyFailures.get(from);
+    if (seen && now - seen.since >= VERIFY_WINDOW_MS) this.verifyFailures.delete(from);
+    else if (seen && seen.count >= VERIFY_MAX_FAILURES) throw new VerifyThrottledError(Math.ceil((seen.since + VERIFY_WINDOW_MS - now) / 1000));
+    const answer = this.matchVerifyToken(mode, token, challenge);
+    if (answer === null) {
+      const f = this.verifyFailures.get(from) ?? { count: 0, since: now };
+      f.count++;
+      this.verifyFailures.delete(from); // re-insert: the map stays in least-recently-failed order
+      this.verifyFailures.set(from, f);
+      if (this.verifyFailures.size > VERIFY_TRACKED_ADDRESSES) this.verifyFailures.delete(this.verifyFailures.keys().next().value!);
+      webhooks.inc({ outcome: 'bad_verify_token' });
+    }
+    return answer;
+  }
+
+  private matchVerifyToken(mode: unknown, token: unknown, challenge: unknown): string | null {
     if (mode !== 'subscribe' || typeof token !== 'string' || typeof challenge !== 'string') return null;
     const tokenBuf = Buffer.from(token);
     const ok = this.cfg.WHATSAPP_VERIFY_TOKEN.some((t) => {

@@ -1,0 +1,336 @@
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+import { waitFor } from '@app/testing';
+import { textWebhook } from '../support/webhooks';
+import { ADMIN, APP_SECRET, PASSWORD, Stack, VERIFY_TOKEN } from '../support/stack';
+
+/**
+ * Who may read and change what, through the real gateway, routing and ingest (real PostgreSQL and NATS).
+ * Sales owns the victim conversation; a Support agent attacks it. Every text of the victim carries a canary,
+ * so any answer that leaks it is caught whatever its shape. See docs/SECURITY.md for what each case proves.
+ */
+const SALES_NUMBER = '1555000201';
+const SUPPORT_NUMBER = '1555000202';
+const CANARY = `CANARY${randomUUID().slice(0, 8)}`;
+
+describe('security: access control, sessions and input handling (gateway + routing + ingest)', () => {
+  let s: Stack;
+  const victim = { waId: '4915200000001', conversationId: '', messageId: '', version: 0 };
+  let attackerConversation = '';
+  let labelId = '';
+  let apiKeyId = '';
+
+  const auditOf = async (conversationId: string) =>
+    (await s.http().get(`/api/v1/audit?conversationId=${conversationId}&limit=1000`).set(s.as('admin')).expect(200)).body.items;
+
+  beforeAll(async () => {
+    s = await Stack.start();
+    await s.team('Sales');
+    await s.team('Support');
+    await s.http().put(`/api/v1/numbers/${SALES_NUMBER}/team`).set(s.as('admin')).send({ teamId: s.teams.Sales }).expect(200);
+    await s.http().put(`/api/v1/numbers/${SUPPORT_NUMBER}/team`).set(s.as('admin')).send({ teamId: s.teams.Support }).expect(200);
+    await s.user('sales', 'agent', ['Sales']);
+    await s.user('support', 'agent', ['Support']);
+    await s.user('supportmgr', 'manager', ['Support']);
+
+    await s.webhook(textWebhook({ phoneNumberId: SALES_NUMBER, from: victim.waId, name: `${CANARY} contact`, text: `${CANARY} message` })).expect(200);
+    const c = await s.conversationOf(victim.waId);
+    victim.conversationId = c.id;
+    const claimed = await s.http().post(`/api/v1/conversations/${c.id}/claim`).set(s.as('sales')).send({ version: c.version }).expect(200);
+    await s.http().post(`/api/v1/conversations/${c.id}/notes`).set(s.as('sales')).send({ body: `${CANARY} note` }).expect(201);
+    victim.version = (await s.http().get(`/api/v1/conversations/${c.id}`).set(s.as('sales')).expect(200)).body.version;
+    expect(victim.version).toBeGreaterThanOrEqual(claimed.body.version);
+    victim.messageId = (await s.http().get(`/api/v1/conversations/${c.id}/messages`).set(s.as('sales')).expect(200)).body.items[0].id;
+
+    await s.webhook(textWebhook({ phoneNumberId: SUPPORT_NUMBER, from: '4915200000002', text: 'support customer' })).expect(200);
+    attackerConversation = (await s.conversationOf('4915200000002')).id;
+    labelId = (await s.http().post('/api/v1/labels').set(s.as('admin')).send({ name: 'vip', color: '#aa3300' }).expect(201)).body.id;
+    apiKeyId = (await s.http().post('/api/v1/api-keys').set(s.as('admin')).send({ name: 'integration', scopes: ['conversations:read'] }).expect(201)).body.id;
+  }, 120_000);
+  afterAll(() => s?.stop());
+
+  describe('BOLA: every /api/v1 route with another team’s ids', () => {
+    /** Valid bodies, so a refusal comes from the ownership check and not from validation. */
+    const bodies = (v: number): Record<string, object> => ({
+      'post /api/v1/conversations/{id}/claim': { version: v },
+      'post /api/v1/conversations/{id}/assign': { version: v, assigneeId: s.ids.support, teamId: s.teams.Support },
+      'post /api/v1/conversations/{id}/handoff': { version: v, toTeamId: s.teams.Support, note: 'mine now' },
+      'post /api/v1/conversations/{id}/status': { version: v, status: 'resolved' },
+      'post /api/v1/conversations/{id}/takeover': { version: v },
+      'post /api/v1/conversations/{id}/labels': { version: v, labels: ['vip'] },
+      'post /api/v1/conversations/{id}/priority': { version: v, priority: 'urgent' },
+      'post /api/v1/conversations/{id}/notes': { body: 'sneaky note' },
+      'post /api/v1/conversations/{id}/read': {},
+      'post /api/v1/conversations/{id}/messages': { text: 'sneaky reply' },
+      'patch /api/v1/users/{id}': { role: 'agent', teamIds: [s.teams.Support] },
+      'patch /api/v1/teams/{id}': { name: 'Hijacked' },
+      'patch /api/v1/labels/{id}': { name: 'hijacked' },
+      'put /api/v1/numbers/{phoneNumberId}/team': { teamId: s.teams.Support },
+      'post /api/v1/messages': { to: victim.waId, phoneNumberId: SALES_NUMBER, conversationId: victim.conversationId, type: 'text', text: { body: 'x' } },
+    });
+    /** Routes any signed-in person may call on these ids by design (directory reads, own session, system state). */
+    const openByDesign = new Set([
+      'get /api/v1/users', 'get /api/v1/users/{id}', 'get /api/v1/teams', 'get /api/v1/teams/{id}', 'get /api/v1/labels',
+      'get /api/v1/labels/{id}', 'get /api/v1/me', 'get /api/v1/conversations', 'get /api/v1/system/services',
+      'get /api/v1/system/services/{name}', 'post /api/v1/auth/logout',
+    ]);
+    const paramFor = (path: string, name: string): string => {
+      const before = path.split('/{')[0].split('/').pop();
+      if (name === 'phoneNumberId') return SALES_NUMBER;
+      if (name === 'messageId' || before === 'media') return victim.messageId;
+      if (name === 'name') return 'ingest';
+      if (before === 'users') return s.ids.sales;
+      if (before === 'teams') return s.teams.Sales;
+      if (before === 'labels') return labelId;
+      if (before === 'api-keys') return apiKeyId;
+      return victim.conversationId; // conversations and any route added later: the most sensitive id
+    };
+
+    it('leaks nothing and changes nothing for a Support agent, on every route of the OpenAPI document', async () => {
+      const doc = (await s.http().get('/api/docs-json').expect(200)).body;
+      const routes: [string, string][] = [];
+      for (const [path, ops] of Object.entries<Record<string, unknown>>(doc.paths)) {
+        if (!path.startsWith('/api/v1/') || /\/auth\/(login|refresh)$/.test(path)) continue;
+        for (const method of Object.keys(ops)) if (['get', 'post', 'put', 'patch', 'delete'].includes(method)) routes.push([method, path]);
+      }
+      // the enumeration itself must see the routes that matter (a broken document would make this test vacuous)
+      expect(routes.map(([m, p]) => `${m} ${p}`)).toEqual(
+        expect.arrayContaining(['get /api/v1/conversations/{id}', 'post /api/v1/conversations/{id}/messages', 'get /api/v1/media/{messageId}', 'patch /api/v1/users/{id}']),
+      );
+      const auditBefore = (await auditOf(victim.conversationId)).length;
+      const sendsBefore = s.sends.length;
+      const body = bodies(victim.version);
+      const results: string[] = [];
+      for (const [method, path] of routes) {
+        if (path.endsWith('/auth/logout')) continue; // would end the attacker's own session
+        const url = path.replace(/\{(\w+)\}/g, (_, n) => encodeURIComponent(paramFor(path, n)));
+        const withQuery = method === 'get' && !path.includes('{') ? `${url}${url.includes('?') ? '&' : '?'}conversationId=${victim.conversationId}` : url;
+        const key = `${method} ${path}`;
+        const r = await (s.http() as any)[method](withQuery).set(s.as('support')).set('Idempotency-Key', `bola-${randomUUID()}`).send(body[key] ?? {});
+        results.push(`${key} → ${r.status}`);
+        expect({ route: key, leaked: (r.text ?? '').includes(CANARY) }).toEqual({ route: key, leaked: false });
+        if (!openByDesign.has(key)) expect(`${key} → ${r.status}`).toMatch(/ → 40[34]$/);
+      }
+      expect(results.length).toBeGreaterThanOrEqual(25);
+      // nothing happened to the victim's conversation, user, team or number
+      expect((await auditOf(victim.conversationId)).length).toBe(auditBefore);
+      expect(s.sends.length).toBe(sendsBefore);
+      const seen = (await s.http().get(`/api/v1/conversations/${victim.conversationId}`).set(s.as('sales')).expect(200)).body;
+      expect(seen).toMatchObject({ version: victim.version, owner: { id: s.ids.sales }, team: { id: s.teams.Sales }, status: 'open' });
+      expect((await s.http().get(`/api/v1/users/${s.ids.sales}`).set(s.as('admin')).expect(200)).body.teamIds).toEqual([s.teams.Sales]);
+      expect((await s.http().get(`/api/v1/teams/${s.teams.Sales}`).set(s.as('admin')).expect(200)).body.name).toBe('Sales');
+    }, 60_000);
+
+    it('a Support manager is refused on the Sales conversation too, and search never returns it', async () => {
+      await s.http().get(`/api/v1/conversations/${victim.conversationId}`).set(s.as('supportmgr')).expect(404);
+      await s.http().get(`/api/v1/conversations/${victim.conversationId}/timeline`).set(s.as('supportmgr')).expect(404);
+      await s.http().post(`/api/v1/conversations/${victim.conversationId}/takeover`).set(s.as('supportmgr')).send({ version: victim.version }).expect(404);
+      const audit = await s.http().get(`/api/v1/audit?conversationId=${victim.conversationId}`).set(s.as('supportmgr')).expect(200);
+      expect(audit.text).not.toContain(CANARY);
+      expect(audit.body.items).toEqual([]);
+      const found = await s.http().get(`/api/v1/conversations?q=${CANARY}`).set(s.as('supportmgr')).expect(200);
+      expect(found.body.items).toEqual([]);
+      const positive = await s.http().get(`/api/v1/conversations?q=${CANARY}`).set(s.as('sales')).expect(200);
+      expect(positive.body.items.map((i: { id: string }) => i.id)).toEqual([victim.conversationId]);
+    });
+  });
+
+  describe('WebSocket', () => {
+    const open = (token: string) =>
+      new Promise<{ ws: WebSocket; frames: any[] }>((resolve, reject) => {
+        const ws = new WebSocket(`ws://${s.base}/api/v1/realtime?access_token=${token}`);
+        const frames: any[] = [];
+        ws.on('message', (d) => frames.push(JSON.parse(String(d))));
+        ws.on('open', () => resolve({ ws, frames }));
+        ws.on('unexpected-response', (_q, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+        ws.on('error', reject);
+      });
+
+    it('refuses a connection without a valid token', async () => {
+      await expect(open('sba_not-a-token')).rejects.toThrow(/HTTP 401/);
+    });
+
+    it('never sends another team’s conversation events, and refuses presence in its room', async () => {
+      const attacker = await open(s.tokens.support);
+      const owner = await open(s.tokens.sales);
+      try {
+        attacker.ws.send(JSON.stringify({ type: 'presence', conversationId: victim.conversationId, state: 'viewing' }));
+        await waitFor(() => attacker.frames.find((f) => f.type === 'error'), { what: 'presence refused' });
+        expect(attacker.frames.find((f) => f.type === 'error').message).toBe(`conversation ${victim.conversationId} not found`);
+        // the customer writes again: the owner's socket gets it (positive control), the attacker's never does
+        await s.webhook(textWebhook({ phoneNumberId: SALES_NUMBER, from: victim.waId, name: `${CANARY} contact`, text: `${CANARY} again` })).expect(200);
+        await waitFor(() => owner.frames.find((f) => f.type === 'event' && f.conversationId === victim.conversationId), { what: 'owner sees the event' });
+        expect(owner.frames.some((f) => f.type === 'presence')).toBe(false); // the refused presence reached nobody
+        await new Promise((r) => setTimeout(r, 300));
+        const received = attacker.frames.filter((f) => f.type !== 'error' && f.type !== 'ready');
+        expect(JSON.stringify(received)).not.toContain(victim.conversationId);
+        expect(JSON.stringify(attacker.frames)).not.toContain(CANARY);
+      } finally {
+        attacker.ws.terminate();
+        owner.ws.terminate();
+      }
+    });
+  });
+
+  describe('role escalation and mass assignment', () => {
+    it('an agent cannot edit itself into an admin, another team or a new password', async () => {
+      for (const body of [{ role: 'admin' }, { teamIds: [s.teams.Support, s.teams.Sales] }, { password: 'new-password-123456' }]) {
+        await s.http().patch(`/api/v1/users/${s.ids.sales}`).set(s.as('sales')).send(body).expect(403);
+      }
+      await s.http().patch(`/api/v1/users/${s.ids.supportmgr}`).set(s.as('supportmgr')).send({ role: 'admin' }).expect(403);
+      const me = (await s.http().get('/api/v1/me').set(s.as('sales')).expect(200)).body;
+      expect(me).toMatchObject({ role: 'agent', teamIds: [s.teams.Sales] });
+      expect(me.scopes).not.toContain('admin');
+      await s.http().post('/api/v1/users').set(s.as('sales')).send({ email: 'x@example.test', name: 'x', password: PASSWORD, role: 'admin' }).expect(403);
+      await s.http().post('/api/v1/api-keys').set(s.as('sales')).send({ name: 'mine', scopes: ['admin'] }).expect(403);
+    });
+
+    it.each([
+      ['a user with a chosen id, hash and flags', 'post', '/api/v1/users', () => ({ email: 'mass@example.test', name: 'M', password: PASSWORD, role: 'agent', id: randomUUID(), passwordHash: 'x', disabledAt: null, isAdmin: true })],
+      ['a note written in someone else’s name', 'post', () => `/api/v1/conversations/${attackerConversation}/notes`, () => ({ body: 'hi', authorId: s.ids.sales, createdAt: '2000-01-01T00:00:00Z' })],
+      ['a claim for another owner', 'post', () => `/api/v1/conversations/${attackerConversation}/claim`, () => ({ version: 1, ownerId: s.ids.sales })],
+      ['an API key with a chosen hash', 'post', '/api/v1/api-keys', () => ({ name: 'k', scopes: ['conversations:read'], keyHash: '00', revokedAt: null })],
+      ['a user update that sets the email', 'patch', () => `/api/v1/users/${s.ids.support}`, () => ({ name: 'S', email: 'taken@example.test' })],
+    ])('refuses %s with 400 naming the field, and stores nothing', async (_what, method, path, body) => {
+      const auditBefore = (await auditOf(attackerConversation)).length;
+      const url = typeof path === 'function' ? path() : path;
+      const who = url.includes('/conversations/') ? 'support' : 'admin';
+      const r = await (s.http() as any)[method](url).set(s.as(who)).send(body()).expect(400);
+      expect(r.body.message).toMatch(/should not exist/);
+      expect(await s.sql(`SELECT 1 FROM gateway.app_user WHERE email IN ('mass@example.test', 'taken@example.test')`)).toEqual([]);
+      expect(await s.sql(`SELECT 1 FROM gateway.api_key WHERE name = 'k'`)).toEqual([]);
+      expect((await auditOf(attackerConversation)).length).toBe(auditBefore);
+    });
+  });
+
+  describe('sessions and tokens', () => {
+    it('logout revokes the access and the refresh token at once', async () => {
+      const pair = await s.login('support');
+      await s.http().post('/api/v1/auth/logout').set('Authorization', `Bearer ${pair.accessToken}`).expect(204);
+      await s.http().get('/api/v1/me').set('Authorization', `Bearer ${pair.accessToken}`).expect(401);
+      await s.http().post('/api/v1/auth/refresh').send({ refreshToken: pair.refreshToken }).expect(401);
+      await s.login('support');
+    });
+
+    it('an expired access token is refused; so is an expired refresh token', async () => {
+      const pair = await s.login('sales');
+      await s.http().get('/api/v1/me').set('Authorization', `Bearer ${pair.accessToken}`).expect(200);
+      const [{ id }] = await s.sql(`SELECT id FROM gateway.auth_session WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1`, [s.ids.sales]);
+      await s.sql(`UPDATE gateway.auth_session SET access_expires_at = clock_timestamp() - interval '1 second' WHERE id = $1`, [id]);
+      await s.http().get('/api/v1/me').set('Authorization', `Bearer ${pair.accessToken}`).expect(401);
+      await s.sql(`UPDATE gateway.auth_session SET refresh_expires_at = clock_timestamp() - interval '1 second' WHERE id = $1`, [id]);
+      await s.http().post('/api/v1/auth/refresh').send({ refreshToken: pair.refreshToken }).expect(401);
+      await s.login('sales');
+    });
+
+    it('a refresh token works once; reusing it revokes the whole session', async () => {
+      const first = await s.login('sales');
+      const second = (await s.http().post('/api/v1/auth/refresh').send({ refreshToken: first.refreshToken }).expect(200)).body;
+      await s.http().get('/api/v1/me').set('Authorization', `Bearer ${second.accessToken}`).expect(200);
+      await s.http().post('/api/v1/auth/refresh').send({ refreshToken: first.refreshToken }).expect(401);
+      await s.http().get('/api/v1/me').set('Authorization', `Bearer ${second.accessToken}`).expect(401);
+      await s.http().post('/api/v1/auth/refresh').send({ refreshToken: second.refreshToken }).expect(401);
+      await s.login('sales');
+    });
+
+    it('a revoked API key stops working at once', async () => {
+      const created = (await s.http().post('/api/v1/api-keys').set(s.as('admin')).send({ name: 'short-lived', scopes: ['conversations:read'] }).expect(201)).body;
+      await s.http().get('/api/v1/conversations').set('X-Api-Key', created.key).expect(200);
+      await s.http().delete(`/api/v1/api-keys/${created.id}`).set(s.as('admin')).expect((r) => expect([200, 204]).toContain(r.status));
+      await s.http().get('/api/v1/conversations').set('X-Api-Key', created.key).expect(401);
+    });
+
+    it('login brute force: throttled after the limit (even the right password), per email', async () => {
+      await s.user('target', 'agent', ['Sales']);
+      const login = (password: string) => s.http().post('/api/v1/auth/login').send({ email: 'target@example.test', password });
+      for (let i = 0; i < 5; i++) await login(`guess-${i}`).expect(401);
+      const throttled = await login(PASSWORD).expect(429);
+      expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
+      expect(throttled.body.message).toMatch(/too many failed logins/);
+      expect(throttled.body).not.toHaveProperty('accessToken');
+    });
+  });
+
+  describe('injection', () => {
+    it.each([
+      `' OR '1'='1`,
+      `%' OR 1=1 --`,
+      `'; DROP TABLE ingest.message; --`,
+      `") UNION SELECT password_hash FROM gateway.app_user --`,
+      `\\' OR 1=1 /*`,
+    ])('search q=%s finds nothing, errors nothing, drops nothing', async (q) => {
+      const r = await s.http().get('/api/v1/conversations').query({ q, view: 'all' }).set(s.as('admin')).expect(200);
+      expect(r.body.items).toEqual([]);
+      expect(r.text).not.toMatch(/\$2[aby]\$|scrypt|argon/);
+      expect((await s.sql(`SELECT count(*)::int AS n FROM ingest.message`))[0].n).toBeGreaterThan(0);
+    });
+
+    it.each([
+      ['status', `open' OR '1'='1`],
+      ['teamId', `${randomUUID()}' OR '1'='1`],
+      ['assigneeId', `x') OR true --`],
+      ['phoneNumberId', `1' OR '1'='1`],
+      ['cursor', Buffer.from(`{"k":"x' OR 1=1 --"}`).toString('base64url')],
+      ['limit', '1; DROP TABLE routing.work_item'],
+      ['label', `vip' OR '1'='1`],
+    ])('filter %s=%s is refused with 400 or matches nothing, never 500', async (name, value) => {
+      const r = await s.http().get('/api/v1/conversations').query({ [name]: value, view: 'all' }).set(s.as('support'));
+      expect(r.status).toBeLessThan(500);
+      if (r.status === 200) expect(r.body.items.map((i: { id: string }) => i.id)).not.toContain(victim.conversationId);
+      else expect(r.status).toBe(400);
+    });
+  });
+
+  describe('media download', () => {
+    it.each(['..%2F..%2F..%2Fetc%2Fpasswd', '%2Fetc%2Fpasswd', '..', `${randomUUID()}%2F..%2F..`, 'ab%00cd'])(
+      'GET /api/v1/media/%s is refused without touching the file system',
+      async (id) => {
+        const r = await s.http().get(`/api/v1/media/${id}`).set(s.as('sales'));
+        expect([400, 404]).toContain(r.status);
+        expect(r.text).not.toMatch(/root:|\/bin\/(ba)?sh/);
+      },
+    );
+  });
+
+  describe('secrets', () => {
+    it('never appear in answers or logs: passwords, tokens, API keys, app secret, verify token', async () => {
+      const from = s.logs.lines.length;
+      const answers: string[] = [];
+      const keep = (r: { text: string; headers: Record<string, string> }) => answers.push(r.text, JSON.stringify(r.headers));
+      const wrong = 'Wrong-Password-Secret-42';
+      keep(await s.http().post('/api/v1/auth/login').send({ email: ADMIN.email, password: wrong }));
+      const pair = (await s.http().post('/api/v1/auth/login').send(ADMIN).expect(200)).body;
+      keep(await s.http().get('/api/v1/me').set('Authorization', `Bearer ${pair.accessToken}x`));
+      keep(await s.http().post('/api/v1/auth/refresh').send({ refreshToken: `${pair.refreshToken}x` }));
+      keep(await s.http().post('/api/v1/users').set('Authorization', `Bearer ${pair.accessToken}`).send({ email: 'bad', name: 'n', password: 'short-secret', role: 'agent' }));
+      const key = (await s.http().post('/api/v1/api-keys').set(s.as('admin')).send({ name: 'secret-test', scopes: ['conversations:read'] }).expect(201)).body.key;
+      keep(await s.http().get('/api/v1/conversations?view=nope').set('X-Api-Key', key));
+      keep(await s.http().get('/api/v1/conversations').set('X-Api-Key', `${key}x`));
+      keep(await s.webhook('{"object":"whatsapp_business_account","entry":[]}', 'sha256=' + '0'.repeat(64)));
+      keep(await s.http().get('/webhooks/whatsapp').query({ 'hub.mode': 'subscribe', 'hub.verify_token': `${VERIFY_TOKEN}x`, 'hub.challenge': '1' }));
+      keep(await s.http().post(`/api/v1/conversations/${attackerConversation}/messages`).set('Authorization', `Bearer ${pair.accessToken}`).send({ text: 'no key' }));
+      const logs = s.logs.lines.slice(from).join('\n');
+      const all = `${answers.join('\n')}\n${logs}`;
+      for (const secret of [wrong, ADMIN.password, PASSWORD, 'short-secret', pair.accessToken, pair.refreshToken, key, APP_SECRET, VERIFY_TOKEN]) {
+        expect({ secret, found: all.includes(secret) }).toEqual({ secret, found: false });
+      }
+      expect(answers.join('\n')).not.toMatch(/at \w+ \(|node_modules|QueryFailedError|SELECT |INSERT /); // no stacks or SQL
+    });
+  });
+
+  describe('audit trail', () => {
+    it('has no route that changes it, and the database refuses UPDATE and DELETE', async () => {
+      const before = await auditOf(victim.conversationId);
+      expect(before.length).toBeGreaterThan(0);
+      for (const method of ['post', 'put', 'patch', 'delete'] as const) {
+        const r = await (s.http() as any)[method](`/api/v1/audit/${before[0].id}`).set(s.as('admin')).send({ action: 'nothing happened' });
+        expect(r.status).toBe(404);
+        const r2 = await (s.http() as any)[method]('/api/v1/audit').set(s.as('admin')).send({ action: 'nothing happened' });
+        expect(r2.status).toBe(404);
+      }
+      await expect(s.sql(`UPDATE routing.audit_entry SET action = 'nothing' WHERE conversation_id = $1`, [victim.conversationId])).rejects.toThrow(/append-only|not allowed|refuse/i);
+      await expect(s.sql(`DELETE FROM routing.audit_entry WHERE conversation_id = $1`, [victim.conversationId])).rejects.toThrow(/append-only|not allowed|refuse/i);
+      expect(await auditOf(victim.conversationId)).toEqual(before);
+    });
+  });
+});
