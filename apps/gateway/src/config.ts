@@ -11,6 +11,8 @@ const list = z
       .filter(Boolean),
   );
 
+const secretKey = z.string().regex(/^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=$/, 'must be keyId:base64 of 32 bytes');
+
 export const GatewayConfigSchema = BaseConfigSchema.extend({
   /** Where the gateway listens for the API, the webhook and the web client. */
   PORT: portSetting(3000),
@@ -35,6 +37,37 @@ export const GatewayConfigSchema = BaseConfigSchema.extend({
   /** Failed logins per email (and 4× that per IP) within LOGIN_WINDOW_S before further attempts get 429. */
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
   LOGIN_WINDOW_S: z.coerce.number().int().min(1).default(900),
+  /**
+   * Key that encrypts stored secrets (Meta app secrets, tokens, webhook signing secrets): `keyId:base64-of-32-bytes`.
+   * Required in production; outside it a fixed development key is used. See docs/INTEGRATIONS.md for rotation.
+   */
+  SECRETS_KEY: z.preprocess((v) => (v === '' ? undefined : v), secretKey.optional()),
+  /** Previous keys (`keyId:base64,…`), still accepted for decryption while secrets are re-encrypted. */
+  SECRETS_OLD_KEYS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(secretKey)),
+  /** Graph API the "test connection" action calls (the sandbox by default). */
+  GRAPH_API_BASE_URL: z.string().url().default('http://127.0.0.1:3005'),
+  GRAPH_API_VERSION: z.string().regex(/^v\d{1,3}\.\d$/, 'like v23.0').default('v23.0'),
+  GRAPH_API_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Run the event-webhook sender loop in this replica. */
+  EVENT_WEBHOOK_SENDER: boolSetting.default('true'),
+  EVENT_WEBHOOK_POLL_MS: z.coerce.number().int().min(5).max(60_000).default(500),
+  EVENT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** First retry after this, doubling per attempt up to EVENT_WEBHOOK_RETRY_MAX_MS, until EVENT_WEBHOOK_GIVE_UP_MS after the event. */
+  EVENT_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(10_000),
+  EVENT_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(1).default(3_600_000),
+  EVENT_WEBHOOK_GIVE_UP_MS: z.coerce.number().int().min(1).default(24 * 3_600_000),
+  /** A subscription is paused (and its admins told) after this many failed attempts in a row. */
+  EVENT_WEBHOOK_PAUSE_AFTER: z.coerce.number().int().min(1).default(50),
+  /** Hosts allowed over plain http (development), e.g. `localhost,127.0.0.1`. Everything else needs https. */
+  EVENT_WEBHOOK_HTTP_HOSTS: list,
+  /** Allow private, loopback and link-local target addresses (development only). */
+  EVENT_WEBHOOK_ALLOW_PRIVATE: boolSetting.default('false'),
+  /** Requests per minute per API key or user on /api/v1 (429 with Retry-After above it). 0 = off. */
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

@@ -21,6 +21,8 @@ export const SandboxConfigSchema = z.object({
   /** App secret(s) for X-Hub-Signature-256; the first one signs. */
   WHATSAPP_APP_SECRET: z.preprocess((v) => (v === '' || v === undefined ? 'sandbox-app-secret' : v), list.pipe(z.array(z.string()).min(1))),
   SANDBOX_WABA_ID: z.string().regex(/^\d+$/).default('100000000000001'),
+  /** The business name `GET /{version}/{phone-number-id}` reports as verified_name. */
+  SANDBOX_VERIFIED_NAME: z.string().min(1).max(100).default('Switchboard Sandbox'),
   /** Known business numbers; empty = any numeric id is accepted. */
   SANDBOX_PHONE_NUMBER_IDS: list,
   /** Throughput per business number (Meta default 80/s) → 130429 above it. */

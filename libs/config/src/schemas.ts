@@ -29,6 +29,11 @@ export const BaseConfigSchema = z.object({
   ),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   NATS_URL: urlWithProtocol('NATS_URL', ['nats', 'tls']).default('nats://127.0.0.1:4222'),
+  /**
+   * `nats`: NATS + JetStream at NATS_URL (the split deployment). `embedded`: the in-process bus of the
+   * single-machine mode (`npm start` without DATABASE_URL/NATS_URL), its event log kept in the database.
+   */
+  BUS: z.enum(['nats', 'embedded']).default('nats'),
   /** Prefix for every subject, stream and durable; lets several installs (or test runs) share one NATS. */
   NATS_NAMESPACE: z
     .string()

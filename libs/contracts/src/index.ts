@@ -14,3 +14,4 @@ export * from './routing/routing.permissions';
 export * from './routing/presence';
 export * from './notices/notices';
 export * from './sla/business-hours';
+export * from './integrations/integrations';

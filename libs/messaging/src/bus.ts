@@ -1,8 +1,10 @@
 import type { EventContract, PayloadOf, RequestContract, RequestInputOf, RequestOf, ResponseOf } from '@app/contracts';
 
 export interface EventMeta {
-  /** The subject as declared in the contract (without namespace). */
+  /** The message's subject without namespace (the contract's, or the concrete one under a wildcard contract). */
   subject: string;
+  /** The message's sequence in its stream (increasing in publish order). */
+  streamSeq?: number;
   /** 1 on first delivery. */
   deliveryCount: number;
   /** The message id used for broker-side deduplication, when one was given. */

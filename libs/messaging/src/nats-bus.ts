@@ -294,19 +294,22 @@ export class NatsBus extends Bus {
     const correlationId = m.headers?.get(CORRELATION_HEADER) || newCorrelationId();
     const deliveryCount = m.info.redeliveryCount;
     const raw = dec.decode(m.data);
+    // the message's own subject (differs from contract.subject only for a wildcard contract such as `inbox.>`)
+    const subject = this.opts.namespace && m.subject.startsWith(`${this.opts.namespace}.`) ? m.subject.slice(this.opts.namespace.length + 1) : m.subject;
     await runWithContext({ correlationId }, async () => {
       let payload: unknown;
       try {
         payload = contract.schema.parse(JSON.parse(raw));
       } catch (err) {
         // a malformed event will never succeed: dead-letter it at once
-        await this.deadLetter(contract.subject, durable, deliveryCount, `invalid payload: ${(err as Error).message}`, raw, m.headers);
+        await this.deadLetter(subject, durable, deliveryCount, `invalid payload: ${(err as Error).message}`, raw, m.headers);
         m.term();
         return;
       }
       try {
         await handler(payload as PayloadOf<C>, {
-          subject: contract.subject,
+          subject,
+          streamSeq: m.seq,
           deliveryCount,
           msgId: m.headers?.get('Nats-Msg-Id') || undefined,
           correlationId,
@@ -317,7 +320,7 @@ export class NatsBus extends Bus {
         const message = (err as Error)?.message ?? String(err);
         if (deliveryCount >= maxDeliver) {
           this.log.warn(`${durable}: ${contract.subject} failed ${deliveryCount} times, dead-lettering: ${message}`);
-          await this.deadLetter(contract.subject, durable, deliveryCount, message, raw, m.headers);
+          await this.deadLetter(subject, durable, deliveryCount, message, raw, m.headers);
           m.term();
           busMetrics.handled.inc({ durable: opts.durable, subject: contract.subject, outcome: 'dead_lettered' });
         } else {

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, BeforeApplicationSh
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Counter, register } from 'prom-client';
-import { Bus, currentCorrelationId, runWithContext } from '@app/messaging';
+import { Bus, currentCorrelationId, runWithContext, type PublishOptions } from '@app/messaging';
 import type { EventContract, PayloadOf } from '@app/contracts';
 
 export const OUTBOX_OPTIONS = Symbol('OUTBOX_OPTIONS');
@@ -119,7 +119,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
           const contract = this.bySubject.get(row.subject);
           if (!contract) return Promise.reject(new Error(`no contract registered for ${row.subject}`));
           return runWithContext({ correlationId: row.correlation_id ?? row.id }, () =>
-            this.bus.publish(contract, row.payload as PayloadOf<typeof contract>, { msgId: row.id }),
+            // `tx`: the embedded bus appends to its log in this very transaction (on a single-backend database a
+            // second connection would wait for this one to commit); NATS ignores it
+            this.bus.publish(contract, row.payload as PayloadOf<typeof contract>, {
+              msgId: row.id,
+              tx: (sql: string, params?: unknown[]) => em.query(sql, params),
+            } as PublishOptions),
           ).then(() => done.push(row.id));
         }),
       );

@@ -23,7 +23,13 @@ export interface CoreOptions {
 export function serviceCore(cfg: BaseConfig, opts: CoreOptions): DynamicModule[] {
   return [
     { module: PlatformModule, global: true },
-    MessagingModule.forRoot({ url: cfg.NATS_URL, namespace: cfg.NATS_NAMESPACE, service: opts.service }),
+    MessagingModule.forRoot({
+      url: cfg.NATS_URL,
+      namespace: cfg.NATS_NAMESPACE,
+      service: opts.service,
+      transport: cfg.BUS,
+      databaseUrl: cfg.DATABASE_URL,
+    }),
     DatabaseModule.forService({
       schema: opts.schema,
       url: cfg.DATABASE_URL,

@@ -1,7 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { connect, DeliverPolicy, JSONCodec, type Subscription, type ConsumerMessages, type JetStreamClient, type JsMsg, type NatsConnection } from 'nats';
-import { canSeeConversation, ConversationAssignedV1, ConversationPresenceV1, ConversationWorkChangedV1, GetWorkV1, STREAMS, type EventContract, type PayloadOf } from '@app/contracts';
-import { Bus, NatsBus } from '@app/messaging';
+import { canSeeConversation, ConversationAssignedV1, ConversationPresenceV1, ConversationWorkChangedV1, GetWorkV1, type EventContract, type PayloadOf } from '@app/contracts';
+import { Bus, streamFeedOf, type StreamEntry, type StreamFeed, type StreamTail } from '@app/messaging';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { CLIENT_EVENTS } from './realtime.events';
 
@@ -22,29 +21,25 @@ export interface FeedEvent {
 
 export type FeedListener = (e: FeedEvent) => void;
 export type Presence = PayloadOf<typeof ConversationPresenceV1>;
-const presenceCodec = JSONCodec<unknown>();
 
 const SYSTEM = { type: 'system' as const, id: 'gateway-realtime', name: 'gateway', role: 'admin' as const, teamIds: [] };
 const SCOPE_TTL_MS = 60_000;
 
 /**
- * Reads INBOX_EVENTS from JetStream with an ordered consumer per gateway replica (so every replica sees every
- * event, from "now"), works out each conversation's team and owner (from the events themselves, else from
+ * Reads INBOX_EVENTS through the bus's stream feed (over NATS: an ordered JetStream consumer per gateway replica, so
+ * every replica sees every event, from "now"; embedded: the event log), works out each conversation's team and owner (from the events themselves, else from
  * routing, cached) and hands events to the hub. `replay` reads a past range for clients catching up.
  */
 @Injectable()
 export class RealtimeFeed implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('RealtimeFeed');
-  private nc?: NatsConnection;
-  private js?: JetStreamClient;
-  private live?: ConsumerMessages;
+  private feed?: StreamFeed;
+  private live?: StreamTail;
+  private stopPresence?: () => void;
   private readonly listeners = new Set<FeedListener>();
   private readonly presenceListeners = new Set<(p: Presence) => void>();
-  private presenceSub?: Subscription;
-  private presenceSubject = '';
   private readonly scopes = new Map<string, { scope: Scope; at: number }>();
   private readonly bySubject = new Map<string, { contract: EventContract; event: string }>();
-  private stream = '';
   /** The last stream sequence handed to listeners (or the stream's last at start). */
   lastSeq = 0;
 
@@ -54,51 +49,31 @@ export class RealtimeFeed implements OnApplicationBootstrap, BeforeApplicationSh
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const nb = this.bus as NatsBus;
-    this.stream = nb.streamName(STREAMS.INBOX_EVENTS.name);
-    for (const c of CLIENT_EVENTS) this.bySubject.set(nb.subject(c.contract.subject), c);
-    const u = new URL(this.cfg.NATS_URL);
-    this.nc = await connect({
-      servers: `${u.hostname}:${u.port || 4222}`,
-      name: 'gateway-realtime',
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
-      user: u.username ? decodeURIComponent(u.username) : undefined,
-      pass: u.password ? decodeURIComponent(u.password) : undefined,
+    this.feed = streamFeedOf(this.bus);
+    for (const c of CLIENT_EVENTS) this.bySubject.set(c.contract.subject, c);
+    this.stopPresence = await this.feed.onBroadcast(ConversationPresenceV1, (raw) => {
+      const p = ConversationPresenceV1.schema.safeParse(raw);
+      if (p.success) for (const l of this.presenceListeners) l(p.data);
     });
-    this.js = this.nc.jetstream();
-    this.presenceSubject = nb.subject(ConversationPresenceV1.subject);
-    this.presenceSub = this.nc.subscribe(this.presenceSubject);
-    void (async () => {
-      for await (const m of this.presenceSub!) {
-        const p = ConversationPresenceV1.schema.safeParse(presenceCodec.decode(m.data));
-        if (p.success) for (const l of this.presenceListeners) l(p.data);
-      }
-    })().catch((err) => this.log.error(`presence feed stopped: ${err}`));
-    const jsm = await this.nc.jetstreamManager();
-    this.lastSeq = (await jsm.streams.info(this.stream)).state.last_seq;
-    const consumer = await this.js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSeq + 1 });
-    this.live = await consumer.consume();
-    void (async () => {
-      for await (const m of this.live!) {
-        const e = await this.toFeedEvent(m, true).catch((err) => {
-          this.log.warn(`real-time event ${m.seq} skipped: ${(err as Error).message}`);
-          return null;
-        });
-        this.lastSeq = m.seq;
-        if (e) for (const l of this.listeners) l(e);
-      }
-    })().catch((err) => this.log.error(`real-time feed stopped: ${err}`));
+    this.lastSeq = await this.feed.lastSequence('INBOX_EVENTS');
+    this.live = await this.feed.tail('INBOX_EVENTS', this.lastSeq, async (m) => {
+      const e = await this.toFeedEvent(m, true).catch((err) => {
+        this.log.warn(`real-time event ${m.seq} skipped: ${(err as Error).message}`);
+        return null;
+      });
+      this.lastSeq = m.seq;
+      if (e) for (const l of this.listeners) l(e);
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.live?.close();
-    await this.nc?.drain().catch(() => undefined);
+    this.stopPresence?.();
+    await this.live?.stop().catch(() => undefined);
   }
 
   /** Presence goes to every gateway replica (this one included), never stored. */
   publishPresence(p: Presence): void {
-    this.nc?.publish(this.presenceSubject, presenceCodec.encode(ConversationPresenceV1.schema.parse(p)));
+    this.feed?.broadcast(ConversationPresenceV1, p);
   }
 
   onPresence(l: (p: Presence) => void): () => void {
@@ -113,31 +88,21 @@ export class RealtimeFeed implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** Events with since < seq ≤ upTo, oldest first. */
   async replay(since: number, upTo: number, each: (e: FeedEvent) => void): Promise<void> {
-    if (upTo <= since || !this.js) return;
-    const c = await this.js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: since + 1 });
-    let seq = since;
-    while (seq < upTo) {
-      const batch = await c.fetch({ max_messages: 200, expires: 2_000 });
-      let got = 0;
-      for await (const m of batch) {
-        got++;
-        seq = m.seq;
-        if (seq > upTo) break;
-        const e = await this.toFeedEvent(m, false).catch(() => null);
-        if (e) each(e);
-      }
-      if (got === 0) break; // the range was trimmed by retention: nothing more to give
-    }
+    if (upTo <= since || !this.feed) return;
+    await this.feed.readRange('INBOX_EVENTS', since, upTo, async (m) => {
+      const e = await this.toFeedEvent(m, false).catch(() => null);
+      if (e) each(e);
+    });
   }
 
   /**
    * `live`: the newest event, which may update the scope cache. A replayed (old) event never does — it would put a
    * stale team/owner in the cache and route live events to the wrong people.
    */
-  private async toFeedEvent(m: JsMsg, live: boolean): Promise<FeedEvent | null> {
+  private async toFeedEvent(m: StreamEntry, live: boolean): Promise<FeedEvent | null> {
     const def = this.bySubject.get(m.subject);
     if (!def) return null;
-    const data = def.contract.schema.parse(m.json());
+    const data = def.contract.schema.parse(m.data);
     const conversationId: string | null =
       def.contract === ConversationWorkChangedV1
         ? (data as PayloadOf<typeof ConversationWorkChangedV1>).state.conversationId

@@ -3,7 +3,7 @@ import { FileInterceptor } from '@nestjs/platform-express';
 import type { Request, Response } from 'express';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { SANDBOX_CONFIG, type SandboxConfig } from '../config';
-import { WebhookSender } from '../webhooks/webhook-sender';
+import { displayNumberOf, WebhookSender } from '../webhooks/webhook-sender';
 import { GraphError, GraphErrors } from './graph-errors';
 import { validateMessageBody } from './message-validator';
 import { SandboxState } from './sandbox-state';
@@ -120,10 +120,12 @@ export class GraphController {
     });
   }
 
+  /** `GET /{version}/{media-id}` (REFERENCE §3), or `GET /{version}/{phone-number-id}` (the number's profile). */
   @Get(':version/:mediaId')
   media(@Param('version') version: string, @Param('mediaId') mediaId: string, @Query('phone_number_id') owner: string | undefined, @Req() req: Request, @Res() res: Response) {
     if (!this.authorised(req)) return this.fail(res, GraphErrors.invalidToken());
     const m = this.state.media.get(mediaId);
+    if (!m && VERSION.test(version) && this.state.knownNumber(mediaId)) return res.status(200).json(this.phoneNumber(mediaId));
     if (!VERSION.test(version) || !m || (owner && owner !== m.phoneNumberId)) return this.fail(res, GraphErrors.mediaNotFound(mediaId));
     res.status(200).json({
       url: `${req.protocol}://${req.get('host')}/sandbox/media/${m.id}/download`,
@@ -133,6 +135,21 @@ export class GraphController {
       id: m.id,
       messaging_product: 'whatsapp',
     });
+  }
+
+  /**
+   * A business number as the Graph API describes it. REFERENCE §4.3 names `whatsapp_business_manager_messaging_limit`
+   * (the deprecated `messaging_limit_tier` is still sent); the name and quality rating are fixed sandbox values.
+   */
+  private phoneNumber(id: string) {
+    return {
+      id,
+      display_phone_number: displayNumberOf(id),
+      verified_name: this.cfg.SANDBOX_VERIFIED_NAME,
+      quality_rating: 'GREEN',
+      messaging_limit_tier: 'TIER_250',
+      whatsapp_business_manager_messaging_limit: 'TIER_250',
+    };
   }
 
   @Delete(':version/:mediaId')

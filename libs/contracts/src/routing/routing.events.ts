@@ -55,7 +55,7 @@ export const DirectoryChangedV1 = defineEvent({
     ...eventBase,
     actor: actorRef,
     action: z.string(), // user.created, user.updated, team.created, team.renamed, api-key.created, api-key.revoked, label.created|updated|deleted
-    entityType: z.enum(['user', 'team', 'api_key', 'label']),
+    entityType: z.enum(['user', 'team', 'api_key', 'label', 'meta_app', 'waba', 'phone_number', 'event_subscription']),
     entityId: z.string().uuid(),
     before: z.record(z.unknown()).nullable(),
     after: z.record(z.unknown()).nullable(),

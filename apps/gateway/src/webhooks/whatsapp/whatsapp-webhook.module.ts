@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
+import { WhatsAppAccountsModule } from '../../whatsapp-accounts/accounts.module';
 import { WebhookReceiptRepository } from './webhook-receipt.repository';
 import { WhatsAppWebhookController } from './whatsapp-webhook.controller';
 import { WhatsAppWebhookService } from './whatsapp-webhook.service';
 
 @Module({
+  imports: [WhatsAppAccountsModule],
   controllers: [WhatsAppWebhookController],
   providers: [WhatsAppWebhookService, WebhookReceiptRepository],
 })

@@ -2,7 +2,6 @@ import {
   BadRequestException,
   HttpException,
   HttpStatus,
-  Inject,
   Injectable,
   Logger,
   ServiceUnavailableException,
@@ -12,7 +11,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { OutboxRelay } from '@app/persistence';
 import { counter } from '@app/platform';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../../config';
+import { AppCredentials } from '../../whatsapp-accounts/app-credentials';
 import { matchSignature } from './signature';
 import { WebhookReceiptRepository } from './webhook-receipt.repository';
 
@@ -39,7 +38,7 @@ export class WhatsAppWebhookService {
   now: () => number = Date.now;
 
   constructor(
-    @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
+    private readonly credentials: AppCredentials,
     private readonly ds: DataSource,
     private readonly receipts: WebhookReceiptRepository,
     private readonly relay: OutboxRelay,
@@ -70,7 +69,7 @@ export class WhatsAppWebhookService {
   private matchVerifyToken(mode: unknown, token: unknown, challenge: unknown): string | null {
     if (mode !== 'subscribe' || typeof token !== 'string' || typeof challenge !== 'string') return null;
     const tokenBuf = Buffer.from(token);
-    const ok = this.cfg.WHATSAPP_VERIFY_TOKEN.some((t) => {
+    const ok = this.credentials.verifyTokens().some((t) => {
       const b = Buffer.from(t);
       // constant time for equal lengths; length itself is not secret enough to matter
       return b.length === tokenBuf.length && timingSafeEqual(b, tokenBuf);
@@ -84,7 +83,8 @@ export class WhatsAppWebhookService {
    */
   async receive(raw: Buffer | undefined, signature: string | undefined): Promise<{ receiptId: string }> {
     const body = raw ?? Buffer.alloc(0);
-    const appIndex = matchSignature(body, signature, this.cfg.WHATSAPP_APP_SECRET);
+    // the configured (default) app's secrets, then those of every active app in the registry
+    const appIndex = matchSignature(body, signature, this.credentials.appSecrets());
     if (appIndex < 0) {
       webhooks.inc({ outcome: 'bad_signature' });
       this.log.warn(signature ? 'webhook refused: signature does not match any app secret' : 'webhook refused: no X-Hub-Signature-256');
