@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, UseGuards, type PipeTransform } from '@nestjs/common';
+import { applyDecorators, BadRequestException, Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, UseGuards, type PipeTransform } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -34,6 +34,19 @@ import {
 } from './accounts.dto';
 import { AccountsService } from './accounts.service';
 
+/** Admin-only registry routes: authenticated, scope `admin`, the usual error answers documented. */
+const RegistryApi = () =>
+  applyDecorators(
+    ApiTags('whatsapp-registry'),
+    ApiBearerAuth('bearer'),
+    ApiSecurity('apiKey'),
+    ApiUnauthorizedResponse({ type: ErrorResponse }),
+    ApiForbiddenResponse({ type: ErrorResponse }),
+    ApiBadRequestResponse({ type: ErrorResponse }),
+    UseGuards(AuthGuard),
+    RequireScopes('admin'),
+  );
+
 /** A Meta id in the path (digits only); anything else is 400 naming the parameter. */
 const Digits = (name: string): PipeTransform<string, string> => ({
   transform(v: string) {
@@ -43,15 +56,8 @@ const Digits = (name: string): PipeTransform<string, string> => ({
 });
 
 /** Meta apps: the credentials (app secret, verify token, access token) one or more WABAs use. Admins only. */
-@ApiTags('whatsapp-registry')
-@ApiBearerAuth('bearer')
-@ApiSecurity('apiKey')
-@ApiUnauthorizedResponse({ type: ErrorResponse })
-@ApiForbiddenResponse({ type: ErrorResponse })
-@ApiBadRequestResponse({ type: ErrorResponse })
+@RegistryApi()
 @Controller('api/v1/meta-apps')
-@UseGuards(AuthGuard)
-@RequireScopes('admin')
 export class MetaAppsController {
   constructor(private readonly accounts: AccountsService) {}
 
@@ -91,15 +97,8 @@ export class MetaAppsController {
   }
 }
 
-@ApiTags('whatsapp-registry')
-@ApiBearerAuth('bearer')
-@ApiSecurity('apiKey')
-@ApiUnauthorizedResponse({ type: ErrorResponse })
-@ApiForbiddenResponse({ type: ErrorResponse })
-@ApiBadRequestResponse({ type: ErrorResponse })
+@RegistryApi()
 @Controller('api/v1/whatsapp-accounts')
-@UseGuards(AuthGuard)
-@RequireScopes('admin')
 export class WabasController {
   constructor(private readonly accounts: AccountsService) {}
 
@@ -131,15 +130,8 @@ export class WabasController {
   }
 }
 
-@ApiTags('whatsapp-registry')
-@ApiBearerAuth('bearer')
-@ApiSecurity('apiKey')
-@ApiUnauthorizedResponse({ type: ErrorResponse })
-@ApiForbiddenResponse({ type: ErrorResponse })
-@ApiBadRequestResponse({ type: ErrorResponse })
+@RegistryApi()
 @Controller('api/v1/numbers')
-@UseGuards(AuthGuard)
-@RequireScopes('admin')
 export class BusinessNumbersController {
   constructor(private readonly accounts: AccountsService) {}
 

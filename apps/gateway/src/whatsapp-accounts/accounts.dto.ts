@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 
 const DIGITS = /^\d{1,32}$/;
@@ -93,19 +93,7 @@ export class CreateWabaDto {
   appId!: string;
 }
 
-export class UpdateWabaDto {
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(100)
-  @ApiPropertyOptional({ maxLength: 100 })
-  name?: string;
-
-  @IsOptional()
-  @IsUUID()
-  @ApiPropertyOptional({ format: 'uuid' })
-  appId?: string;
-
+export class UpdateWabaDto extends PartialType(OmitType(CreateWabaDto, ['wabaId'] as const)) {
   @IsOptional()
   @IsIn(STATUSES)
   @ApiPropertyOptional({ enum: STATUSES })
@@ -150,23 +138,7 @@ export class CreateNumberDto {
   graphApiVersion?: string;
 }
 
-export class UpdateNumberDto {
-  @IsOptional()
-  @Matches(/^\+?[0-9 ()-]{4,30}$/, { message: 'displayNumber must be a phone number such as +1 555 078 3881' })
-  @ApiPropertyOptional()
-  displayNumber?: string;
-
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
-  @IsUUID()
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String })
-  defaultTeamId?: string | null;
-
-  @IsOptional()
-  @Matches(VERSION, { message: 'graphApiVersion must look like v23.0' })
-  @ApiPropertyOptional({ example: 'v23.0' })
-  graphApiVersion?: string;
-
+export class UpdateNumberDto extends PartialType(OmitType(CreateNumberDto, ['phoneNumberId', 'wabaId'] as const)) {
   @IsOptional()
   @IsIn(STATUSES)
   @ApiPropertyOptional({ enum: STATUSES })
