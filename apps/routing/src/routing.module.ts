@@ -4,10 +4,12 @@ import {
   ConversationResolvedV1,
   ConversationWorkChangedV1,
   NoteAddedV1,
+  NoticeRequestedV1,
 } from '@app/contracts';
 import { pingProviders, serviceCore } from '@app/platform';
 import { ROUTING_CONFIG, type RoutingConfig } from './config';
 import { routingMigrations } from './migrations';
+import { AssignmentModule } from './assignment/assignment.module';
 import { WorkModule } from './work/work.module';
 
 @Global()
@@ -21,8 +23,9 @@ export class RoutingModule {
           service: 'routing',
           schema: 'routing',
           migrations: routingMigrations,
-          outboxContracts: [ConversationWorkChangedV1, ConversationAssignedV1, ConversationResolvedV1, NoteAddedV1],
+          outboxContracts: [ConversationWorkChangedV1, ConversationAssignedV1, ConversationResolvedV1, NoteAddedV1, NoticeRequestedV1],
         }),
+        AssignmentModule,
         WorkModule,
       ],
       providers: [...pingProviders('routing'), { provide: ROUTING_CONFIG, useValue: cfg }],

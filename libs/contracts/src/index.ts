@@ -12,6 +12,7 @@ export * from './routing/routing.requests';
 export * from './routing/routing.events';
 export * from './routing/routing.permissions';
 export * from './routing/presence';
+export * from './routing/assignment';
 export * from './notices/notices';
 export * from './sla/business-hours';
 export * from './integrations/integrations';

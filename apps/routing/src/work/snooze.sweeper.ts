@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { DataSource } from 'typeorm';
 import { OutboxWriter } from '@app/persistence';
 import { ROUTING_CONFIG, type RoutingConfig } from '../config';
-import { recordChange, SYSTEM_ACTOR } from './work-changes.service';
+import { recordChange, SYSTEM_ACTOR } from './record-change';
 import { AuditRepository, WorkRepository } from './work.repository';
 
 /**

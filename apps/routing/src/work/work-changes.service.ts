@@ -2,9 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
-  ConversationAssignedV1,
-  ConversationResolvedV1,
-  ConversationWorkChangedV1,
   NoteAddedV1,
   type Actor,
   type NoteView,
@@ -17,31 +14,24 @@ import {
 } from '@app/contracts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError, currentCorrelationId } from '@app/messaging';
 import { OutboxWriter } from '@app/persistence';
+import { QueueDrainer } from '../assignment/assignment.sweeper';
+import { CapacityGuard } from '../assignment/capacity.guard';
 import { canEditWork, canOwn, canSee, canWrite, isOwner, managesTeam } from './permissions';
 import { AuditRepository, NoteRepository, WorkRepository, type WorkPatch } from './work.repository';
+import { recordChange, SYSTEM_ACTOR, type AssignReason } from './record-change';
 
-type AssignReason = 'claim' | 'assign' | 'handoff' | 'takeover' | 'reply';
+export { recordChange, SYSTEM_ACTOR };
 
 /** What a rule decided: the patch to apply (null = nothing changes), plus what to record with it. */
 interface Decision {
   patch: WorkPatch | null;
   reason?: AssignReason;
   note?: string;
+  /** The person taking it: checked against their capacity (and the team's) under lock. */
+  capacityOf?: string;
 }
 
-export const SYSTEM_ACTOR = { type: 'system', id: null, name: 'routing' } as const;
 const actorRef = (a: Actor) => ({ type: a.type, id: a.id, name: a.name });
-
-/** The part of the state an audit entry records before/after. */
-const snapshot = (w: WorkState) => ({
-  teamId: w.teamId,
-  ownerId: w.ownerId,
-  status: w.status,
-  snoozeUntil: w.snoozeUntil,
-  priority: w.priority,
-  labels: w.labels,
-  version: w.version,
-});
 
 /**
  * Every change of a conversation's work state. Each runs in one transaction that locks the row, checks
@@ -56,6 +46,8 @@ export class WorkChangesService {
     private readonly audit: AuditRepository,
     private readonly notes: NoteRepository,
     private readonly outbox: OutboxWriter,
+    private readonly capacity: CapacityGuard,
+    private readonly drainer: QueueDrainer,
   ) {}
 
   claim(actor: Actor, conversationId: string, version: number): Promise<WorkState> {
@@ -63,7 +55,7 @@ export class WorkChangesService {
       if (!canOwn(actor)) throw new ForbiddenError('only a person can claim a conversation');
       if (w.ownerId === actor.id) return { patch: null };
       if (w.ownerId) throw ownedError(w);
-      return { patch: { ownerId: actor.id }, reason: 'claim' };
+      return { patch: { ownerId: actor.id }, reason: 'claim', capacityOf: actor.id };
     });
   }
 
@@ -143,6 +135,7 @@ export class WorkChangesService {
       if (w.ownerId) throw ownedError(w);
       if (!canOwn(actor)) return { state: w, claimed: false };
       if (version !== undefined && version !== w.version) throw staleError(w, version);
+      await this.capacity.check(em, actor.id, w.teamId);
       const after = await this.apply(em, actor, w, 'conversation.claimed', { patch: { ownerId: actor.id }, reason: 'reply' });
       return { state: after, claimed: true };
     });
@@ -177,19 +170,28 @@ export class WorkChangesService {
   }
 
   /** Lock, check visibility + write permission + version, let the rule decide, apply. */
-  private change(
+  private async change(
     actor: Actor,
     conversationId: string,
     version: number,
     action: string,
     decide: (w: WorkState) => Decision,
   ): Promise<WorkState> {
-    return this.ds.transaction(async (em) => {
+    const result = await this.ds.transaction(async (em) => {
       const w = await this.visible(em, actor, conversationId, true);
       if (!canWrite(actor)) throw new ForbiddenError('viewers cannot change conversations');
       if (version !== w.version) throw staleError(w, version);
-      return this.apply(em, actor, w, action, decide(w));
+      const d = decide(w);
+      if (d.patch && d.capacityOf) await this.capacity.check(em, d.capacityOf, d.patch.teamId !== undefined ? d.patch.teamId : w.teamId);
+      return { before: w, after: await this.apply(em, actor, w, action, d) };
     });
+    // an owner freed capacity (resolved, snoozed, handed on): the queues they serve may move now
+    const { before, after } = result;
+    const wasOpen = before.status === 'open' || before.status === 'pending';
+    const isOpen = after.status === 'open' || after.status === 'pending';
+    if (before.ownerId && ((wasOpen && !isOpen) || after.ownerId !== before.ownerId)) this.drainer.kick([before.teamId]);
+    if (after.teamId !== before.teamId || (!after.ownerId && after.status === 'open')) this.drainer.kick([after.teamId]);
+    return after;
   }
 
   private async visible(em: EntityManager, actor: Actor, conversationId: string, lock: boolean): Promise<WorkState> {
@@ -206,58 +208,6 @@ export class WorkChangesService {
     }
     await recordChange(this.audit, this.outbox, em, { actor: actorRef(actor), action, before: w, after, note: d.note ?? null, reason: d.reason });
     return after;
-  }
-}
-
-/** One audit entry and the events for a change (also used by the event handlers, with the system actor). */
-export async function recordChange(
-  audit: AuditRepository,
-  outbox: OutboxWriter,
-  em: EntityManager,
-  c: {
-    actor: { type: string; id: string | null; name: string | null };
-    action: string;
-    before: WorkState | null;
-    after: WorkState;
-    note: string | null;
-    reason?: AssignReason;
-  },
-): Promise<void> {
-  const { before, after } = c;
-  const now = new Date().toISOString();
-  await audit.append(em, {
-    conversationId: after.conversationId,
-    teamId: after.teamId,
-    actor: c.actor,
-    action: c.action,
-    before: before ? snapshot(before) : null,
-    after: snapshot(after),
-    note: c.note,
-    requestId: currentCorrelationId() ?? null,
-  });
-  await outbox.add(em, ConversationWorkChangedV1, { eventId: randomUUID(), occurredAt: now, action: c.action, actor: c.actor, state: after });
-  if (before && c.reason && (before.ownerId !== after.ownerId || before.teamId !== after.teamId)) {
-    await outbox.add(em, ConversationAssignedV1, {
-      eventId: randomUUID(),
-      occurredAt: now,
-      conversationId: after.conversationId,
-      reason: c.reason,
-      teamId: after.teamId,
-      ownerId: after.ownerId,
-      previousTeamId: before.teamId,
-      previousOwnerId: before.ownerId,
-      note: c.note,
-      actor: c.actor,
-      version: after.version,
-    });
-  }
-  if (before && before.status !== 'resolved' && after.status === 'resolved') {
-    await outbox.add(em, ConversationResolvedV1, {
-      eventId: randomUUID(),
-      occurredAt: now,
-      conversationId: after.conversationId,
-      resolvedBy: c.actor.type === 'user' ? c.actor.id : null,
-    });
   }
 }
 

@@ -67,16 +67,42 @@ export class WorkRepository {
     return rows[0] ? toWork(rows[0]) : null;
   }
 
-  /** New work item in the number's default team (or the unassigned-team queue). Null if it exists. */
+  /**
+   * New work item in the team the rules chose, else the number's default team (or the unassigned-team queue),
+   * waiting in that team's queue. Null if it exists.
+   */
   async insertOpened(
     em: EntityManager,
-    w: { conversationId: string; phoneNumberId: string; contactId: string; openedAt: string },
+    w: {
+      conversationId: string;
+      phoneNumberId: string;
+      contactId: string;
+      openedAt: string;
+      /** Set by a rule; undefined = the number's default team. */
+      teamId?: string;
+      priority?: WorkState['priority'];
+      labels?: string[];
+      skills?: string[];
+      context?: unknown;
+    },
   ): Promise<WorkState | null> {
     const rows = await em.query(
-      `INSERT INTO routing.conversation_work (conversation_id, phone_number_id, contact_id, team_id, opened_at, activity_at)
-       VALUES ($1, $2, $3, (SELECT team_id FROM routing.number_team WHERE phone_number_id = $2), $4, $4)
+      `INSERT INTO routing.conversation_work (conversation_id, phone_number_id, contact_id, team_id, opened_at, activity_at,
+         priority, labels, required_skills, route_context, queued_at, waiting_since)
+       VALUES ($1, $2, $3, coalesce($5::uuid, (SELECT team_id FROM routing.number_team WHERE phone_number_id = $2)), $4, $4,
+         coalesce($6, 'normal'), coalesce($7::text[], '{}'), coalesce($8::text[], '{}'), $9, clock_timestamp(), $4)
        ON CONFLICT (conversation_id) DO NOTHING RETURNING ${WORK_COLS}`,
-      [w.conversationId, w.phoneNumberId, w.contactId, w.openedAt],
+      [
+        w.conversationId,
+        w.phoneNumberId,
+        w.contactId,
+        w.openedAt,
+        w.teamId ?? null,
+        w.priority ?? null,
+        w.labels ?? null,
+        w.skills ?? null,
+        w.context === undefined ? null : JSON.stringify(w.context),
+      ],
     );
     return rows[0] ? toWork(rows[0]) : null;
   }
@@ -93,6 +119,12 @@ export class WorkRepository {
          priority = CASE WHEN $10 THEN $11 ELSE priority END,
          labels = CASE WHEN $12 THEN $13::text[] ELSE labels END,
          resolved_at = CASE WHEN $14 THEN (CASE WHEN $15 THEN clock_timestamp() ELSE NULL END) ELSE resolved_at END,
+         -- the queue: an unowned conversation waits from when it lost its owner or was reopened
+         queued_at = CASE WHEN (CASE WHEN $4 THEN $5::uuid ELSE owner_id END) IS NOT NULL THEN NULL
+           WHEN owner_id IS NOT NULL OR queued_at IS NULL OR (status = 'resolved' AND $6 AND $7 <> 'resolved') THEN clock_timestamp()
+           ELSE queued_at END,
+         assigned_at = CASE WHEN $4 AND $5::uuid IS NOT NULL AND $5::uuid IS DISTINCT FROM owner_id THEN clock_timestamp() ELSE assigned_at END,
+         last_owner_id = CASE WHEN $4 AND $5::uuid IS NOT NULL THEN $5::uuid ELSE last_owner_id END,
          version = version + 1, updated_at = clock_timestamp()
        WHERE conversation_id = $1 RETURNING ${WORK_COLS}`,
       [
@@ -116,14 +148,25 @@ export class WorkRepository {
     return toWork(rows[0]);
   }
 
-  /** A newer message moves the activity time (lists are ordered by it); no version change. */
-  async touchMessage(em: EntityManager, conversationId: string, at: string): Promise<void> {
+  /**
+   * A newer message moves the activity time (lists are ordered by it); no version change. A customer's message
+   * starts the "waiting for an answer" time (kept until someone replies).
+   */
+  async touchMessage(em: EntityManager, conversationId: string, at: string, customer = false): Promise<void> {
     await em.query(
       `UPDATE routing.conversation_work SET last_message_at = greatest(last_message_at, $2::timestamptz),
-         activity_at = greatest(activity_at, $2::timestamptz)
+         activity_at = greatest(activity_at, $2::timestamptz),
+         waiting_since = CASE WHEN $3 THEN coalesce(waiting_since, $2::timestamptz) ELSE waiting_since END
        WHERE conversation_id = $1`,
-      [conversationId, at],
+      [conversationId, at, customer],
     );
+  }
+
+  /** Someone answered the customer: nobody is waiting any more. */
+  async answered(em: EntityManager, conversationId: string): Promise<void> {
+    await em.query(`UPDATE routing.conversation_work SET waiting_since = NULL WHERE conversation_id = $1 AND waiting_since IS NOT NULL`, [
+      conversationId,
+    ]);
   }
 
   /**

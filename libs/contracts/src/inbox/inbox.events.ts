@@ -39,6 +39,19 @@ export const ConversationOpenedV1 = defineEvent({
     waId: z.string().nullable(),
     userId: z.string().nullable(),
     reopened: z.boolean(),
+    /** Routing rules' conditions (optional: absent = unknown, the condition does not match). */
+    contact: z
+      .object({
+        /** Had a conversation with the business before (or this one is reopened). */
+        returning: z.boolean().optional(),
+        labels: z.array(z.string()).optional(),
+        attributes: z.record(z.string()).optional(),
+      })
+      .optional(),
+    /** The message that opened (or reopened) it. */
+    message: z
+      .object({ type: z.string(), text: z.string(), language: z.string().nullable().optional(), referral: z.unknown().optional() })
+      .optional(),
   }),
 });
 

@@ -11,7 +11,8 @@ export const ConversationAssignedV1 = defineEvent({
   schema: z.object({
     ...eventBase,
     conversationId: z.string().uuid(),
-    reason: z.enum(['claim', 'assign', 'handoff', 'takeover', 'reply']),
+    /** route = the routing rules/strategy chose the owner; requeue/reassign = the system took it back. */
+    reason: z.enum(['claim', 'assign', 'handoff', 'takeover', 'reply', 'route', 'requeue', 'reassign']),
     teamId: z.string().uuid().nullable(),
     ownerId: z.string().uuid().nullable(),
     previousTeamId: z.string().uuid().nullable(),
