@@ -306,6 +306,18 @@ describe('timestamps and text rendering', () => {
     expect(parseWaTimestamp('TIMESTAMP')).toBeNull();
     expect(parseWaTimestamp(undefined)).toBeNull();
   });
+  it('replaces U+0000 and unpaired surrogates, which PostgreSQL cannot store, with U+FFFD (found by the webhook fuzzer)', () => {
+    const raw = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value: {
+      messaging_product: 'whatsapp', metadata: { display_phone_number: '1', phone_number_id: '9' },
+      messages: [{ from: '1', id: 'wamid.nul', timestamp: '1700000000', type: 'text', text: { body: 'a\u0000b\ud800c\udc00d👋' }, ['k\u0000']: 1 }] } }] }] });
+    const [m] = normalizeWebhook(raw, new Date()).items as NormalizedMessage[];
+    expect(m.text).toBe('a\ufffdb\ufffdc\ufffdd👋');
+    expect(JSON.stringify(m)).not.toMatch(/\\u0000|\\ud800|\\udc00/);
+  });
+  it('treats a number past the last representable date as absent (found by the webhook fuzzer)', () => {
+    expect(parseWaTimestamp(1e300)).toBeNull();
+    expect(parseWaTimestamp('9'.repeat(40))).toBeNull();
+  });
   it('renders a location without a name from its coordinates', () => {
     expect(renderText('location', { latitude: 1.5, longitude: 2 })).toBe('[Location: 1.5, 2]');
   });

@@ -39,7 +39,8 @@ const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 export function parseWaTimestamp(v: unknown): Date | null {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : NaN;
   if (!Number.isFinite(n) || n <= 0) return null;
-  return new Date(Math.round(n * 1000));
+  const d = new Date(Math.round(n * 1000));
+  return Number.isNaN(d.getTime()) ? null : d; // past the year 275760: not a date (the database refused it)
 }
 
 export function normalizeError(e: unknown): WaError {
@@ -53,12 +54,33 @@ function hash(...parts: unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
+/**
+ * PostgreSQL text and jsonb cannot hold U+0000 or an unpaired UTF-16 surrogate (valid JSON escapes both): each
+ * becomes U+FFFD, in values and keys, so the rest of the message is stored instead of the item failing forever
+ * (found by the webhook fuzzer).
+ */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const storable = (s: string): string => s.replace(UNSTORABLE, '\ufffd');
+function storableReviver(_key: string, v: unknown): unknown {
+  if (typeof v === 'string') return storable(v);
+  if (isObj(v)) {
+    for (const k of Object.keys(v)) {
+      const clean = storable(k);
+      if (clean !== k) {
+        v[clean] = v[k];
+        delete v[k];
+      }
+    }
+  }
+  return v;
+}
+
 export function normalizeWebhook(rawBody: string, receivedAt: Date): NormalizedReceipt {
   const items: NormalizedItem[] = [];
   const rejected: Rejection[] = [];
   let body: unknown;
   try {
-    body = JSON.parse(rawBody);
+    body = JSON.parse(rawBody, storableReviver);
   } catch {
     return { items, rejected: [{ path: '$', reason: 'body is not JSON', item: null }] };
   }
