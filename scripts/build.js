@@ -25,6 +25,7 @@ function isStale() {
   const stamp = fs.statSync(STAMP, { throwIfNoEntry: false });
   if (!stamp) return true;
   if (SERVICES.some((s) => !fs.existsSync(entryOf(s.name)))) return true;
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'web', 'index.html'))) return true;
   return SOURCES.some((s) => newestMtime(path.join(ROOT, s)) > stamp.mtimeMs);
 }
 
@@ -32,6 +33,11 @@ function build() {
   const started = Date.now();
   process.stdout.write('Building Switchboard (nest build --all)…\n');
   execFileSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build', '--all'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  process.stdout.write('Building the web client (vite build → dist/web)…\n');
+  execFileSync(process.execPath, [path.join(path.dirname(require.resolve('vite/package.json')), 'bin', 'vite.js'), 'build', '--config', path.join(ROOT, 'apps/web/vite.config.mts'), '--logLevel', 'warn'], {
     cwd: ROOT,
     stdio: 'inherit',
   });

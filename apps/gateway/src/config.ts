@@ -32,6 +32,8 @@ export const GatewayConfigSchema = BaseConfigSchema.extend({
   DEMO_PHONE_NUMBER_ID: z.string().regex(/^\d{1,32}$/).default('106540352242922'),
   /** Password of the demo users (demo only). */
   DEMO_PASSWORD: z.string().min(8).default('switchboard-demo'),
+  /** The built web client served at `/` (vite build output); empty = dist/web under the working directory. */
+  WEB_DIR: z.string().default(''),
   ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(30).default(900),
   REFRESH_TOKEN_TTL_S: z.coerce.number().int().min(60).default(30 * 24 * 3600),
   /** Failed logins per email (and 4× that per IP) within LOGIN_WINDOW_S before further attempts get 429. */

@@ -9,6 +9,7 @@ import { RealtimeModule } from './realtime/realtime.module';
 import { gatewayMigrations } from './migrations';
 import { SystemModule } from './system/system.module';
 import { WhatsAppWebhookModule } from './webhooks/whatsapp/whatsapp-webhook.module';
+import { WebModule } from './web/web.module';
 import { WhatsAppAccountsModule } from './whatsapp-accounts/accounts.module';
 
 /** Makes the parsed gateway config injectable everywhere as GATEWAY_CONFIG. */
@@ -39,6 +40,7 @@ export class GatewayModule {
         InboxModule,
         RealtimeModule,
         OutboundModule,
+        WebModule,
         WhatsAppAccountsModule,
       ],
     };

@@ -1,0 +1,334 @@
+import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { api, ApiError } from '../lib/api';
+import { useApp } from '../lib/context';
+import { dateTime } from '../lib/format';
+import { navigate } from '../lib/router';
+import type { ApiKey, Role } from '../lib/types';
+
+const TABS = [
+  ['users', 'Users'],
+  ['teams', 'Teams'],
+  ['labels', 'Labels'],
+  ['api-keys', 'API keys'],
+] as const;
+const ROLES: Role[] = ['agent', 'manager', 'admin', 'viewer'];
+const SCOPES = ['conversations:read', 'conversations:write', 'messages:send', 'audit:read', 'admin'];
+
+/** Admin screens over the gateway's directory API. */
+export function Admin({ path }: { path: string }) {
+  const tab = (path.split('/')[2] ?? 'users') as (typeof TABS)[number][0];
+  return (
+    <main className="page admin">
+      <h1>Administration</h1>
+      <div className="tabs" role="tablist">
+        {TABS.map(([id, label]) => (
+          <button key={id} role="tab" aria-selected={tab === id} className={tab === id ? 'tab active' : 'tab'} onClick={() => navigate(`/admin/${id}`)}>
+            {label}
+          </button>
+        ))}
+      </div>
+      {tab === 'users' && <Users />}
+      {tab === 'teams' && <Teams />}
+      {tab === 'labels' && <Labels />}
+      {tab === 'api-keys' && <ApiKeys />}
+    </main>
+  );
+}
+
+const toggle = (list: string[], id: string, on: boolean) => (on ? [...list, id] : list.filter((x) => x !== id));
+
+/** The "add a …" form under each table: fields, the last error, one submit button. */
+function AddForm({ title, error, submit, disabled, onSubmit, children }: { title?: string; error: string | null; submit: string; disabled?: boolean; onSubmit(): void; children: ReactNode }) {
+  return (
+    <form
+      className="card form inline-form"
+      onSubmit={(e: FormEvent) => {
+        e.preventDefault();
+        onSubmit();
+      }}
+    >
+      {title && <h2>{title}</h2>}
+      {children}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <button className="primary" disabled={disabled}>
+        {submit}
+      </button>
+    </form>
+  );
+}
+
+function useSubmit() {
+  const { toast } = useApp();
+  const [error, setError] = useState<string | null>(null);
+  const run = useCallback(
+    async (what: string, fn: () => Promise<unknown>) => {
+      setError(null);
+      try {
+        await fn();
+        toast(what);
+        return true;
+      } catch (e) {
+        setError(e instanceof ApiError ? e.message : String(e));
+        return false;
+      }
+    },
+    [toast],
+  );
+  return { error, run };
+}
+
+function Users() {
+  const { dir, reloadDirectory, me } = useApp();
+  const { error, run } = useSubmit();
+  const [form, setForm] = useState({ name: '', email: '', password: '', role: 'agent' as Role, teamIds: [] as string[] });
+  async function create() {
+    if (await run(`Created ${form.email}`, () => api('/api/v1/users', { method: 'POST', body: form }))) {
+      setForm({ name: '', email: '', password: '', role: 'agent', teamIds: [] });
+      reloadDirectory();
+    }
+  }
+  const patch = async (id: string, body: object, what: string) => (await run(what, () => api(`/api/v1/users/${id}`, { method: 'PATCH', body }))) && reloadDirectory();
+  return (
+    <section>
+      <table className="wide">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Email</th>
+            <th>Role</th>
+            <th>Teams</th>
+            <th>Active</th>
+          </tr>
+        </thead>
+        <tbody>
+          {[...dir.users.values()].map((u) => (
+            <tr key={u.id} className={u.disabled ? 'muted' : ''}>
+              <td>{u.name}</td>
+              <td>{u.email}</td>
+              <td>
+                <select aria-label={`Role of ${u.name}`} value={u.role} disabled={u.id === me.id} onChange={(e) => void patch(u.id, { role: e.target.value }, `${u.name} is now ${e.target.value}`)}>
+                  {ROLES.map((r) => (
+                    <option key={r}>{r}</option>
+                  ))}
+                </select>
+              </td>
+              <td>
+                {[...dir.teams.values()].map((t) => (
+                  <label key={t.id} className="inline">
+                    <input
+                      type="checkbox"
+                      checked={u.teamIds.includes(t.id)}
+                      onChange={(e) => void patch(u.id, { teamIds: toggle(u.teamIds, t.id, e.target.checked) }, `Teams of ${u.name} updated`)}
+                    />
+                    {t.name}
+                  </label>
+                ))}
+              </td>
+              <td>
+                <input type="checkbox" aria-label={`${u.name} active`} checked={!u.disabled} disabled={u.id === me.id} onChange={(e) => void patch(u.id, { disabled: !e.target.checked }, `${u.name} ${e.target.checked ? 'enabled' : 'disabled'}`)} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <AddForm title="Add a user" error={error} submit="Add user" onSubmit={() => void create()}>
+        <label>
+          Name <input value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} required />
+        </label>
+        <label>
+          Email <input type="email" value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} required />
+        </label>
+        <label>
+          Password <input type="password" minLength={12} value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} required autoComplete="new-password" />
+        </label>
+        <label>
+          Role
+          <select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
+            {ROLES.map((r) => (
+              <option key={r}>{r}</option>
+            ))}
+          </select>
+        </label>
+        <fieldset>
+          <legend>Teams</legend>
+          {[...dir.teams.values()].map((t) => (
+            <label key={t.id} className="inline">
+              <input type="checkbox" checked={form.teamIds.includes(t.id)} onChange={(e) => setForm({ ...form, teamIds: toggle(form.teamIds, t.id, e.target.checked) })} />
+              {t.name}
+            </label>
+          ))}
+        </fieldset>
+      </AddForm>
+    </section>
+  );
+}
+
+function Teams() {
+  const { dir, reloadDirectory } = useApp();
+  const { error, run } = useSubmit();
+  const [name, setName] = useState('');
+  return (
+    <section>
+      <table>
+        <thead>
+          <tr>
+            <th>Team</th>
+            <th>Members</th>
+            <th>Created</th>
+          </tr>
+        </thead>
+        <tbody>
+          {[...dir.teams.values()].map((t) => (
+            <tr key={t.id}>
+              <td>
+                <input
+                  aria-label={`Name of team ${t.name}`}
+                  defaultValue={t.name}
+                  onBlur={(e) => e.target.value.trim() && e.target.value !== t.name && void run(`Renamed to ${e.target.value}`, () => api(`/api/v1/teams/${t.id}`, { method: 'PATCH', body: { name: e.target.value.trim() } })).then(reloadDirectory)}
+                />
+              </td>
+              <td>{t.memberCount}</td>
+              <td>{dateTime(t.createdAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <AddForm
+        error={error}
+        submit="Add team"
+        onSubmit={async () => {
+          if (await run(`Created team ${name}`, () => api('/api/v1/teams', { method: 'POST', body: { name } }))) {
+            setName('');
+            reloadDirectory();
+          }
+        }}
+      >
+        <label>
+          New team <input value={name} onChange={(e) => setName(e.target.value)} required />
+        </label>
+      </AddForm>
+    </section>
+  );
+}
+
+function Labels() {
+  const { dir, reloadDirectory } = useApp();
+  const { error, run } = useSubmit();
+  const [name, setName] = useState('');
+  const [color, setColor] = useState('#3b82f6');
+  return (
+    <section>
+      <ul className="label-list">
+        {dir.labels.map((l) => (
+          <li key={l.id}>
+            <span className="chip label" style={{ borderColor: l.color }}>
+              {l.name}
+            </span>
+            <input type="color" aria-label={`Colour of ${l.name}`} defaultValue={l.color} onBlur={(e) => e.target.value !== l.color && void run('Colour saved', () => api(`/api/v1/labels/${l.id}`, { method: 'PATCH', body: { color: e.target.value } })).then(reloadDirectory)} />
+            <button className="link" onClick={() => confirm(`Delete label ${l.name}?`) && void run(`Deleted ${l.name}`, () => api(`/api/v1/labels/${l.id}`, { method: 'DELETE' })).then(reloadDirectory)}>
+              Delete
+            </button>
+          </li>
+        ))}
+      </ul>
+      <AddForm
+        error={error}
+        submit="Add label"
+        onSubmit={async () => {
+          if (await run(`Created label ${name}`, () => api('/api/v1/labels', { method: 'POST', body: { name, color } }))) {
+            setName('');
+            reloadDirectory();
+          }
+        }}
+      >
+        <label>
+          New label <input value={name} maxLength={40} onChange={(e) => setName(e.target.value)} required />
+        </label>
+        <label>
+          Colour <input type="color" value={color} onChange={(e) => setColor(e.target.value)} />
+        </label>
+      </AddForm>
+    </section>
+  );
+}
+
+function ApiKeys() {
+  const { error, run } = useSubmit();
+  const [keys, setKeys] = useState<ApiKey[]>([]);
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<string[]>(['messages:send']);
+  const [created, setCreated] = useState<string | null>(null);
+  const load = useCallback(() => void api<{ items: ApiKey[] }>('/api/v1/api-keys').then((r) => setKeys(r.items)), []);
+  useEffect(load, [load]);
+  return (
+    <section>
+      {created && (
+        <div className="banner info" role="status">
+          New key (shown only now — copy it): <code className="secret">{created}</code>
+        </div>
+      )}
+      <table className="wide">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Key</th>
+            <th>Scopes</th>
+            <th>Last used</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {keys.map((k) => (
+            <tr key={k.id} className={k.revokedAt ? 'muted' : ''}>
+              <td>{k.name}</td>
+              <td>
+                <code>{k.prefix}…</code>
+              </td>
+              <td>{k.scopes.join(', ')}</td>
+              <td>{k.lastUsedAt ? dateTime(k.lastUsedAt) : 'never'}</td>
+              <td>
+                {k.revokedAt ? (
+                  `revoked ${dateTime(k.revokedAt)}`
+                ) : (
+                  <button className="link" onClick={() => confirm(`Revoke ${k.name}? Integrations using it stop at once.`) && void run(`Revoked ${k.name}`, () => api(`/api/v1/api-keys/${k.id}`, { method: 'DELETE' })).then(load)}>
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <AddForm
+        error={error}
+        submit="Create key"
+        disabled={!scopes.length}
+        onSubmit={async () => {
+          let key = '';
+          if (await run(`Created key ${name}`, async () => (key = (await api<{ key: string }>('/api/v1/api-keys', { method: 'POST', body: { name, scopes } })).key))) {
+            setCreated(key);
+            setName('');
+            load();
+          }
+        }}
+      >
+        <label>
+          Key name <input value={name} onChange={(e) => setName(e.target.value)} required />
+        </label>
+        <fieldset>
+          <legend>Scopes</legend>
+          {SCOPES.map((s) => (
+            <label key={s} className="inline">
+              <input type="checkbox" checked={scopes.includes(s)} onChange={(e) => setScopes(toggle(scopes, s, e.target.checked))} />
+              {s}
+            </label>
+          ))}
+        </fieldset>
+      </AddForm>
+    </section>
+  );
+}

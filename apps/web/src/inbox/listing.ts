@@ -1,0 +1,49 @@
+import type { Conversation, Me } from '../lib/types';
+
+export type View = 'mine' | 'unassigned' | 'team' | 'all';
+export interface Filters {
+  view: View;
+  status: string;
+  teamId: string;
+  label: string;
+  sla: string;
+  q: string;
+}
+
+export const DEFAULT_FILTERS: Filters = { view: 'mine', status: 'open', teamId: '', label: '', sla: '', q: '' };
+
+/** Whether a conversation (as fetched after a live event) belongs in the list the user is looking at. */
+export function matches(me: Me, f: Filters, c: Conversation): boolean {
+  if (f.view === 'mine' && c.owner?.id !== me.id) return false;
+  if (f.view === 'unassigned' && c.owner) return false;
+  if (f.view === 'team' && !(c.team && me.teamIds.includes(c.team.id))) return false;
+  if (f.status && c.status !== f.status) return false;
+  if (f.teamId && c.team?.id !== f.teamId) return false;
+  if (f.label && !c.labels.some((l) => l.toLowerCase() === f.label.toLowerCase())) return false;
+  if (f.sla && slaState(c) !== f.sla) return false;
+  return true;
+}
+
+export function slaState(c: Conversation): string | null {
+  return c.sla && typeof c.sla.state === 'string' ? c.sla.state : null;
+}
+
+export function activityAt(c: Conversation): number {
+  return Date.parse(c.lastMessageAt ?? c.openedAt);
+}
+
+/** Inserts or replaces, newest activity first (the server's order). */
+export function upsert(list: Conversation[], c: Conversation): Conversation[] {
+  const rest = list.filter((x) => x.id !== c.id);
+  const at = activityAt(c);
+  const i = rest.findIndex((x) => activityAt(x) < at || (activityAt(x) === at && x.id < c.id));
+  if (i === -1) return [...rest, c];
+  return [...rest.slice(0, i), c, ...rest.slice(i)];
+}
+
+/** Unread: the customer wrote after the user last opened the conversation. */
+export function isUnread(c: Conversation, seen: Record<string, string>): boolean {
+  if (!c.lastInboundAt) return false;
+  const s = seen[c.id];
+  return !s || Date.parse(c.lastInboundAt) > Date.parse(s);
+}
