@@ -16,3 +16,4 @@ export * from './routing/assignment';
 export * from './notices/notices';
 export * from './sla/business-hours';
 export * from './integrations/integrations';
+export * from './sla/sla';

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { SlaAuditHandler } from './sla-audit.handler';
 import { SnoozeSweeper } from './snooze.sweeper';
 import { WorkChangesService } from './work-changes.service';
 import { WorkEventsHandler } from './work-events.handler';
@@ -7,6 +8,6 @@ import { WorkResponders } from './work.responders';
 import { AuditRepository, NoteRepository, WorkRepository } from './work.repository';
 
 @Module({
-  providers: [WorkRepository, AuditRepository, NoteRepository, WorkChangesService, WorkQueriesService, WorkEventsHandler, WorkResponders, SnoozeSweeper],
+  providers: [WorkRepository, AuditRepository, NoteRepository, WorkChangesService, WorkQueriesService, WorkEventsHandler, WorkResponders, SnoozeSweeper, SlaAuditHandler],
 })
 export class WorkModule {}

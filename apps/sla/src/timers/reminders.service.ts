@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { Actor, ReminderView } from '@app/contracts';
+import { ForbiddenError, NotFoundError, ValidationError } from '@app/messaging';
+import { Clock } from '../clock/clock';
+import { TimerRepository } from './timer.repository';
+
+/** "Remind me" on a conversation: a reminder row and its durable timer, written together. */
+@Injectable()
+export class RemindersService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly timers: TimerRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(actor: Actor, conversationId: string, atIso: string, note: string | null): Promise<ReminderView> {
+    if (actor.type !== 'user') throw new ForbiddenError('reminders are for people (sign in as a user)');
+    const at = new Date(atIso);
+    if (at.getTime() <= this.clock.now().getTime()) throw new ValidationError('at: must be in the future');
+    return this.ds.transaction(async (em) => {
+      const [row] = await em.query(`INSERT INTO sla.reminder (conversation_id, user_id, at, note) VALUES ($1, $2, $3, $4) RETURNING *`, [
+        conversationId,
+        actor.id,
+        at,
+        note,
+      ]);
+      await this.timers.schedule(em, 'reminder', conversationId, row.id, at);
+      return view(row);
+    });
+  }
+
+  async list(conversationId: string): Promise<ReminderView[]> {
+    return (await this.ds.query(`SELECT * FROM sla.reminder WHERE conversation_id = $1 ORDER BY at, id`, [conversationId])).map(view);
+  }
+
+  async cancel(actor: Actor, conversationId: string, id: string): Promise<ReminderView> {
+    return this.ds.transaction(async (em) => {
+      const [row] = await em.query(`SELECT * FROM sla.reminder WHERE id = $1 AND conversation_id = $2 FOR UPDATE`, [id, conversationId]);
+      if (!row) throw new NotFoundError(`reminder ${id} not found`);
+      if (row.user_id !== actor.id && actor.role !== 'admin' && actor.role !== 'manager') throw new ForbiddenError('only its owner cancels a reminder');
+      if (row.state !== 'pending') return view(row);
+      const [[updated]] = await em.query(`UPDATE sla.reminder SET state = 'cancelled', cancelled_reason = 'cancelled' WHERE id = $1 RETURNING *`, [id]);
+      await this.timers.cancel(em, conversationId, ['reminder'], id);
+      return view(updated);
+    });
+  }
+}
+
+function view(r: Record<string, any>): ReminderView {
+  return {
+    id: r.id,
+    conversationId: r.conversation_id,
+    userId: r.user_id,
+    at: new Date(r.at).toISOString(),
+    note: r.note,
+    state: r.state,
+    firedAt: r.fired_at ? new Date(r.fired_at).toISOString() : null,
+    cancelledReason: r.cancelled_reason,
+    createdAt: new Date(r.created_at).toISOString(),
+  };
+}

@@ -1,0 +1,151 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { ClockTarget } from '@app/contracts';
+import { SlaAdminService } from '../admin/sla-admin.service';
+import type { ClockRow, ConversationRow } from '../clocks/clocks.service';
+import { EscalationWriter } from './escalation.writer';
+import { TimerRepository, type TimerRow } from './timer.repository';
+
+/** The owner, or the team's managers when nobody owns the conversation. */
+const ownerOrManagers = (c: ConversationRow) => ({ userIds: [c.owner_id], teamManagersOf: c.owner_id ? null : c.team_id });
+const LABEL: Record<ClockTarget, string> = { firstResponse: 'First response', nextResponse: 'Next response', resolution: 'Resolution' };
+
+/**
+ * What a due timer does, inside the transaction that claimed it (so its effects commit exactly once with the
+ * claim). Each handler re-checks the state: a timer whose reason has gone (answered, resolved, moved) does nothing.
+ */
+@Injectable()
+export class TimerFireService {
+  constructor(
+    private readonly writer: EscalationWriter,
+    private readonly timers: TimerRepository,
+    private readonly admin: SlaAdminService,
+  ) {}
+
+  async fire(em: EntityManager, t: TimerRow & { late: boolean }, now: Date): Promise<void> {
+    const [c]: ConversationRow[] = await em.query(`SELECT * FROM sla.conversation WHERE conversation_id = $1`, [t.conversation_id]);
+    switch (t.kind) {
+      case 'clock.warning':
+      case 'clock.breach':
+        if (c) await this.clock(em, t, c, now);
+        return;
+      case 'window.warning':
+        if (c) await this.windowWarning(em, t, c, now);
+        return;
+      case 'reminder':
+        await this.reminder(em, t, c ?? null, now);
+        return;
+      case 'follow-up':
+        if (c) await this.followUp(em, t, c, now);
+        return;
+    }
+  }
+
+  private async clock(em: EntityManager, t: TimerRow & { late: boolean }, c: ConversationRow, now: Date): Promise<void> {
+    const target = t.ref as ClockTarget;
+    const [k]: ClockRow[] = await em.query(
+      `SELECT * FROM sla.clock WHERE conversation_id = $1 AND target = $2 AND closed_at IS NULL FOR UPDATE`,
+      [c.conversation_id, target],
+    );
+    if (!k || !k.due_at || !k.warn_at) return; // met, stopped or paused meanwhile
+    const data = { target, dueAt: k.due_at.toISOString() };
+    if (t.kind === 'clock.warning') {
+      if (k.state !== 'ok' || k.warn_at > now) return;
+      await em.query(`UPDATE sla.clock SET state = 'warning', warned_at = $2 WHERE id = $1`, [k.id, now]);
+      await this.writer.notice(
+        em,
+        {
+          kind: 'sla.warning',
+          conversationId: c.conversation_id,
+          ...ownerOrManagers(c),
+          title: `${LABEL[target]} due ${k.due_at.toISOString()}`,
+          data,
+        },
+        now,
+      );
+      await this.writer.escalation(em, { conversationId: c.conversation_id, teamId: c.team_id, target, level: 'warning', dueAt: k.due_at, actions: [c.owner_id ? 'notify-owner' : 'notify-managers'], late: t.late }, now);
+      return;
+    }
+    if ((k.state !== 'ok' && k.state !== 'warning') || k.due_at > now) return;
+    await em.query(`UPDATE sla.clock SET state = 'breached', breached_at = $2 WHERE id = $1`, [k.id, now]);
+    await this.timers.cancel(em, c.conversation_id, ['clock.warning'], target);
+    const actions = ['notify-managers'];
+    const policy = k.policy_id ? (await em.query(`SELECT on_breach, raise_to FROM sla.policy WHERE id = $1`, [k.policy_id]))[0] : null;
+    if (policy?.on_breach === 'raise-priority') {
+      actions.push(`raise-priority:${policy.raise_to}`);
+      await this.timers.schedule(em, 'action', c.conversation_id, `raise-priority:${target}`, now, { type: 'raise-priority', priority: policy.raise_to });
+    } else if (policy?.on_breach === 'requeue') {
+      actions.push('requeue');
+      await this.timers.schedule(em, 'action', c.conversation_id, `requeue:${target}`, now, { type: 'requeue', reason: `SLA ${LABEL[target].toLowerCase()} breached` });
+    }
+    await this.writer.notice(
+      em,
+      { kind: 'sla.breach', conversationId: c.conversation_id, userIds: [], teamManagersOf: c.team_id, title: `${LABEL[target]} breached`, data },
+      now,
+    );
+    await this.writer.escalation(em, { conversationId: c.conversation_id, teamId: c.team_id, target, level: 'breach', dueAt: k.due_at, actions, late: t.late }, now);
+  }
+
+  private async windowWarning(em: EntityManager, t: TimerRow & { late: boolean }, c: ConversationRow, now: Date): Promise<void> {
+    if (!c.awaiting_since || !c.window_closes_at || c.window_closes_at <= now || c.status === 'resolved') return;
+    const closesAt = c.window_closes_at.toISOString();
+    await this.writer.notice(
+      em,
+      {
+        kind: 'window.closing',
+        conversationId: c.conversation_id,
+        ...ownerOrManagers(c),
+        title: 'The 24-hour window closes soon; after that only a template can reach the customer',
+        data: { closesAt },
+      },
+      now,
+    );
+    await this.writer.escalation(
+      em,
+      { conversationId: c.conversation_id, teamId: c.team_id, target: 'window', level: 'window.closing', dueAt: c.window_closes_at, actions: ['notify-owner'], late: t.late },
+      now,
+    );
+  }
+
+  private async reminder(em: EntityManager, t: TimerRow, c: ConversationRow | null, now: Date): Promise<void> {
+    const rows = await em.query(
+      `UPDATE sla.reminder SET state = 'fired', fired_at = $2 WHERE id = $1 AND state = 'pending' RETURNING user_id, note, conversation_id`,
+      [t.ref, now],
+    );
+    const r = (Array.isArray(rows[0]) ? rows[0] : rows)[0] as { user_id: string; note: string | null; conversation_id: string } | undefined;
+    if (!r) return;
+    await this.writer.notice(
+      em,
+      { kind: 'reminder', conversationId: r.conversation_id, userIds: [r.user_id], title: 'Reminder', body: r.note, data: { reminderId: t.ref, teamId: c?.team_id ?? null } },
+      now,
+    );
+  }
+
+  /** "Pending with no customer reply for N h": remind the owner or send a template, at most maxTimes. */
+  private async followUp(em: EntityManager, t: TimerRow & { late: boolean }, c: ConversationRow, now: Date): Promise<void> {
+    const [rule] = await em.query(`SELECT * FROM sla.follow_up_rule WHERE id = $1`, [t.ref]);
+    if (!rule || c.status !== 'pending' || c.awaiting_since || c.follow_ups_sent >= rule.max_times) return;
+    const n = c.follow_ups_sent + 1;
+    await em.query(`UPDATE sla.conversation SET follow_ups_sent = $2 WHERE conversation_id = $1`, [c.conversation_id, n]);
+    let action: string;
+    if (rule.action === 'send-template') {
+      action = `send-template:${rule.template.name}`;
+      await this.timers.schedule(em, 'action', c.conversation_id, `follow-up:${rule.id}:${n}`, now, { type: 'send-template', template: rule.template });
+    } else {
+      action = 'remind-owner';
+      await this.writer.notice(
+        em,
+        {
+          kind: 'reminder',
+          conversationId: c.conversation_id,
+          ...ownerOrManagers(c),
+          title: `No reply from the customer for ${Math.round(rule.after_minutes / 60) || rule.after_minutes + ' min'}${rule.after_minutes >= 60 ? ' h' : ''}`,
+          data: { followUp: n, maxTimes: rule.max_times },
+        },
+        now,
+      );
+    }
+    await this.writer.escalation(em, { conversationId: c.conversation_id, teamId: c.team_id, target: 'followUp', level: 'follow-up', dueAt: t.due_at, actions: [action], late: t.late }, now);
+    if (n < rule.max_times) await this.timers.schedule(em, 'follow-up', c.conversation_id, rule.id, new Date(now.getTime() + rule.after_minutes * 60_000));
+  }
+}

@@ -1,0 +1,457 @@
+import type { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { parseConfig } from '@app/config';
+import {
+  AssignV1,
+  CancelReminderV1,
+  ConversationOpenedV1,
+  CreateBusinessHoursV1,
+  CreateFollowUpRuleV1,
+  CreateReminderV1,
+  CreateSlaPolicyV1,
+  GetActivityV1,
+  GetConversationSlaV1,
+  GetConversationV1,
+  GetWorkV1,
+  MessageReceivedV1,
+  NoticeRequestedV1,
+  OutboundQueuedV1,
+  RankBySlaV1,
+  RequeueV1,
+  SendMessageV1,
+  SetNumberTeamV1,
+  SetStatusV1,
+  BusinessHoursStateV1,
+  type Actor,
+  type PayloadOf,
+  type RequestOf,
+  type SlaPolicyInput,
+} from '@app/contracts';
+import { NatsBus, RemoteError } from '@app/messaging';
+import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
+import { NotificationsConfigSchema } from '../../notifications/src/config';
+import { NotificationsModule } from '../../notifications/src/notifications.module';
+import { RoutingConfigSchema } from '../../routing/src/config';
+import { RoutingModule } from '../../routing/src/routing.module';
+import { ManualClock } from '../src/clock/clock';
+import { SlaConfigSchema } from '../src/config';
+import { SlaModule } from '../src/sla.module';
+import { TimerWorker } from '../src/timers/timer.worker';
+
+/**
+ * SLA clocks, escalations, the 24-hour window, reminders and follow-ups on real PostgreSQL and NATS, with the
+ * real routing (work state, audit trail) and notifications (window enforcement). Inbound events are published
+ * as ingest would; time is a ManualClock the test moves (the poller compares due times with it).
+ */
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const ADMIN: Actor = { type: 'user', id: randomUUID(), name: 'Admin', role: 'admin', teamIds: [] };
+
+describe('sla service (real PostgreSQL + NATS, routing, notifications)', () => {
+  let env: TestEnv;
+  let sla: INestApplication;
+  let routing: INestApplication;
+  let notifications: INestApplication;
+  let peer: NatsBus;
+  const clock = new ManualClock();
+  const notices: PayloadOf<typeof NoticeRequestedV1>[] = [];
+  const sends: RequestOf<typeof SendMessageV1>[] = [];
+  const requeues: RequestOf<typeof RequeueV1>[] = [];
+  let numberSeq = 0;
+
+  beforeAll(async () => {
+    env = await createTestEnv({ SLA_TIMER_POLL_MS: '30', SLA_EVENT_MAX_DELIVER: '2', SLA_EVENT_BACKOFF_MS: '50', OUTBOUND_SENDER: 'false', SNOOZE_SWEEP_INTERVAL_MS: '200' });
+    routing = await startApp(RoutingModule.register(parseConfig(RoutingConfigSchema, env.env)));
+    notifications = await startApp(NotificationsModule.register(parseConfig(NotificationsConfigSchema, env.env)));
+    sla = await startApp(SlaModule.register(parseConfig(SlaConfigSchema, env.env), { clock }));
+    peer = await NatsBus.connect({ url: TEST_NATS_URL, namespace: env.namespace, service: 'peer' });
+    await peer.consume(NoticeRequestedV1, { durable: 'test-notices' }, async (n) => void notices.push(n));
+    await peer.respond(RequeueV1, async (r) => {
+      requeues.push(r);
+      return peer.request(GetWorkV1, { actor: ADMIN, conversationId: r.conversationId });
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await peer?.close();
+    await sla?.close();
+    await notifications?.close();
+    await routing?.close();
+    await env?.cleanup();
+  });
+  beforeEach(() => clock.set(Date.now()));
+
+  /** A team with its own number (so conversations land in it) and an SLA policy. */
+  async function team(policy: Partial<SlaPolicyInput> = {}): Promise<{ teamId: string; number: string }> {
+    const teamId = randomUUID();
+    const number = `49300${Date.now() % 1e6}${numberSeq++}`;
+    await peer.request(SetNumberTeamV1, { actor: ADMIN, phoneNumberId: number, teamId });
+    await peer.request(CreateSlaPolicyV1, { actor: ADMIN, policy: { name: `P ${teamId}`, teamId, firstResponseMinutes: 15, ...policy } });
+    return { teamId, number };
+  }
+
+  async function conversation(number: string, sentAt: Date): Promise<{ id: string; contactId: string; waId: string }> {
+    const id = randomUUID();
+    const contactId = randomUUID();
+    const waId = `4915${Math.floor(1e8 + Math.random() * 9e8)}`;
+    await peer.publish(ConversationOpenedV1, {
+      eventId: randomUUID(),
+      occurredAt: sentAt.toISOString(),
+      conversationId: id,
+      phoneNumberId: number,
+      contactId,
+      contactName: 'Customer',
+      waId,
+      userId: null,
+      reopened: false,
+    });
+    await waitFor(() => peer.request(GetWorkV1, { actor: ADMIN, conversationId: id }).catch(() => null), { what: 'work item in routing' });
+    await customerWrites({ id, contactId, number }, sentAt);
+    await waitFor(async () => (await slaOf(id)).window.closesAt, { what: 'sla saw the message' });
+    return { id, contactId, waId };
+  }
+
+  async function customerWrites(c: { id: string; contactId: string; number: string }, sentAt: Date): Promise<void> {
+    await peer.publish(MessageReceivedV1, {
+      eventId: randomUUID(),
+      occurredAt: sentAt.toISOString(),
+      conversationId: c.id,
+      phoneNumberId: c.number,
+      contactId: c.contactId,
+      messageId: randomUUID(),
+      waMessageId: `wamid.${randomUUID()}`,
+      direction: 'inbound',
+      origin: 'customer',
+      type: 'text',
+      text: 'hello',
+      sentAt: sentAt.toISOString(),
+    });
+  }
+
+  async function agentReplies(conversationId: string, number: string, senderId = randomUUID()): Promise<void> {
+    await peer.publish(OutboundQueuedV1, {
+      eventId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      sendId: randomUUID(),
+      phoneNumberId: number,
+      conversationId,
+      to: '491700000000',
+      kind: 'text',
+      text: 'on it',
+      content: {},
+      senderId,
+      senderName: 'Agent',
+    });
+  }
+
+  const slaOf = async (id: string) => (await peer.request(GetConversationSlaV1, { conversationIds: [id] })).items[0];
+  const work = (id: string) => peer.request(GetWorkV1, { actor: ADMIN, conversationId: id });
+  const setStatus = async (id: string, status: 'open' | 'pending' | 'resolved' | 'snoozed') => {
+    const w = await work(id);
+    return peer.request(SetStatusV1, { actor: ADMIN, conversationId: id, version: w.version, status });
+  };
+  const assign = async (id: string, teamId: string, ownerId: string) => {
+    const w = await work(id);
+    await peer.request(AssignV1, { actor: ADMIN, conversationId: id, version: w.version, assignee: { id: ownerId, role: 'agent', teamIds: [teamId] } });
+    await waitFor(async () => (await slaDb(`SELECT owner_id FROM sla.conversation WHERE conversation_id = $1`, [id]))[0]?.owner_id === ownerId, {
+      what: 'sla saw the owner',
+    });
+  };
+  const slaDb = (sql: string, params: unknown[] = []) => sla.get(DataSource).query(sql, params);
+  const drain = () => sla.get(TimerWorker).drain();
+  /** Everything sla wrote to its outbox is on the bus (so counts of what peers received are final). */
+  const relayed = () => waitFor(async () => (await slaDb(`SELECT count(*)::int AS n FROM sla.outbox WHERE published_at IS NULL`))[0].n === 0, { what: 'outbox relayed' });
+  const noticesOf = (id: string, kind: string) => notices.filter((n) => n.conversationId === id && n.kind === kind);
+
+  it('first response counts business hours: 17:55 + 15 min is due 09:10 the next working day (and the API answers open/closed)', async () => {
+    const hours = await peer.request(CreateBusinessHoursV1, {
+      actor: ADMIN,
+      hours: {
+        name: 'Berlin office',
+        timeZone: 'Europe/Berlin',
+        weekly: (['mon', 'tue', 'wed', 'thu', 'fri'] as const).map((day) => ({ day, open: '09:00', close: '18:00' })),
+        holidays: [{ date: '2026-12-25', name: 'Christmas' }],
+      },
+    });
+    const t = await team({ businessHoursId: hours.id });
+    clock.set('2026-11-24T17:55:00+01:00');
+    const c = await conversation(t.number, new Date('2026-11-24T17:55:00+01:00'));
+    const s = await waitFor(async () => (await slaOf(c.id)).sla.firstResponse, { what: 'first-response clock' });
+    expect(s).toMatchObject({ startedAt: '2026-11-24T16:55:00.000Z', dueAt: '2026-11-25T08:10:00.000Z', state: 'ok', paused: false });
+    // 80 % of 15 business minutes = 12: 5 today, 7 tomorrow
+    expect(s.warnAt).toBe('2026-11-25T08:07:00.000Z');
+
+    // routing and automation ask whether a moment is inside the team's hours
+    await expect(peer.request(BusinessHoursStateV1, { teamId: t.teamId, at: '2026-11-28T12:00:00+01:00' })).resolves.toEqual({
+      open: false,
+      nextOpenAt: '2026-11-30T08:00:00.000Z',
+      businessHoursId: hours.id,
+      timeZone: 'Europe/Berlin',
+    });
+    await expect(peer.request(BusinessHoursStateV1, { teamId: t.teamId, at: '2026-11-30T10:00:00+01:00' })).resolves.toMatchObject({ open: true });
+  });
+
+  it('refuses impossible hours, unknown zones and zero targets', async () => {
+    const bad = (weekly: { day: 'mon'; open: string; close: string }[], timeZone = 'Europe/Berlin') =>
+      peer.request(CreateBusinessHoursV1, { actor: ADMIN, hours: { name: 'x', timeZone, weekly, holidays: [] } });
+    await expect(bad([{ day: 'mon', open: '09:00', close: '12:00' }, { day: 'mon', open: '11:30', close: '13:00' }])).rejects.toMatchObject({
+      code: 'VALIDATION',
+      message: expect.stringMatching(/overlap/),
+    });
+    await expect(bad([{ day: 'mon', open: '12:00', close: '09:00' }])).rejects.toBeInstanceOf(RemoteError);
+    await expect(bad([{ day: 'mon', open: '09:00', close: '17:00' }], 'Europe/Atlantis')).rejects.toMatchObject({ message: expect.stringMatching(/unknown time zone/) });
+    // zero targets never leave the caller (the contract refuses them) …
+    expect(() => CreateSlaPolicyV1.request.parse({ actor: ADMIN, policy: { name: 'x', teamId: randomUUID(), firstResponseMinutes: 0 } })).toThrow(/positive/);
+    // … and an agent may not set policies
+    await expect(
+      peer.request(CreateSlaPolicyV1, { actor: { ...ADMIN, role: 'agent' }, policy: { name: 'x', teamId: randomUUID(), firstResponseMinutes: 5 } }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('pending pauses the clock; a reply meets first response; the next customer message starts next response', async () => {
+    const t = await team({ firstResponseMinutes: 60, nextResponseMinutes: 30 });
+    const start = clock.now();
+    const c = await conversation(t.number, start);
+    await waitFor(async () => (await slaOf(c.id)).sla.firstResponse, { what: 'first-response clock' });
+
+    clock.advance(10 * MIN);
+    await setStatus(c.id, 'pending');
+    const paused = await waitFor(async () => ((await slaOf(c.id)).sla.firstResponse?.paused ? (await slaOf(c.id)).sla.firstResponse : null), { what: 'paused' });
+    expect(paused.dueAt).toBeNull();
+
+    clock.advance(2 * HOUR); // the customer took two hours; this time does not count
+    await setStatus(c.id, 'open');
+    const resumed = await waitFor(async () => {
+      const f = (await slaOf(c.id)).sla.firstResponse;
+      return f && !f.paused && f.dueAt ? f : null;
+    });
+    expect(resumed.pausedMs).toBe(2 * HOUR);
+    expect(resumed.dueAt).toBe(new Date(start.getTime() + 60 * MIN + 2 * HOUR).toISOString());
+
+    clock.advance(5 * MIN);
+    await agentReplies(c.id, t.number);
+    const met = await waitFor(async () => ((await slaOf(c.id)).sla.firstResponse?.state === 'met' ? (await slaOf(c.id)).sla.firstResponse : null));
+    expect(met.metAt).toBe(clock.now().toISOString());
+    expect((await slaOf(c.id)).sla.nextResponse).toBeNull();
+
+    clock.advance(MIN);
+    const second = clock.now();
+    await customerWrites({ id: c.id, contactId: c.contactId, number: t.number }, second);
+    const next = await waitFor(async () => (await slaOf(c.id)).sla.nextResponse);
+    expect(next).toMatchObject({ startedAt: second.toISOString(), dueAt: new Date(second.getTime() + 30 * MIN).toISOString(), state: 'ok' });
+    expect((await slaOf(c.id)).sla.firstResponse?.state).toBe('met');
+  });
+
+  it('warning then breach, each exactly once, with notices, priority raised and audit entries', async () => {
+    const t = await team({ firstResponseMinutes: 10, onBreach: 'raise-priority', raiseTo: 'urgent' });
+    const owner = randomUUID();
+    const c = await conversation(t.number, clock.now());
+    await assign(c.id, t.teamId, owner);
+    await waitFor(async () => (await slaOf(c.id)).sla.firstResponse);
+
+    clock.advance(8 * MIN); // 80 %
+    await waitFor(() => (noticesOf(c.id, 'sla.warning').length ? true : drain().then(() => false)), { what: 'warning notice' });
+    clock.advance(2 * MIN);
+    await waitFor(() => noticesOf(c.id, 'sla.breach').length > 0, { what: 'breach notice' });
+    await waitFor(async () => (await work(c.id)).priority === 'urgent', { what: 'priority raised' });
+    // more passes and more time change nothing
+    clock.advance(HOUR);
+    await drain();
+    await drain();
+    await relayed();
+
+    expect(noticesOf(c.id, 'sla.warning')).toHaveLength(1);
+    expect(noticesOf(c.id, 'sla.warning')[0].audience).toEqual({ userIds: [owner], teamManagersOf: null });
+    expect(noticesOf(c.id, 'sla.breach')).toHaveLength(1);
+    expect(noticesOf(c.id, 'sla.breach')[0].audience).toEqual({ userIds: [], teamManagersOf: t.teamId });
+    const view = await slaOf(c.id);
+    expect(view.sla.firstResponse).toMatchObject({ state: 'breached' });
+    expect(view.escalations.map((e) => [e.level, e.actions])).toEqual([
+      ['warning', ['notify-owner']],
+      ['breach', ['notify-managers', 'raise-priority:urgent']],
+    ]);
+    const audit = await waitFor(async () => {
+      const events = (await peer.request(GetActivityV1, { actor: ADMIN, conversationId: c.id })).events;
+      return events.filter((e) => e.actor.id === 'sla').length >= 3 ? events : null;
+    });
+    const bySla = audit.filter((e) => e.actor.id === 'sla').map((e) => e.action);
+    expect(bySla.filter((a) => a === 'sla.warning')).toHaveLength(1);
+    expect(bySla.filter((a) => a === 'sla.breach')).toHaveLength(1);
+    expect(bySla.filter((a) => a.includes('priority'))).toHaveLength(1);
+
+    // a late reply is recorded, but the verdict stays
+    await agentReplies(c.id, t.number);
+    await waitFor(async () => (await slaOf(c.id)).sla.firstResponse?.metAt);
+    expect((await slaOf(c.id)).sla.firstResponse?.state).toBe('breached');
+  });
+
+  it('a breach can return the conversation to the queue (routing requeue), and lists rank by SLA', async () => {
+    const t = await team({ firstResponseMinutes: 5, onBreach: 'requeue' });
+    const c = await conversation(t.number, clock.now());
+    await waitFor(async () => (await slaOf(c.id)).sla.firstResponse);
+    const due = await peer.request(RankBySlaV1, { sort: 'due-soonest', limit: 500 });
+    expect(due.ids).toContain(c.id);
+    clock.advance(5 * MIN);
+    // the requeue request succeeded (routing answers it; while routing's responder is not there the peer does)
+    const action = await waitFor(
+      async () => (await slaDb(`SELECT ref, status, last_error FROM sla.timer WHERE conversation_id = $1 AND kind = 'action' AND status <> 'pending'`, [c.id]))[0],
+      { what: 'requeue action' },
+    );
+    expect(action).toEqual({ ref: 'requeue:firstResponse', status: 'fired', last_error: null });
+    const seen = requeues.find((r) => r.conversationId === c.id);
+    if (seen) expect(seen).toMatchObject({ actor: { type: 'system', id: 'sla' }, reason: expect.stringMatching(/breached/) });
+    expect((await slaOf(c.id)).escalations.map((e) => e.actions)).toEqual([['notify-managers'], ['notify-managers', 'requeue']]);
+    expect((await peer.request(RankBySlaV1, { sort: 'breached', limit: 500 })).ids).toContain(c.id);
+    expect((await peer.request(RankBySlaV1, { sort: 'due-soonest', limit: 500 })).ids).not.toContain(c.id);
+  });
+
+  it('24-hour window: the owner is warned before it closes; after it closes the API says so and free-form is refused', async () => {
+    const t = await team({ firstResponseMinutes: 600, windowWarningMinutes: 120 });
+    const owner = randomUUID();
+    const sentAt = new Date(Date.now() - 21 * HOUR);
+    clock.set(Date.now());
+    const c = await conversation(t.number, sentAt);
+    await assign(c.id, t.teamId, owner);
+    expect((await slaOf(c.id)).window).toEqual({ closesAt: new Date(sentAt.getTime() + 24 * HOUR).toISOString(), open: true });
+    await drain();
+    await relayed();
+    expect(noticesOf(c.id, 'window.closing')).toHaveLength(0); // 3 h left: not yet
+
+    clock.set(sentAt.getTime() + 22 * HOUR + MIN);
+    await waitFor(() => noticesOf(c.id, 'window.closing').length > 0, { what: 'window warning' });
+    expect(noticesOf(c.id, 'window.closing')[0]).toMatchObject({ audience: { userIds: [owner] }, data: { closesAt: expect.any(String) } });
+
+    clock.set(sentAt.getTime() + 24 * HOUR + MIN);
+    expect((await slaOf(c.id)).window).toMatchObject({ open: false });
+
+    // notifications (its own window projection, real time) refuses free-form once the window is closed
+    const old = { id: randomUUID(), contactId: randomUUID(), number: t.number };
+    const longAgo = new Date(Date.now() - 25 * HOUR);
+    await peer.publish(ConversationOpenedV1, {
+      eventId: randomUUID(),
+      occurredAt: longAgo.toISOString(),
+      conversationId: old.id,
+      phoneNumberId: old.number,
+      contactId: old.contactId,
+      contactName: 'Late',
+      waId: '4915111111111',
+      userId: null,
+      reopened: false,
+    });
+    await customerWrites(old, longAgo);
+    clock.set(Date.now());
+    const closed = await waitFor(async () => ((await slaOf(old.id)).window.closesAt ? (await slaOf(old.id)).window : null));
+    expect(closed.open).toBe(false);
+    const send = () =>
+      peer.request(SendMessageV1, {
+        idempotencyKey: randomUUID(),
+        phoneNumberId: old.number,
+        to: '4915111111111',
+        conversationId: old.id,
+        senderId: owner,
+        senderName: 'Agent',
+        message: { type: 'text', body: 'are you there?' },
+      });
+    const refused = await waitFor(() => send().then(() => null, (e: RemoteError) => (e.code === 'VALIDATION' ? e : null)), { what: 'refusal' });
+    expect(refused.message).toMatch(/template/);
+  });
+
+  it('reminders: set, fire once, list; a reminder on a conversation resolved meanwhile is cancelled', async () => {
+    const t = await team();
+    const c = await conversation(t.number, clock.now());
+    const me: Actor = { ...ADMIN, id: randomUUID(), role: 'agent', teamIds: [t.teamId] };
+    const r1 = await peer.request(CreateReminderV1, { actor: me, conversationId: c.id, at: new Date(clock.now().getTime() + 2 * HOUR).toISOString(), note: 'call back' });
+    const r2 = await peer.request(CreateReminderV1, { actor: me, conversationId: c.id, at: new Date(clock.now().getTime() + 5 * HOUR).toISOString(), note: null });
+    const r3 = await peer.request(CreateReminderV1, { actor: me, conversationId: c.id, at: new Date(clock.now().getTime() + 3 * HOUR).toISOString(), note: null });
+    await expect(
+      peer.request(CreateReminderV1, { actor: me, conversationId: c.id, at: new Date(clock.now().getTime() - MIN).toISOString(), note: null }),
+    ).rejects.toMatchObject({ code: 'VALIDATION' });
+    await peer.request(CancelReminderV1, { actor: me, conversationId: c.id, id: r3.id });
+
+    clock.advance(2 * HOUR);
+    await waitFor(() => noticesOf(c.id, 'reminder').length > 0, { what: 'reminder notice' });
+    expect(noticesOf(c.id, 'reminder')[0]).toMatchObject({ audience: { userIds: [me.id] }, body: 'call back', data: { reminderId: r1.id } });
+
+    await setStatus(c.id, 'resolved');
+    await waitFor(async () => (await slaDb(`SELECT state FROM sla.reminder WHERE id = $1`, [r2.id]))[0].state === 'cancelled', { what: 'cancelled on resolve' });
+    clock.advance(10 * HOUR);
+    await drain();
+    await relayed();
+    expect(noticesOf(c.id, 'reminder')).toHaveLength(1);
+    const rows = await slaDb(`SELECT id, state, cancelled_reason FROM sla.reminder WHERE conversation_id = $1 ORDER BY at`, [c.id]);
+    expect(rows).toEqual([
+      { id: r1.id, state: 'fired', cancelled_reason: null },
+      { id: r3.id, state: 'cancelled', cancelled_reason: 'cancelled' },
+      { id: r2.id, state: 'cancelled', cancelled_reason: 'resolved' },
+    ]);
+  });
+
+  it('follow-up rule: pending with no reply → template sent at most N times; a snoozed one that wakes tells its owner', async () => {
+    const t = await team({ firstResponseMinutes: 600 });
+    await peer.request(CreateFollowUpRuleV1, {
+      actor: ADMIN,
+      rule: { teamId: t.teamId, afterMinutes: 60, action: 'send-template', template: { name: 'still_there', language: 'en_US', bodyParameters: [] }, maxTimes: 2 },
+    });
+    // an approved template in notifications' store (as its Graph sync would leave it)
+    await notifications
+      .get(DataSource)
+      .query(
+        `INSERT INTO notifications.whatsapp_template (waba_id, name, language, status, body_param_count) VALUES ('100000000000001', 'still_there', 'en_US', 'APPROVED', 0) ON CONFLICT DO NOTHING`,
+      );
+    const owner = randomUUID();
+    const c = await conversation(t.number, clock.now());
+    await assign(c.id, t.teamId, owner);
+    // ingest is not running here: the peer answers for the contact's WhatsApp id
+    await peer.respond(GetConversationV1, async () => ({
+        id: c.id,
+        phoneNumberId: t.number,
+        contact: { id: c.contactId, name: 'C', waId: c.waId, userId: null },
+        status: 'open' as const,
+        lastMessageAt: clock.now().toISOString(),
+        lastInboundAt: clock.now().toISOString(),
+        lastMessageText: 'hello',
+        messageCount: 1,
+        createdAt: clock.now().toISOString(),
+      }));
+    await agentReplies(c.id, t.number, owner);
+    await setStatus(c.id, 'pending');
+    await waitFor(async () => (await slaDb(`SELECT count(*)::int AS n FROM sla.timer WHERE conversation_id = $1 AND kind = 'follow-up' AND status = 'pending'`, [c.id]))[0].n === 1);
+
+    const templateSends = () => notifSends(c.id);
+    for (let i = 1; i <= 4; i++) {
+      clock.advance(61 * MIN);
+      await drain();
+      await drain();
+    }
+    const sent = await waitFor(async () => ((await templateSends()).length >= 2 ? templateSends() : null), { what: 'two follow-ups' });
+    expect(sent).toHaveLength(2);
+    expect((await work(c.id)).status).toBe('pending');
+    const view = await slaOf(c.id);
+    expect(view.escalations.filter((e) => e.level === 'follow-up').map((e) => e.actions)).toEqual([['send-template:still_there'], ['send-template:still_there']]);
+
+    // snoozed, then woken by routing's sweeper → the owner is told
+    await setStatus(c.id, 'open');
+    const w = await work(c.id);
+    await peer.request(SetStatusV1, { actor: ADMIN, conversationId: c.id, version: w.version, status: 'snoozed', snoozeUntil: new Date(Date.now() + 1000).toISOString() });
+    await waitFor(() => noticesOf(c.id, 'snooze.woke').length > 0, { what: 'woke notice', timeoutMs: 20_000 });
+    expect(noticesOf(c.id, 'snooze.woke')[0].audience.userIds).toEqual([owner]);
+  }, 40_000);
+
+  /** Template sends notifications queued for a conversation (read from its schema: it is the real service). */
+  async function notifSends(conversationId: string): Promise<unknown[]> {
+    return notifications.get(DataSource).query(`SELECT id FROM notifications.outbound_send WHERE conversation_id = $1 AND sender_id IS NULL`, [conversationId]);
+  }
+
+  it('a reply for a conversation sla never saw is dead-lettered with the reason', async () => {
+    const ghost = randomUUID();
+    await agentReplies(ghost, '4930999');
+    const letters = await waitFor(
+      async () => {
+        const mine = (await peer.readDeadLetters(OutboundQueuedV1.subject)).filter((l) => l.payload.includes(ghost));
+        return mine.length ? mine : null;
+      },
+      { what: 'dead letter' },
+    );
+    expect(letters[0]).toMatchObject({ consumer: expect.stringContaining('sla-clocks-on-reply'), error: expect.stringMatching(`unknown conversation ${ghost}`) });
+  });
+});
