@@ -39,6 +39,8 @@ export const BaseConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only')
     .default(''),
+  /** Copies of each JetStream stream kept by the NATS cluster (3 on a 3-node cluster; 1 on a single server). */
+  NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** Run this service's migrations at start-up (default on except in production). */
   MIGRATIONS_RUN: bool.optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

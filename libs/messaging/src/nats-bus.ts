@@ -16,7 +16,6 @@ import {
   RetentionPolicy,
   StorageType,
   Subscription,
-  type ConsumerMessages,
 } from 'nats';
 import {
   STREAMS,
@@ -43,7 +42,12 @@ export interface NatsBusOptions {
   service: string;
   /** Millisecond bound on connecting at start-up. */
   connectTimeoutMs?: number;
+  /** Replicas of each stream on a NATS cluster (default 1). */
+  streamReplicas?: number;
 }
+
+/** How long one pull waits for messages; also the longest a shutdown waits for a pull to end. */
+const FETCH_EXPIRES_MS = 1_000;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -63,7 +67,8 @@ export class NatsBus extends Bus {
   private js!: JetStreamClient;
   private jsm!: JetStreamManager;
   private readonly subs: Subscription[] = [];
-  private readonly consumers: ConsumerMessages[] = [];
+  /** The fetch loops of this bus's durable consumers; each ends once stopping is set. */
+  private readonly consumers: Promise<void>[] = [];
   private readonly inflight = new Set<Promise<void>>();
   private stopping = false;
 
@@ -117,7 +122,7 @@ export class NatsBus extends Bus {
       storage: StorageType.File,
       max_age: spec.maxAgeMs * 1_000_000,
       duplicate_window: spec.duplicateWindowMs * 1_000_000,
-      num_replicas: 1,
+      num_replicas: this.opts.streamReplicas ?? 1,
     };
     try {
       await this.jsm.streams.info(config.name);
@@ -266,21 +271,33 @@ export class NatsBus extends Bus {
       await this.jsm.consumers.update(stream, durable, cfg);
     }
     const consumer = await this.js.consumers.get(stream, durable);
-    const messages = await consumer.consume({ max_messages: Math.max(concurrency * 2, 16) });
-    this.consumers.push(messages);
     const slots = new Set<Promise<void>>();
-    (async () => {
-      for await (const m of messages) {
-        if (this.stopping) {
-          m.nak();
-          continue;
+    // Pull in short bounded fetches rather than an endless consume(): on shutdown the current fetch runs out (all
+    // its messages arrive, or it expires within FETCH_EXPIRES_MS) and every message not started is nak'ed, so
+    // another replica gets it at once. Closing a consume() drops messages already on the wire, which then sit
+    // unacknowledged until the ack wait (30 s) runs out.
+    const loop = (async () => {
+      while (!this.stopping) {
+        try {
+          const batch = await consumer.fetch({ max_messages: Math.max(concurrency * 2, 16), expires: FETCH_EXPIRES_MS });
+          for await (const m of batch) {
+            if (this.stopping) {
+              m.nak();
+              continue;
+            }
+            const p = this.deliver(contract, opts, durable, maxDeliver, handler, m).finally(() => slots.delete(p));
+            slots.add(p);
+            this.track(p);
+            if (slots.size >= concurrency) await Promise.race(slots);
+          }
+        } catch (err) {
+          if (this.stopping || this.nc.isClosed()) break;
+          this.log.warn(`consumer ${durable}: fetch failed, retrying: ${(err as Error).message}`);
+          await new Promise((r) => setTimeout(r, 500));
         }
-        const p = this.deliver(contract, opts, durable, maxDeliver, handler, m).finally(() => slots.delete(p));
-        slots.add(p);
-        this.track(p);
-        if (slots.size >= concurrency) await Promise.race(slots);
       }
     })().catch((err) => this.log.error(`consumer ${durable} stopped: ${err}`));
+    this.consumers.push(loop);
   }
 
   private async deliver<C extends EventContract>(
@@ -387,8 +404,9 @@ export class NatsBus extends Bus {
 
   async stopConsumers(): Promise<void> {
     this.stopping = true;
-    for (const c of this.consumers.splice(0)) await c.close().catch(() => undefined);
-    for (const s of this.subs.splice(0)) s.unsubscribe();
+    await Promise.allSettled(this.consumers.splice(0));
+    // drain, not unsubscribe: requests already delivered to this replica are still answered; new ones go to others
+    await Promise.allSettled(this.subs.splice(0).map((s) => s.drain()));
     await Promise.allSettled([...this.inflight]);
   }
 

@@ -25,7 +25,9 @@ export function configureApp<T extends INestApplication>(app: T): T {
   });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useGlobalFilters(new AllExceptionsFilter());
-  app.enableShutdownHooks();
+  // on SIGTERM/SIGINT: stop taking work, hand back or finish what is in flight, close, then exit 0 (Nest's
+  // default re-raises the signal, which a container runtime reports as exit 143 and a failed shutdown)
+  app.enableShutdownHooks([], { useProcessExit: true });
   return app;
 }
 

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpStatus, Injectable, Res } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Injectable, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 
 export type CheckResult = { ok: boolean; detail?: string };
@@ -8,19 +8,23 @@ export type ReadinessCheck = () => Promise<CheckResult>;
 @Injectable()
 export class HealthRegistry {
   private readonly checks = new Map<string, ReadinessCheck>();
+  /** Checks about other services (the gateway pinging the back ends), not this process's own dependencies. */
+  private readonly peerChecks = new Set<string>();
   private shuttingDown = false;
 
-  register(name: string, check: ReadinessCheck): void {
+  register(name: string, check: ReadinessCheck, opts: { peer?: boolean } = {}): void {
     this.checks.set(name, check);
+    if (opts.peer) this.peerChecks.add(name);
   }
 
   markShuttingDown(): void {
     this.shuttingDown = true;
   }
 
-  async evaluate(timeoutMs = 2_000): Promise<{ ready: boolean; checks: Record<string, CheckResult> }> {
+  /** `peers: false` leaves out checks of other services (a Kubernetes readiness probe: one pod's own health). */
+  async evaluate(timeoutMs = 2_000, opts: { peers?: boolean } = {}): Promise<{ ready: boolean; checks: Record<string, CheckResult> }> {
     const entries = await Promise.all(
-      [...this.checks].map(async ([name, check]) => {
+      [...this.checks].filter(([name]) => opts.peers !== false || !this.peerChecks.has(name)).map(async ([name, check]) => {
         const result = await Promise.race([
           check().catch((err: Error) => ({ ok: false, detail: err.message })),
           new Promise<CheckResult>((r) => setTimeout(() => r({ ok: false, detail: `no answer in ${timeoutMs} ms` }), timeoutMs).unref()),
@@ -43,9 +47,14 @@ export class HealthController {
     return { status: 'ok' };
   }
 
+  /**
+   * Ready when this process's database and NATS answer (and, by default, the services it depends on).
+   * `?peers=false` checks only the process itself: what a Kubernetes readiness probe asks, so one back end being
+   * down never takes every gateway pod (and with it the webhook) out of the Service.
+   */
   @Get('ready')
-  async ready(@Res({ passthrough: true }) res: Response) {
-    const { ready, checks } = await this.registry.evaluate();
+  async ready(@Res({ passthrough: true }) res: Response, @Query('peers') peers?: string) {
+    const { ready, checks } = await this.registry.evaluate(2_000, { peers: peers !== 'false' });
     res.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     return { status: ready ? 'ready' : 'not_ready', checks };
   }

@@ -27,6 +27,7 @@ export function serviceCore(cfg: BaseConfig, opts: CoreOptions): DynamicModule[]
       url: cfg.NATS_URL,
       namespace: cfg.NATS_NAMESPACE,
       service: opts.service,
+      streamReplicas: cfg.NATS_STREAM_REPLICAS,
       transport: cfg.BUS,
       databaseUrl: cfg.DATABASE_URL,
     }),
