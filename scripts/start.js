@@ -1,18 +1,27 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * `npm start`: build if needed, make sure the database exists, start every service as its own process
- * against PostgreSQL and NATS, wait until the gateway is ready, and stop them all on Ctrl-C.
+ * `npm start`:
+ *  - neither DATABASE_URL nor NATS_URL set → single-machine mode: build if needed, then run every service, the
+ *    embedded PostgreSQL (PGlite, data in DATA_DIR, default ./data), the in-process bus, the sandbox and the web
+ *    client in this one process (apps/standalone).
+ *  - `npm run start:services` (--services) or DATABASE_URL/NATS_URL set → split mode: make sure the database
+ *    exists, build if needed, start every service as its own process against PostgreSQL and NATS, wait until the
+ *    gateway is ready, and stop them all on Ctrl-C. A bad DATABASE_URL fails here; it never falls back.
  */
 const { spawn } = require('node:child_process');
+const fs = require('node:fs');
 const http = require('node:http');
 const { Client } = require('pg');
 const { SERVICES, entryOf, ROOT } = require('./services');
 const { build, isStale } = require('./build');
 
 const env = { ...process.env };
-env.DATABASE_URL ||= 'postgres://postgres@127.0.0.1:5432/switchboard';
-env.NATS_URL ||= 'nats://127.0.0.1:4222';
+const SINGLE = !process.argv.includes('--services') && !env.DATABASE_URL && !env.NATS_URL;
+if (!SINGLE) {
+  env.DATABASE_URL ||= 'postgres://postgres@127.0.0.1:5432/switchboard';
+  env.NATS_URL ||= 'nats://127.0.0.1:4222';
+}
 if (env.NODE_ENV !== 'production') {
   // local development defaults, matching the sandbox; production must set its own secrets
   env.WHATSAPP_APP_SECRET ||= 'sandbox-app-secret';
@@ -68,8 +77,14 @@ function getJson(port, path) {
 }
 
 async function main() {
+  if (SINGLE) {
+    if (isStale() || !fs.existsSync(entryOf('standalone'))) build();
+    Object.assign(process.env, env);
+    require(entryOf('standalone')); // prints the banner when ready; handles Ctrl-C
+    return;
+  }
+  await ensureDatabase(env.DATABASE_URL); // before building: a wrong DATABASE_URL fails at once
   if (isStale()) build();
-  await ensureDatabase(env.DATABASE_URL);
 
   const children = new Map();
   let stopping = false;

@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+import { startStandalone } from './standalone';
+
+/**
+ * `npm start` without DATABASE_URL/NATS_URL runs this: the whole product in one process (single-machine mode).
+ * Prints one banner when ready; SIGTERM/SIGINT stop it gracefully (bounded by SHUTDOWN_TIMEOUT_MS).
+ */
+async function main(): Promise<void> {
+  const started = Date.now();
+  const s = await startStandalone(process.env);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const demo = process.env.SEED_DEMO === 'true';
+  process.stdout.write(
+    [
+      '',
+      '──────────────────────────────────────────────────────────────',
+      ` Switchboard is ready (${seconds} s): ${s.url}`,
+      '   SINGLE-MACHINE MODE: every service, the embedded PostgreSQL (PGlite) and the in-process bus in this one',
+      '   process. For production run the split services on PostgreSQL and NATS (npm run start:services).',
+      `   data:     ${s.dataDir}`,
+      ...(demo
+        ? [
+            `   DEMO logins (password ${process.env.DEMO_PASSWORD || 'switchboard-demo'}): manager@demo.switchboard.test,`,
+            '              ana@, ben@, chloe@, dan@demo.switchboard.test (agents)',
+          ]
+        : []),
+      ...(s.sandboxUrl ? [`   SANDBOX:  ${s.sandboxUrl}/sandbox  (write as a WhatsApp customer; no Meta account needed)`] : []),
+      `   API docs: ${s.url}/api/docs    health: ${s.url}/health/ready`,
+      '   Ctrl-C stops everything.',
+      '──────────────────────────────────────────────────────────────',
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(sig, () => {
+      if (stopping) return;
+      stopping = true;
+      process.stdout.write('\nStopping Switchboard…\n');
+      setTimeout(() => process.exit(1), Number(process.env.SHUTDOWN_TIMEOUT_MS) || 15_000).unref();
+      void s.stop().then(() => process.exit(0));
+    });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`Switchboard (single-machine mode) failed to start: ${(err as Error).message}\n`);
+  process.exit(1);
+});

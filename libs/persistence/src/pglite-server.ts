@@ -1,0 +1,148 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { PGlite } from '@electric-sql/pglite';
+
+const SSL_REQUEST = 80877103;
+const CANCEL_REQUEST = 80877102;
+/** Message types after which the client waits for an answer: the end of one atomic batch. */
+const BATCH_END = new Set(['S', 'Q', 'p', 'H', 'c', 'f']);
+
+interface Conn {
+  socket: Socket;
+  buf: Buffer;
+  started: boolean;
+  pending: Buffer[];
+  closed: boolean;
+}
+
+/**
+ * Serves one PGlite database to ordinary PostgreSQL clients on a local TCP port. PGlite is a single backend
+ * session, so this server runs one client batch at a time — a batch being everything up to a Sync or simple Query
+ * (so one client's Parse/Bind/Execute never interleaves with another's, which breaks unnamed portals in
+ * pglite-socket's per-message queue) — and, while a client has a transaction open, only that client's batches, until
+ * it commits or rolls back. A client that disconnects inside a transaction has it rolled back.
+ */
+export class PGliteServer {
+  private server?: Server;
+  private readonly conns = new Set<Conn>();
+  private owner: Conn | null = null;
+  private busy = false;
+
+  constructor(private readonly db: PGlite) {}
+
+  async listen(port: number, host = '127.0.0.1'): Promise<number> {
+    this.server = createServer((socket) => this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, () => resolve());
+    });
+    const addr = this.server.address();
+    return typeof addr === 'object' && addr ? addr.port : port;
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.conns) c.socket.destroy();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+
+  private accept(socket: Socket): void {
+    socket.setNoDelay(true);
+    const c: Conn = { socket, buf: Buffer.alloc(0), started: false, pending: [], closed: false };
+    this.conns.add(c);
+    socket.on('data', (d) => this.receive(c, d));
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => void this.drop(c));
+  }
+
+  private receive(c: Conn, data: Buffer): void {
+    c.buf = Buffer.concat([c.buf, data]);
+    let batchStart = 0;
+    let at = 0;
+    for (;;) {
+      if (!c.started) {
+        if (c.buf.length - at < 8) break;
+        const len = c.buf.readInt32BE(at);
+        if (c.buf.length - at < len) break;
+        const code = c.buf.readInt32BE(at + 4);
+        at += len;
+        batchStart = at;
+        if (code === SSL_REQUEST) {
+          c.socket.write('N');
+          continue;
+        }
+        if (code === CANCEL_REQUEST) {
+          c.socket.destroy();
+          return;
+        }
+        c.started = true;
+        this.enqueue(c, c.buf.subarray(at - len, at));
+        continue;
+      }
+      if (c.buf.length - at < 5) break;
+      const type = String.fromCharCode(c.buf[at]);
+      const len = 1 + c.buf.readInt32BE(at + 1);
+      if (c.buf.length - at < len) break;
+      at += len;
+      if (type === 'X') {
+        c.socket.end();
+        return;
+      }
+      if (BATCH_END.has(type)) {
+        this.enqueue(c, c.buf.subarray(batchStart, at));
+        batchStart = at;
+      }
+    }
+    c.buf = Buffer.from(c.buf.subarray(batchStart));
+  }
+
+  private enqueue(c: Conn, batch: Buffer): void {
+    c.pending.push(Buffer.from(batch));
+    void this.pump();
+  }
+
+  private next(): Conn | undefined {
+    if (this.owner) return this.owner.pending.length ? this.owner : undefined;
+    for (const c of this.conns) if (c.pending.length) return c; // Set order: oldest connection first
+    return undefined;
+  }
+
+  private async pump(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      for (let c = this.next(); c; c = this.next()) {
+        const batch = c.pending.shift()!;
+        // move this connection to the back, so every client gets its turn
+        this.conns.delete(c);
+        if (!c.closed) this.conns.add(c);
+        await this.db.runExclusive(() =>
+          this.db.execProtocolRawStream(new Uint8Array(batch), {
+            onRawData: (out) => {
+              if (!c.closed) c.socket.write(Buffer.from(out));
+            },
+          }),
+        ).catch((err) => {
+          c.socket.destroy(err as Error);
+        });
+        this.owner = this.db.isInTransaction() ? c : null;
+        if (this.owner?.closed) await this.rollback();
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async rollback(): Promise<void> {
+    await this.db.runExclusive(() => this.db.exec('ROLLBACK')).catch(() => undefined);
+    this.owner = null;
+  }
+
+  private async drop(c: Conn): Promise<void> {
+    c.closed = true;
+    c.pending = [];
+    this.conns.delete(c);
+    if (this.owner === c && !this.busy) {
+      await this.rollback();
+      void this.pump();
+    }
+  }
+}
