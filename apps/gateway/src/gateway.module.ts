@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { DirectoryChangedV1, WebhookReceivedV1 } from '@app/contracts';
+import { DirectoryChangedV1, NoticeRequestedV1, WebhookReceivedV1 } from '@app/contracts';
 import { serviceCore } from '@app/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { AuthModule } from './auth/auth.module';
@@ -11,6 +11,7 @@ import { SystemModule } from './system/system.module';
 import { WhatsAppWebhookModule } from './webhooks/whatsapp/whatsapp-webhook.module';
 import { WebModule } from './web/web.module';
 import { WhatsAppAccountsModule } from './whatsapp-accounts/accounts.module';
+import { EventWebhooksModule } from './event-webhooks/event-webhooks.module';
 
 /** Makes the parsed gateway config injectable everywhere as GATEWAY_CONFIG. */
 @Global()
@@ -32,7 +33,7 @@ export class GatewayModule {
           service: 'gateway',
           schema: 'gateway',
           migrations: gatewayMigrations,
-          outboxContracts: [WebhookReceivedV1, DirectoryChangedV1],
+          outboxContracts: [WebhookReceivedV1, DirectoryChangedV1, NoticeRequestedV1],
         }),
         SystemModule,
         AuthModule,
@@ -42,6 +43,7 @@ export class GatewayModule {
         OutboundModule,
         WebModule,
         WhatsAppAccountsModule,
+        EventWebhooksModule,
       ],
     };
   }
