@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import request from 'supertest';
+import { waitFor } from '@app/testing';
+import { spawnService, type ServiceProcess } from '../../../test/support/service-process';
+import { textWebhook } from '../../../test/support/webhooks';
+import { sign } from '../../gateway/src/webhooks/whatsapp/signature';
+
+/**
+ * Single-machine mode as `npm start` runs it: one OS process (apps/standalone) with PGlite under a data directory
+ * and the embedded bus, nothing listening on PostgreSQL's or NATS's ports. Webhooks the gateway accepted (200)
+ * survive a SIGKILL right after: on restart on the same directory every one becomes exactly one conversation with
+ * exactly one message.
+ */
+const SECRET = 'single-machine-secret';
+const ADMIN = { email: 'admin@example.test', password: 'admin-password-123' };
+const ROOT = resolve(__dirname, '..', '..', '..');
+
+function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => res(port));
+    });
+  });
+}
+
+describe('single-machine mode (one process, PGlite + embedded bus)', () => {
+  let dir: string;
+  let port: number;
+  let proc: ServiceProcess | undefined;
+
+  const start = () =>
+    spawnService('standalone', {
+      DATA_DIR: dir,
+      PORT: String(port),
+      SANDBOX: 'off',
+      // nothing is listening here: single-machine mode must not need PostgreSQL or NATS
+      NATS_URL: 'nats://127.0.0.1:1',
+      WHATSAPP_APP_SECRET: SECRET,
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      MEDIA_DIR: join(dir, 'media'),
+      LOG_LEVEL: 'warn',
+    });
+  const ready = (p: ServiceProcess) =>
+    waitFor(
+      async () => {
+        if (p.proc.exitCode !== null) throw new Error(`exited: ${p.output()}`);
+        return (await request(`http://127.0.0.1:${port}`).get('/health/ready')).status === 200;
+      },
+      { timeoutMs: 90_000, intervalMs: 250, what: 'single-machine mode ready' },
+    );
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sb-single-'));
+    port = await freePort();
+  });
+  afterAll(async () => {
+    if (proc && proc.proc.exitCode === null) {
+      proc.proc.kill('SIGTERM');
+      await proc.exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts with nothing else running; after SIGKILL and a restart nothing accepted is missing or doubled', async () => {
+    proc = start();
+    await ready(proc);
+    const http = request(`http://127.0.0.1:${port}`);
+    const customers = Array.from({ length: 12 }, (_, i) => `4915${String(1e7 + i)}`);
+    for (const from of customers) {
+      const raw = textWebhook({ phoneNumberId: '1555000009', from, text: `hello from ${from}` });
+      await http.post('/webhooks/whatsapp').set('Content-Type', 'application/json').set('X-Hub-Signature-256', sign(raw, SECRET)).send(raw).expect(200);
+    }
+    proc.proc.kill('SIGKILL');
+    expect(await proc.exited).toMatchObject({ signal: 'SIGKILL' });
+
+    proc = start();
+    await ready(proc);
+    const token = (await http.post('/api/v1/auth/login').send(ADMIN).expect(200)).body.accessToken;
+    const list = await waitFor(
+      async () => {
+        const res = await http.get('/api/v1/conversations?view=all&limit=200').set('Authorization', `Bearer ${token}`);
+        return res.body.items?.length >= customers.length ? res.body.items : null;
+      },
+      { timeoutMs: 30_000, what: 'every accepted webhook as a conversation' },
+    );
+    expect(list.map((c: { contact: { waId: string } }) => c.contact.waId).sort()).toEqual([...customers].sort());
+    for (const c of list) {
+      const msgs = await http.get(`/api/v1/conversations/${c.id}/messages`).set('Authorization', `Bearer ${token}`).expect(200);
+      expect(msgs.body.items.map((m: { text: string }) => m.text)).toEqual([`hello from ${c.contact.waId}`]);
+    }
+  }, 240_000);
+
+  it('with a DATABASE_URL that does not answer, npm start fails with a clear message instead of falling back', async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'scripts', 'start.js')], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/switchboard' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (b) => (out += b));
+    child.stderr.on('data', (b) => (out += b));
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(code).toBe(1);
+    expect(out).toMatch(/cannot reach PostgreSQL at DATABASE_URL \(127\.0\.0\.1:1\)/);
+    expect(out).not.toMatch(/single-machine|PGlite|ready/i);
+  });
+});
