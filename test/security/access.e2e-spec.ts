@@ -15,7 +15,7 @@ const CANARY = `CANARY${randomUUID().slice(0, 8)}`;
 
 describe('security: access control, sessions and input handling (gateway + routing + ingest)', () => {
   let s: Stack;
-  const victim = { waId: '4915200000001', conversationId: '', messageId: '', version: 0 };
+  const victim = { waId: '4915200000001', conversationId: '', contactId: '', messageId: '', version: 0 };
   let attackerConversation = '';
   let labelId = '';
   let apiKeyId = '';
@@ -36,6 +36,7 @@ describe('security: access control, sessions and input handling (gateway + routi
     await s.webhook(textWebhook({ phoneNumberId: SALES_NUMBER, from: victim.waId, name: `${CANARY} contact`, text: `${CANARY} message` })).expect(200);
     const c = await s.conversationOf(victim.waId);
     victim.conversationId = c.id;
+    victim.contactId = (await s.http().get(`/api/v1/contacts?q=${victim.waId}`).set(s.as('admin')).expect(200)).body.items[0].id;
     const claimed = await s.http().post(`/api/v1/conversations/${c.id}/claim`).set(s.as('sales')).send({ version: c.version }).expect(200);
     await s.http().post(`/api/v1/conversations/${c.id}/notes`).set(s.as('sales')).send({ body: `${CANARY} note` }).expect(201);
     victim.version = (await s.http().get(`/api/v1/conversations/${c.id}`).set(s.as('sales')).expect(200)).body.version;
@@ -66,6 +67,7 @@ describe('security: access control, sessions and input handling (gateway + routi
       'patch /api/v1/teams/{id}': { name: 'Hijacked' },
       'patch /api/v1/labels/{id}': { name: 'hijacked' },
       'put /api/v1/numbers/{phoneNumberId}/team': { teamId: s.teams.Support },
+      'patch /api/v1/contacts/{id}': { name: 'hijacked', labels: ['vip'] },
       'post /api/v1/messages': { to: victim.waId, phoneNumberId: SALES_NUMBER, conversationId: victim.conversationId, type: 'text', text: { body: 'x' } },
     });
     /** Routes any signed-in person may call on these ids by design (directory reads, own session, system state). */
@@ -73,6 +75,8 @@ describe('security: access control, sessions and input handling (gateway + routi
       'get /api/v1/users', 'get /api/v1/users/{id}', 'get /api/v1/teams', 'get /api/v1/teams/{id}', 'get /api/v1/labels',
       'get /api/v1/labels/{id}', 'get /api/v1/me', 'get /api/v1/conversations', 'get /api/v1/system/services',
       'get /api/v1/system/services/{name}', 'post /api/v1/auth/logout',
+      // lists of what the caller may see (contacts of their visible conversations)
+      'get /api/v1/contacts', 'get /api/v1/contacts/export',
     ]);
     const paramFor = (path: string, name: string): string => {
       const before = path.split('/{')[0].split('/').pop();
@@ -83,6 +87,7 @@ describe('security: access control, sessions and input handling (gateway + routi
       if (before === 'teams') return s.teams.Sales;
       if (before === 'labels') return labelId;
       if (before === 'api-keys') return apiKeyId;
+      if (before === 'contacts') return victim.contactId;
       return victim.conversationId; // conversations and any route added later: the most sensitive id
     };
 

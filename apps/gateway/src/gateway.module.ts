@@ -3,6 +3,7 @@ import { DirectoryChangedV1, NoticeRequestedV1, WebhookReceivedV1 } from '@app/c
 import { serviceCore } from '@app/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { AuthModule } from './auth/auth.module';
+import { ContactsModule } from './contacts/contacts.module';
 import { InboxModule } from './inbox/inbox.module';
 import { OutboundModule } from './outbound/outbound.module';
 import { RealtimeModule } from './realtime/realtime.module';
@@ -41,6 +42,7 @@ export class GatewayModule {
         InboxModule,
         RealtimeModule,
         OutboundModule,
+        ContactsModule,
         WebModule,
         WhatsAppAccountsModule,
         EventWebhooksModule,

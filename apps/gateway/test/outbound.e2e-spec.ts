@@ -9,6 +9,8 @@ import { SandboxConfigSchema } from '../../sandbox/src/config';
 import { SandboxModule } from '../../sandbox/src/sandbox.module';
 import { GatewayConfigSchema } from '../src/config';
 import { GatewayModule } from '../src/gateway.module';
+import { IngestConfigSchema } from '../../ingest/src/config';
+import { IngestModule } from '../../ingest/src/ingest.module';
 
 const ADMIN = { email: 'root@example.test', password: 'admin-password-123' };
 
@@ -17,6 +19,7 @@ describe('POST /api/v1/messages: gateway → notifications → WhatsApp sandbox'
   let sandbox: INestApplication;
   let sandboxUrl: string;
   let notifications: INestApplication;
+  let ingest: INestApplication; // answers whether the recipient is a blocked contact
   let gateway: INestApplication;
   let key: string;
   let readOnlyKey: string;
@@ -34,6 +37,7 @@ describe('POST /api/v1/messages: gateway → notifications → WhatsApp sandbox'
     sandbox = await startApp(SandboxModule.register(parseConfig(SandboxConfigSchema, { NODE_ENV: 'test', SANDBOX_WEBHOOKS: 'false' })), { listen: true });
     sandboxUrl = (await sandbox.getUrl()).replace('[::1]', '127.0.0.1');
     notifications = await startApp(NotificationsModule.register(parseConfig(NotificationsConfigSchema, { ...env.env, GRAPH_API_BASE_URL: sandboxUrl })));
+    ingest = await startApp(IngestModule.register(parseConfig(IngestConfigSchema, { ...env.env, MEDIA_DIR: `/tmp/outbound-e2e-${randomUUID()}` })));
     gateway = await startApp(GatewayModule.register(parseConfig(GatewayConfigSchema, env.env)));
     const http = request(gateway.getHttpServer());
     const token = (await http.post('/api/v1/auth/login').send(ADMIN).expect(200)).body.accessToken;
@@ -46,6 +50,7 @@ describe('POST /api/v1/messages: gateway → notifications → WhatsApp sandbox'
   afterAll(async () => {
     await gateway?.close();
     await notifications?.close();
+    await ingest?.close();
     await sandbox?.close();
     await env?.cleanup();
   });

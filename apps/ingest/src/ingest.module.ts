@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import {
   ConversationOpenedV1,
+  DirectoryChangedV1,
   MessageReceivedV1,
   MessageStatusChangedV1,
   WhatsAppAccountEventV1,
@@ -9,6 +10,9 @@ import { pingProviders, serviceCore } from '@app/platform';
 import { AccountEventService } from './account/account-event.service';
 import { INGEST_CONFIG, type IngestConfig } from './config';
 import { ContactRepository } from './contacts/contact.repository';
+import { ContactsAdminRepository } from './contacts/contacts-admin.repository';
+import { ContactsHandler } from './contacts/contacts.handler';
+import { ContactsService } from './contacts/contacts.service';
 import { ConversationResolvedHandler } from './conversations/conversation-resolved.handler';
 import { ConversationRepository } from './conversations/conversation.repository';
 import { InboxReadHandler } from './conversations/inbox-read.handler';
@@ -44,7 +48,7 @@ export class IngestModule {
           service: 'ingest',
           schema: 'ingest',
           migrations: ingestMigrations,
-          outboxContracts: [MessageReceivedV1, MessageStatusChangedV1, ConversationOpenedV1, WhatsAppAccountEventV1],
+          outboxContracts: [MessageReceivedV1, MessageStatusChangedV1, ConversationOpenedV1, WhatsAppAccountEventV1, DirectoryChangedV1],
         }),
       ],
       providers: [
@@ -64,6 +68,9 @@ export class IngestModule {
         OutboundHandler,
         ConversationResolvedHandler,
         InboxReadHandler,
+        ContactsAdminRepository,
+        ContactsService,
+        ContactsHandler,
       ],
     };
   }

@@ -6,6 +6,7 @@ export * from './webhooks/webhook.events';
 export * from './inbox/inbox.events';
 export * from './inbox/inbox.requests';
 export * from './inbox/inbox.search';
+export * from './contacts/contacts';
 export * from './outbound/outbound.events';
 export * from './outbound/outbound.requests';
 export * from './routing/routing.requests';

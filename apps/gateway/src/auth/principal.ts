@@ -5,13 +5,13 @@ export { ROLES };
 export type Role = (typeof ROLES)[number];
 
 /** What a route needs. Users get scopes from their role; API keys carry the scopes they were created with. */
-export const SCOPES = ['conversations:read', 'conversations:write', 'messages:send', 'audit:read', 'webhooks:manage', 'admin'] as const;
+export const SCOPES = ['conversations:read', 'conversations:write', 'messages:send', 'audit:read', 'contacts:read', 'contacts:write', 'webhooks:manage', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
-  viewer: ['conversations:read'],
-  agent: ['conversations:read', 'conversations:write', 'messages:send'],
-  manager: ['conversations:read', 'conversations:write', 'messages:send', 'audit:read'],
+  viewer: ['conversations:read', 'contacts:read'],
+  agent: ['conversations:read', 'conversations:write', 'messages:send', 'contacts:read'],
+  manager: ['conversations:read', 'conversations:write', 'messages:send', 'audit:read', 'contacts:read', 'contacts:write'],
   admin: SCOPES,
 };
 

@@ -11,5 +11,6 @@ import { LabelsService } from '../labels/labels.service';
 @Module({
   controllers: [InboxController, NumbersController, AuditController, MediaController, LabelsController],
   providers: [InboxService, MediaService, LabelsService, LabelsRepository],
+  exports: [LabelsService],
 })
 export class InboxModule {}

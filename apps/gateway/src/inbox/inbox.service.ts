@@ -26,6 +26,7 @@ import {
 } from '@app/contracts';
 import { Bus, BusError } from '@app/messaging';
 import { actorOf, type Principal } from '../auth/principal';
+import { assertNotBlocked } from '../contacts/blocked';
 import { requireIdempotencyKey } from '../http/idempotency-key';
 import { LabelsService } from '../labels/labels.service';
 import { TeamsService } from '../teams/teams.service';
@@ -169,10 +170,13 @@ export class InboxService {
    */
   async reply(p: Principal, id: string, idempotencyKey: string | undefined, dto: ReplyDto) {
     requireIdempotencyKey(idempotencyKey);
+    // visibility first (404), then a blocked contact is refused (409) before the reply can claim anything
+    await this.bus.request(GetWorkV1, { actor: actorOf(p), conversationId: id });
+    const conv = await this.bus.request(GetConversationV1, { conversationId: id });
+    await assertNotBlocked(this.bus, { summary: conv });
     const prepared = await this.bus
       .request(PrepareReplyV1, { actor: actorOf(p), conversationId: id, version: dto.version })
       .catch((e) => this.nameOwner(e));
-    const conv = await this.bus.request(GetConversationV1, { conversationId: id });
     const to = conv.contact.waId ?? conv.contact.userId;
     if (!to) throw new ConflictException('the contact has no WhatsApp id to reply to');
     const sent = await this.bus.request(SendMessageV1, {

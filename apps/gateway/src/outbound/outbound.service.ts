@@ -2,6 +2,7 @@ import { BadRequestException, ConflictException, ForbiddenException, Inject, Inj
 import { GetConversationV1, GetWorkV1, SendMessageRequest, SendMessageV1, describeIssues, type ResponseOf } from '@app/contracts';
 import { Bus } from '@app/messaging';
 import { actorOf, type Principal } from '../auth/principal';
+import { assertNotBlocked } from '../contacts/blocked';
 import { requireIdempotencyKey } from '../http/idempotency-key';
 import { UsersService } from '../users/users.service';
 import type { SendMessageDto } from './dto/send-message.dto';
@@ -27,6 +28,7 @@ export class OutboundService {
     const content = dto[dto.type];
     if (content === undefined) throw new BadRequestException(`${dto.type}: the ${dto.type} object is required when type is ${dto.type}`);
     if (dto.conversationId) await this.checkConversation(p, dto);
+    else await assertNotBlocked(this.bus, { to: dto.to });
     const request = {
       // scoped by the caller, so two integrators' keys never collide
       idempotencyKey: `${p.id}:${idempotencyKey}`,
@@ -52,6 +54,7 @@ export class OutboundService {
     ]);
     if (summary.phoneNumberId !== dto.phoneNumberId || (dto.to !== summary.contact.waId && dto.to !== summary.contact.userId))
       throw new BadRequestException('to and phoneNumberId must be the customer and business number of conversationId');
+    await assertNotBlocked(this.bus, { summary });
     if (work.ownerId) {
       const owner = (await this.users.byIds([work.ownerId]))[0];
       throw new ConflictException({

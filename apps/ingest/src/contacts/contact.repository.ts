@@ -10,9 +10,13 @@ export interface ContactRow {
   profile_name: string | null;
   parent_user_id: string | null;
   username: string | null;
+  labels: string[];
+  attributes: Record<string, string>;
+  blocked_at: Date | null;
+  merged_into_id: string | null;
 }
 
-const COLS = 'id, user_id, wa_id, profile_name, parent_user_id, username';
+const COLS = 'id, user_id, wa_id, profile_name, parent_user_id, username, labels, attributes, blocked_at, merged_into_id';
 
 /**
  * Contacts are keyed on the BSUID `user_id` when present; `wa_id` (phone) is an optional, mutable attribute.
@@ -53,6 +57,8 @@ export class ContactRepository {
         [ref.waId],
       );
     }
+    // a merged contact keeps its keys and redirects to the survivor: the person's messages go there
+    if (row?.merged_into_id) return this.survivor(em, row);
     if (!row) {
       row = await one<ContactRow>(em,
         `INSERT INTO ingest.contact (user_id, parent_user_id, wa_id, profile_name, username)
@@ -82,6 +88,14 @@ export class ContactRepository {
       [row.id, ref.userId, ref.waId, ref.parentUserId, ref.name, ref.username],
     );
     return updated ?? row; // nothing changed: no write
+  }
+
+  /** The contact a tombstone (merged contact) redirects to, following the chain. */
+  async survivor(em: EntityManager, row: ContactRow): Promise<ContactRow> {
+    for (let hops = 0; row.merged_into_id && hops < 20; hops++) {
+      row = (await one<ContactRow>(em, `SELECT ${COLS} FROM ingest.contact WHERE id = $1`, [row.merged_into_id]))!;
+    }
+    return row;
   }
 
   /** `user_changed_number` moves the phone; `user_changed_user_id` moves the BSUID. The contact (and its threads) stay. */

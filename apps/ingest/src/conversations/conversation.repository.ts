@@ -12,7 +12,7 @@ export interface ConversationRow {
 
 const SUMMARY_SELECT = `SELECT c.id, c.phone_number_id, c.status, c.last_message_at, c.last_message_at::text AS cursor_at,
     c.last_inbound_at, c.last_message_text, c.message_count, c.created_at,
-    k.id AS contact_id, k.profile_name, k.wa_id, k.user_id
+    k.id AS contact_id, k.profile_name, k.wa_id, k.user_id, k.blocked_at
   FROM ingest.conversation c JOIN ingest.contact k ON k.id = c.contact_id`;
 
 /** One conversation per (business phone_number_id, contact). */
@@ -46,6 +46,21 @@ export class ConversationRepository {
       [phoneNumberId, contactId],
     );
     return { conversation: existing!, created: false };
+  }
+
+  /**
+   * A conversation a blocked contact opened starts resolved and unrouted: if the contact is unblocked, their next
+   * message reopens it (ConversationOpenedV1 with `reopened: true`, which creates routing's work item).
+   */
+  async parkBlocked(em: EntityManager, c: ConversationRow, at: Date): Promise<void> {
+    await em.query(`UPDATE ingest.conversation SET status = 'resolved', status_changed_at = $2, resolved_by = 'blocked' WHERE id = $1`, [c.id, at]);
+    c.status = 'resolved';
+  }
+
+  /** Whether the contact has another conversation (e.g. with another business number). */
+  async contactHasOther(em: EntityManager, contactId: string, conversationId: string): Promise<boolean> {
+    const r = await em.query(`SELECT 1 FROM ingest.conversation WHERE contact_id = $1 AND id <> $2 LIMIT 1`, [contactId, conversationId]);
+    return r.length > 0;
   }
 
   findLocked(em: EntityManager, id: string): Promise<ConversationRow | undefined> {
@@ -161,7 +176,7 @@ function toSummary(r: Record<string, any>): ConversationSummary {
   return {
     id: r.id,
     phoneNumberId: r.phone_number_id,
-    contact: { id: r.contact_id, name: r.profile_name, waId: r.wa_id, userId: r.user_id },
+    contact: { id: r.contact_id, name: r.profile_name, waId: r.wa_id, userId: r.user_id, blocked: r.blocked_at !== null },
     status: r.status,
     lastMessageAt: iso(r.last_message_at)!,
     lastInboundAt: iso(r.last_inbound_at),

@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
 /** Where downloaded media bytes live. LocalMediaStore by default; an S3-compatible store can implement this later. */
@@ -8,6 +8,8 @@ export abstract class MediaStore {
   abstract read(key: string): Promise<Buffer>;
   /** Up to `length` bytes from `offset` (fewer at the end of the file). */
   abstract readRange(key: string, offset: number, length: number): Promise<Buffer>;
+  /** Deletes the file (GDPR erasure); true if it existed, false if it was already gone. */
+  abstract remove(key: string): Promise<boolean>;
 }
 
 export class LocalMediaStore extends MediaStore {
@@ -45,6 +47,16 @@ export class LocalMediaStore extends MediaStore {
       return buf.subarray(0, bytesRead);
     } finally {
       await fh.close();
+    }
+  }
+
+  async remove(key: string): Promise<boolean> {
+    try {
+      await unlink(this.file(key));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
     }
   }
 }

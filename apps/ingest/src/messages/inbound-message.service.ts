@@ -71,10 +71,13 @@ export class InboundMessageService {
     if (!message) throw new DuplicateMessage();
 
     const customer = m.origin === 'customer';
-    const reopened = await this.conversations.recordMessage(em, conversation, { sentAt: m.sentAt, text: m.text, customer, receivedAt });
-    if (created || reopened) await this.opened(em, conversation, contact, reopened, receivedAt);
+    // a blocked contact's messages are stored, but neither reopen nor route (no events): see docs/ARCHITECTURE.md
+    const blocked = customer && contact.blocked_at !== null;
+    if (blocked && created) await this.conversations.parkBlocked(em, conversation, receivedAt);
+    const reopened = await this.conversations.recordMessage(em, conversation, { sentAt: m.sentAt, text: m.text, customer: customer && !blocked, receivedAt });
+    if ((created || reopened) && !blocked) await this.opened(em, conversation, contact, reopened, receivedAt, m);
     if (m.media) await this.media.record(em, message.id, m.media);
-    if (m.origin !== 'system') {
+    if (m.origin !== 'system' && !blocked) {
       await this.outbox.add(em, MessageReceivedV1, {
         eventId: randomUUID(),
         occurredAt: receivedAt.toISOString(),
@@ -94,7 +97,9 @@ export class InboundMessageService {
     return true;
   }
 
-  async opened(em: EntityManager, c: ConversationRow, contact: ContactRow, reopened: boolean, at: Date): Promise<void> {
+  async opened(em: EntityManager, c: ConversationRow, contact: ContactRow, reopened: boolean, at: Date, m?: Pick<NormalizedMessage, 'type' | 'text' | 'referral'>): Promise<void> {
+    // routing rules may match on the contact (labels, attributes, returning) and the opening message
+    const returning = reopened || (await this.conversations.contactHasOther(em, contact.id, c.id));
     await this.outbox.add(em, ConversationOpenedV1, {
       eventId: randomUUID(),
       occurredAt: at.toISOString(),
@@ -105,6 +110,8 @@ export class InboundMessageService {
       waId: contact.wa_id,
       userId: contact.user_id,
       reopened,
+      contact: { returning, labels: contact.labels ?? [], attributes: contact.attributes ?? {} },
+      ...(m ? { message: { type: m.type, text: m.text, referral: m.referral ?? undefined } } : {}),
     });
   }
 }

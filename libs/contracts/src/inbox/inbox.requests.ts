@@ -9,6 +9,8 @@ export const ConversationSummary = z.object({
     name: z.string().nullable(),
     waId: z.string().nullable(),
     userId: z.string().nullable(),
+    /** Blocked contacts get no replies (the gateway refuses sends) and their messages do not reopen or route. */
+    blocked: z.boolean().optional(),
   }),
   status: z.enum(['open', 'resolved']),
   lastMessageAt: z.string(),

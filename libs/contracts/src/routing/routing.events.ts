@@ -55,8 +55,8 @@ export const DirectoryChangedV1 = defineEvent({
   schema: z.object({
     ...eventBase,
     actor: actorRef,
-    action: z.string(), // user.created, user.updated, team.created, team.renamed, api-key.created, api-key.revoked, label.created|updated|deleted
-    entityType: z.enum(['user', 'team', 'api_key', 'label', 'meta_app', 'waba', 'phone_number', 'event_subscription']),
+    action: z.string(), // user.created, user.updated, team.created, team.renamed, api-key.created, api-key.revoked, label.created|updated|deleted, contact.updated|blocked|unblocked|merged|erased (from ingest)
+    entityType: z.enum(['user', 'team', 'api_key', 'label', 'meta_app', 'waba', 'phone_number', 'event_subscription', 'contact']),
     entityId: z.string().uuid(),
     before: z.record(z.unknown()).nullable(),
     after: z.record(z.unknown()).nullable(),
