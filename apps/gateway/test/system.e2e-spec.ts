@@ -39,6 +39,11 @@ describe('gateway → NATS → ingest on real PostgreSQL and NATS', () => {
     expect(ready.body.checks.services.detail).toBe('down: routing, sla, notifications');
   });
 
+  it('is ready as a pod with ?peers=false (its own database and NATS), whatever the back ends do', async () => {
+    const ready = await request(gateway.getHttpServer()).get('/health/ready?peers=false').expect(200);
+    expect(ready.body).toEqual({ status: 'ready', checks: { database: { ok: true }, nats: { ok: true } } });
+  });
+
   it('answers 404 with a message for an unknown service', async () => {
     const res = await request(gateway.getHttpServer()).get('/api/v1/system/services/billing').expect(404);
     expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'unknown service "billing"' });

@@ -18,7 +18,7 @@ export class SystemService implements OnModuleInit {
       const all = await this.statusOfAll();
       const down = all.filter((s) => s.status === 'down').map((s) => s.service);
       return down.length ? { ok: false, detail: `down: ${down.join(', ')}` } : { ok: true };
-    });
+    }, { peer: true });
   }
 
   /** One service through the bus; throws UNAVAILABLE/TIMEOUT (→ 503) when it does not answer. */
