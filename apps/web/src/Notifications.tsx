@@ -46,7 +46,10 @@ export function Notifications() {
   return (
     <div className="notif">
       <button className="ghost" aria-expanded={open} aria-label={`Notifications, ${unread} unread`} onClick={() => setOpen((o) => !o)}>
-        🔔{unread > 0 && <span className="badge">{unread}</span>}
+        <svg width="16" height="16" viewBox="0 0 24 24" aria-hidden="true" fill="currentColor">
+          <path d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2Z" />
+        </svg>
+        {unread > 0 && <span className="badge">{unread}</span>}
       </button>
       {open && (
         <div className="notif-panel" role="region" aria-label="Notifications">

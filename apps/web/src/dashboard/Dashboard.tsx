@@ -34,6 +34,7 @@ export function Dashboard() {
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [bulkTo, setBulkTo] = useState('');
+  const [who, setWho] = useState('');
 
   const load = useCallback(async () => {
     try {
@@ -186,6 +187,29 @@ export function Dashboard() {
         </div>
       )}
       {atRisk.length > 0 && <WorkList title="SLA at risk or breached" empty="" rows={atRisk.map((c) => row(c, `SLA ${slaState(c)}${c.sla?.dueAt ? ` · ${countdown(c.sla.dueAt, now)}` : ''}`))} />}
+      <section className="card" aria-label="Open conversations">
+        <div className="row">
+          <h2>Open conversations</h2>
+          <span className="spacer" />
+          <select aria-label="Show conversations of" value={who} onChange={(e) => setWho(e.target.value)}>
+            <option value="">Everyone</option>
+            <option value="none">Unassigned</option>
+            {agents.map((u) => (
+              <option key={u.id} value={u.id}>
+                {u.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <table className="wide">
+          <tbody>
+            {items
+              .filter((c) => (who === '' ? true : who === 'none' ? !c.owner : c.owner?.id === who))
+              .slice(0, 200)
+              .map((c) => row(c, c.priority !== 'normal' ? `${c.priority} priority` : c.lastInboundAt ? `customer wrote ${since(c.lastInboundAt, now)} ago` : ''))}
+          </tbody>
+        </table>
+      </section>
       <WorkList title="Waiting longest for a reply" empty="Nobody is waiting." rows={waiting.slice(0, 50).map((c) => row(c, `waiting ${since(c.lastInboundAt, now)}`))} />
       <WorkList title="WhatsApp windows closing within 4 hours" empty="None." rows={closing.slice(0, 50).map((c) => row(c, `closes in ${countdown(c.window.endsAt, now)}`))} />
     </main>

@@ -196,7 +196,7 @@ export const Composer = forwardRef<ComposerHandle, { conv: Conversation; onRefre
           )}
           <div className="composer-actions">
             <button className="ghost" aria-label="Emoji" aria-expanded={menu === 'emoji'} onClick={() => setMenu(menu === 'emoji' ? null : 'emoji')} disabled={!canType}>
-              🙂
+              ☺
             </button>
             {!note && (
               <button className="ghost" aria-expanded={menu === 'quick'} onClick={() => setMenu(menu === 'quick' ? null : 'quick')} disabled={!canType}>

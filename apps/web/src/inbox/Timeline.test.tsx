@@ -86,6 +86,11 @@ describe('timeline', () => {
     expect(screen.getByRole('note', { name: 'Internal note' }).textContent).toContain('VIP customer');
     expect(screen.getByText('Ana handed off to Ben')).toBeTruthy();
     expect(screen.getByText('Needs a refund')).toBeTruthy();
+    // the same note stored as a note is shown once, marked as the handoff's
+    const twice: TimelineItem[] = [...items, { kind: 'note', at: ev.createdAt, note: { id: 'n2', conversationId: 'c', author: { type: 'user', id: 'u-ana', name: 'Ana' }, body: 'Needs a refund', mentions: [], createdAt: ev.createdAt } }];
+    const { container } = renderWithApp(<TimelineList items={twice} dir={d} />);
+    expect(container.querySelectorAll('.handoff-note')).toHaveLength(0);
+    expect(container.textContent).toContain('↪ Handoff note · Ana');
   });
 
   it('describes events in words', () => {

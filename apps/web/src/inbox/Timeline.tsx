@@ -17,6 +17,9 @@ export function TimelineList({ items, dir }: { items: TimelineItem[]; dir: Direc
       byId.set(i.message.id, i.message);
       if (i.message.waMessageId) byWamid.set(i.message.waMessageId, i.message);
     }
+  // a handoff's note is also stored as a note: show it once, as the note
+  const noteBodies = new Set(items.flatMap((i) => (i.kind === 'note' ? [i.note.body] : [])));
+  const handoffNotes = new Set(items.flatMap((i) => (i.kind === 'event' && i.event.note ? [i.event.note] : [])));
   let lastDay = '';
   return (
     <ol className="timeline" aria-label="Conversation timeline">
@@ -32,14 +35,16 @@ export function TimelineList({ items, dir }: { items: TimelineItem[]; dir: Direc
             {i.kind === 'note' && (
               <div className="note" role="note" aria-label="Internal note">
                 <div className="note-head">
-                  <span>🔒 Internal note · {i.note.author.name ?? 'someone'}</span>
+                  <span>
+                    {handoffNotes.has(i.note.body) ? '↪ Handoff note' : 'Internal note'} · {i.note.author.name ?? 'someone'}
+                  </span>
                   <time dateTime={i.note.createdAt}>{timeOf(i.note.createdAt)}</time>
                 </div>
                 <p className="body">{i.note.body}</p>
                 {i.note.mentions.length > 0 && <p className="muted small">Mentions: {i.note.mentions.map((m) => userName(dir, m)).join(', ')}</p>}
               </div>
             )}
-            {i.kind === 'event' && <SystemEvent e={i.event} dir={dir} />}
+            {i.kind === 'event' && <SystemEvent e={i.event} dir={dir} showNote={!!i.event.note && !noteBodies.has(i.event.note)} />}
           </li>
         );
       })}
@@ -124,7 +129,7 @@ export function MessageBody({ m }: { m: MessageView }) {
       const lng = Number(c.longitude);
       return (
         <div className="location">
-          <span aria-hidden="true">📍</span> <strong>{str(c.name) || 'Location'}</strong>
+          <strong>{str(c.name) || 'Location'}</strong>
           {str(c.address) && <div>{str(c.address)}</div>}
           {Number.isFinite(lat) && Number.isFinite(lng) && (
             <a href={`https://www.openstreetmap.org/?mlat=${lat}&mlon=${lng}#map=16/${lat}/${lng}`} target="_blank" rel="noreferrer noopener">
@@ -140,7 +145,7 @@ export function MessageBody({ m }: { m: MessageView }) {
         <ul className="contacts-card">
           {list.map((ct, i) => (
             <li key={i}>
-              <span aria-hidden="true">👤</span> <strong>{str(obj(ct.name).formatted_name) || 'Contact'}</strong>
+              <strong>{str(obj(ct.name).formatted_name) || 'Contact'}</strong>
               {Array.isArray(ct.phones) && (ct.phones as Obj[]).map((p, j) => <div key={j}>{str(p.phone) || str(p.wa_id)}</div>)}
             </li>
           ))}
@@ -220,7 +225,7 @@ function Media({ m }: { m: MessageView }) {
           setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
         }}
       >
-        📄 {label} <span className="muted small">{[mime, bytes(m.media?.size)].filter(Boolean).join(' · ')}</span>
+        ⤓ {label} <span className="muted small">{[mime, bytes(m.media?.size)].filter(Boolean).join(' · ')}</span>
       </button>
     );
   if (!url) return <div className="media-loading muted">Loading {m.type}…</div>;
@@ -265,11 +270,11 @@ export function describeEvent(e: AuditEntry, dir: Directory): string {
   return `${who} ${parts.length ? parts.join(', ') : verb.replace(/[-_.]/g, ' ')}`;
 }
 
-function SystemEvent({ e, dir }: { e: AuditEntry; dir: Directory }) {
+function SystemEvent({ e, dir, showNote }: { e: AuditEntry; dir: Directory; showNote: boolean }) {
   return (
     <div className={`event ${e.note ? 'with-note' : ''}`}>
       <span>{describeEvent(e, dir)}</span> · <time dateTime={e.createdAt}>{timeOf(e.createdAt)}</time>
-      {e.note && (
+      {showNote && (
         <p className="handoff-note">
           <strong>Handoff note:</strong> {e.note}
         </p>

@@ -1,0 +1,196 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { waitFor } from '@app/testing';
+import { RealtimeHub } from '../../apps/gateway/src/realtime/realtime.hub';
+import { launchChromium } from './chromium';
+import { BrowserStack, buildWeb } from './stack';
+
+/**
+ * The web client in a real browser (Debian's Chromium driven by playwright-core) against the real stack: a customer
+ * writes in the sandbox, the message appears live for the agent, who claims and replies (the customer's phone gets
+ * exactly one message even after a double click); a second agent sees the owner and cannot send; a handoff with a
+ * note; the manager reassigns from the dashboard. Screenshots go to SCREENSHOT_DIR (default /tmp/switchboard-screenshots).
+ */
+const SHOTS = process.env.SCREENSHOT_DIR ?? '/tmp/switchboard-screenshots';
+const PASSWORD = 'switchboard-demo';
+const ANA = { email: 'ana@demo.switchboard.test', name: 'Demo Agent (Ana, Sales)' };
+const BEN = { email: 'ben@demo.switchboard.test', name: 'Demo Agent (Ben, Sales + Support)' };
+const MARA = { email: 'manager@demo.switchboard.test', name: 'Demo Manager (Mara)' };
+
+describe('web client in Chromium against the real stack', () => {
+  let stack: BrowserStack;
+  let chromium: Awaited<ReturnType<typeof launchChromium>>;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
+
+  async function open(setup?: (ctx: BrowserContext) => Promise<void>): Promise<Page> {
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 820 } });
+    contexts.push(ctx);
+    await setup?.(ctx);
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+    page.on('console', (m) => m.type() === 'error' && !/Failed to load resource/.test(m.text()) && pageErrors.push(`${page.url()}: ${m.text()}`));
+    return page;
+  }
+
+  async function signIn(who: { email: string }, setup?: (ctx: BrowserContext) => Promise<void>): Promise<Page> {
+    const page = await open(setup);
+    await page.goto(stack.base + '/');
+    await page.getByLabel('Email').fill(who.email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('status', { name: 'Live updates: live' }).waitFor(); // signed in, and the live connection is up
+    return page;
+  }
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const web = buildWeb();
+    stack = await BrowserStack.start(web);
+    chromium = await launchChromium();
+    browser = chromium.browser;
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await chromium?.close();
+    await stack?.stop();
+  });
+
+  it('login page shows the demo logins; a wrong password is explained', async () => {
+    const page = await open();
+    await page.goto(stack.base + '/');
+    await page.getByRole('region', { name: 'Demo logins' }).getByText(ANA.email).waitFor();
+    await shot(page, 'login');
+    await page.getByLabel('Email').fill(ANA.email);
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText('Wrong email or password.').waitFor();
+  });
+
+  it('customer writes → live for the agent → claim and reply (double click) → exactly one message at the customer; others see the owner; handoff with a note; the manager reassigns', async () => {
+    const ana = await signIn(ANA);
+    await ana.getByRole('tab', { name: 'Unassigned' }).click();
+
+    // the customer writes from the sandbox's phone page
+    const waId = `1555${Math.floor(1e6 + Math.random() * 9e6)}`;
+    const customerName = `Carla ${waId.slice(-4)}`;
+    const phone = await open();
+    await phone.goto(stack.sandboxUrl + '/sandbox');
+    await phone.locator('#waId').fill(waId);
+    await phone.locator('#name').fill(customerName);
+    await phone.locator('#text').fill('Hi! Where is my order <b>#123</b>?');
+    await phone.getByRole('button', { name: 'Send' }).click();
+
+    // it appears in Ana's unassigned list without a reload, marked unread
+    const row = ana.locator('.conv-item', { hasText: customerName });
+    await row.waitFor();
+    expect(await row.getAttribute('class')).toContain('unread');
+    await row.click();
+    await ana.locator('.timeline').getByText('Hi! Where is my order <b>#123</b>?').waitFor(); // shown as text, not markup
+    const conversationId = /\/c\/([0-9a-f-]{36})$/.exec(ana.url())![1];
+
+    // not the owner yet: no reply box; claim
+    expect(await ana.getByLabel('Reply to the customer').count()).toBe(0);
+    await ana.getByRole('button', { name: 'Claim' }).first().click();
+    await ana.locator('.conv-head').getByText(ANA.name).waitFor();
+
+    // reply with a double click: one Idempotency-Key, one message at the customer
+    await ana.getByLabel('Reply to the customer').fill('Hello Carla, it ships today.');
+    await ana.getByRole('button', { name: 'Send' }).dblclick();
+    await ana.locator('.msg.out', { hasText: 'Hello Carla, it ships today.' }).waitFor();
+    await waitFor(async () => (await stack.sentTo(waId)).count === 1, { what: 'the reply at the sandbox', timeoutMs: 15_000 });
+    // the sandbox's status webhooks come back as ticks
+    await ana.locator('.msg.out', { hasText: 'Hello Carla' }).getByLabel(/Delivered|Read/).waitFor();
+    await phone.getByText('Hello Carla, it ships today.').waitFor();
+    await shot(ana, 'inbox-agent');
+    await shot(phone, 'sandbox-customer');
+
+    // a second agent (own browser context) sees the owner and cannot send; Ana sees that Ben is viewing
+    const ben = await signIn(BEN);
+    await ben.goto(`${stack.base}/c/${conversationId}`);
+    await ben.locator('.conv-head').getByText(ANA.name).waitFor();
+    await ben.getByText(`${ANA.name} owns this conversation`).waitFor();
+    expect(await ben.getByLabel('Reply to the customer').count()).toBe(0);
+    expect(await ben.getByRole('button', { name: 'Send' }).count()).toBe(0);
+    await ana.getByRole('status').getByText(`${BEN.name} is viewing`).waitFor();
+    await shot(ben, 'inbox-other-agent');
+
+    // handoff to Ben with a note: Ben's view turns live into the owner's, with the note inline
+    await ana.getByRole('button', { name: 'Hand off' }).click();
+    const dialog = ana.getByRole('dialog', { name: 'Hand off' });
+    await dialog.getByLabel('To').selectOption({ label: BEN.name });
+    expect(await dialog.getByRole('button', { name: 'Hand off' }).isDisabled()).toBe(true); // the note is required
+    await dialog.getByLabel('Note for the receiver (required)').fill('Carla needs the tracking link; order #123.');
+    await dialog.getByRole('button', { name: 'Hand off' }).click();
+    await ben.locator('.note', { hasText: 'Handoff note' }).getByText('Carla needs the tracking link; order #123.').waitFor();
+    await ben.locator('.event', { hasText: `handed off to ${BEN.name}` }).waitFor();
+    await ben.getByLabel('Reply to the customer').waitFor();
+    await ana.getByText(`${BEN.name} owns this conversation`).waitFor();
+
+    // an internal note from Ben is visibly internal and never reaches the customer
+    await ben.getByRole('tab', { name: 'Internal note' }).click();
+    await ben.getByLabel('Internal note (only your team sees it)').fill('Tracking link requested from the warehouse');
+    await ben.getByRole('button', { name: 'Add note' }).click();
+    await ana.getByRole('note', { name: 'Internal note' }).filter({ hasText: 'Tracking link requested' }).waitFor();
+    await shot(ben, 'inbox-handoff-note');
+
+    // the manager reassigns from the dashboard; Ana's view follows live
+    const mara = await signIn(MARA);
+    await mara.getByRole('link', { name: 'Dashboard' }).click();
+    await mara.getByRole('heading', { name: 'Agent load' }).waitFor();
+    await mara.getByRole("region", { name: "Open conversations" }).getByLabel(`Owner of ${customerName}`).selectOption({ label: ANA.name });
+    await mara.getByText('Reassigned 1 conversation.').waitFor();
+    await ana.getByLabel('Reply to the customer').waitFor();
+    await ana.locator('.conv-head').getByText(ANA.name).waitFor();
+    await shot(mara, 'dashboard');
+
+    // still exactly one message at the customer's phone
+    expect((await stack.sentTo(waId)).count).toBe(1);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
+  it('the live connection drops: a banner says so, and after reconnecting what was missed is caught up', async () => {
+    let blocked = false;
+    // while `blocked`, the browser's reconnect attempts are refused (as when the gateway is unreachable)
+    const ana = await signIn(ANA, (ctx) => ctx.routeWebSocket(/\/api\/v1\/realtime/, (ws) => (blocked ? ws.close() : void ws.connectToServer())));
+    await ana.getByRole('tab', { name: 'Unassigned' }).click();
+    blocked = true;
+    const hub = stack.gateway.get(RealtimeHub) as unknown as { wss: { clients: Set<{ terminate(): void }> } };
+    for (const ws of hub.wss.clients) ws.terminate();
+    await ana.getByRole('alert').getByText(/Live updates are disconnected/).waitFor();
+
+    // meanwhile a new customer writes
+    const waId = `1555${Math.floor(1e6 + Math.random() * 9e6)}`;
+    const name = `Omar ${waId.slice(-4)}`;
+    const sent = await fetch(`${stack.sandboxUrl}/sandbox/customers/${waId}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, text: 'Are you open on Sunday?' }),
+    });
+    expect(sent.status).toBe(200);
+    const login = await (await fetch(`${stack.base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: MARA.email, password: PASSWORD }) })).json();
+    await waitFor(
+      async () => {
+        const r = await fetch(`${stack.base}/api/v1/conversations?view=unassigned&q=${waId}`, { headers: { authorization: `Bearer ${login.accessToken}` } });
+        return ((await r.json()).items ?? []).length === 1;
+      },
+      { what: 'the conversation on the server' },
+    );
+    expect(await ana.locator('.conv-item', { hasText: name }).count()).toBe(0);
+    await shot(ana, 'reconnect-banner');
+
+    // the connection comes back: caught up without a reload
+    blocked = false;
+    await ana.getByRole('button', { name: 'Retry now' }).click();
+    await ana.getByRole('status', { name: 'Live updates: live' }).waitFor();
+    await ana.locator('.conv-item', { hasText: name }).waitFor();
+    expect(await ana.getByText(/Live updates are disconnected/).count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+});

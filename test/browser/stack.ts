@@ -1,0 +1,84 @@
+import type { INestApplication } from '@nestjs/common';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseConfig } from '@app/config';
+import { createTestEnv, startApp, type TestEnv } from '@app/testing';
+import { GatewayConfigSchema } from '../../apps/gateway/src/config';
+import { GatewayModule } from '../../apps/gateway/src/gateway.module';
+import { useWebhookRawBody } from '../../apps/gateway/src/webhooks/whatsapp/raw-body';
+import { IngestConfigSchema } from '../../apps/ingest/src/config';
+import { IngestModule } from '../../apps/ingest/src/ingest.module';
+import { NotificationsConfigSchema } from '../../apps/notifications/src/config';
+import { NotificationsModule } from '../../apps/notifications/src/notifications.module';
+import { RoutingConfigSchema } from '../../apps/routing/src/config';
+import { RoutingModule } from '../../apps/routing/src/routing.module';
+import { SandboxConfigSchema } from '../../apps/sandbox/src/config';
+import { SandboxModule } from '../../apps/sandbox/src/sandbox.module';
+
+const ROOT = join(__dirname, '..', '..');
+const url = (app: INestApplication) => `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+
+/** Builds the web client into a fresh directory (vite build, ~2 s), as `npm run build` does into dist/web. */
+export function buildWeb(): string {
+  const out = mkdtempSync(join(tmpdir(), 'sb-web-'));
+  const vite = join(dirname(require.resolve('vite/package.json')), 'bin', 'vite.js');
+  execFileSync(process.execPath, [vite, 'build', '--config', join(ROOT, 'apps/web/vite.config.mts'), '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  return out;
+}
+
+/**
+ * The real stack in this process on a fresh database and NATS namespace: gateway (listening, serving the built web
+ * client, demo organisation seeded), ingest, routing, notifications, and the WhatsApp sandbox whose signed webhooks
+ * go to the gateway and which receives what notifications sends.
+ */
+export class BrowserStack {
+  env!: TestEnv;
+  apps: INestApplication[] = [];
+  gateway!: INestApplication;
+  sandbox!: INestApplication;
+  base!: string;
+  sandboxUrl!: string;
+
+  static async start(webDir: string, extra: Record<string, string> = {}): Promise<BrowserStack> {
+    const s = new BrowserStack();
+    s.env = await createTestEnv({
+      SEED_DEMO: 'true',
+      WEB_DIR: webDir,
+      WHATSAPP_APP_SECRET: 'sandbox-app-secret',
+      MEDIA_DIR: join(tmpdir(), `sb-browser-media-${randomUUID()}`),
+      ...extra,
+    });
+    s.apps.push(await startApp(RoutingModule.register(parseConfig(RoutingConfigSchema, s.env.env))));
+    const cfg = parseConfig(GatewayConfigSchema, s.env.env);
+    s.gateway = await startApp(GatewayModule.register(cfg), { listen: true, setup: (a) => useWebhookRawBody(a, cfg.WEBHOOK_MAX_BYTES) });
+    s.apps.push(s.gateway);
+    s.base = url(s.gateway);
+    s.sandbox = await startApp(
+      SandboxModule.register(parseConfig(SandboxConfigSchema, { NODE_ENV: 'test', LOG_LEVEL: 'silent', SANDBOX_WEBHOOK_URL: `${s.base}/webhooks/whatsapp` })),
+      { listen: true },
+    );
+    s.apps.push(s.sandbox);
+    s.sandboxUrl = url(s.sandbox);
+    const graph = { GRAPH_API_BASE_URL: s.sandboxUrl };
+    s.apps.push(await startApp(IngestModule.register(parseConfig(IngestConfigSchema, { ...s.env.env, ...graph }))));
+    s.apps.push(await startApp(NotificationsModule.register(parseConfig(NotificationsConfigSchema, { ...s.env.env, ...graph }))));
+    return s;
+  }
+
+  /** What the business sent to one customer, as the sandbox's phone saw it. */
+  async sentTo(waId: string): Promise<{ count: number; messages: { text?: { body: string } }[] }> {
+    return (await fetch(`${this.sandboxUrl}/sandbox/sent?to=${waId}`)).json();
+  }
+
+  async stop(): Promise<void> {
+    for (const a of [...this.apps].reverse()) await a.close().catch(() => undefined);
+    await this.env?.cleanup();
+  }
+}
