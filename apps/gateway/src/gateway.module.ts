@@ -5,6 +5,8 @@ import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { AuthModule } from './auth/auth.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { InboxModule } from './inbox/inbox.module';
+import { NoticesModule } from './notices/notices.module';
+import { SlaApiModule } from './sla/sla.module';
 import { OutboundModule } from './outbound/outbound.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { gatewayMigrations } from './migrations';
@@ -41,6 +43,8 @@ export class GatewayModule {
         WhatsAppWebhookModule,
         InboxModule,
         RealtimeModule,
+        NoticesModule,
+        SlaApiModule,
         OutboundModule,
         ContactsModule,
         WebModule,

@@ -318,7 +318,11 @@ describe('contacts API (gateway + ingest + routing, real PostgreSQL and NATS)', 
 
     await http().post(`/api/v1/contacts/${conv.contact.id}/erasure`).set(as('manager')).expect(403);
     const erased = (await http().post(`/api/v1/contacts/${conv.contact.id}/erasure`).set(as('admin')).expect(200)).body;
-    expect(erased).toMatchObject({ contactId: conv.contact.id, contacts: 1, conversations: 1, messages: 2, mediaFiles: 1 });
+    expect(erased).toMatchObject({ contactId: conv.contact.id, contacts: 1, conversations: 1, messages: 2, mediaFiles: 1, webhookReceipts: 2 });
+    // the signed webhook bodies the gateway keeps no longer hold the person's data
+    const raw = await s.sql(`SELECT body FROM gateway.webhook_receipt WHERE body LIKE '%' || $1 || '%' OR body LIKE '%Secret Lane%'`, [waId]);
+    expect(raw).toEqual([]);
+    expect((await s.sql(`SELECT count(*)::int AS n FROM gateway.webhook_receipt WHERE body = '{"erased":true}'`))[0].n).toBe(2);
 
     expect(existsSync(path.join(MEDIA_DIR, key))).toBe(false);
     await http().get(`/api/v1/media/${image.id}`).set(as('admin')).expect(404);

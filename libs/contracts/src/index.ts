@@ -18,3 +18,4 @@ export * from './notices/notices';
 export * from './sla/business-hours';
 export * from './integrations/integrations';
 export * from './sla/sla';
+export * from './notices/notice-push';

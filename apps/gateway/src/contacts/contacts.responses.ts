@@ -67,4 +67,5 @@ export class EraseResponse {
   @ApiProperty() conversations!: number;
   @ApiProperty() messages!: number;
   @ApiProperty() mediaFiles!: number;
+  @ApiProperty({ description: 'Raw webhook bodies kept by the gateway that named the person, replaced by {"erased":true}' }) webhookReceipts!: number;
 }

@@ -1,5 +1,7 @@
 import { BadRequestException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import {
+  ContactKeysV1,
   describeIssues,
   EraseContactV1,
   GetContactV1,
@@ -16,10 +18,12 @@ import {
   type WorkState,
 } from '@app/contracts';
 import { Bus, BusError } from '@app/messaging';
+import { DirectoryAudit } from '../auth/directory-audit';
 import { actorOf, type Principal } from '../auth/principal';
 import { LabelsService } from '../labels/labels.service';
 import type { ContactsQuery, UpdateContactDto } from './contacts.dto';
 import { csvRow } from './csv';
+import { ReceiptErasureRepository } from './receipt-erasure.repository';
 
 /** Routing answers at most this many ids per ListWorkV1 page. */
 const WORK_PAGE = 200;
@@ -43,6 +47,9 @@ export class ContactsService {
   constructor(
     @Inject(Bus) private readonly bus: Bus,
     private readonly labels: LabelsService,
+    private readonly ds: DataSource,
+    private readonly receipts: ReceiptErasureRepository,
+    private readonly audit: DirectoryAudit,
   ) {}
 
   /** One page, newest contacts first; for people who see only some contacts a page may hold fewer than `limit`. */
@@ -118,9 +125,19 @@ export class ContactsService {
     return r;
   }
 
-  /** Admin: GDPR erasure (see EraseContactV1). The audit trail keeps who, when and the counts. */
-  erase(p: Principal, id: string): Promise<ResponseOf<typeof EraseContactV1>> {
-    return this.bus.request(EraseContactV1, { actor: actorOf(p), contactId: id });
+  /**
+   * Admin: GDPR erasure (see EraseContactV1). First the raw webhook bodies the gateway keeps that name one of the
+   * person's WhatsApp ids are redacted (asked before ingest forgets the ids, so a retry after a failure still finds
+   * them), then ingest erases. The audit trail keeps who, when and the counts.
+   */
+  async erase(p: Principal, id: string): Promise<ResponseOf<typeof EraseContactV1> & { webhookReceipts: number }> {
+    const { contactId, keys } = await this.bus.request(ContactKeysV1, { contactId: id });
+    const webhookReceipts = await this.ds.transaction(async (em) => {
+      const n = await this.receipts.redactMentioning(em, keys);
+      if (n) await this.audit.record(em, p, { action: 'contact.receipts-erased', entityType: 'contact', entityId: contactId, before: null, after: { webhookReceipts: n } });
+      return n;
+    });
+    return { ...(await this.bus.request(EraseContactV1, { actor: actorOf(p), contactId })), webhookReceipts };
   }
 
   /** CSV rows (header first) of every contact the caller may see, page by page, for streaming. */

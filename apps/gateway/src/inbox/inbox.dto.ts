@@ -16,7 +16,7 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
-import { LIST_VIEWS, PRIORITIES, WORK_STATUSES } from '@app/contracts';
+import { LIST_VIEWS, PRIORITIES, SLA_SORTS, WORK_STATUSES } from '@app/contracts';
 
 class Versioned {
   /** The conversation version the client saw; a stale one gets 409 with the current state. */
@@ -172,6 +172,16 @@ export class ListQuery {
       '(case-insensitive; % and _ are literal). Combines with the other filters; at most the 500 most recent matches.',
   })
   q?: string;
+
+  @IsOptional()
+  @IsIn(SLA_SORTS)
+  @ApiPropertyOptional({
+    enum: SLA_SORTS,
+    description:
+      'By SLA: due-soonest (running clocks, nearest due first), at-risk (past the warning point), breached (not yet met). ' +
+      'One page of at most `limit` in that order (no cursor); combines with the other filters.',
+  })
+  sla?: (typeof SLA_SORTS)[number];
 
   @IsOptional()
   @IsString()

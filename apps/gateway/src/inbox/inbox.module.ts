@@ -7,8 +7,10 @@ import { MediaService } from './media.service';
 import { LabelsController } from '../labels/labels.controller';
 import { LabelsRepository } from '../labels/labels.repository';
 import { LabelsService } from '../labels/labels.service';
+import { SlaApiModule } from '../sla/sla.module';
 
 @Module({
+  imports: [SlaApiModule],
   controllers: [InboxController, NumbersController, AuditController, MediaController, LabelsController],
   providers: [InboxService, MediaService, LabelsService, LabelsRepository],
   exports: [LabelsService],

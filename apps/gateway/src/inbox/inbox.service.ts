@@ -29,6 +29,7 @@ import { actorOf, type Principal } from '../auth/principal';
 import { assertNotBlocked } from '../contacts/blocked';
 import { requireIdempotencyKey } from '../http/idempotency-key';
 import { LabelsService } from '../labels/labels.service';
+import { SlaApiService } from '../sla/sla.service';
 import { TeamsService } from '../teams/teams.service';
 import { UsersService } from '../users/users.service';
 import type { AssignDto, HandoffDto, ListQuery, NoteDto, ReplyDto, StatusDto } from './inbox.dto';
@@ -46,17 +47,27 @@ export class InboxService {
     private readonly users: UsersService,
     private readonly teams: TeamsService,
     private readonly labels: LabelsService,
+    private readonly sla: SlaApiService,
   ) {}
 
   async get(p: Principal, id: string) {
     const work = await this.bus.request(GetWorkV1, { actor: actorOf(p), conversationId: id });
     const summary = await this.bus.request(GetConversationV1, { conversationId: id });
-    return (await this.present([work], new Map([[id, summary]])))[0];
+    return (await this.withSla(await this.present([work], new Map([[id, summary]]))))[0];
+  }
+
+  /** Each conversation's clocks from sla (`sla: null` when sla does not answer; see SlaApiService.views). */
+  private async withSla<T extends { id: string }>(items: T[]) {
+    const views = await this.sla.views(items.map((i) => i.id));
+    return items.map((i) => ({ ...i, sla: views ? (views.get(i.id)?.sla ?? null) : null }));
   }
 
   async list(p: Principal, q: ListQuery) {
     // search: ingest finds the matching conversations, routing keeps those the caller may see
-    const ids = q.q !== undefined ? (await this.bus.request(SearchConversationsV1, { q: q.q, limit: SEARCH_IDS_MAX })).ids : undefined;
+    let ids = q.q !== undefined ? (await this.bus.request(SearchConversationsV1, { q: q.q, limit: SEARCH_IDS_MAX })).ids : undefined;
+    // by SLA: sla orders the ids (at most 500), routing keeps those the caller may see, the gateway keeps sla's order
+    const ranked = q.sla ? await this.sla.rankedIds(q.sla) : undefined;
+    if (ranked) ids = ids ? ranked.filter((id) => ids!.includes(id)) : ranked;
     if (ids && ids.length === 0) return { items: [], nextCursor: null };
     const page = await this.bus.request(ListWorkV1, {
       actor: actorOf(p),
@@ -67,14 +78,19 @@ export class InboxService {
       label: q.label,
       phoneNumberId: q.phoneNumberId,
       ids,
-      cursor: q.cursor ?? null,
-      limit: q.limit ?? 50,
+      cursor: ranked ? null : (q.cursor ?? null),
+      limit: ranked ? 200 : (q.limit ?? 50),
     });
+    if (ranked) {
+      const order = new Map(ranked.map((id, i) => [id, i]));
+      page.items = page.items.sort((a, b) => order.get(a.conversationId)! - order.get(b.conversationId)!).slice(0, q.limit ?? 50);
+      page.nextCursor = null;
+    }
     const pageIds = page.items.map((w) => w.conversationId);
     const summaries = pageIds.length
       ? (await this.bus.request(ListConversationsV1, { ids: pageIds, limit: Math.min(200, pageIds.length) })).items
       : [];
-    return { items: await this.present(page.items, new Map(summaries.map((s) => [s.id, s]))), nextCursor: page.nextCursor };
+    return { items: await this.withSla(await this.present(page.items, new Map(summaries.map((s) => [s.id, s])))), nextCursor: page.nextCursor };
   }
 
   /**
@@ -247,7 +263,7 @@ export class InboxService {
         lastInboundAt: s?.lastInboundAt ?? null,
         lastMessageText: s?.lastMessageText ?? null,
         messageCount: s?.messageCount ?? null,
-        window: { open: windowEnds !== null && Date.parse(windowEnds) > Date.now(), endsAt: windowEnds },
+        window: { open: windowEnds !== null && Date.parse(windowEnds) > Date.now(), endsAt: windowEnds, closesAt: windowEnds },
         openedAt: w.openedAt,
         resolvedAt: w.resolvedAt,
         updatedAt: w.updatedAt,

@@ -8,6 +8,7 @@ import {
   OutboundQueuedV1,
   OutboundSentV1,
   type EventContract,
+  type NoticeView,
 } from '@app/contracts';
 
 /** What a client receives for each JetStream event it may see (`event` is the name on the socket). */
@@ -28,4 +29,5 @@ export type ServerFrame =
   | { type: 'event'; seq: number; event: string; conversationId: string | null; data: unknown }
   | { type: 'replayed'; cursor: number }
   | { type: 'presence'; conversationId: string; user: { id: string; name: string | null }; state: string; at: string }
+  | { type: 'notice'; notice: NoticeView } // to its recipient only (see notices/)
   | { type: 'error'; message: string };

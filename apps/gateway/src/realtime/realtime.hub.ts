@@ -178,6 +178,11 @@ export class RealtimeHub implements OnApplicationBootstrap, BeforeApplicationShu
     }
   }
 
+  /** A frame for one person only (their notices), on every socket they have open on this replica. */
+  sendToUser(userId: string, f: ServerFrame): void {
+    for (const c of this.clients) if (c.principal.id === userId) this.send(c, f);
+  }
+
   /** For tests and operators: re-check every connection now. */
   recheckNow(): Promise<void> {
     return this.reauthenticate();

@@ -183,6 +183,17 @@ export class ContactsAdminRepository {
     ]);
   }
 
+  /** The wa_ids and BSUIDs these contacts carry (erased ones no longer have any). */
+  async keysOf(em: EntityManager, contactIds: string[]): Promise<string[]> {
+    const r = await rows<{ k: string }>(
+      em,
+      `SELECT DISTINCT k FROM ingest.contact c, LATERAL (VALUES (c.wa_id), (c.user_id), (c.parent_user_id)) v(k)
+       WHERE c.id = ANY($1::uuid[]) AND c.erased_at IS NULL AND k IS NOT NULL`,
+      [contactIds],
+    );
+    return r.map((x) => x.k);
+  }
+
   /** Every conversation of these contacts (absorbed skeletons included). */
   async conversationIdsOf(em: EntityManager, contactIds: string[]): Promise<string[]> {
     const r = await rows<{ id: string }>(em, `SELECT id FROM ingest.conversation WHERE contact_id = ANY($1::uuid[]) FOR UPDATE`, [contactIds]);

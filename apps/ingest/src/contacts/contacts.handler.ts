@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { EraseContactV1, GetContactV1, ListContactsV1, MergeContactsV1, UpdateContactV1 } from '@app/contracts';
+import { ContactKeysV1, EraseContactV1, GetContactV1, ListContactsV1, MergeContactsV1, UpdateContactV1 } from '@app/contracts';
 import { Bus } from '@app/messaging';
 import { ContactsService } from './contacts.service';
 
@@ -17,5 +17,6 @@ export class ContactsHandler implements OnApplicationBootstrap {
     await this.bus.respond(UpdateContactV1, (q) => this.contacts.update(q));
     await this.bus.respond(MergeContactsV1, (q) => this.contacts.merge(q));
     await this.bus.respond(EraseContactV1, (q) => this.contacts.erase(q));
+    await this.bus.respond(ContactKeysV1, (q) => this.contacts.keys(q));
   }
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   CONTACT_ATTRIBUTES_MAX,
+  ContactKeysV1,
   DirectoryChangedV1,
   EraseContactV1,
   GetContactV1,
@@ -169,6 +170,13 @@ export class ContactsService {
       absorbedConversationIds: await this.repo.absorbed(em, mergedId),
       movedMessages,
     };
+  }
+
+  async keys(q: RequestOf<typeof ContactKeysV1>): Promise<ResponseOf<typeof ContactKeysV1>> {
+    const em = this.ds.manager;
+    const id = await this.repo.survivorId(em, q.contactId);
+    if (!id) throw new NotFoundError(`contact ${q.contactId} not found`);
+    return { contactId: id, keys: await this.repo.keysOf(em, await this.repo.group(em, id)) };
   }
 
   /**

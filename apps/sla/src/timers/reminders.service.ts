@@ -31,7 +31,7 @@ export class RemindersService {
   }
 
   async list(conversationId: string): Promise<ReminderView[]> {
-    return (await this.ds.query(`SELECT * FROM sla.reminder WHERE conversation_id = $1 ORDER BY at, id`, [conversationId])).map(view);
+    return (await this.ds.query(`SELECT * FROM sla.reminder WHERE conversation_id = $1 ORDER BY at, created_at, id`, [conversationId])).map(view);
   }
 
   async cancel(actor: Actor, conversationId: string, id: string): Promise<ReminderView> {

@@ -23,6 +23,7 @@ export class TimerFireService {
   ) {}
 
   async fire(em: EntityManager, t: TimerRow & { late: boolean }, now: Date): Promise<void> {
+    if (t.kind === 'reminder') return this.reminder(em, t, now);
     const [c]: ConversationRow[] = await em.query(`SELECT * FROM sla.conversation WHERE conversation_id = $1`, [t.conversation_id]);
     switch (t.kind) {
       case 'clock.warning':
@@ -31,9 +32,6 @@ export class TimerFireService {
         return;
       case 'window.warning':
         if (c) await this.windowWarning(em, t, c, now);
-        return;
-      case 'reminder':
-        await this.reminder(em, t, c ?? null, now);
         return;
       case 'follow-up':
         if (c) await this.followUp(em, t, c, now);
@@ -107,7 +105,7 @@ export class TimerFireService {
     );
   }
 
-  private async reminder(em: EntityManager, t: TimerRow, c: ConversationRow | null, now: Date): Promise<void> {
+  private async reminder(em: EntityManager, t: TimerRow, now: Date): Promise<void> {
     const rows = await em.query(
       `UPDATE sla.reminder SET state = 'fired', fired_at = $2 WHERE id = $1 AND state = 'pending' RETURNING user_id, note, conversation_id`,
       [t.ref, now],
@@ -116,7 +114,7 @@ export class TimerFireService {
     if (!r) return;
     await this.writer.notice(
       em,
-      { kind: 'reminder', conversationId: r.conversation_id, userIds: [r.user_id], title: 'Reminder', body: r.note, data: { reminderId: t.ref, teamId: c?.team_id ?? null } },
+      { kind: 'reminder', conversationId: r.conversation_id, userIds: [r.user_id], title: 'Reminder', body: r.note, data: { reminderId: t.ref } },
       now,
     );
   }

@@ -31,6 +31,8 @@ export class TimerWorker implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly log = new Logger('TimerWorker');
   private running?: Promise<unknown>;
   private stopped = false;
+  /** After a failed batch, the next pass goes timer by timer. */
+  private careful = false;
   /** Tests: called before each timer fires, inside its transaction (to stop a replica mid-batch). */
   beforeFire?: (t: TimerRow, em: import('typeorm').EntityManager) => Promise<void>;
 
@@ -76,26 +78,40 @@ export class TimerWorker implements OnApplicationBootstrap, BeforeApplicationShu
     return total;
   }
 
-  /** One batch in one transaction. */
+  /**
+   * One batch in one transaction. Fast path: every timer of the batch fires without savepoints; if one fails, the
+   * batch rolls back and the next pass fires it timer by timer (a savepoint each), marking the bad one failed.
+   */
   async runOnce(): Promise<number> {
+    const careful = this.careful;
+    this.careful = false;
     const now = this.clock.now();
-    return this.ds.transaction(async (em) => {
-      const due = await this.timers.claimDue(em, now, this.cfg.SLA_TIMER_BATCH, INSTANCE_ID, this.cfg.SLA_TIMER_LATE_MS);
-      for (const t of due) {
-        if (this.beforeFire) await this.beforeFire(t, em);
-        await em.query('SAVEPOINT fire');
-        try {
-          await this.fire.fire(em, t, now);
-          await em.query('RELEASE SAVEPOINT fire');
-        } catch (err) {
-          // one bad timer must not block the rest: it is marked failed with the reason, the batch goes on
-          await em.query('ROLLBACK TO SAVEPOINT fire');
-          this.log.warn(`timer ${t.id} (${t.kind}) failed: ${(err as Error).message}`);
-          await em.query(`UPDATE sla.timer SET status = 'failed', last_error = $2 WHERE id = $1`, [t.id, (err as Error).message.slice(0, 500)]);
+    try {
+      return await this.ds.transaction(async (em) => {
+        const due = await this.timers.claimDue(em, now, careful ? 50 : this.cfg.SLA_TIMER_BATCH, INSTANCE_ID, this.cfg.SLA_TIMER_LATE_MS);
+        for (const t of due) {
+          if (this.beforeFire) await this.beforeFire(t, em);
+          if (!careful) {
+            await this.fire.fire(em, t, now);
+            continue;
+          }
+          await em.query('SAVEPOINT fire');
+          try {
+            await this.fire.fire(em, t, now);
+            await em.query('RELEASE SAVEPOINT fire');
+          } catch (err) {
+            // one bad timer must not block the rest: it is marked failed with the reason, the batch goes on
+            await em.query('ROLLBACK TO SAVEPOINT fire');
+            this.log.warn(`timer ${t.id} (${t.kind}) failed: ${(err as Error).message}`);
+            await em.query(`UPDATE sla.timer SET status = 'failed', last_error = $2 WHERE id = $1`, [t.id, (err as Error).message.slice(0, 500)]);
+          }
         }
-      }
-      return due.length;
-    });
+        return due.length;
+      });
+    } catch (err) {
+      if (!careful) this.careful = true;
+      throw err;
+    }
   }
 
   /** One due action; false when none is due. */

@@ -126,6 +126,18 @@ export const MergeContactsV1 = defineRequest({
 });
 
 /**
+ * The WhatsApp ids (wa_id, BSUID) of a contact and of every contact merged into it: an erasure uses them first to find
+ * raw copies the gateway keeps (signed webhook bodies), so a retried erasure still finds them. Never shown to clients.
+ */
+export const ContactKeysV1 = defineRequest({
+  subject: 'ingest.contact-keys.v1',
+  service: 'ingest',
+  request: z.object({ contactId }),
+  response: z.object({ contactId: z.string().uuid(), keys: z.array(z.string()) }),
+  timeoutMs: 2_000,
+});
+
+/**
  * GDPR erasure of a person (the contact and every contact merged into it): message texts, captions and contents
  * redacted, media files deleted from the MediaStore, profile name / name / wa_id / attributes cleared, the BSUID
  * replaced (a later message starts a new contact). Conversations and message skeletons (direction, type, times,

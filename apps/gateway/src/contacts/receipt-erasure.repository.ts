@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { WebhookReceivedV1 } from '@app/contracts';
+
+const ERASED_BODY = '{"erased":true}';
+
+/**
+ * GDPR erasure on the gateway's side: the raw webhook bodies it keeps (`webhook_receipt`, and the relayed outbox
+ * rows carrying them) that mention one of the person's WhatsApp ids as a JSON string are replaced by
+ * `{"erased":true}`. A receipt whose event is not yet relayed is left alone (ingest has not stored it yet).
+ * A scan of the receipts (no index on the body): erasures are rare, admin-only requests.
+ */
+@Injectable()
+export class ReceiptErasureRepository {
+  async redactMentioning(em: EntityManager, keys: string[]): Promise<number> {
+    if (!keys.length) return 0;
+    const patterns = keys.map((k) => `%${JSON.stringify(k).replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    const redacted = await em.query(
+      `UPDATE gateway.webhook_receipt r SET body = $2, byte_length = length($2)
+       WHERE r.body LIKE ANY($1::text[]) AND r.body <> $2
+         AND NOT EXISTS (SELECT 1 FROM gateway.outbox o WHERE o.id = r.id AND o.published_at IS NULL)
+       RETURNING r.id`,
+      [patterns, ERASED_BODY],
+    );
+    // TypeORM answers [rows, count] for UPDATE … RETURNING
+    const ids = ((Array.isArray(redacted[0]) ? redacted[0] : redacted) as { id: string }[]).map((r) => r.id);
+    if (ids.length)
+      await em.query(
+        `UPDATE gateway.outbox SET payload = jsonb_build_object('eventId', id, 'occurredAt', payload->>'occurredAt', 'body', $3::text)
+         WHERE id = ANY($1::uuid[]) AND subject = $2 AND published_at IS NOT NULL`,
+        [ids, WebhookReceivedV1.subject, ERASED_BODY],
+      );
+    return ids.length;
+  }
+}
