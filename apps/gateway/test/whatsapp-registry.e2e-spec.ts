@@ -13,6 +13,9 @@ import { RoutingConfigSchema } from '../../routing/src/config';
 import { RoutingModule } from '../../routing/src/routing.module';
 import { SandboxConfigSchema } from '../../sandbox/src/config';
 import { SandboxModule } from '../../sandbox/src/sandbox.module';
+import { NotificationsConfigSchema } from '../../notifications/src/config';
+import { GraphClient } from '../../notifications/src/graph/graph.client';
+import { NotificationsModule } from '../../notifications/src/notifications.module';
 import { CapturedLogs, startCapturedApp } from '../../../test/support/captured-app';
 import { textWebhook } from '../../../test/support/webhooks';
 
@@ -30,6 +33,7 @@ describe('WhatsApp registry: Meta apps, WABAs, numbers (real PostgreSQL and NATS
   let sandbox: INestApplication;
   let routing: INestApplication;
   let gateway: INestApplication;
+  let notifications: INestApplication;
   let peer: NatsBus;
   let http: ReturnType<typeof request.agent>;
   let admin: Record<string, string>;
@@ -61,12 +65,24 @@ describe('WhatsApp registry: Meta apps, WABAs, numbers (real PostgreSQL and NATS
     gateway = await startCapturedApp(GatewayModule.register(parseConfig(GatewayConfigSchema, { ...env.env, GRAPH_API_BASE_URL: graph, GRAPH_API_TIMEOUT_MS: '2000' })), logs, {
       setup: (app) => useWebhookRawBody(app, 1 << 20),
     });
+    notifications = await startApp(
+      NotificationsModule.register(
+        parseConfig(NotificationsConfigSchema, {
+          ...env.env,
+          GRAPH_API_BASE_URL: graph,
+          WHATSAPP_ACCESS_TOKEN: 'configured-default-token',
+          OUTBOUND_SENDER: 'false',
+          TEMPLATE_SYNC_INTERVAL_MS: '3600000',
+        }),
+      ),
+    );
     http = request.agent(gateway.getHttpServer());
     peer = await NatsBus.connect({ url: TEST_NATS_URL, namespace: env.namespace, service: 'peer' });
     admin = { Authorization: `Bearer ${(await http.post('/api/v1/auth/login').send(ADMIN).expect(200)).body.accessToken}` };
   }, 120_000);
   afterAll(async () => {
     await peer?.close();
+    await notifications?.close();
     await gateway?.close();
     await routing?.close();
     await sandbox?.close();
@@ -141,6 +157,14 @@ describe('WhatsApp registry: Meta apps, WABAs, numbers (real PostgreSQL and NATS
     expect(wrong.body.message).toMatch(/access token/i);
     expect(wrong.body.details.code).toBe(190);
     await call(http.patch(`/api/v1/meta-apps/${appId}`).set(admin).send({ accessToken: SANDBOX_TOKEN })).then((r) => expect(r.body.accessToken.set).toBe(true));
+  });
+
+  it("notifications sends from a registered number with its app's token, from others with the configured default", async () => {
+    const graph = notifications.get(GraphClient);
+    const text = { messaging_product: 'whatsapp', recipient_type: 'individual', to: '15550001111', type: 'text', text: { body: 'hello' } };
+    expect(await graph.postMessage(NUMBER, text)).toMatchObject({ kind: 'ok', status: 200 });
+    // not in the registry: the configured default token, which this sandbox refuses (Meta's code 190)
+    expect(await graph.postMessage('106540352288888', text)).toMatchObject({ kind: 'error', code: 190 });
   });
 
   it('a disabled app no longer verifies webhooks and its numbers are reported inactive', async () => {

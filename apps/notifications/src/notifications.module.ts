@@ -8,6 +8,7 @@ import { SendRepository } from './delivery/send.repository';
 import { SendService } from './delivery/send.service';
 import { SendWorker } from './delivery/send.worker';
 import { GraphClient } from './graph/graph.client';
+import { NumberCredentialsCache } from './graph/number-credentials';
 import { notificationsMigrations } from './migrations';
 import { TemplateRepository } from './templates/template.repository';
 import { TemplateStatusHandler } from './templates/template-status.handler';
@@ -40,6 +41,7 @@ export class NotificationsModule {
       ],
       providers: [
         ...pingProviders('notifications'),
+        NumberCredentialsCache,
         GraphClient,
         MediaCheck,
         SendRepository,

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NOTIFICATIONS_CONFIG, type NotificationsConfig } from '../config';
+import { NumberCredentialsCache } from './number-credentials';
 
 export type GraphResult =
   | { kind: 'ok'; status: number; body: Record<string, unknown> }
@@ -14,31 +15,33 @@ const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREAC
 /** Calls the Graph API with a timeout on every call. The token goes only into the Authorization header, never into logs or errors. */
 @Injectable()
 export class GraphClient {
-  constructor(@Inject(NOTIFICATIONS_CONFIG) private readonly cfg: NotificationsConfig) {}
+  constructor(
+    @Inject(NOTIFICATIONS_CONFIG) private readonly cfg: NotificationsConfig,
+    private readonly credentials: NumberCredentialsCache,
+  ) {}
 
-  private tokenFor(phoneNumberId?: string): string {
-    return (phoneNumberId && this.cfg.WHATSAPP_NUMBER_TOKENS[phoneNumberId]) || this.cfg.WHATSAPP_ACCESS_TOKEN;
+  url(path: string, version = this.cfg.GRAPH_API_VERSION): string {
+    return `${this.cfg.GRAPH_API_BASE_URL.replace(/\/$/, '')}/${version}/${path}`;
   }
 
-  url(path: string): string {
-    return `${this.cfg.GRAPH_API_BASE_URL.replace(/\/$/, '')}/${this.cfg.GRAPH_API_VERSION}/${path}`;
-  }
-
-  postMessage(phoneNumberId: string, body: Record<string, unknown>, timeoutMs = this.cfg.GRAPH_API_TIMEOUT_MS): Promise<GraphResult> {
-    return this.call('POST', this.url(`${encodeURIComponent(phoneNumberId)}/messages`), phoneNumberId, body, timeoutMs);
+  /** Sends from the number with its own credentials (the gateway's registry) or the configured default app's. */
+  async postMessage(phoneNumberId: string, body: Record<string, unknown>, timeoutMs = this.cfg.GRAPH_API_TIMEOUT_MS): Promise<GraphResult> {
+    const c = await this.credentials.of(phoneNumberId);
+    if (!c.active) return { kind: 'error', status: 403, code: null, title: 'The business number (or its WhatsApp account or Meta app) is disabled in Switchboard.', details: null };
+    return this.call('POST', this.url(`${encodeURIComponent(phoneNumberId)}/messages`, c.graphApiVersion), c.accessToken, body, timeoutMs);
   }
 
   get(urlOrPath: string, timeoutMs = this.cfg.GRAPH_API_TIMEOUT_MS): Promise<GraphResult> {
     const url = /^https?:\/\//.test(urlOrPath) ? urlOrPath : this.url(urlOrPath);
-    return this.call('GET', url, undefined, undefined, timeoutMs);
+    return this.call('GET', url, this.credentials.defaults().accessToken, undefined, timeoutMs);
   }
 
-  private async call(method: string, url: string, phoneNumberId: string | undefined, body: unknown, timeoutMs: number): Promise<GraphResult> {
+  private async call(method: string, url: string, token: string, body: unknown, timeoutMs: number): Promise<GraphResult> {
     let res: Response;
     try {
       res = await fetch(url, {
         method,
-        headers: { authorization: `Bearer ${this.tokenFor(phoneNumberId)}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
         body: body ? JSON.stringify(body) : undefined,
         signal: AbortSignal.timeout(timeoutMs),
       });

@@ -125,7 +125,7 @@ export class GraphController {
   media(@Param('version') version: string, @Param('mediaId') mediaId: string, @Query('phone_number_id') owner: string | undefined, @Req() req: Request, @Res() res: Response) {
     if (!this.authorised(req)) return this.fail(res, GraphErrors.invalidToken());
     const m = this.state.media.get(mediaId);
-    if (!m && VERSION.test(version) && this.state.knownNumber(mediaId)) return res.status(200).json(this.phoneNumber(mediaId));
+    if (!m && VERSION.test(version) && this.isPhoneNumberId(mediaId)) return res.status(200).json(this.phoneNumber(mediaId));
     if (!VERSION.test(version) || !m || (owner && owner !== m.phoneNumberId)) return this.fail(res, GraphErrors.mediaNotFound(mediaId));
     res.status(200).json({
       url: `${req.protocol}://${req.get('host')}/sandbox/media/${m.id}/download`,
@@ -141,6 +141,12 @@ export class GraphController {
    * A business number as the Graph API describes it. REFERENCE §4.3 names `whatsapp_business_manager_messaging_limit`
    * (the deprecated `messaging_limit_tier` is still sent); the name and quality rating are fixed sandbox values.
    */
+  private isPhoneNumberId(id: string): boolean {
+    // a listed number; with no list, a numeric id as long as Meta's phone number ids (sandbox media ids are 19 digits)
+    if (this.cfg.SANDBOX_PHONE_NUMBER_IDS.length) return this.cfg.SANDBOX_PHONE_NUMBER_IDS.includes(id);
+    return /^\d{10,16}$/.test(id);
+  }
+
   private phoneNumber(id: string) {
     return {
       id,
