@@ -9,6 +9,7 @@ import { NoticesModule } from './notices/notices.module';
 import { SlaApiModule } from './sla/sla.module';
 import { OutboundModule } from './outbound/outbound.module';
 import { RealtimeModule } from './realtime/realtime.module';
+import { RoutingApiModule } from './routing/routing-api.module';
 import { gatewayMigrations } from './migrations';
 import { SystemModule } from './system/system.module';
 import { WhatsAppWebhookModule } from './webhooks/whatsapp/whatsapp-webhook.module';
@@ -46,6 +47,7 @@ export class GatewayModule {
         NoticesModule,
         SlaApiModule,
         OutboundModule,
+        RoutingApiModule,
         ContactsModule,
         WebModule,
         WhatsAppAccountsModule,

@@ -7,6 +7,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { canSeeConversation, PRESENCE_STATES } from '@app/contracts';
 import { AuthService } from '../auth/auth.service';
 import type { Principal } from '../auth/principal';
+import { AgentPresenceReporter } from './agent-presence.reporter';
 import { RealtimeFeed, visible, type FeedEvent, type Presence } from './realtime.feed';
 import type { ServerFrame } from './realtime.events';
 
@@ -47,6 +48,7 @@ export class RealtimeHub implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly host: HttpAdapterHost,
     private readonly auth: AuthService,
     private readonly feed: RealtimeFeed,
+    private readonly agentPresence: AgentPresenceReporter,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -86,6 +88,7 @@ export class RealtimeHub implements OnApplicationBootstrap, BeforeApplicationShu
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const client: Client = { id: randomUUID(), ws, token: token!, principal, queue: since !== null ? [] : null, presence: new Map() };
       this.clients.add(client);
+      this.agentPresence.connected(client.id, principal);
       ws.on('close', () => this.gone(client));
       ws.on('error', () => this.gone(client));
       ws.on('message', (data) => void this.onMessage(client, data))
@@ -106,6 +109,8 @@ export class RealtimeHub implements OnApplicationBootstrap, BeforeApplicationShu
     } catch {
       return this.send(c, { type: 'error', message: 'frames are JSON' });
     }
+    this.agentPresence.active(c.id); // any frame from the person counts as activity (idle → away is routing's)
+    if (f?.type === 'activity') return;
     if (f?.type !== 'presence') return this.send(c, { type: 'error', message: 'unknown frame type' });
     const id = typeof f.conversationId === 'string' && /^[0-9a-f-]{36}$/i.test(f.conversationId) ? f.conversationId : null;
     const state = PRESENCE_STATES.find((s) => s === f.state);
@@ -130,6 +135,7 @@ export class RealtimeHub implements OnApplicationBootstrap, BeforeApplicationShu
 
   private gone(c: Client): void {
     if (!this.clients.delete(c)) return;
+    this.agentPresence.disconnected(c.id);
     for (const [id, scope] of c.presence) this.announce(c, id, scope, 'left');
     c.presence.clear();
   }

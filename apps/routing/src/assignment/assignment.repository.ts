@@ -299,7 +299,7 @@ export class RuleRepository {
   }
 
   async update(em: EntityManager, r: { id: string; name: string; position: number; enabled: boolean; conditions: unknown; actions: { teamId?: string } }): Promise<RuleRow> {
-    const rows = await em.query(
+    const [rows] = await em.query(
       `UPDATE routing.rule SET name = $2, position = $3, enabled = $4, conditions = $5, actions = $6, team_id = $7,
          version = version + 1, updated_at = clock_timestamp() WHERE id = $1 RETURNING *`,
       [r.id, r.name, r.position, r.enabled, JSON.stringify(r.conditions), JSON.stringify(r.actions), r.actions.teamId ?? null],

@@ -131,7 +131,7 @@ export class AssignmentService {
       }
       return { state: w, explanation };
     }
-    const after = await this.work.update(em, w.conversationId, { ownerId: pick.agentId });
+    const after = await this.work.update(em, w.conversationId, { ownerId: pick.agentId, assignedAt: this.clock.now() });
     await this.agents.markAssigned(em, pick.agentId);
     await recordChange(this.audit, this.outbox, em, {
       actor: SYSTEM_ACTOR,

@@ -35,6 +35,8 @@ export interface WorkPatch {
   priority?: WorkState['priority'];
   labels?: string[];
   resolvedAt?: 'now' | null;
+  /** When an owner is set (routing's clock; default: the database's). */
+  assignedAt?: Date;
 }
 
 export interface ListFilter {
@@ -123,7 +125,7 @@ export class WorkRepository {
          queued_at = CASE WHEN (CASE WHEN $4 THEN $5::uuid ELSE owner_id END) IS NOT NULL THEN NULL
            WHEN owner_id IS NOT NULL OR queued_at IS NULL OR (status = 'resolved' AND $6 AND $7 <> 'resolved') THEN clock_timestamp()
            ELSE queued_at END,
-         assigned_at = CASE WHEN $4 AND $5::uuid IS NOT NULL AND $5::uuid IS DISTINCT FROM owner_id THEN clock_timestamp() ELSE assigned_at END,
+         assigned_at = CASE WHEN $4 AND $5::uuid IS NOT NULL AND $5::uuid IS DISTINCT FROM owner_id THEN coalesce($16::timestamptz, clock_timestamp()) ELSE assigned_at END,
          last_owner_id = CASE WHEN $4 AND $5::uuid IS NOT NULL THEN $5::uuid ELSE last_owner_id END,
          version = version + 1, updated_at = clock_timestamp()
        WHERE conversation_id = $1 RETURNING ${WORK_COLS}`,
@@ -143,6 +145,7 @@ export class WorkRepository {
         p.labels ?? null,
         has('resolvedAt'),
         p.resolvedAt === 'now',
+        p.assignedAt ?? null,
       ],
     );
     return toWork(rows[0]);

@@ -1,0 +1,362 @@
+import type { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { parseConfig } from '@app/config';
+import {
+  BusinessHoursStateV1,
+  ClaimV1,
+  ConversationOpenedV1,
+  CreateRuleV1,
+  GetQueueV1,
+  GetWorkV1,
+  ListWorkV1,
+  MessageReceivedV1,
+  ReportAgentClientsV1,
+  RequeueV1,
+  SetAgentCapacityV1,
+  SetAgentStatusV1,
+  SetNumberTeamV1,
+  SetTeamRoutingV1,
+  type Actor,
+  type AgentStatus,
+  type RequestInputOf,
+  type WorkState,
+} from '@app/contracts';
+import { NatsBus } from '@app/messaging';
+import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
+import { RoutingClock } from '../src/assignment/clock';
+import { RoutingConfigSchema } from '../src/config';
+import { RoutingModule } from '../src/routing.module';
+
+/**
+ * Automatic assignment on real PostgreSQL and NATS: strategies, queue, availability timeouts, reassignment, rules,
+ * and three routing replicas racing with people clicking claim. Conversations arrive as ConversationOpenedV1 on
+ * the bus (as ingest publishes them); people act through the routing.* requests (as the gateway sends them).
+ */
+const agent = (name: string, teamIds: string[], role: Actor['role'] = 'agent'): Actor => ({ type: 'user', id: randomUUID(), name, role, teamIds });
+const admin = agent('Admin', [], 'admin');
+const ref = (a: Actor) => ({ id: a.id, name: a.name, role: a.role, teamIds: a.teamIds });
+
+describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
+  let env: TestEnv;
+  let apps: INestApplication[] = [];
+  let bus: NatsBus;
+  let ds: DataSource;
+  let hoursOpen: boolean | null = null; // null: nobody answers BusinessHoursStateV1 (sla down)
+
+  const request = <C extends Parameters<NatsBus['request']>[0]>(c: C, body: RequestInputOf<C>) => bus.request(c, body);
+  const setStatus = (a: Actor, status: AgentStatus) => request(SetAgentStatusV1, { actor: a, agent: ref(a), status });
+  const team = async (routing: Omit<RequestInputOf<typeof SetTeamRoutingV1>, 'actor' | 'teamId'>) => {
+    const teamId = randomUUID();
+    await request(SetTeamRoutingV1, { actor: admin, teamId, ...routing });
+    return teamId;
+  };
+  const work = (conversationId: string) => request(GetWorkV1, { actor: admin, conversationId });
+
+  async function opened(o: { phoneNumberId: string; text?: string; contactId?: string; conversationId?: string; returning?: boolean }): Promise<string> {
+    const conversationId = o.conversationId ?? randomUUID();
+    await bus.publish(ConversationOpenedV1, {
+      eventId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      conversationId,
+      phoneNumberId: o.phoneNumberId,
+      contactId: o.contactId ?? randomUUID(),
+      contactName: null,
+      waId: null,
+      userId: null,
+      reopened: false,
+      contact: { returning: o.returning ?? false },
+      message: { type: 'text', text: o.text ?? 'Hello' },
+    });
+    return conversationId;
+  }
+
+  /** Waits until routing has decided (an owner, or the decision to queue is in the audit trail). */
+  async function routed(conversationId: string): Promise<WorkState> {
+    return waitFor(
+      async () => {
+        const rows = await ds.query(
+          `SELECT 1 FROM routing.audit_entry WHERE conversation_id = $1 AND action IN ('conversation.routed', 'conversation.queued')`,
+          [conversationId],
+        );
+        return rows.length ? work(conversationId) : null;
+      },
+      { what: `routing decision for ${conversationId}` },
+    );
+  }
+
+  const audit = (conversationId: string) =>
+    ds.query(`SELECT action, actor_type, before, after, note FROM routing.audit_entry WHERE conversation_id = $1 ORDER BY seq`, [conversationId]);
+  const notices = (conversationId: string) =>
+    ds.query(`SELECT payload FROM routing.outbox WHERE subject = $1 AND payload->>'conversationId' = $2 ORDER BY created_at`, [
+      'inbox.notice.requested.v1',
+      conversationId,
+    ]);
+
+  beforeAll(async () => {
+    env = await createTestEnv({ ROUTING_SWEEP_INTERVAL_MS: '100', ROUTING_IDLE_AWAY_MS: '60000', ROUTING_DISCONNECT_OFFLINE_MS: '30000', DATABASE_POOL_SIZE: '6' });
+    const cfg = parseConfig(RoutingConfigSchema, env.env);
+    // three replicas of routing, each with its own pool, consumers, responders and sweeper
+    apps = [await startApp(RoutingModule.register(cfg)), await startApp(RoutingModule.register(cfg)), await startApp(RoutingModule.register(cfg))];
+    ds = apps[0].get(DataSource);
+    bus = await NatsBus.connect({ url: TEST_NATS_URL, namespace: env.namespace, service: 'peer' });
+    await bus.respond(BusinessHoursStateV1, async () => {
+      if (hoursOpen === null) await new Promise((r) => setTimeout(r, 3_000)); // longer than the contract's timeout
+      return { open: !!hoursOpen, nextOpenAt: null, businessHoursId: null, timeZone: 'UTC' };
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await bus?.close();
+    for (const a of apps) await a.close();
+    await env?.cleanup();
+  });
+
+  it('round robin across 3 online agents over 30 conversations: 10 each; the offline agent gets none; capacity holds', async () => {
+    const teamId = await team({ strategy: 'round_robin', maxOpenPerAgent: 10 });
+    const number = `1555${Date.now() % 1e6}`;
+    await request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    const online = [agent('A', [teamId]), agent('B', [teamId]), agent('C', [teamId])];
+    const offline = agent('D', [teamId]);
+    for (const a of online) await setStatus(a, 'online');
+    await setStatus(offline, 'offline');
+
+    const owners: string[] = [];
+    for (let i = 0; i < 30; i++) owners.push((await routed(await opened({ phoneNumberId: number }))).ownerId!);
+    const counts = new Map<string, number>();
+    for (const o of owners) counts.set(o, (counts.get(o) ?? 0) + 1);
+    expect(Object.fromEntries(counts)).toEqual(Object.fromEntries(online.map((a) => [a.id, 10])));
+    // everyone is at capacity now: the 31st waits in the queue
+    const extra = await routed(await opened({ phoneNumberId: number }));
+    expect(extra.ownerId).toBeNull();
+    const entry = (await audit(extra.conversationId)).find((e: { action: string }) => e.action === 'conversation.queued');
+    expect(entry.after.routing).toMatchObject({ strategy: 'round_robin', agentId: null });
+    expect(entry.note).toContain('nobody online under capacity');
+    // the audit says why each went where it went
+    const first = (await audit((await ds.query(`SELECT conversation_id FROM routing.conversation_work WHERE owner_id = $1 LIMIT 1`, [online[0].id]))[0].conversation_id))
+      .find((e: { action: string }) => e.action === 'conversation.routed');
+    expect(first).toMatchObject({ actor_type: 'system', after: { ownerId: online[0].id, routing: { strategy: 'round_robin', agentId: online[0].id, teamId } } });
+  });
+
+  it('nobody online: the conversation waits in the queue; an agent coming online gets it at once', async () => {
+    const teamId = await team({ strategy: 'least_loaded' });
+    const number = `1556${Date.now() % 1e6}`;
+    await request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    const a = agent('Late', [teamId]);
+    await setStatus(a, 'away');
+    const urgent = await opened({ phoneNumberId: number });
+    expect((await routed(urgent)).ownerId).toBeNull();
+    const queue = await request(GetQueueV1, { actor: admin, teamId });
+    expect(queue).toMatchObject({ total: 1, items: [{ conversationId: urgent }] });
+
+    await setStatus(a, 'online');
+    const w = await waitFor(async () => ((await work(urgent)).ownerId === a.id ? work(urgent) : null), { what: 'assigned from the queue', timeoutMs: 1_000 });
+    expect(w.ownerId).toBe(a.id);
+    const notice = (await notices(urgent)).map((n: { payload: any }) => n.payload);
+    expect(notice).toEqual([expect.objectContaining({ kind: 'assigned', audience: { userIds: [a.id], teamManagersOf: null }, source: 'routing' })]);
+    expect((await request(GetQueueV1, { actor: admin, teamId })).total).toBe(0);
+  });
+
+  it('owner goes offline: reassigned to the next agent per the team setting, audited, previous owner and managers told', async () => {
+    const teamId = await team({ strategy: 'round_robin', onOwnerOffline: 'reassign' });
+    const number = `1557${Date.now() % 1e6}`;
+    await request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    const first = agent('First', [teamId]);
+    await setStatus(first, 'online');
+    const c = await opened({ phoneNumberId: number });
+    expect((await routed(c)).ownerId).toBe(first.id);
+    const second = agent('Second', [teamId]);
+    await setStatus(second, 'online');
+
+    await setStatus(first, 'offline');
+    const w = await waitFor(async () => ((await work(c)).ownerId === second.id ? work(c) : null), { what: 'reassigned' });
+    expect(w.ownerId).toBe(second.id);
+    const actions = (await audit(c)).map((e: { action: string }) => e.action);
+    expect(actions).toEqual(['conversation.opened', 'conversation.routed', 'conversation.requeued', 'conversation.routed']);
+    const requeued = (await audit(c))[2];
+    expect(requeued).toMatchObject({ actor_type: 'system', note: 'the owner went offline', before: { ownerId: first.id }, after: { ownerId: null } });
+    const told = (await notices(c)).map((n: { payload: any }) => n.payload);
+    expect(told).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'unassigned', audience: { userIds: [first.id], teamManagersOf: teamId } }),
+        expect.objectContaining({ kind: 'assigned', audience: { userIds: [second.id], teamManagersOf: null } }),
+      ]),
+    );
+  });
+
+  it('keyword and business-number rules route to Sales, Support and After-sales; a failing rule is skipped, never the conversation', async () => {
+    const sales = await team({ strategy: 'manual' });
+    const support = await team({ strategy: 'manual' });
+    const afterSales = await team({ strategy: 'manual' });
+    const main = `1558${Date.now() % 1e6}`;
+    const serviceLine = `1559${Date.now() % 1e6}`;
+    await request(SetNumberTeamV1, { actor: admin, phoneNumberId: main, teamId: sales });
+    const rule = (name: string, conditions: RequestInputOf<typeof CreateRuleV1>['conditions'], actions: RequestInputOf<typeof CreateRuleV1>['actions']) =>
+      request(CreateRuleV1, { actor: admin, name, conditions, actions });
+    await rule('outside hours go to after-sales', { businessHours: { state: 'closed' }, keywords: ['hours-test'] }, { teamId: afterSales });
+    await rule('repairs', { keywords: ['broken', 'repair', 'warranty'] }, { teamId: afterSales, priority: 'high', labels: ['repair'] });
+    await rule('service line', { phoneNumberIds: [serviceLine] }, { teamId: support });
+    await rule('problems', { keywords: ['help', 'not working'] }, { teamId: support });
+
+    const where = async (o: { phoneNumberId: string; text: string }) => {
+      const id = await opened(o);
+      return waitFor(() => work(id).catch(() => null), { what: 'work item' });
+    };
+    expect(await where({ phoneNumberId: main, text: 'I would like to buy two' })).toMatchObject({ teamId: sales });
+    expect(await where({ phoneNumberId: main, text: 'My order is NOT working, help' })).toMatchObject({ teamId: support });
+    expect(await where({ phoneNumberId: serviceLine, text: 'Hi there' })).toMatchObject({ teamId: support });
+    expect(await where({ phoneNumberId: serviceLine, text: 'The screen is broken' })).toMatchObject({ teamId: afterSales, priority: 'high', labels: ['repair'] });
+    expect(await where({ phoneNumberId: main, text: 'helpful words only, unhelpful' })).toMatchObject({ teamId: sales }); // whole words
+
+    // sla does not answer: the business-hours rule is skipped (logged, counted), the next rule decides
+    hoursOpen = null;
+    const skipped = await where({ phoneNumberId: main, text: 'hours-test: help' });
+    expect(skipped).toMatchObject({ teamId: support });
+    const openedEntry = (await audit(skipped.conversationId))[0];
+    expect(openedEntry.after.routing.skipped).toEqual([expect.objectContaining({ name: 'outside hours go to after-sales', reason: expect.stringContaining('business hours unknown') })]);
+    // sla answers "closed": the rule applies
+    hoursOpen = false;
+    expect(await where({ phoneNumberId: main, text: 'hours-test' })).toMatchObject({ teamId: afterSales });
+  }, 30_000);
+
+  it('web clients: idle → away, disconnected → offline (times stored, clock moved), active again → online', async () => {
+    const teamId = await team({ strategy: 'round_robin' });
+    const a = agent('Web', [teamId]);
+    await setStatus(a, 'online');
+    const clock = apps[0].get(RoutingClock);
+    const now = () => clock.now().toISOString();
+    const heartbeat = (lastActiveAt: string, connected = true) =>
+      request(ReportAgentClientsV1, { clients: [{ userId: a.id, clientId: `c-${a.id}`, connected, lastActiveAt }] });
+    const advance = (ms: number) => apps.forEach((app) => app.get(RoutingClock).advance(ms));
+    const idleSince = now();
+    await heartbeat(idleSince);
+    // the gateway keeps reporting the connected client (within the disconnect timeout), but no activity for 65 s
+    for (const step of [25_000, 25_000, 15_000]) {
+      advance(step);
+      await heartbeat(idleSince);
+    }
+    const statusOf = async () => (await ds.query(`SELECT status, status_set_by FROM routing.agent WHERE user_id = $1`, [a.id]))[0];
+    await waitFor(async () => (await statusOf()).status === 'away', { what: 'away' });
+    await heartbeat(now());
+    await waitFor(async () => (await statusOf()).status === 'online', { what: 'online again' });
+    await heartbeat(now(), false);
+    advance(35_000); // disconnected past ROUTING_DISCONNECT_OFFLINE_MS
+    expect(await waitFor(async () => ((await statusOf()).status === 'offline' ? statusOf() : null), { what: 'offline' })).toEqual({ status: 'offline', status_set_by: 'auto' });
+  });
+
+  it('a customer left unanswered past the team’s time moves to the next agent; RequeueV1 puts one back in the queue', async () => {
+    const teamId = await team({ strategy: 'round_robin', reassignUnansweredMinutes: 5 });
+    const number = `1560${Date.now() % 1e6}`;
+    await request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    const [x, y] = [agent('X', [teamId]), agent('Y', [teamId])];
+    await setStatus(x, 'online');
+    const c = await opened({ phoneNumberId: number });
+    expect((await routed(c)).ownerId).toBe(x.id);
+    await setStatus(y, 'online');
+    for (const app of apps) app.get(RoutingClock).advance(6 * 60_000);
+    const moved = await waitFor(async () => ((await work(c)).ownerId === y.id ? work(c) : null), { what: 'reassigned after 5 minutes' });
+    expect((await audit(c)).find((e: { action: string }) => e.action === 'conversation.requeued').note).toContain('more than 5 minutes');
+
+    // an escalation (sla) requeues it: no owner, back in the queue, audited with the reason; the strategy picks again
+    await setStatus(x, 'away');
+    await setStatus(y, 'away');
+    const back = await request(RequeueV1, { actor: { ...admin, type: 'system', id: 'sla' }, conversationId: c, reason: 'SLA first response breached' });
+    expect(back).toMatchObject({ ownerId: null, version: moved.version + 1 });
+    expect((await audit(c)).at(-1)).toMatchObject({ action: 'conversation.requeued', note: 'SLA first response breached', before: { ownerId: y.id } });
+    // the customer writes again: still waiting in the queue, nobody online
+    await bus.publish(MessageReceivedV1, {
+      eventId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      conversationId: c,
+      phoneNumberId: number,
+      contactId: back.contactId,
+      messageId: randomUUID(),
+      waMessageId: `wamid.${randomUUID()}`,
+      direction: 'inbound',
+      origin: 'customer',
+      type: 'text',
+      text: 'anyone?',
+      sentAt: new Date().toISOString(),
+    });
+    expect((await request(GetQueueV1, { actor: admin, teamId })).items.map((i) => i.conversationId)).toEqual([c]);
+  });
+
+  it('3 routing replicas, 10 agents clicking claim, 2,000 conversations at once: one owner or queued, nobody over capacity, no double assignment', async () => {
+    const CAP = 120;
+    const teamId = await team({ strategy: 'round_robin', maxOpenPerAgent: CAP });
+    const number = `1561${Date.now() % 1e6}`;
+    await request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    const people = Array.from({ length: 10 }, (_, i) => agent(`Racer ${i}`, [teamId]));
+    for (const p of people) await setStatus(p, 'online');
+    // two of them have a personal maximum below the team's
+    await request(SetAgentCapacityV1, { actor: admin, agent: ref(people[0]), maxOpen: 40, skills: [] });
+    await request(SetAgentCapacityV1, { actor: admin, agent: ref(people[1]), maxOpen: 60, skills: [] });
+    const cap = (id: string) => (id === people[0].id ? 40 : id === people[1].id ? 60 : CAP);
+
+    const ids = Array.from({ length: 2000 }, () => randomUUID());
+    const publishing = (async () => {
+      for (let i = 0; i < ids.length; i += 200) await Promise.all(ids.slice(i, i + 200).map((id) => opened({ phoneNumberId: number, conversationId: id })));
+    })();
+    // meanwhile each person keeps clicking claim on what they see unassigned, until they are full
+    let claimed = 0;
+    let published = false;
+    const clickers = people.map(async (p) => {
+      for (let round = 0; round < 200; round++) {
+        const page = await request(ListWorkV1, { actor: p, view: 'unassigned', teamId, limit: 20 });
+        if (published && page.items.length === 0) return;
+        for (const w of page.items.slice(0, 5)) {
+          const outcome = await request(ClaimV1, { actor: p, conversationId: w.conversationId, version: w.version }).then(
+            () => 'won',
+            (err: { details?: { reason?: string } }) => err.details?.reason ?? 'lost',
+          );
+          if (outcome === 'won') claimed++;
+          if (outcome === 'capacity') return; // full: this person stops clicking
+        }
+      }
+    });
+    void publishing.then(() => (published = true));
+    await Promise.all([publishing, ...clickers]);
+    // every conversation decided: owned, or queued because everyone is full
+    await waitFor(
+      async () => {
+        const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM routing.conversation_work WHERE team_id = $1`, [teamId]);
+        return n === ids.length;
+      },
+      { what: '2,000 work items', timeoutMs: 60_000, intervalMs: 250 },
+    );
+    const total = 40 + 60 + 8 * CAP;
+    await waitFor(
+      async () => {
+        const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM routing.conversation_work WHERE team_id = $1 AND owner_id IS NOT NULL`, [teamId]);
+        return n === total;
+      },
+      { what: 'every agent filled to capacity', timeoutMs: 20_000, intervalMs: 250 },
+    );
+    const owners = await ds.query(`SELECT owner_id, count(*)::int AS n FROM routing.conversation_work WHERE team_id = $1 AND owner_id IS NOT NULL GROUP BY owner_id`, [teamId]);
+    for (const o of owners) expect(o.n).toBeLessThanOrEqual(cap(o.owner_id));
+    expect(owners).toHaveLength(10);
+    const [{ queued }] = await ds.query(
+      `SELECT count(*)::int AS queued FROM routing.conversation_work WHERE team_id = $1 AND owner_id IS NULL AND status = 'open'`,
+      [teamId],
+    );
+    expect(queued).toBe(ids.length - total);
+    // the audit trail: no conversation was given to someone while it had an owner, and each owner change is one entry
+    const doubles = await ds.query(
+      `SELECT conversation_id, count(*)::int AS n FROM routing.audit_entry
+       WHERE team_id = $1 AND (before->>'ownerId') IS NULL AND (after->>'ownerId') IS NOT NULL AND before IS NOT NULL
+       GROUP BY conversation_id HAVING count(*) > 1`,
+      [teamId],
+    );
+    expect(doubles).toEqual([]);
+    const overwrites = await ds.query(
+      `SELECT count(*)::int AS n FROM routing.audit_entry WHERE team_id = $1 AND (before->>'ownerId') IS NOT NULL AND (after->>'ownerId') IS DISTINCT FROM (before->>'ownerId')`,
+      [teamId],
+    );
+    expect(overwrites[0].n).toBe(0);
+    const [{ assignments }] = await ds.query(
+      `SELECT count(*)::int AS assignments FROM routing.audit_entry WHERE team_id = $1 AND action IN ('conversation.routed', 'conversation.claimed')`,
+      [teamId],
+    );
+    expect(assignments).toBe(total);
+    expect(claimed).toBeGreaterThan(0);
+  }, 120_000);
+});
