@@ -258,6 +258,20 @@ describe('contacts API (gateway + ingest + routing, real PostgreSQL and NATS)', 
     await waitFor(async () => (await messagesOf(xSales.id)).some((m: any) => m.text === 'y again'), { what: 'message via the tombstone' });
   });
 
+  it('two simultaneous merges of the same pair: one merges, the other finds it done', async () => {
+    const [x, y] = [newWaId(), newWaId()];
+    await customerWrites({ number: SALES, waId: x, text: 'one' });
+    await customerWrites({ number: SUPPORT, waId: y, text: 'two' });
+    const survivor = (await conversationOf(x, SALES)).contact.id;
+    const merged = (await conversationOf(y, SUPPORT)).contact.id;
+    const both = await Promise.all(
+      [0, 1].map(() => http().post(`/api/v1/contacts/${survivor}/merge`).set(as('admin')).send({ mergedContactId: merged }).expect(200)),
+    );
+    expect(both.map((r) => r.body.alreadyMerged).sort()).toEqual([false, true]);
+    expect((await http().get(`/api/v1/contacts/${survivor}`).set(as('admin')).expect(200)).body.conversationIds).toHaveLength(2);
+    expect(await auditOf('contact.merged', survivor)).toHaveLength(1);
+  });
+
   it('exports CSV: streamed, RFC 4180 quoting, formula cells neutralised, visibility applied', async () => {
     const a = newWaId();
     const b = newWaId();
@@ -336,7 +350,14 @@ describe('contacts API (gateway + ingest + routing, real PostgreSQL and NATS)', 
     expect((await http().get(`/api/v1/contacts?q=Erin`).set(as('admin')).expect(200)).body.items).toEqual([]);
     expect(await contactOf(waId)).toBeUndefined();
 
-    const [fact] = await auditOf('contact.erased', conv.contact.id);
+    // repeating it finds nothing left to erase
+    expect((await http().post(`/api/v1/contacts/${conv.contact.id}/erasure`).set(as('admin')).expect(200)).body).toMatchObject({
+      messages: 0,
+      mediaFiles: 0,
+      webhookReceipts: 0,
+    });
+
+    const [fact] = (await auditOf('contact.erased', conv.contact.id, 2)).reverse();
     expect(fact).toMatchObject({
       actor: { type: 'user', name: expect.any(String) },
       before: null,

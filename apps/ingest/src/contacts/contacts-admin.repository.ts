@@ -214,7 +214,7 @@ export class ContactsAdminRepository {
   /**
    * Redacts every message of these conversations (text, the type's content with captions, referral, context,
    * errors), their media records and raw statuses; the conversations keep only counters and times.
-   * Returns how many messages were redacted.
+   * Returns how many messages were redacted (0 when repeated).
    */
   async redactConversations(em: EntityManager, conversationIds: string[]): Promise<number> {
     await em.query(
@@ -230,7 +230,9 @@ export class ContactsAdminRepository {
     const r = await rows(
       em,
       `UPDATE ingest.message SET text = '', content = '{}'::jsonb, referral = NULL, context = NULL, errors = '[]'::jsonb
-       WHERE conversation_id = ANY($1::uuid[]) RETURNING id`,
+       WHERE conversation_id = ANY($1::uuid[])
+         AND (text <> '' OR content <> '{}'::jsonb OR referral IS NOT NULL OR context IS NOT NULL OR errors <> '[]'::jsonb)
+       RETURNING id`,
       [conversationIds],
     );
     await em.query(`UPDATE ingest.conversation SET last_message_text = NULL, updated_at = now() WHERE id = ANY($1::uuid[])`, [conversationIds]);
