@@ -132,7 +132,7 @@ export class PGliteServer {
   }
 
   private async rollback(): Promise<void> {
-    await this.db.runExclusive(() => this.db.exec('ROLLBACK')).catch(() => undefined);
+    await this.db.exec('ROLLBACK').catch(() => undefined); // exec takes PGlite's query lock itself
     this.owner = null;
   }
 
