@@ -11,7 +11,7 @@ export const RoutingConfigSchema = BaseConfigSchema.extend({
   /** An online agent whose web clients show no activity for this long becomes `away`. */
   ROUTING_IDLE_AWAY_MS: z.coerce.number().int().min(1_000).default(10 * 60_000),
   /** An agent with no web client connected (or reported by a gateway) for this long becomes `offline`. */
-  ROUTING_DISCONNECT_OFFLINE_MS: z.coerce.number().int().min(1_000).default(2 * 60_000),
+  ROUTING_DISCONNECT_OFFLINE_MS: z.coerce.number().int().min(20_000).default(2 * 60_000),
 });
 export const ROUTING_CONFIG = Symbol('ROUTING_CONFIG');
 export type RoutingConfig = z.infer<typeof RoutingConfigSchema>;
