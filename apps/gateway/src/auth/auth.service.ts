@@ -1,5 +1,8 @@
 import { HttpException, HttpStatus, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { NoticeRequestedV1 } from '@app/contracts';
+import { OutboxWriter } from '@app/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { AuthRepository } from './auth.repository';
 import { DUMMY_HASH, verifyPassword } from './password';
@@ -26,6 +29,7 @@ export class AuthService {
     private readonly ds: DataSource,
     private readonly repo: AuthRepository,
     @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
+    private readonly outbox: OutboxWriter,
   ) {}
 
   /**
@@ -46,6 +50,20 @@ export class AuthService {
       const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH);
       if (!user || !ok || user.disabled_at) {
         await this.repo.recordFailure(em, email, ip);
+        // this failure locks the account's sign-in: its owner gets one notice per lock (the password never appears)
+        if (user && f.by_email + 1 === max) {
+          await this.outbox.add(em, NoticeRequestedV1, {
+            eventId: randomUUID(),
+            occurredAt: new Date().toISOString(),
+            kind: 'system',
+            audience: { userIds: [user.id], teamManagersOf: null },
+            conversationId: null,
+            title: 'Sign-in to your account is paused',
+            body: `${max} wrong passwords were tried for your account; sign-in is paused for ${Math.ceil(this.cfg.LOGIN_WINDOW_S / 60)} min. If this was not you, tell an admin.`,
+            data: { failures: max, pausedForS: this.cfg.LOGIN_WINDOW_S },
+            source: 'gateway',
+          });
+        }
         // the failure must be kept even though we answer with an error: commit, then throw outside
         return null;
       }
