@@ -16,6 +16,7 @@ import { WhatsAppWebhookModule } from './webhooks/whatsapp/whatsapp-webhook.modu
 import { WebModule } from './web/web.module';
 import { WhatsAppAccountsModule } from './whatsapp-accounts/accounts.module';
 import { EventWebhooksModule } from './event-webhooks/event-webhooks.module';
+import { RateLimitModule } from './http/rate-limit';
 
 /** Makes the parsed gateway config injectable everywhere as GATEWAY_CONFIG. */
 @Global()
@@ -52,6 +53,7 @@ export class GatewayModule {
         WebModule,
         WhatsAppAccountsModule,
         EventWebhooksModule,
+        RateLimitModule,
       ],
     };
   }

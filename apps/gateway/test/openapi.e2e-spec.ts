@@ -46,8 +46,12 @@ describe('OpenAPI document', () => {
       expect(paths).toContain(p);
     const s = doc.components.schemas;
     expect(s.StatusDto.properties.status.enum).toEqual(['open', 'pending', 'snoozed', 'resolved']);
-    expect(s.StatusDto.required).toEqual(expect.arrayContaining(['status', 'version']));
-    expect(s.HandoffDto.required).toEqual(expect.arrayContaining(['note', 'version']));
+    // the version the client saw travels in the body or as If-Match (ETag of GET /conversations/{id})
+    expect(s.StatusDto.required).toEqual(['status']);
+    expect(s.StatusDto.properties.version).toMatchObject({ minimum: 1 });
+    expect(s.HandoffDto.required).toEqual(expect.arrayContaining(['note']));
+    expect(doc.paths['/api/v1/conversations/{id}/status'].post.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'If-Match', in: 'header' })]));
+    expect(doc.paths['/api/v1/conversations/{id}'].get.responses['200'].headers.ETag).toBeDefined();
     expect(s.ConversationResponse.properties.owner).toBeDefined();
     const reply = doc.paths['/api/v1/conversations/{id}/messages'].post;
     expect(reply.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: true })]));

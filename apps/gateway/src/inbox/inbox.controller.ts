@@ -41,6 +41,7 @@ import {
   TimelineQuery,
 } from './inbox.dto';
 import { InboxService } from './inbox.service';
+import { ETagFromVersion, IfMatchVersion } from '../http/etag';
 
 const Id = new ParseUUIDPipe({ version: undefined });
 
@@ -65,7 +66,7 @@ export class InboxController {
   }
 
   @Get(':id')
-  @ApiOkResponse({ type: ConversationResponse })
+  @ETagFromVersion(ConversationResponse)
   @RequireScopes('conversations:read')
   get(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string) {
     return this.inbox.get(me, id);
@@ -86,6 +87,7 @@ export class InboxController {
   }
 
   @Post(':id/claim')
+  @IfMatchVersion()
   @ApiOkResponse({ type: WorkStateResponse })
   @HttpCode(200)
   @RequireScopes('conversations:write')
@@ -94,6 +96,7 @@ export class InboxController {
   }
 
   @Post(':id/assign')
+  @IfMatchVersion()
   @ApiOkResponse({ type: WorkStateResponse })
   @HttpCode(200)
   @RequireScopes('conversations:write')
@@ -102,6 +105,7 @@ export class InboxController {
   }
 
   @Post(':id/handoff')
+  @IfMatchVersion()
   @ApiOkResponse({ type: WorkStateResponse })
   @HttpCode(200)
   @RequireScopes('conversations:write')
@@ -110,6 +114,7 @@ export class InboxController {
   }
 
   @Post(':id/status')
+  @IfMatchVersion()
   @ApiOkResponse({ type: WorkStateResponse })
   @HttpCode(200)
   @RequireScopes('conversations:write')
@@ -118,6 +123,7 @@ export class InboxController {
   }
 
   @Post(':id/takeover')
+  @IfMatchVersion()
   @ApiOkResponse({ type: WorkStateResponse })
   @HttpCode(200)
   @RequireScopes('conversations:write')
@@ -126,6 +132,7 @@ export class InboxController {
   }
 
   @Post(':id/labels')
+  @IfMatchVersion()
   @ApiOkResponse({ type: WorkStateResponse })
   @HttpCode(200)
   @RequireScopes('conversations:write')
@@ -134,6 +141,7 @@ export class InboxController {
   }
 
   @Post(':id/priority')
+  @IfMatchVersion()
   @ApiOkResponse({ type: WorkStateResponse })
   @HttpCode(200)
   @RequireScopes('conversations:write')
@@ -142,6 +150,7 @@ export class InboxController {
   }
 
   @Post(':id/notes')
+  @IfMatchVersion()
   @ApiCreatedResponse({ type: NoteResponse })
   @RequireScopes('conversations:write')
   note(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string, @Body() dto: NoteDto) {
@@ -158,6 +167,7 @@ export class InboxController {
 
   /** Reply (free-form text). Requires `Idempotency-Key`; only the owner may send. */
   @Post(':id/messages')
+  @IfMatchVersion()
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'Retries with the same key return the first result' })
   @ApiAcceptedResponse({ type: ReplyResponse })
   @HttpCode(202)

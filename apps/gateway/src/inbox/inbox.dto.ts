@@ -19,10 +19,14 @@ import {
 import { LIST_VIEWS, PRIORITIES, SLA_SORTS, WORK_STATUSES } from '@app/contracts';
 
 class Versioned {
-  /** The conversation version the client saw; a stale one gets 409 with the current state. */
-  @IsInt()
+  /** The conversation version the client saw (or If-Match: "<version>"); a stale one gets 409 with the current state. */
+  @IsInt({ message: 'version (or an If-Match header) is required: the conversation version the client saw' })
   @Min(1)
-  @ApiProperty({ minimum: 1, description: 'The conversation version the client saw (409 with the current state when stale)' })
+  @ApiProperty({
+    minimum: 1,
+    required: false,
+    description: 'The conversation version the client saw (409 with the current state when stale). Required unless sent as If-Match: "<version>"',
+  })
   version!: number;
 }
 
