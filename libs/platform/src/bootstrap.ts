@@ -57,15 +57,28 @@ export async function bootService(module: unknown, opts: ServiceBootOptions): Pr
   configureApp(app);
   await opts.setup?.(app);
   // graceful shutdown: Nest's hooks stop consumers, drain NATS and close the pool; this bounds it
+  let stopping = false;
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.once(sig, () => {
+      stopping = true;
       setTimeout(() => {
         logger.warn(`shutdown exceeded ${opts.shutdownTimeoutMs} ms, exiting`, 'Bootstrap');
         process.exit(1);
       }, opts.shutdownTimeoutMs).unref();
     });
   }
-  await app.listen(opts.port, opts.host ?? '0.0.0.0');
+  try {
+    await app.listen(opts.port, opts.host ?? '0.0.0.0');
+  } catch (err) {
+    // stopped while starting (a rollout replaced the pod before it was ready): the shutdown hooks finish the exit
+    if (stopping) {
+      logger.warn(`${opts.service} stopped while starting: ${(err as Error).message}`, 'Bootstrap');
+      return app;
+    }
+    logger.pino.fatal({ err }, `${opts.service} failed to start: ${(err as Error).message}`);
+    process.stderr.write(`[${opts.service}] failed to start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
   const url = await app.getUrl();
   new Logger('Bootstrap').log(`${opts.service} listening on ${url.replace('[::1]', 'localhost').replace('0.0.0.0', '127.0.0.1')}`);
   return app;
