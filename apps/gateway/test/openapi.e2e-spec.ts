@@ -52,6 +52,13 @@ describe('OpenAPI document', () => {
     expect(s.HandoffDto.required).toEqual(expect.arrayContaining(['note']));
     expect(doc.paths['/api/v1/conversations/{id}/status'].post.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'If-Match', in: 'header' })]));
     expect(doc.paths['/api/v1/conversations/{id}'].get.responses['200'].headers.ETag).toBeDefined();
+    // an integrator replies through POST /api/v1/messages from the document alone
+    const send = doc.paths['/api/v1/messages'].post;
+    expect(s.SendMessageDto.required).toEqual(expect.arrayContaining(['phoneNumberId', 'to', 'type']));
+    expect(send.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/SendMessageDto');
+    expect(send.responses['202'].content['application/json'].schema.$ref).toBe('#/components/schemas/SendResponse');
+    expect(send.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: true })]));
+    expect(doc.paths['/api/v1/conversations/{id}/messages'].get.responses['200'].content['application/json'].schema.$ref).toBe('#/components/schemas/MessagePageResponse');
     expect(s.ConversationResponse.properties.owner).toBeDefined();
     const reply = doc.paths['/api/v1/conversations/{id}/messages'].post;
     expect(reply.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: true })]));

@@ -15,6 +15,7 @@ import { ErrorResponse } from '../auth/auth.responses';
 import {
   ConversationPageResponse,
   ConversationResponse,
+  MessagePageResponse,
   NoteResponse,
   NumberTeamResponse,
   ReplyResponse,
@@ -80,7 +81,7 @@ export class InboxController {
   }
 
   @Get(':id/messages')
-  @ApiOkResponse({ description: 'A page of messages (MessageView), oldest first (or newest first with order=newest), with nextCursor' })
+  @ApiOkResponse({ type: MessagePageResponse, description: 'A page of messages, oldest first (or newest first with order=newest)' })
   @RequireScopes('conversations:read')
   messages(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string, @Query() q: MessagesQuery) {
     return this.inbox.messages(me, id, q.cursor, q.limit ?? 100, q.order);

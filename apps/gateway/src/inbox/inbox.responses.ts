@@ -122,3 +122,44 @@ export class NumberTeamResponse {
   @ApiProperty() phoneNumberId!: string;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) teamId!: string | null;
 }
+
+class MessageMediaResponse {
+  @ApiProperty() mediaId!: string;
+  @ApiProperty({ nullable: true, type: String }) mimeType!: string | null;
+  @ApiProperty({ nullable: true, type: Number }) size!: number | null;
+  @ApiProperty({ nullable: true, type: String }) sha256!: string | null;
+  @ApiProperty({ description: 'pending | stored | failed | …' }) state!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'GET it with the same credentials (/api/v1/media/{messageId})' }) url!: string | null;
+}
+
+export class MessageResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) conversationId!: string;
+  @ApiProperty({ nullable: true, type: String }) waMessageId!: string | null;
+  @ApiProperty({ enum: ['inbound', 'outbound'] }) direction!: string;
+  @ApiProperty({ description: 'customer | echo | inbox | system' }) origin!: string;
+  @ApiProperty({ description: 'WhatsApp message type (text, image, …, unsupported)' }) type!: string;
+  @ApiProperty({ description: 'Text rendering' }) text!: string;
+  @ApiProperty({ type: Object, nullable: true, description: "The type's fields, whole" }) content!: unknown;
+  @ApiProperty({ nullable: true, type: String }) status!: string | null;
+  @ApiProperty({ type: [Object] }) errors!: unknown[];
+  @ApiProperty({ nullable: true, type: String }) contextWaMessageId!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid' }) contextMessageId!: string | null;
+  @ApiProperty() forwarded!: boolean;
+  @ApiProperty({ type: MessageMediaResponse, nullable: true }) media!: MessageMediaResponse | null;
+  @ApiProperty({ format: 'date-time' }) sentAt!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) statusUpdatedAt!: string | null;
+}
+
+export class MessagePageResponse {
+  @ApiProperty({ type: [MessageResponse] }) items!: MessageResponse[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as cursor for the next page; null at the end' }) nextCursor!: string | null;
+}
+
+export class SendResponse {
+  @ApiProperty({ format: 'uuid' }) sendId!: string;
+  @ApiProperty({ enum: ['queued', 'sent', 'failed'] }) status!: string;
+  @ApiProperty({ nullable: true, type: String }) waMessageId!: string | null;
+  @ApiProperty({ description: 'The Idempotency-Key was seen before: this is the first result' }) duplicate!: boolean;
+}
