@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import {
+  AgentStatusChangedV1,
   ConversationAssignedV1,
   ConversationResolvedV1,
   ConversationWorkChangedV1,
@@ -23,7 +24,7 @@ export class RoutingModule {
           service: 'routing',
           schema: 'routing',
           migrations: routingMigrations,
-          outboxContracts: [ConversationWorkChangedV1, ConversationAssignedV1, ConversationResolvedV1, NoteAddedV1, NoticeRequestedV1],
+          outboxContracts: [ConversationWorkChangedV1, ConversationAssignedV1, ConversationResolvedV1, NoteAddedV1, NoticeRequestedV1, AgentStatusChangedV1],
         }),
         AssignmentModule,
         WorkModule,

@@ -10,6 +10,10 @@ import { SLA_CONFIG, type SlaConfig } from './config';
 import { ClockEventsHandler } from './events/clock-events.handler';
 import { slaMigrations } from './migrations';
 import { SlaResponders } from './sla.responders';
+import { DashboardService } from './reports/dashboard.service';
+import { ReportsProjector } from './reports/reports.projector';
+import { ReportsResponders } from './reports/reports.responders';
+import { ReportsService } from './reports/reports.service';
 import { EscalationWriter } from './timers/escalation.writer';
 import { RemindersService } from './timers/reminders.service';
 import { TimerFireService } from './timers/timer-fire.service';
@@ -54,6 +58,11 @@ export class SlaModule {
         TimerWorker,
         ClockEventsHandler,
         SlaResponders,
+        // issue 8: the reporting projection, dashboard and reports
+        ReportsProjector,
+        DashboardService,
+        ReportsService,
+        ReportsResponders,
       ],
     };
   }

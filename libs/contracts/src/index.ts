@@ -19,3 +19,4 @@ export * from './sla/business-hours';
 export * from './integrations/integrations';
 export * from './sla/sla';
 export * from './notices/notice-push';
+export * from './reports/reports';

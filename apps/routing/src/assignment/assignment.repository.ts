@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { AgentRef, AgentStatus, AgentView, RuleView, Strategy, TeamRouting } from '@app/contracts';
+import { AgentStatusChangedV1, type AgentRef, type AgentStatus, type AgentView, type RuleView, type Strategy, type TeamRouting } from '@app/contracts';
+import { OutboxWriter } from '@app/persistence';
+import { randomUUID } from 'node:crypto';
 import type { StoredRule } from './rules';
 
 const iso = (d: unknown) => (d ? new Date(d as string).toISOString() : null);
@@ -53,6 +55,8 @@ const toTeamRouting = (r: Record<string, any>): TeamRouting => ({
 /** Agents: routing's projection of the gateway's users, with availability, capacity and skills. */
 @Injectable()
 export class AgentRepository {
+  constructor(private readonly outbox: OutboxWriter) {}
+
   /**
    * Name, role, active flag and teams as the gateway says at `at` (a directory event, or a request the gateway
    * just resolved). An older statement than the one applied is ignored (events may arrive out of order).
@@ -101,10 +105,23 @@ export class AgentRepository {
   }
 
   async setStatus(em: EntityManager, userId: string, status: AgentStatus, by: 'agent' | 'auto', at: Date): Promise<void> {
-    await em.query(
-      `UPDATE routing.agent SET status = $2, status_set_by = $3, status_since = $4, updated_at = clock_timestamp() WHERE user_id = $1`,
+    const [row] = await em.query(
+      `UPDATE routing.agent a SET status = $2, status_set_by = $3, status_since = $4, updated_at = clock_timestamp()
+       FROM (SELECT status AS previous FROM routing.agent WHERE user_id = $1) b WHERE a.user_id = $1
+       RETURNING b.previous, ARRAY(SELECT team_id FROM routing.agent_team m WHERE m.user_id = $1) AS team_ids`,
       [userId, status, by, at],
     );
+    // issue 8 (reports): every availability change is an event, for online time and the live dashboard
+    if (row && row.previous !== status)
+      await this.outbox.add(em, AgentStatusChangedV1, {
+        eventId: randomUUID(),
+        occurredAt: at.toISOString(),
+        userId,
+        status,
+        previous: row.previous,
+        setBy: by,
+        teamIds: row.team_ids ?? [],
+      });
   }
 
   async setCapacity(em: EntityManager, userId: string, maxOpen: number | null, skills: string[]): Promise<void> {
