@@ -23,7 +23,8 @@ const codec = JSONCodec();
 
 async function startRouting(env, i) {
   const port = 3960 + i + Math.floor(Math.random() * 30);
-  const child = spawn(process.execPath, [entryOf('routing')], {
+  const nodeArgs = process.env.BENCH_ROUTING_NODE_ARGS ? process.env.BENCH_ROUTING_NODE_ARGS.split(' ') : []; // e.g. --cpu-prof
+  const child = spawn(process.execPath, [...nodeArgs, entryOf('routing')], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -103,6 +104,7 @@ async function main() {
       }),
     );
     const publishS = (Date.now() - t0) / 1000;
+    const loadDuring = require('node:os').loadavg()[0];
     for (;;) {
       const [{ n }] = (await pg.query(`SELECT count(*)::int AS n FROM routing.conversation_work WHERE team_id = $1 AND owner_id IS NOT NULL`, [teamId])).rows;
       if (n >= ids.length) break;
@@ -132,6 +134,7 @@ async function main() {
     console.log(`assigned ${routed.length} in ${seconds.toFixed(1)} s: ${(routed.length / seconds).toFixed(0)} assignments/s with ${REPLICAS} replicas`);
     console.log(`publish → owner set: ${fmt(summarize(lat))}`);
     console.log(`double assignments: ${doubles}; per agent min ${Math.min(...perAgent)} max ${Math.max(...perAgent)}`);
+    console.log(`machine load average (1 min) after the burst was published: ${loadDuring.toFixed(1)}, after it was assigned: ${require('node:os').loadavg()[0].toFixed(1)}`);
 
     // floor: the bare SQL of one assignment per transaction, on as many connections as the replicas may use at once
     await pg.query(`CREATE TABLE public.floor_agent (id int PRIMARY KEY, last_assigned_at timestamptz)`);

@@ -105,7 +105,8 @@ export class AgentRepository {
   }
 
   async setStatus(em: EntityManager, userId: string, status: AgentStatus, by: 'agent' | 'auto', at: Date): Promise<void> {
-    const [row] = await em.query(
+    // through TypeORM an UPDATE … RETURNING yields [rows, count]
+    const [[row]] = await em.query(
       `UPDATE routing.agent a SET status = $2, status_set_by = $3, status_since = $4, updated_at = clock_timestamp()
        FROM (SELECT status AS previous FROM routing.agent WHERE user_id = $1) b WHERE a.user_id = $1
        RETURNING b.previous, ARRAY(SELECT team_id FROM routing.agent_team m WHERE m.user_id = $1) AS team_ids`,
