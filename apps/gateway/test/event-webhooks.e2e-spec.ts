@@ -269,6 +269,24 @@ describe('event webhooks for integrators (gateway, real PostgreSQL and NATS, a t
     expect((await call(http.post(`/api/v1/webhook-subscriptions/${sub.id}/deliveries/${randomUUID()}/redeliver`).set(apiKey))).status).toBe(404);
   });
 
+  it('gives a delivery up 24 h after its event (failed, kept in the log); the conversation\'s next event then goes', async () => {
+    const sub = await subscribe('/gone', ['message.received']);
+    script.set('/gone', [500, 500]);
+    const conv = randomUUID();
+    await peer.publish(MessageReceivedV1, received(conv, 'old'));
+    await waitFor(async () => ((await deliveriesOf(sub.id)).length === 1 ? true : null), { what: 'delivery queued' });
+    expect(await sender.runOnce()).toBe(1);
+    clock.advance(24 * 3_600_000);
+    await peer.publish(MessageReceivedV1, received(conv, 'new'));
+    await waitFor(async () => ((await deliveriesOf(sub.id)).length === 2 ? true : null), { what: 'second delivery queued' });
+    expect(await sender.runOnce()).toBe(1); // the old one, one last time
+    const [, old] = await deliveriesOf(sub.id);
+    expect(old).toMatchObject({ status: 'failed', attempts: 2, lastStatusCode: 500, lastError: 'HTTP 500' });
+    expect(await sender.runOnce()).toBe(1);
+    expect(hitsOn('/gone').map((h) => JSON.parse(h.raw).data.text)).toEqual(['old', 'old', 'new']);
+    await call(http.delete(`/api/v1/webhook-subscriptions/${sub.id}`).set(apiKey));
+  });
+
   it('re-checks the URL policy at send time (an address no longer allowed is not called)', async () => {
     const sub = await subscribe('/later', ['message.received']);
     await peer.publish(MessageReceivedV1, received(randomUUID(), 'x'));

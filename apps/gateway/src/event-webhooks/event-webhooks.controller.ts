@@ -19,12 +19,12 @@ import {
   DeliveryPageResponse,
   DeliveryQuery,
   DeliveryResponse,
-  PageQuery,
   SubscriptionPageResponse,
   SubscriptionResponse,
   UpdateSubscriptionDto,
 } from './event-webhooks.dto';
 import { EventSubscriptionsService } from './event-subscriptions.service';
+import { PageQuery } from '../http/page-query';
 
 const WebhooksApi = () =>
   applyDecorators(

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { INTEGRATOR_EVENT_TYPES } from '@app/contracts';
+import { PageQuery } from '../http/page-query';
 import { SecretViewResponse } from '../whatsapp-accounts/accounts.dto';
 
 const SUB_STATUSES = ['active', 'paused'] as const;
@@ -62,22 +62,6 @@ export class CreatedSubscriptionResponse extends SubscriptionResponse {
 export class SubscriptionPageResponse {
   @ApiProperty({ type: [SubscriptionResponse] }) items!: SubscriptionResponse[];
   @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
-}
-
-export class PageQuery {
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  @ApiPropertyOptional({ description: 'Opaque; nextCursor of the previous page' })
-  cursor?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  limit?: number;
 }
 
 export class DeliveryQuery extends PageQuery {
