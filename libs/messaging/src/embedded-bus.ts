@@ -274,6 +274,7 @@ export class EmbeddedBus extends Bus {
   private readonly consumers: EmbeddedConsumer[] = [];
   private readonly inflight = new Set<Promise<unknown>>();
   private closed = false;
+  private readonly txChains = new WeakMap<Query, Promise<unknown>>();
   readonly feed: StreamFeed;
 
   constructor(readonly opts: EmbeddedBusOptions) {
@@ -352,8 +353,13 @@ export class EmbeddedBus extends Bus {
     try {
       // in the caller's transaction (the outbox relay): on the single-backend database every reader's query waits
       // for that commit, so announcing it now is safe
-      if (opts.tx) await this.hub.append(opts.tx, event);
-      else await this.hub.tx((q) => this.hub.append(q, event));
+      if (opts.tx) {
+        // one connection: appends from parallel publishes in the same transaction go one after another
+        const tx = opts.tx;
+        const p = (this.txChains.get(tx) ?? Promise.resolve()).catch(() => undefined).then(() => this.hub.append(tx, event));
+        this.txChains.set(tx, p);
+        await p;
+      } else await this.hub.tx((q) => this.hub.append(q, event));
       this.hub.committed(event.subject);
     } catch (err) {
       throw new UpstreamUnavailableError(contract.subject, `event log append failed: ${(err as Error).message}`, { cause: err });

@@ -114,17 +114,15 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         );
       if (rows.length === 0) return 0;
       const done: string[] = [];
+      // `tx`: the embedded bus appends to its log in this very transaction (on a single-backend database a
+      // second connection would wait for this one to commit); NATS ignores it
+      const tx = (sql: string, params?: unknown[]) => em.query(sql, params);
       const results = await Promise.allSettled(
         rows.map((row) => {
           const contract = this.bySubject.get(row.subject);
           if (!contract) return Promise.reject(new Error(`no contract registered for ${row.subject}`));
           return runWithContext({ correlationId: row.correlation_id ?? row.id }, () =>
-            // `tx`: the embedded bus appends to its log in this very transaction (on a single-backend database a
-            // second connection would wait for this one to commit); NATS ignores it
-            this.bus.publish(contract, row.payload as PayloadOf<typeof contract>, {
-              msgId: row.id,
-              tx: (sql: string, params?: unknown[]) => em.query(sql, params),
-            } as PublishOptions),
+            this.bus.publish(contract, row.payload as PayloadOf<typeof contract>, { msgId: row.id, tx } as PublishOptions),
           ).then(() => done.push(row.id));
         }),
       );
