@@ -24,7 +24,7 @@ import { textWebhook } from '../../../test/support/webhooks';
 const ADMIN = { email: 'admin@example.test', password: 'admin-password-123' };
 const NUMBER = '1555000044';
 const ROOT = resolve(__dirname, '../../..');
-const RATE = 30;
+const RATE = 60;
 
 /** What an integrator writes against the generated `paths` types (type-checked by tsc below, then run). */
 const CLIENT_SOURCE = `
@@ -70,7 +70,8 @@ describe('API ergonomics (gateway + routing + ingest, real PostgreSQL and NATS)'
     await peer.publish(WebhookReceivedV1, { eventId: randomUUID(), occurredAt: new Date().toISOString(), body: textWebhook({ phoneNumberId: NUMBER, from: waId, text: 'hi' }) });
     return waitFor(
       async () => (await http.get('/api/v1/conversations?view=unassigned&limit=200').set(admin)).body.items?.find((c: { contact: { waId: string } }) => c.contact.waId === waId) ?? null,
-      { what: 'conversation through ingest and routing' },
+      // the admin's requests count against its rate limit too: poll gently
+      { what: 'conversation through ingest and routing', intervalMs: 250 },
     );
   }
 
@@ -112,7 +113,7 @@ describe('API ergonomics (gateway + routing + ingest, real PostgreSQL and NATS)'
     await http.post(`/api/v1/conversations/${c.id}/priority`).set(admin).set('If-Match', `"${c.version + 1}"`).send({ priority: 'high' }).expect(200);
   });
 
-  it('limits requests per API key (429 with Retry-After), counting every route, not other keys or the webhook', async () => {
+  it('limits requests per API key and per user (429 with Retry-After), counting every route, not other keys or the webhook', async () => {
     const k1 = { 'X-Api-Key': await key('busy') };
     const k2 = { 'X-Api-Key': await key('quiet') };
     for (let i = 0; i < RATE; i++) await http.get(i % 2 ? '/api/v1/conversations?limit=1' : '/api/v1/labels').set(k1).expect(200);
@@ -122,6 +123,12 @@ describe('API ergonomics (gateway + routing + ingest, real PostgreSQL and NATS)'
     expect(limited.body.message).toMatch(new RegExp(`${RATE} requests per minute per API key or user`));
     await http.get('/api/v1/labels').set(k2).expect(200);
     await http.get('/health/live').expect(200);
+    // a user is one bucket however many sessions: a new login does not get a fresh allowance
+    await http.post('/api/v1/users').set(admin).send({ email: 'v@example.test', name: 'V', password: 'viewer-password-123', role: 'viewer', teamIds: [] }).expect(201);
+    const login = async () => ({ Authorization: `Bearer ${(await http.post('/api/v1/auth/login').send({ email: 'v@example.test', password: 'viewer-password-123' }).expect(200)).body.accessToken}` });
+    const s1 = await login();
+    for (let i = 0; i < RATE; i++) await http.get('/api/v1/labels').set(s1).expect(200);
+    await http.get('/api/v1/labels').set(await login()).expect(429);
   });
 
   it('generates a TypeScript client from the OpenAPI document that type-checks and calls three routes', async () => {
