@@ -68,7 +68,7 @@ export const GatewayConfigSchema = BaseConfigSchema.extend({
   EVENT_WEBHOOK_HTTP_HOSTS: list,
   /** Allow private, loopback and link-local target addresses (development only). */
   EVENT_WEBHOOK_ALLOW_PRIVATE: boolSetting.default('false'),
-  /** Requests per minute per API key or signed-in session on /api/v1 (429 with Retry-After above it); 0 = off. Default 600 (off under NODE_ENV=test). */
+  /** Requests per minute per API key or user on /api/v1 (429 with Retry-After above it); 0 = off. Default 600 (off under NODE_ENV=test). */
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).optional(),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
