@@ -1,5 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { parseConfig } from '@app/config';
@@ -212,6 +214,11 @@ describe.each(['deploy/k8s/base', 'deploy/k8s/overlays/production'])('Kubernetes
       const conf = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'nats-config')!.data['nats.conf'] as string;
       expect(conf).toMatch(/jetstream \{/);
       expect(conf.match(/nats:\/\/nats-\d\.nats-headless:6222/g)).toHaveLength(3);
+      // the NATS server itself accepts the configuration (the nats-server CI starts for the tests)
+      const file = join(mkdtempSync(join(tmpdir(), 'nats-conf-')), 'nats.conf');
+      writeFileSync(file, conf);
+      const check = spawnSync('nats-server', ['-c', file, '-t'], { encoding: 'utf8', env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin`, POD_NAME: 'nats-0' } });
+      expect({ status: check.status, out: `${check.stdout}${check.stderr}`.trim() }).toEqual({ status: 0, out: expect.stringMatching(/is valid$/) });
       expect(objects.some((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'nats' && o.spec.maxUnavailable === 1)).toBe(true);
       expect(environmentOf(objects, deployment('routing').spec.template.spec.containers[0]).get('NATS_STREAM_REPLICAS')?.value).toBe('3');
       // PostgreSQL is not part of the install: DATABASE_URL comes from the Secret
