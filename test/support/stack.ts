@@ -16,6 +16,8 @@ import { IngestConfigSchema } from '../../apps/ingest/src/config';
 import { IngestModule } from '../../apps/ingest/src/ingest.module';
 import { RoutingConfigSchema } from '../../apps/routing/src/config';
 import { RoutingModule } from '../../apps/routing/src/routing.module';
+import { SlaConfigSchema } from '../../apps/sla/src/config';
+import { SlaModule } from '../../apps/sla/src/sla.module';
 
 export const APP_SECRET = 'stack-app-secret-0123456789';
 export const VERIFY_TOKEN = 'stack-verify-token-0123456789';
@@ -37,7 +39,7 @@ export class CapturedLogs implements LoggerService {
 }
 
 /**
- * Gateway (listening, signed webhook, OpenAPI), ingest and routing in one process on a fresh database and NATS
+ * Gateway (listening, signed webhook, OpenAPI), ingest, routing and sla in one process on a fresh database and NATS
  * namespace; notifications is played by a fake answering SendMessageV1. Used by the security and reliability suites.
  */
 export class Stack {
@@ -45,6 +47,7 @@ export class Stack {
   gateway!: INestApplication;
   ingest!: INestApplication;
   routing!: INestApplication;
+  sla!: INestApplication;
   peer!: NatsBus;
   ds!: DataSource;
   base!: string;
@@ -66,6 +69,7 @@ export class Stack {
     });
     s.ingest = await startApp(IngestModule.register(parseConfig(IngestConfigSchema, s.env.env)));
     s.routing = await startApp(RoutingModule.register(parseConfig(RoutingConfigSchema, s.env.env)));
+    s.sla = await startApp(SlaModule.register(parseConfig(SlaConfigSchema, s.env.env)));
     const cfg = parseConfig(GatewayConfigSchema, s.env.env);
     s.gateway = await startApp(GatewayModule.register(cfg), {
       listen: true,
@@ -94,6 +98,7 @@ export class Stack {
     Logger.overrideLogger(false);
     await this.peer?.close();
     await this.gateway?.close();
+    await this.sla?.close();
     await this.routing?.close();
     await this.ingest?.close();
     await this.env?.cleanup();
