@@ -328,7 +328,7 @@ describe(`reliability: fault injection under load (${RATE} webhooks/s offered, b
       await until('NATS listening', () => portOpen(4222), 30_000);
     });
     if (process.env.FAULT_INFRA !== 'off') await fault('restart PostgreSQL', async () => {
-      execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', pgCluster(), 'main', 'restart', '-m', 'fast']);
+      execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', '-m', 'fast', pgCluster(), 'main', 'restart']);
       await until('PostgreSQL ready', async () => pgReady(), 60_000);
     });
 
