@@ -183,6 +183,26 @@ describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
     );
   });
 
+  it('sticky: a returning customer goes back to their previous owner when available, else round robin', async () => {
+    const teamId = await team({ strategy: 'sticky', stickyDays: 7 });
+    const number = `1562${Date.now() % 1e6}`;
+    await request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    await request(SetNumberTeamV1, { actor: admin, phoneNumberId: `${number}9`, teamId }); // a second number of the business
+    const [p, q] = [agent('P', [teamId]), agent('Q', [teamId])];
+    for (const a of [p, q]) await setStatus(a, 'online');
+    const [k, l] = [randomUUID(), randomUUID()];
+    const first = (await routed(await opened({ phoneNumberId: number, contactId: k }))).ownerId!;
+    const second = (await routed(await opened({ phoneNumberId: number, contactId: l }))).ownerId!;
+    expect(new Set([first, second]).size).toBe(2);
+    // round robin would now pick `first` (longest since its assignment); the customer of `second` writes again
+    const again = await routed(await opened({ phoneNumberId: `${number}9`, contactId: l, returning: true }));
+    expect(again.ownerId).toBe(second);
+    expect((await audit(again.conversationId)).find((e: { action: string }) => e.action === 'conversation.routed').note).toContain('previous owner');
+    // the previous owner is away: round robin decides
+    await setStatus(second === p.id ? p : q, 'away');
+    expect((await routed(await opened({ phoneNumberId: number, contactId: l, returning: true }))).ownerId).toBe(first);
+  });
+
   it('keyword and business-number rules route to Sales, Support and After-sales; a failing rule is skipped, never the conversation', async () => {
     const sales = await team({ strategy: 'manual' });
     const support = await team({ strategy: 'manual' });

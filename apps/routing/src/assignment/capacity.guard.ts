@@ -26,6 +26,8 @@ export class CapacityGuard {
     const caps = [a?.maxOpen ?? null, s?.maxOpenPerAgent ?? null].filter((c): c is number => c !== null);
     if (!caps.length) return;
     const cap = Math.min(...caps);
+    // not projected yet (never set a status): only this person's own claims can race, so serialise those
+    if (!a) await em.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`routing.agent:${userId}`]);
     const open = await this.agents.openCount(em, userId);
     if (open >= cap) throw new ConflictError(`you have ${open} open conversations; the maximum is ${cap}`, { reason: 'capacity', open, max: cap });
   }
