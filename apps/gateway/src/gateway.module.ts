@@ -17,6 +17,7 @@ import { WebModule } from './web/web.module';
 import { WhatsAppAccountsModule } from './whatsapp-accounts/accounts.module';
 import { EventWebhooksModule } from './event-webhooks/event-webhooks.module';
 import { RateLimitModule } from './http/rate-limit';
+import { ReportsApiModule } from './reports/reports.module';
 
 /** Makes the parsed gateway config injectable everywhere as GATEWAY_CONFIG. */
 @Global()
@@ -54,6 +55,7 @@ export class GatewayModule {
         WhatsAppAccountsModule,
         EventWebhooksModule,
         RateLimitModule,
+        ReportsApiModule,
       ],
     };
   }

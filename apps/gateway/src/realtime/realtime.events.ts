@@ -30,4 +30,6 @@ export type ServerFrame =
   | { type: 'replayed'; cursor: number }
   | { type: 'presence'; conversationId: string; user: { id: string; name: string | null }; state: string; at: string }
   | { type: 'notice'; notice: NoticeView } // to its recipient only (see notices/)
+  // to admins and the managers of these teams (see reports/); a hint to refetch GET /api/v1/dashboard
+  | { type: 'dashboard.changed'; teamIds: string[]; agentIds: string[]; cause: string; at: string }
   | { type: 'error'; message: string };

@@ -189,6 +189,14 @@ export class RealtimeHub implements OnApplicationBootstrap, BeforeApplicationShu
     for (const c of this.clients) if (c.principal.id === userId) this.send(c, f);
   }
 
+  /** A frame for admins (and API keys) and for the managers of any of these teams (the manager view). */
+  sendToManagers(teamIds: string[], f: ServerFrame): void {
+    for (const c of this.clients) {
+      const p = c.principal;
+      if (p.role === 'admin' || (p.role === 'manager' && p.teamIds.some((t) => teamIds.includes(t)))) this.send(c, f);
+    }
+  }
+
   /** For tests and operators: re-check every connection now. */
   recheckNow(): Promise<void> {
     return this.reauthenticate();
