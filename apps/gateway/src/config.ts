@@ -41,7 +41,7 @@ export const GatewayConfigSchema = BaseConfigSchema.extend({
   LOGIN_WINDOW_S: z.coerce.number().int().min(1).default(900),
   /**
    * Key that encrypts stored secrets (Meta app secrets, tokens, webhook signing secrets): `keyId:base64-of-32-bytes`.
-   * Required in production; outside it a fixed development key is used. See docs/INTEGRATIONS.md for rotation.
+   * Production without it stores no secrets (503); outside production a fixed development key is used. See docs/INTEGRATIONS.md.
    */
   SECRETS_KEY: z.preprocess((v) => (v === '' ? undefined : v), secretKey.optional()),
   /** Previous keys (`keyId:base64,…`), still accepted for decryption while secrets are re-encrypted. */

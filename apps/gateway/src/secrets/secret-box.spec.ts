@@ -33,7 +33,10 @@ describe('SecretBox', () => {
     expect(() => dropped.open(old.sealed)).toThrow(/unknown key "k1".*SECRETS_OLD_KEYS/);
   });
 
-  it('needs a key in production', () => {
-    expect(() => new SecretBox({ SECRETS_KEY: undefined, SECRETS_OLD_KEYS: [], NODE_ENV: 'production' })).toThrow(/SECRETS_KEY/);
+  it('stores nothing in production without a key (and never uses the development key there)', () => {
+    const box = new SecretBox({ SECRETS_KEY: undefined, SECRETS_OLD_KEYS: [], NODE_ENV: 'production' });
+    expect(() => box.seal('x')).toThrow(/needs SECRETS_KEY/);
+    const devSealed = new SecretBox({ SECRETS_KEY: undefined, SECRETS_OLD_KEYS: [], NODE_ENV: 'development' }).seal('x').sealed;
+    expect(() => box.open(devSealed)).toThrow(/unknown key "dev"/);
   });
 });

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 
@@ -38,29 +38,37 @@ export const viewOf = (s: { last4: string | null } | null | undefined): SecretVi
  */
 @Injectable()
 export class SecretBox {
-  private readonly current: Key;
+  /** Null in production without SECRETS_KEY: nothing can be stored (503), the configured default app still works. */
+  private readonly current: Key | null;
   private readonly keys = new Map<string, Buffer>();
 
   constructor(@Inject(GATEWAY_CONFIG) cfg: Pick<GatewayConfig, 'SECRETS_KEY' | 'SECRETS_OLD_KEYS' | 'NODE_ENV'>) {
-    if (!cfg.SECRETS_KEY && cfg.NODE_ENV === 'production') throw new Error('Invalid configuration -> SECRETS_KEY: is required in production');
-    this.current = cfg.SECRETS_KEY ? parseKey(cfg.SECRETS_KEY) : DEV_KEY;
+    const production = cfg.NODE_ENV === 'production';
+    this.current = cfg.SECRETS_KEY ? parseKey(cfg.SECRETS_KEY) : production ? null : DEV_KEY;
+    if (!this.current) new Logger('SecretBox').warn('SECRETS_KEY is not set: Meta apps and webhook subscriptions cannot be stored (docs/INTEGRATIONS.md)');
     for (const k of [...cfg.SECRETS_OLD_KEYS.map(parseKey), DEV_KEY]) {
       if (k === DEV_KEY && cfg.NODE_ENV === 'production') continue;
       this.keys.set(k.id, k.key);
     }
-    this.keys.set(this.current.id, this.current.key);
+    if (this.current) this.keys.set(this.current.id, this.current.key);
+  }
+
+  private key(): Key {
+    if (!this.current) throw new ServiceUnavailableException('storing secrets needs SECRETS_KEY (keyId:base64 of 32 bytes) in production; see docs/INTEGRATIONS.md');
+    return this.current;
   }
 
   get currentKeyId(): string {
-    return this.current.id;
+    return this.key().id;
   }
 
   seal(plain: string): SealedSecret {
+    const current = this.key();
     const iv = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', this.current.key, iv);
+    const c = createCipheriv('aes-256-gcm', current.key, iv);
     const data = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
     const parts = [iv, c.getAuthTag(), data].map((b) => b.toString('base64url'));
-    return { sealed: ['v1', this.current.id, ...parts].join('.'), last4: last4(plain) };
+    return { sealed: ['v1', current.id, ...parts].join('.'), last4: last4(plain) };
   }
 
   open(sealed: string): string {
