@@ -37,6 +37,7 @@ import { RoutingModule } from '../../routing/src/routing.module';
 import { ManualClock } from '../src/clock/clock';
 import { SlaConfigSchema } from '../src/config';
 import { SlaModule } from '../src/sla.module';
+import { ClockEventsHandler } from '../src/events/clock-events.handler';
 import { TimerWorker } from '../src/timers/timer.worker';
 
 /**
@@ -441,6 +442,43 @@ describe('sla service (real PostgreSQL + NATS, routing, notifications)', () => {
   async function notifSends(conversationId: string): Promise<unknown[]> {
     return notifications.get(DataSource).query(`SELECT id FROM notifications.outbound_send WHERE conversation_id = $1 AND sender_id IS NULL`, [conversationId]);
   }
+
+  it('a customer message handled before the resolve that preceded it still starts the next cycle', async () => {
+    const t = await team({ firstResponseMinutes: 30 });
+    const c = await conversation(t.number, clock.now());
+    await agentReplies(c.id, t.number);
+    await waitFor(async () => (await slaOf(c.id)).sla.firstResponse?.state === 'met');
+    const w = await work(c.id);
+    const handler = sla.get(ClockEventsHandler);
+    const resolvedAt = new Date(clock.now().getTime() + MIN);
+    const wroteAt = new Date(resolvedAt.getTime() + MIN);
+    const state = (status: 'resolved' | 'open', version: number) => ({
+      eventId: randomUUID(),
+      occurredAt: resolvedAt.toISOString(),
+      action: `conversation.${status}`,
+      actor: { type: 'user', id: ADMIN.id, name: 'Admin' },
+      state: { ...w, status, version, resolvedAt: status === 'resolved' ? resolvedAt.toISOString() : null },
+    });
+    clock.set(wroteAt);
+    // the customer's new message is handled first, then the (earlier) resolve, then routing's reopen
+    await handler.message({
+      eventId: randomUUID(),
+      occurredAt: wroteAt.toISOString(),
+      conversationId: c.id,
+      phoneNumberId: t.number,
+      contactId: c.contactId,
+      messageId: randomUUID(),
+      waMessageId: `wamid.${randomUUID()}`,
+      direction: 'inbound',
+      origin: 'customer',
+      type: 'text',
+      text: 'one more thing',
+      sentAt: wroteAt.toISOString(),
+    });
+    await handler.work(state('resolved', w.version + 1));
+    await handler.work(state('open', w.version + 2));
+    expect((await slaOf(c.id)).sla.firstResponse).toMatchObject({ state: 'ok', startedAt: wroteAt.toISOString() });
+  });
 
   it('a reply for a conversation sla never saw is dead-lettered with the reason', async () => {
     const ghost = randomUUID();

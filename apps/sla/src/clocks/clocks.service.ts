@@ -118,8 +118,11 @@ export class ClocksService {
     await this.sync(em, c.conversation_id, at);
   }
 
-  /** Resolved: resolution is met, every other clock stops, the next customer message starts a new cycle. */
-  async resolved(em: EntityManager, c: ConversationRow, at: Date): Promise<void> {
+  /**
+   * Resolved: resolution is met, every other clock stops, the next customer message starts a new cycle. A customer
+   * message that came after the resolve (its event handled before this one) already starts that next cycle.
+   */
+  async resolved(em: EntityManager, c: ConversationRow, at: Date, resolvedAt: Date | null): Promise<void> {
     await em.query(
       `UPDATE sla.clock SET closed_at = $2, paused_since = NULL,
          met_at = CASE WHEN target = 'resolution' THEN $2 ELSE met_at END,
@@ -127,7 +130,8 @@ export class ClocksService {
        WHERE conversation_id = $1 AND closed_at IS NULL`,
       [c.conversation_id, at],
     );
-    await this.update(em, c.conversation_id, { cycle_start_at: null, first_reply_at: null, awaiting_since: null });
+    const later = resolvedAt && c.awaiting_since && c.awaiting_since > resolvedAt ? c.awaiting_since : null;
+    await this.update(em, c.conversation_id, { cycle_start_at: later, first_reply_at: null, awaiting_since: later });
     await this.timers.cancel(em, c.conversation_id, ['clock.warning', 'clock.breach', 'window.warning', 'follow-up']);
   }
 

@@ -82,7 +82,7 @@ export class ClockEventsHandler implements OnApplicationBootstrap {
         pending_since: isPaused ? (wasPaused ? c.pending_since : at) : null,
       });
       if (s.status === 'resolved' && c.status !== 'resolved') {
-        await this.clocks.resolved(em, c, at);
+        await this.clocks.resolved(em, c, at, s.resolvedAt ? new Date(s.resolvedAt) : null);
         await this.cancelReminders(em, s.conversationId, 'resolved');
         return;
       }
