@@ -168,20 +168,9 @@ describe('web client in Chromium against the real stack', () => {
     // meanwhile a new customer writes
     const waId = `1555${Math.floor(1e6 + Math.random() * 9e6)}`;
     const name = `Omar ${waId.slice(-4)}`;
-    const sent = await fetch(`${stack.sandboxUrl}/sandbox/customers/${waId}/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name, text: 'Are you open on Sunday?' }),
-    });
-    expect(sent.status).toBe(200);
-    const login = await (await fetch(`${stack.base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: MARA.email, password: PASSWORD }) })).json();
-    await waitFor(
-      async () => {
-        const r = await fetch(`${stack.base}/api/v1/conversations?view=unassigned&q=${waId}`, { headers: { authorization: `Bearer ${login.accessToken}` } });
-        return ((await r.json()).items ?? []).length === 1;
-      },
-      { what: 'the conversation on the server' },
-    );
+    await stack.customerWrites(waId, name, 'Are you open on Sunday?');
+    const mara = await stack.as(MARA.email, PASSWORD);
+    await waitFor(async () => (await mara<{ items: unknown[] }>(`/api/v1/conversations?view=unassigned&q=${waId}`)).items.length === 1, { what: 'the conversation on the server' });
     expect(await ana.locator('.conv-item', { hasText: name }).count()).toBe(0);
     await shot(ana, 'reconnect-banner');
 
@@ -191,6 +180,32 @@ describe('web client in Chromium against the real stack', () => {
     await ana.getByRole('status', { name: 'Live updates: live' }).waitFor();
     await ana.locator('.conv-item', { hasText: name }).waitFor();
     expect(await ana.getByText(/Live updates are disconnected/).count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('SLA: the badge turns to warning when the (injected) clock passes the warning point, live', async () => {
+    const mara = await stack.as(MARA.email, PASSWORD);
+    const sales = (await mara<{ items: { id: string; name: string }[] }>('/api/v1/teams')).items.find((t) => t.name === 'Sales')!;
+    await mara('/api/v1/sla/policies', { method: 'POST', body: { name: 'Sales first response', teamId: sales.id, firstResponseMinutes: 10 } });
+    stack.slaClock.set(Date.now());
+
+    const ana = await signIn(ANA);
+    await ana.getByRole('tab', { name: 'Unassigned' }).click();
+    const waId = `1555${Math.floor(1e6 + Math.random() * 9e6)}`;
+    const name = `Sven ${waId.slice(-4)}`;
+    await stack.customerWrites(waId, name, 'My parcel never arrived');
+    await ana.locator('.conv-item', { hasText: name }).click();
+    await ana.getByRole('button', { name: 'Claim' }).first().click();
+    await ana.locator('.conv-head').getByText(ANA.name).waitFor();
+    const badge = ana.getByRole('complementary', { name: 'Details' }).getByRole('region', { name: 'SLA' }).locator('[data-sla]');
+    await waitFor(async () => (await badge.getAttribute('data-sla')) === 'ok', { what: 'the SLA clock on track', timeoutMs: 15_000 });
+    await ana.getByText(/First response: due in/).waitFor();
+
+    stack.slaClock.advance(8.5 * 60_000); // past 80 % of the 10-minute target
+    await waitFor(async () => (await badge.getAttribute('data-sla')) === 'warning', { what: 'the SLA badge at warning', timeoutMs: 20_000 });
+    await ana.getByRole('tab', { name: 'Mine' }).click();
+    await ana.locator('.conv-item', { hasText: name }).locator('[data-sla="warning"]').waitFor();
+    await shot(ana, 'sla-warning');
     expect(pageErrors).toEqual([]);
   }, 60_000);
 });

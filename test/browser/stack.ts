@@ -18,6 +18,9 @@ import { RoutingConfigSchema } from '../../apps/routing/src/config';
 import { RoutingModule } from '../../apps/routing/src/routing.module';
 import { SandboxConfigSchema } from '../../apps/sandbox/src/config';
 import { SandboxModule } from '../../apps/sandbox/src/sandbox.module';
+import { ManualClock } from '../../apps/sla/src/clock/clock';
+import { SlaConfigSchema } from '../../apps/sla/src/config';
+import { SlaModule } from '../../apps/sla/src/sla.module';
 
 const ROOT = join(__dirname, '..', '..');
 const url = (app: INestApplication) => `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
@@ -45,6 +48,8 @@ export class BrowserStack {
   sandbox!: INestApplication;
   base!: string;
   sandboxUrl!: string;
+  /** The time the sla service acts on (moved by tests, never slept through). */
+  readonly slaClock = new ManualClock();
 
   static async start(webDir: string, extra: Record<string, string> = {}): Promise<BrowserStack> {
     const s = new BrowserStack();
@@ -69,12 +74,37 @@ export class BrowserStack {
     const graph = { GRAPH_API_BASE_URL: s.sandboxUrl };
     s.apps.push(await startApp(IngestModule.register(parseConfig(IngestConfigSchema, { ...s.env.env, ...graph }))));
     s.apps.push(await startApp(NotificationsModule.register(parseConfig(NotificationsConfigSchema, { ...s.env.env, ...graph }))));
+    s.apps.push(await startApp(SlaModule.register(parseConfig(SlaConfigSchema, s.env.env), { clock: s.slaClock })));
     return s;
   }
 
   /** What the business sent to one customer, as the sandbox's phone saw it. */
   async sentTo(waId: string): Promise<{ count: number; messages: { text?: { body: string } }[] }> {
     return (await fetch(`${this.sandboxUrl}/sandbox/sent?to=${waId}`)).json();
+  }
+
+  /** A signed-in API call (tests set up policies this way, as an admin screen would). */
+  async as(email: string, password: string): Promise<<T>(path: string, init?: { method?: string; body?: unknown }) => Promise<T>> {
+    const login = await (await fetch(`${this.base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) })).json();
+    return async <T>(path: string, init: { method?: string; body?: unknown } = {}) => {
+      const res = await fetch(`${this.base}${path}`, {
+        method: init.method ?? 'GET',
+        headers: { authorization: `Bearer ${login.accessToken}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
+        body: init.body ? JSON.stringify(init.body) : undefined,
+      });
+      if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${await res.text()}`);
+      return (await res.json()) as T;
+    };
+  }
+
+  /** A customer writes through the sandbox (signed webhook to the gateway, as Meta would). */
+  async customerWrites(waId: string, name: string, text: string): Promise<void> {
+    const res = await fetch(`${this.sandboxUrl}/sandbox/customers/${waId}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, text }),
+    });
+    if (res.status !== 200) throw new Error(`sandbox refused the customer message: ${res.status}`);
   }
 
   async stop(): Promise<void> {

@@ -7,7 +7,7 @@ interface Notice {
   id: string;
   kind?: string;
   title?: string;
-  body?: string;
+  body?: string | null;
   text?: string;
   conversationId?: string | null;
   createdAt?: string;
@@ -31,7 +31,7 @@ export function Notifications() {
       const g = f as unknown as { type: string; event?: string; notice?: Notice; data?: Notice };
       const notice = g.type === 'notice' ? (g.notice ?? g.data ?? null) : g.type === 'event' && String(g.event).startsWith('notice') ? (g.data ?? null) : null;
       if (!notice) return;
-      setItems((cur) => [notice, ...(cur ?? [])].slice(0, 100));
+      setItems((cur) => [notice, ...(cur ?? []).filter((x) => x.id !== notice.id)].slice(0, 100));
       if ('Notification' in window && Notification.permission === 'granted' && document.hidden)
         new Notification(notice.title ?? 'Switchboard', { body: notice.body ?? notice.text ?? '' });
     });
@@ -58,7 +58,21 @@ export function Notifications() {
               Allow browser notifications
             </button>
           )}
-          {items.length === 0 && <p className="muted">Nothing new.</p>}
+          {items.length === 0 ? (
+            <p className="muted">Nothing new.</p>
+          ) : (
+            unread > 0 && (
+              <button
+                className="link"
+                onClick={() => {
+                  void api('/api/v1/notifications/read', { method: 'POST', body: { all: true } }).catch(() => undefined);
+                  setItems((cur) => (cur ?? []).map((x) => ({ ...x, readAt: x.readAt ?? new Date().toISOString() })));
+                }}
+              >
+                Mark all read
+              </button>
+            )
+          )}
           <ul>
             {items.map((n) => (
               <li key={n.id} className={n.readAt ? '' : 'unread'}>
@@ -66,7 +80,7 @@ export function Notifications() {
                   className="link"
                   onClick={() => {
                     setItems((cur) => (cur ?? []).map((x) => (x.id === n.id ? { ...x, readAt: new Date().toISOString() } : x)));
-                    void api(`/api/v1/notifications/${n.id}/read`, { method: 'POST' }).catch(() => undefined);
+                    void api('/api/v1/notifications/read', { method: 'POST', body: { ids: [n.id] } }).catch(() => undefined);
                     if (n.conversationId) navigate(`/c/${n.conversationId}`);
                     setOpen(false);
                   }}

@@ -4,7 +4,7 @@ import { useApp, useNow } from '../lib/context';
 import { contactName, countdown, since } from '../lib/format';
 import { navigate } from '../lib/router';
 import type { Conversation, Page } from '../lib/types';
-import { slaState } from '../inbox/listing';
+import { slaState, slaSummary } from '../inbox/listing';
 
 const MAX = 1000;
 
@@ -186,7 +186,7 @@ export function Dashboard() {
           </button>
         </div>
       )}
-      {atRisk.length > 0 && <WorkList title="SLA at risk or breached" empty="" rows={atRisk.map((c) => row(c, `SLA ${slaState(c)}${c.sla?.dueAt ? ` · ${countdown(c.sla.dueAt, now)}` : ''}`))} />}
+      {atRisk.length > 0 && <WorkList title="SLA at risk or breached" empty="" rows={atRisk.map((c) => row(c, `${slaSummary(c)!.clock} ${slaState(c) === 'breached' ? 'breached' : 'at risk'}${slaSummary(c)!.dueAt ? ` · ${countdown(slaSummary(c)!.dueAt, now)}` : ''}`))} />}
       <section className="card" aria-label="Open conversations">
         <div className="row">
           <h2>Open conversations</h2>

@@ -3,7 +3,7 @@ import { useApp, useNow } from '../lib/context';
 import { contactName, countdown, since, timeOf } from '../lib/format';
 import { isManager } from '../lib/permissions';
 import { WORK_STATUSES, type Conversation } from '../lib/types';
-import { isUnread, slaState, type Filters, type View } from './listing';
+import { isUnread, SLA_LABEL, slaSummary, type Filters, type View } from './listing';
 
 const VIEWS: { id: View; label: string }[] = [
   { id: 'mine', label: 'Mine' },
@@ -88,9 +88,9 @@ export function ConversationList(props: {
           {(anySla || f.sla) && (
             <select aria-label="SLA" value={f.sla} onChange={(e) => props.onFilters({ sla: e.target.value })}>
               <option value="">Any SLA</option>
-              <option value="ok">On track</option>
-              <option value="warning">At risk</option>
-              <option value="breached">Breached</option>
+              <option value="due-soonest">SLA: due soonest</option>
+              <option value="at-risk">SLA: at risk</option>
+              <option value="breached">SLA: breached</option>
             </select>
           )}
         </div>
@@ -103,7 +103,7 @@ export function ConversationList(props: {
       <ul className="conv-list" aria-busy={props.loading}>
         {items.map((c) => {
           const unread = c.id !== props.selectedId && isUnread(c, props.seen);
-          const sla = slaState(c);
+          const sla = slaSummary(c);
           return (
             <li key={c.id}>
               <button
@@ -131,9 +131,9 @@ export function ConversationList(props: {
                     </span>
                   ))}
                   {sla && (
-                    <span className={`chip sla sla-${sla}`} title="SLA">
-                      SLA {sla === 'warning' ? 'at risk' : sla}
-                      {c.sla?.dueAt ? ` · ${countdown(c.sla.dueAt, now)}` : ''}
+                    <span className={`chip sla sla-${sla.state}`} title={`${sla.clock} SLA`} data-sla={sla.state}>
+                      {SLA_LABEL[sla.state]}
+                      {sla.dueAt ? ` · ${countdown(sla.dueAt, now)}` : ''}
                     </span>
                   )}
                   {c.lastInboundAt && !c.owner && <span className="muted small">waiting {since(c.lastInboundAt, now)}</span>}

@@ -1,13 +1,14 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError, qs } from '../lib/api';
+import { conversationOf } from '../lib/realtime';
 import { useApp, useNow } from '../lib/context';
 import { contactName, countdown, dateTime, since } from '../lib/format';
 import { isTyping } from '../lib/keys';
 import { canEditWork, composerMode, managesTeam } from '../lib/permissions';
 import { PRIORITIES, WORK_STATUSES, type Conversation, type MessageView, type Page, type Timeline, type TimelineItem } from '../lib/types';
 import { Composer, type ComposerHandle } from './Composer';
-import { AssignDialog, HandoffDialog, SnoozeDialog } from './Dialogs';
-import { slaState } from './listing';
+import { AssignDialog, HandoffDialog, TimeDialog } from './Dialogs';
+import { SLA_LABEL, slaSummary } from './listing';
 import { TimelineList } from './Timeline';
 
 interface Presence {
@@ -25,7 +26,7 @@ export function ConversationView({ id, onChanged }: { id: string; onChanged(c: C
   const [older, setOlder] = useState<{ items: TimelineItem[]; cursor: string | null } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const [dialog, setDialog] = useState<'handoff' | 'assign' | 'snooze' | null>(null);
+  const [dialog, setDialog] = useState<'handoff' | 'assign' | 'snooze' | 'remind' | null>(null);
   const [presence, setPresence] = useState<Map<string, Presence>>(new Map());
   const composer = useRef<ComposerHandle>(null);
   const scroller = useRef<HTMLDivElement>(null);
@@ -55,7 +56,7 @@ export function ConversationView({ id, onChanged }: { id: string; onChanged(c: C
     rt.setPresence(id, 'viewing');
     const off = rt.on((f) => {
       if (f.type === 'replayed') void reload();
-      if (f.type === 'event' && (f as { conversationId: string | null }).conversationId === id && !timer)
+      if (conversationOf(f) === id && !timer)
         timer = setTimeout(() => {
           timer = null;
           void reload();
@@ -71,8 +72,11 @@ export function ConversationView({ id, onChanged }: { id: string; onChanged(c: C
         });
       }
     });
+    // SLA clocks change without a conversation event (notices go to the owner only): a slow re-read keeps the badge true
+    const poll = setInterval(() => !document.hidden && void reload(), 30_000);
     return () => {
       off();
+      clearInterval(poll);
       if (timer) clearTimeout(timer);
       rt.setPresence(id, 'left');
     };
@@ -110,6 +114,17 @@ export function ConversationView({ id, onChanged }: { id: string; onChanged(c: C
   );
 
   const claim = () => void act('Claim', 'claim', {});
+  /** A reminder for me on this conversation (sla service); it arrives as a notification. */
+  const remind = async (at: string): Promise<boolean> => {
+    try {
+      await api(`/api/v1/conversations/${id}/reminders`, { method: 'POST', body: { at } });
+      toast(`Reminder set for ${dateTime(at)}.`);
+      return true;
+    } catch (e) {
+      toast(`Reminder not set: ${e instanceof Error ? e.message : e}`, 'error');
+      return false;
+    }
+  };
   const takeover = () => {
     if (conv?.owner && confirm(`Take over from ${conv.owner.name}? They will no longer be able to reply.`)) void act('Take over', 'takeover', {});
   };
@@ -131,6 +146,7 @@ export function ConversationView({ id, onChanged }: { id: string; onChanged(c: C
       else if (k === 'e' && edit) void setStatus('resolved');
       else if (k === 'p' && edit) void setStatus('pending');
       else if (k === 's' && edit) setDialog('snooze');
+      else if (k === 'm' && me.role !== 'viewer') setDialog('remind');
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -220,6 +236,11 @@ export function ConversationView({ id, onChanged }: { id: string; onChanged(c: C
                 ))}
               </select>
             )}
+            {me.role !== 'viewer' && (
+              <button onClick={() => setDialog('remind')} title="Remind me (m)">
+                Remind me
+              </button>
+            )}
             {edit && conv.status !== 'resolved' && (
               <button onClick={() => void setStatus('resolved')} disabled={busy} title="Resolve (e)">
                 Resolve
@@ -252,7 +273,8 @@ export function ConversationView({ id, onChanged }: { id: string; onChanged(c: C
       <Details conv={conv} edit={edit} busy={busy} onPriority={(p) => void act('Priority', 'priority', { priority: p })} onLabels={(l) => void act('Labels', 'labels', { labels: l })} />
       {dialog === 'handoff' && <HandoffDialog conv={conv} onClose={() => setDialog(null)} onSubmit={(b) => act('Hand off', 'handoff', b)} />}
       {dialog === 'assign' && <AssignDialog conv={conv} onClose={() => setDialog(null)} onSubmit={(b) => act('Assign', 'assign', b)} />}
-      {dialog === 'snooze' && <SnoozeDialog onClose={() => setDialog(null)} onSubmit={(until) => setStatus('snoozed', until)} />}
+      {dialog === 'snooze' && <TimeDialog title="Snooze until" action="Snooze" onClose={() => setDialog(null)} onSubmit={(until) => setStatus('snoozed', until)} />}
+      {dialog === 'remind' && <TimeDialog title="Remind me" action="Set reminder" onClose={() => setDialog(null)} onSubmit={remind} />}
     </>
   );
 }
@@ -260,7 +282,7 @@ export function ConversationView({ id, onChanged }: { id: string; onChanged(c: C
 function Details({ conv, edit, busy, onPriority, onLabels }: { conv: Conversation; edit: boolean; busy: boolean; onPriority(p: string): void; onLabels(l: string[]): void }) {
   const { dir } = useApp();
   const now = useNow(1000);
-  const sla = slaState(conv);
+  const sla = slaSummary(conv);
   const windowLeft = conv.window.endsAt ? Date.parse(conv.window.endsAt) - now : 0;
   return (
     <aside className="pane details" aria-label="Details">
@@ -284,16 +306,33 @@ function Details({ conv, edit, busy, onPriority, onLabels }: { conv: Conversatio
         {conv.lastInboundAt && <p className="muted small">Customer last wrote {since(conv.lastInboundAt, now)} ago</p>}
       </section>
       {conv.sla && (
-        <section>
+        <section aria-label="SLA">
           <h3>SLA</h3>
-          <p>
-            <span className={`chip sla sla-${sla ?? 'ok'}`} data-sla={sla ?? ''}>
-              {sla === 'warning' ? 'At risk' : sla === 'breached' ? 'Breached' : sla === 'paused' ? 'Paused' : 'On track'}
-            </span>
-          </p>
-          {conv.sla.firstResponseDueAt && <p className="small">First response: {countdown(conv.sla.firstResponseDueAt, now)}</p>}
-          {conv.sla.resolutionDueAt && <p className="small">Resolution: {countdown(conv.sla.resolutionDueAt, now)}</p>}
-          {!conv.sla.firstResponseDueAt && !conv.sla.resolutionDueAt && conv.sla.dueAt && <p className="small">Due: {countdown(conv.sla.dueAt, now)}</p>}
+          {sla ? (
+            <p>
+              <span className={`chip sla sla-${sla.state}`} data-sla={sla.state}>
+                {SLA_LABEL[sla.state]}
+              </span>
+            </p>
+          ) : (
+            <p className="muted small">No clock running.</p>
+          )}
+          {(
+            [
+              ['firstResponse', 'First response'],
+              ['nextResponse', 'Next response'],
+              ['resolution', 'Resolution'],
+            ] as const
+          ).map(([k, label]) => {
+            const clock = conv.sla?.[k];
+            if (!clock) return null;
+            return (
+              <p key={k} className={`small sla-line sla-${clock.state}`}>
+                {label}:{' '}
+                {clock.state === 'met' ? 'met' : clock.paused ? 'paused (outside business hours)' : clock.dueAt ? (Date.parse(clock.dueAt) < now ? `breached ${countdown(clock.dueAt, now).replace('overdue ', '')} ago` : `due in ${countdown(clock.dueAt, now)}`) : ''}
+              </p>
+            );
+          })}
         </section>
       )}
       <section>

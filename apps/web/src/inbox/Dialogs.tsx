@@ -128,7 +128,8 @@ export function AssignDialog({ conv, onClose, onSubmit }: { conv: Conversation; 
   );
 }
 
-export function SnoozeDialog({ onClose, onSubmit }: { onClose(): void; onSubmit(untilIso: string): Promise<boolean> }) {
+/** Pick a moment: presets or a date and time (snooze until, remind me at). */
+export function TimeDialog({ title, action, onClose, onSubmit }: { title: string; action: string; onClose(): void; onSubmit(untilIso: string): Promise<boolean> }) {
   const presets: [string, number][] = [
     ['1 hour', 3600_000],
     ['4 hours', 4 * 3600_000],
@@ -138,7 +139,7 @@ export function SnoozeDialog({ onClose, onSubmit }: { onClose(): void; onSubmit(
   const [custom, setCustom] = useState('');
   const go = async (iso: string) => (await onSubmit(iso)) && onClose();
   return (
-    <Modal title="Snooze until" onClose={onClose}>
+    <Modal title={title} onClose={onClose}>
       <div className="row wrap">
         {presets.map(([l, ms]) => (
           <button key={l} onClick={() => void go(new Date(Date.now() + ms).toISOString())}>
@@ -162,7 +163,7 @@ export function SnoozeDialog({ onClose, onSubmit }: { onClose(): void; onSubmit(
             Cancel
           </button>
           <button className="primary" type="submit" disabled={!custom}>
-            Snooze
+            {action}
           </button>
         </div>
       </form>

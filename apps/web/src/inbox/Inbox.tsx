@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { isTyping } from '../lib/keys';
 import { api, ApiError, qs } from '../lib/api';
+import { conversationOf } from '../lib/realtime';
 import { useApp } from '../lib/context';
 import { navigate } from '../lib/router';
 import type { Conversation, Page } from '../lib/types';
@@ -34,7 +35,7 @@ export function Inbox({ path }: { path: string }) {
   const loadSeq = useRef(0);
 
   const query = (f: Filters, c: string | null) =>
-    `/api/v1/conversations${qs({ view: f.view, status: f.status, teamId: f.teamId, label: f.label, q: f.q.trim().length >= 2 ? f.q.trim() : undefined, cursor: c, limit: 50 })}`;
+    `/api/v1/conversations${qs({ view: f.view, status: f.status, teamId: f.teamId, label: f.label, sla: f.sla, q: f.q.trim().length >= 2 ? f.q.trim() : undefined, cursor: c, limit: 50 })}`;
 
   const load = useCallback(async () => {
     const seq = ++loadSeq.current;
@@ -43,8 +44,7 @@ export function Inbox({ path }: { path: string }) {
     try {
       const page = await api<Page<Conversation>>(query(filtersRef.current, null));
       if (seq !== loadSeq.current) return;
-      const f = filtersRef.current;
-      setItems(page.items.filter((c) => !f.sla || matches(me, f, c)));
+      setItems(page.items);
       setCursor(page.nextCursor);
     } catch (e) {
       if (seq === loadSeq.current) setError(e instanceof Error ? e.message : String(e));
@@ -97,8 +97,7 @@ export function Inbox({ path }: { path: string }) {
         void load(); // after a reconnect, make sure the list is whole
         return;
       }
-      if (f.type !== 'event') return;
-      const id = (f as { conversationId: string | null }).conversationId;
+      const id = conversationOf(f);
       if (!id) return;
       pending.add(id);
       if (!timer)

@@ -12,6 +12,7 @@ export const SHORTCUTS: [string, string][] = [
   ['e', 'Resolve'],
   ['p', 'Mark pending'],
   ['s', 'Snooze until…'],
+  ['m', 'Remind me…'],
   ['1 – 4', 'Views: Mine, Unassigned, My teams, All'],
   ['Enter', 'Send (Shift+Enter: new line)'],
   ['Esc', 'Close a dialog'],

@@ -103,5 +103,7 @@ describe('timeline', () => {
     expect(describeEvent(e('conversation.assigned', { ownerId: null, teamId: null }, { ownerId: 'u-ana', teamId: 't1' }), d)).toBe('Mara assigned it to Ana, moved it to Support');
     expect(describeEvent(e('conversation.status', { status: 'open' }, { status: 'resolved' }), d)).toBe('Mara set the status to resolved');
     expect(describeEvent(e('conversation.labels', { labels: [] }, { labels: ['VIP'] }), d)).toBe('Mara added label VIP');
+    expect(describeEvent(e('sla.warning', null, { target: 'firstResponse' }), d)).toBe('First response SLA at risk');
+    expect(describeEvent(e('sla.breach', null, { target: 'resolution' }), d)).toBe('Resolution SLA breached');
   });
 });

@@ -240,6 +240,11 @@ export function describeEvent(e: AuditEntry, dir: Directory): string {
   const b = e.before ?? {};
   const a = e.after ?? {};
   const verb = e.action.replace(/^conversation\./, '');
+  if (e.action.startsWith('sla.')) {
+    const target = { firstResponse: 'First response', nextResponse: 'Next response', resolution: 'Resolution' }[String(a.target)] ?? 'SLA';
+    const level = e.action.slice(4);
+    return `${target} SLA ${level === 'warning' ? 'at risk' : level === 'breach' || level === 'breached' ? 'breached' : level.replace(/[-_.]/g, ' ')}`;
+  }
   if (verb === 'opened') return 'Conversation opened';
   if (verb === 'reopened') return 'The customer wrote again: conversation reopened';
   if (verb === 'customer-replied') return 'The customer wrote: back to open';
@@ -274,11 +279,14 @@ function SystemEvent({ e, dir, showNote }: { e: AuditEntry; dir: Directory; show
   return (
     <div className={`event ${e.note ? 'with-note' : ''}`}>
       <span>{describeEvent(e, dir)}</span> · <time dateTime={e.createdAt}>{timeOf(e.createdAt)}</time>
-      {showNote && (
-        <p className="handoff-note">
-          <strong>Handoff note:</strong> {e.note}
-        </p>
-      )}
+      {showNote &&
+        (e.action.includes('handoff') ? (
+          <p className="handoff-note">
+            <strong>Handoff note:</strong> {e.note}
+          </p>
+        ) : (
+          <p className="muted small">{e.note}</p>
+        ))}
     </div>
   );
 }

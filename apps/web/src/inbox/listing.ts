@@ -1,4 +1,4 @@
-import type { Conversation, Me } from '../lib/types';
+import type { Conversation, Me, SlaState } from '../lib/types';
 
 export type View = 'mine' | 'unassigned' | 'team' | 'all';
 export interface Filters {
@@ -20,13 +20,37 @@ export function matches(me: Me, f: Filters, c: Conversation): boolean {
   if (f.status && c.status !== f.status) return false;
   if (f.teamId && c.team?.id !== f.teamId) return false;
   if (f.label && !c.labels.some((l) => l.toLowerCase() === f.label.toLowerCase())) return false;
-  if (f.sla && slaState(c) !== f.sla) return false;
+  if (f.sla === 'at-risk' && slaState(c) !== 'warning') return false;
+  if (f.sla === 'breached' && slaState(c) !== 'breached') return false;
+  if (f.sla === 'due-soonest' && !slaSummary(c)) return false;
   return true;
 }
 
-export function slaState(c: Conversation): string | null {
-  return c.sla && typeof c.sla.state === 'string' ? c.sla.state : null;
+export type SlaSummary = { state: 'ok' | 'warning' | 'breached'; dueAt: string | null; clock: string };
+const CLOCK_NAMES: [keyof SlaState, string][] = [
+  ['firstResponse', 'First response'],
+  ['nextResponse', 'Next response'],
+  ['resolution', 'Resolution'],
+];
+const RANK = { ok: 0, warning: 1, breached: 2 } as const;
+
+/** The worst running SLA clock of a conversation (met clocks are done), or null when none runs. */
+export function slaSummary(c: Pick<Conversation, 'sla'>): SlaSummary | null {
+  let worst: SlaSummary | null = null;
+  for (const [key, clock] of CLOCK_NAMES) {
+    const k = c.sla?.[key];
+    if (!k || k.state === 'met') continue;
+    const cand: SlaSummary = { state: k.state, dueAt: k.dueAt, clock };
+    if (!worst || RANK[cand.state] > RANK[worst.state] || (RANK[cand.state] === RANK[worst.state] && (cand.dueAt ?? '9') < (worst.dueAt ?? '9'))) worst = cand;
+  }
+  return worst;
 }
+
+export function slaState(c: Pick<Conversation, 'sla'>): SlaSummary['state'] | null {
+  return slaSummary(c)?.state ?? null;
+}
+
+export const SLA_LABEL: Record<SlaSummary['state'], string> = { ok: 'On track', warning: 'At risk', breached: 'Breached' };
 
 export function activityAt(c: Conversation): number {
   return Date.parse(c.lastMessageAt ?? c.openedAt);

@@ -111,7 +111,8 @@ async function send(path: string, s: Session | null, o: RequestOptions): Promise
   const headers: Record<string, string> = { ...(o.headers ?? {}) };
   if (s) headers.authorization = `Bearer ${s.accessToken}`;
   if (o.body !== undefined) headers['content-type'] = 'application/json';
-  return fetch(path, { method: o.method ?? 'GET', headers, body: o.body === undefined ? undefined : JSON.stringify(o.body), signal: o.signal });
+  // no-store: the client decides when to re-read; a revalidated cache entry could hide changes its ETag does not cover
+  return fetch(path, { method: o.method ?? 'GET', headers, body: o.body === undefined ? undefined : JSON.stringify(o.body), signal: o.signal, cache: 'no-store' });
 }
 
 /** Authenticated request; a 401 refreshes the session once and retries. */

@@ -1,7 +1,7 @@
 import { countdown, contactName, since, initials } from './format';
 import { composerMode, canEditWork } from './permissions';
 import { conversation, ME, MANAGER } from '../test-utils';
-import { isUnread, matches, upsert, DEFAULT_FILTERS } from '../inbox/listing';
+import { isUnread, matches, slaSummary, upsert, DEFAULT_FILTERS } from '../inbox/listing';
 import { toCsv } from '../dashboard/Dashboard';
 
 describe('format', () => {
@@ -48,8 +48,15 @@ describe('list maintenance', () => {
     expect(matches(ME, { ...f, view: 'team' }, conversation({ team: { id: 't-other', name: 'x' } }))).toBe(false);
     expect(matches(ME, { ...f, view: 'all', status: 'open' }, conversation({ status: 'resolved' }))).toBe(false);
     expect(matches(ME, { ...f, view: 'all', label: 'vip' }, conversation({ labels: ['VIP'] }))).toBe(true);
-    expect(matches(ME, { ...f, view: 'all', sla: 'warning' }, conversation({ sla: { state: 'warning' } }))).toBe(true);
-    expect(matches(ME, { ...f, view: 'all', sla: 'warning' }, conversation())).toBe(false);
+    const clock = (state: 'ok' | 'warning' | 'breached' | 'met', dueAt = '2026-01-01T10:00:00Z') => ({ startedAt: '', dueAt, warnAt: null, state, paused: false, breachedAt: null, metAt: null });
+    const atRisk = conversation({ sla: { firstResponse: clock('warning'), nextResponse: null, resolution: clock('ok') } });
+    expect(matches(ME, { ...f, view: 'all', sla: 'at-risk' }, atRisk)).toBe(true);
+    expect(matches(ME, { ...f, view: 'all', sla: 'breached' }, atRisk)).toBe(false);
+    expect(matches(ME, { ...f, view: 'all', sla: 'at-risk' }, conversation())).toBe(false);
+    // the worst running clock counts; met clocks are done
+    expect(slaSummary({ sla: { firstResponse: clock('breached'), nextResponse: null, resolution: clock('ok') } })).toMatchObject({ state: 'breached', clock: 'First response' });
+    expect(slaSummary({ sla: { firstResponse: clock('met'), nextResponse: null, resolution: null } })).toBeNull();
+    expect(slaSummary({ sla: null })).toBeNull();
   });
   it('keeps newest activity first and replaces in place', () => {
     const a = conversation({ id: 'a', lastMessageAt: '2026-01-01T10:00:00Z' });

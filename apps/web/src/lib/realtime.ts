@@ -16,6 +16,13 @@ export interface PresenceFrame {
   state: 'viewing' | 'typing' | 'left';
   at: string;
 }
+/** The conversation a frame is about: events, and notices (SLA warnings, reminders…) that name one. */
+export function conversationOf(f: Frame): string | null {
+  if (f.type === 'event') return (f as EventFrame).conversationId;
+  if (f.type === 'notice') return ((f as { notice?: { conversationId?: string | null } }).notice?.conversationId as string | null | undefined) ?? null;
+  return null;
+}
+
 export type Frame = EventFrame | PresenceFrame | { type: 'ready'; cursor: number } | { type: 'replayed'; cursor: number } | { type: 'error'; message: string } | { type: string; [k: string]: unknown };
 
 type Handler = (f: Frame) => void;
@@ -110,7 +117,13 @@ export class Realtime {
         const seq = (f as EventFrame).seq;
         if (this.cursor === null || seq > this.cursor) this.cursor = seq;
       }
-      for (const h of this.handlers) h(f);
+      for (const h of this.handlers) {
+        try {
+          h(f); // one failing view must not keep the frame from the others
+        } catch (err) {
+          console.error('a live-update handler failed', err);
+        }
+      }
     };
     ws.onclose = (e) => {
       if (this.ws !== ws) return;

@@ -20,13 +20,22 @@ export interface NamedRef {
   name: string | null;
 }
 
-/** SLA clocks (issue 7): rendered when the API sends them. */
+/** One SLA clock (sla service, issue 7). */
+export interface SlaClock {
+  startedAt: string;
+  dueAt: string | null; // null while paused
+  warnAt: string | null;
+  state: 'ok' | 'warning' | 'breached' | 'met';
+  paused: boolean;
+  breachedAt: string | null;
+  metAt: string | null;
+}
+
+/** A conversation's SLA clocks; `null` when sla is not running or did not answer in time. */
 export interface SlaState {
-  state?: 'ok' | 'warning' | 'breached' | 'paused' | string;
-  dueAt?: string | null;
-  firstResponseDueAt?: string | null;
-  resolutionDueAt?: string | null;
-  [k: string]: unknown;
+  firstResponse: SlaClock | null;
+  nextResponse: SlaClock | null;
+  resolution: SlaClock | null;
 }
 
 export interface Conversation {
