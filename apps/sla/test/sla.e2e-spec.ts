@@ -112,21 +112,24 @@ describe('sla service (real PostgreSQL + NATS, routing, notifications)', () => {
     return { id, contactId, waId };
   }
 
+  /** What ingest publishes for a customer's text message. */
+  const customerMessage = (c: { id: string; contactId: string; number: string }, sentAt: Date): PayloadOf<typeof MessageReceivedV1> => ({
+    eventId: randomUUID(),
+    occurredAt: sentAt.toISOString(),
+    conversationId: c.id,
+    phoneNumberId: c.number,
+    contactId: c.contactId,
+    messageId: randomUUID(),
+    waMessageId: `wamid.${randomUUID()}`,
+    direction: 'inbound',
+    origin: 'customer',
+    type: 'text',
+    text: 'hello',
+    sentAt: sentAt.toISOString(),
+  });
+
   async function customerWrites(c: { id: string; contactId: string; number: string }, sentAt: Date): Promise<void> {
-    await peer.publish(MessageReceivedV1, {
-      eventId: randomUUID(),
-      occurredAt: sentAt.toISOString(),
-      conversationId: c.id,
-      phoneNumberId: c.number,
-      contactId: c.contactId,
-      messageId: randomUUID(),
-      waMessageId: `wamid.${randomUUID()}`,
-      direction: 'inbound',
-      origin: 'customer',
-      type: 'text',
-      text: 'hello',
-      sentAt: sentAt.toISOString(),
-    });
+    await peer.publish(MessageReceivedV1, customerMessage(c, sentAt));
   }
 
   async function agentReplies(conversationId: string, number: string, senderId = randomUUID()): Promise<void> {
@@ -461,20 +464,7 @@ describe('sla service (real PostgreSQL + NATS, routing, notifications)', () => {
     });
     clock.set(wroteAt);
     // the customer's new message is handled first, then the (earlier) resolve, then routing's reopen
-    await handler.message({
-      eventId: randomUUID(),
-      occurredAt: wroteAt.toISOString(),
-      conversationId: c.id,
-      phoneNumberId: t.number,
-      contactId: c.contactId,
-      messageId: randomUUID(),
-      waMessageId: `wamid.${randomUUID()}`,
-      direction: 'inbound',
-      origin: 'customer',
-      type: 'text',
-      text: 'one more thing',
-      sentAt: wroteAt.toISOString(),
-    });
+    await handler.message(customerMessage({ id: c.id, contactId: c.contactId, number: t.number }, wroteAt));
     await handler.work(state('resolved', w.version + 1));
     await handler.work(state('open', w.version + 2));
     expect((await slaOf(c.id)).sla.firstResponse).toMatchObject({ state: 'ok', startedAt: wroteAt.toISOString() });
