@@ -208,4 +208,32 @@ describe('web client in Chromium against the real stack', () => {
     await shot(ana, 'sla-warning');
     expect(pageErrors).toEqual([]);
   }, 60_000);
+
+  it('admin screens: a label created by the admin is offered to agents; an API key is shown once', async () => {
+    const admin = await open();
+    await admin.goto(stack.base + '/');
+    await admin.getByLabel('Email').fill('admin@example.test');
+    await admin.getByLabel('Password').fill('admin-password-123');
+    await admin.getByRole('button', { name: 'Sign in' }).click();
+    await admin.getByRole('link', { name: 'Admin' }).click();
+    await admin.getByRole('cell', { name: ANA.email }).waitFor(); // users
+    await admin.getByRole('tab', { name: 'Labels' }).click();
+    await admin.getByLabel('New label').fill('VIP');
+    await admin.getByRole('button', { name: 'Add label' }).click();
+    await admin.locator('.label-list').getByText('VIP').waitFor();
+    await admin.getByRole('tab', { name: 'API keys' }).click();
+    await admin.getByLabel('Key name').fill('CRM bridge');
+    await admin.getByRole('button', { name: 'Create key' }).click();
+    expect(await admin.locator('code.secret').innerText()).toMatch(/^sbk_/);
+    await shot(admin, 'admin-api-keys');
+
+    // Ana labels her conversation with it (catalogue labels only)
+    const ana = await signIn(ANA);
+    await ana.getByRole('tab', { name: 'Mine' }).click();
+    await ana.locator('.conv-item').first().click();
+    await ana.getByLabel('Add label').selectOption('VIP');
+    await ana.getByRole('complementary', { name: 'Details' }).locator('.chip.label', { hasText: 'VIP' }).waitFor();
+    await ana.locator('.event', { hasText: 'added label VIP' }).waitFor();
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });

@@ -55,6 +55,8 @@ export class BrowserStack {
     const s = new BrowserStack();
     s.env = await createTestEnv({
       SEED_DEMO: 'true',
+      ADMIN_EMAIL: 'admin@example.test',
+      ADMIN_PASSWORD: 'admin-password-123',
       WEB_DIR: webDir,
       WHATSAPP_APP_SECRET: 'sandbox-app-secret',
       MEDIA_DIR: join(tmpdir(), `sb-browser-media-${randomUUID()}`),

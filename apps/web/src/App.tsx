@@ -11,6 +11,7 @@ import { navigate, usePath } from './lib/router';
 import type { Label, Me, Page, Team, User } from './lib/types';
 import { Shortcuts } from './inbox/Shortcuts';
 import { Notifications } from './Notifications';
+import { AgentStatus } from './AgentStatus';
 import { isTyping } from './lib/keys';
 
 export function App() {
@@ -132,6 +133,7 @@ function Shell({ onSignedOut }: { onSignedOut: (why: string | null) => void }) {
           <span className={`live live-${live}`} role="status" aria-label={`Live updates: ${live}`}>
             ● {live === 'live' ? 'Live' : live === 'catching-up' ? 'Catching up…' : live === 'offline' ? 'Offline' : 'Connecting…'}
           </span>
+          <AgentStatus />
           <Notifications />
           <button className="ghost" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">
             ?

@@ -10,6 +10,7 @@ const TABS = [
   ['teams', 'Teams'],
   ['labels', 'Labels'],
   ['api-keys', 'API keys'],
+  ['sla', 'SLA policies'],
 ] as const;
 const ROLES: Role[] = ['agent', 'manager', 'admin', 'viewer'];
 const SCOPES = ['conversations:read', 'conversations:write', 'messages:send', 'audit:read', 'admin'];
@@ -31,6 +32,7 @@ export function Admin({ path }: { path: string }) {
       {tab === 'teams' && <Teams />}
       {tab === 'labels' && <Labels />}
       {tab === 'api-keys' && <ApiKeys />}
+      {tab === 'sla' && <SlaPolicies />}
     </main>
   );
 }
@@ -328,6 +330,107 @@ function ApiKeys() {
             </label>
           ))}
         </fieldset>
+      </AddForm>
+    </section>
+  );
+}
+
+interface SlaPolicy {
+  id: string;
+  name: string;
+  teamId: string;
+  priority: string | null;
+  firstResponseMinutes: number;
+  nextResponseMinutes: number | null;
+  resolutionMinutes: number | null;
+  warnAtPercent: number;
+  onBreach: string;
+}
+
+/** SLA targets per team (and optionally per priority); the sla service runs the clocks. */
+function SlaPolicies() {
+  const { dir } = useApp();
+  const { error, run } = useSubmit();
+  const [items, setItems] = useState<SlaPolicy[] | null>(null);
+  const [unavailable, setUnavailable] = useState<string | null>(null);
+  const [form, setForm] = useState({ name: '', teamId: '', firstResponseMinutes: 15, nextResponseMinutes: '', resolutionMinutes: '' });
+  const load = useCallback(
+    () =>
+      void api<{ items: SlaPolicy[] }>('/api/v1/sla/policies')
+        .then((r) => setItems(r.items))
+        .catch((e) => setUnavailable(e instanceof Error ? e.message : String(e))),
+    [],
+  );
+  useEffect(load, [load]);
+  const num = (v: string) => (v.trim() ? Number(v) : null);
+  if (unavailable) return <p className="muted">SLA policies are not available: {unavailable}</p>;
+  return (
+    <section>
+      <table className="wide">
+        <thead>
+          <tr>
+            <th>Policy</th>
+            <th>Team</th>
+            <th>First response</th>
+            <th>Next response</th>
+            <th>Resolution</th>
+            <th>Warn at</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {(items ?? []).map((p) => (
+            <tr key={p.id}>
+              <td>
+                {p.name}
+                {p.priority ? ` (${p.priority})` : ''}
+              </td>
+              <td>{dir.teams.get(p.teamId)?.name ?? '—'}</td>
+              <td>{p.firstResponseMinutes} min</td>
+              <td>{p.nextResponseMinutes ? `${p.nextResponseMinutes} min` : '—'}</td>
+              <td>{p.resolutionMinutes ? `${p.resolutionMinutes} min` : '—'}</td>
+              <td>{p.warnAtPercent} %</td>
+              <td>
+                <button className="link" onClick={() => confirm(`Delete policy ${p.name}?`) && void run(`Deleted ${p.name}`, () => api(`/api/v1/sla/policies/${p.id}`, { method: 'DELETE' })).then(load)}>
+                  Delete
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <AddForm
+        title="Add a policy"
+        error={error}
+        submit="Add policy"
+        onSubmit={async () => {
+          const body = { name: form.name, teamId: form.teamId, firstResponseMinutes: Number(form.firstResponseMinutes), nextResponseMinutes: num(form.nextResponseMinutes), resolutionMinutes: num(form.resolutionMinutes) };
+          if (await run(`Created policy ${form.name}`, () => api('/api/v1/sla/policies', { method: 'POST', body }))) load();
+        }}
+      >
+        <label>
+          Name <input value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} required />
+        </label>
+        <label>
+          Team
+          <select value={form.teamId} onChange={(e) => setForm({ ...form, teamId: e.target.value })} required>
+            <option value="">Choose…</option>
+            {[...dir.teams.values()].map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          First response (min) <input type="number" min={1} value={form.firstResponseMinutes} onChange={(e) => setForm({ ...form, firstResponseMinutes: Number(e.target.value) })} required />
+        </label>
+        <label>
+          Next response (min) <input type="number" min={1} value={form.nextResponseMinutes} onChange={(e) => setForm({ ...form, nextResponseMinutes: e.target.value })} />
+        </label>
+        <label>
+          Resolution (min) <input type="number" min={1} value={form.resolutionMinutes} onChange={(e) => setForm({ ...form, resolutionMinutes: e.target.value })} />
+        </label>
       </AddForm>
     </section>
   );

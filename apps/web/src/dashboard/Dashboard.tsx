@@ -35,6 +35,7 @@ export function Dashboard() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [bulkTo, setBulkTo] = useState('');
   const [who, setWho] = useState('');
+  const [agentInfo, setAgentInfo] = useState<Map<string, { status: string; maxOpen: number | null }>>(new Map());
 
   const load = useCallback(async () => {
     try {
@@ -47,6 +48,10 @@ export function Dashboard() {
       } while (cursor && all.length < MAX);
       setItems(all);
       setError(null);
+      // availability and capacity from routing, when it has them
+      api<{ items: { userId: string; status: string; maxOpen: number | null }[] }>('/api/v1/agents')
+        .then((r) => setAgentInfo(new Map(r.items.map((a) => [a.userId, a]))))
+        .catch(() => undefined);
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     }
@@ -161,10 +166,10 @@ export function Dashboard() {
       <div className="cards">
         <StatTable
           title="Agent load"
-          head={['Agent', 'Open', 'Awaiting reply']}
+          head={['Agent', 'Status', 'Open', 'Awaiting reply']}
           rows={load_.agents.map((a) => ({
             key: a.id,
-            cells: [a.name, a.open, a.waiting],
+            cells: [a.name, agentInfo.get(a.id)?.status ?? '—', agentInfo.get(a.id)?.maxOpen ? `${a.open} / ${agentInfo.get(a.id)!.maxOpen}` : a.open, a.waiting],
             bar: a.open / maxOpen,
           }))}
         />
