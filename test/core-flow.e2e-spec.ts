@@ -91,7 +91,7 @@ async function singleMachine(): Promise<Product> {
       if (p.proc.exitCode !== null) throw new Error(`exited: ${p.output()}`);
       return (await request(base).get('/health/ready')).status === 200;
     },
-    { timeoutMs: 90_000, intervalMs: 250, what: 'single-machine mode ready' },
+    { timeoutMs: 180_000, intervalMs: 250, what: 'single-machine mode ready' },
   ).catch((err) => {
     p.proc.kill('SIGKILL');
     throw new Error(`${(err as Error).message}\n${p.output()}`);
@@ -119,7 +119,7 @@ describe.each([
   beforeAll(async () => {
     product = await start();
     token = (await api().post('/api/v1/auth/login').send(ADMIN).expect(200)).body.accessToken;
-  }, 120_000);
+  }, 240_000);
   afterAll(async () => {
     await product?.stop();
   });
@@ -130,7 +130,7 @@ describe.each([
 
     const conv = await waitFor(
       async () => (await api().get('/api/v1/conversations?view=all&limit=200').set(auth())).body.items?.find((c: { contact: { waId: string } }) => c.contact.waId === waId),
-      { what: 'the conversation in the inbox', timeoutMs: 20_000 },
+      { what: 'the conversation in the inbox', timeoutMs: 45_000 },
     );
     expect(conv).toMatchObject({ status: 'open', owner: null, lastMessageText: 'Hi, is my order on its way?' });
 
@@ -141,7 +141,7 @@ describe.each([
     const first = await waitFor(async () => {
       const r = await reply();
       return r.status === 202 ? r : null;
-    }, { what: 'the reply accepted', timeoutMs: 20_000 });
+    }, { what: 'the reply accepted', timeoutMs: 45_000 });
     const again = await reply().expect(202);
     expect(again.body).toMatchObject({ sendId: first.body.sendId, duplicate: true });
 
@@ -151,10 +151,10 @@ describe.each([
         const out = msgs.find((m: { direction: string }) => m.direction === 'outbound');
         return out && ['delivered', 'read'].includes(out.status) ? out : null;
       },
-      { what: 'the reply delivered', timeoutMs: 20_000 },
+      { what: 'the reply delivered', timeoutMs: 45_000 },
     );
     expect(delivered).toMatchObject({ text: 'Yes, it ships today.', waMessageId: expect.stringMatching(/^wamid\./) });
     const atSandbox = (await request(product.sandbox).get('/sandbox/sent').query({ to: waId }).expect(200)).body;
     expect(atSandbox.count).toBe(1);
-  }, 60_000);
+  }, 150_000);
 });

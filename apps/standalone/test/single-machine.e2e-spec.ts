@@ -52,7 +52,7 @@ describe('single-machine mode (one process, PGlite + embedded bus)', () => {
         if (p.proc.exitCode !== null) throw new Error(`exited: ${p.output()}`);
         return (await request(`http://127.0.0.1:${port}`).get('/health/ready')).status === 200;
       },
-      { timeoutMs: 90_000, intervalMs: 250, what: 'single-machine mode ready' },
+      { timeoutMs: 180_000, intervalMs: 250, what: 'single-machine mode ready' },
     );
 
   beforeAll(async () => {
@@ -87,14 +87,14 @@ describe('single-machine mode (one process, PGlite + embedded bus)', () => {
         const res = await http.get('/api/v1/conversations?view=all&limit=200').set('Authorization', `Bearer ${token}`);
         return res.body.items?.length >= customers.length ? res.body.items : null;
       },
-      { timeoutMs: 30_000, what: 'every accepted webhook as a conversation' },
+      { timeoutMs: 60_000, what: 'every accepted webhook as a conversation' },
     );
     expect(list.map((c: { contact: { waId: string } }) => c.contact.waId).sort()).toEqual([...customers].sort());
     for (const c of list) {
       const msgs = await http.get(`/api/v1/conversations/${c.id}/messages`).set('Authorization', `Bearer ${token}`).expect(200);
       expect(msgs.body.items.map((m: { text: string }) => m.text)).toEqual([`hello from ${c.contact.waId}`]);
     }
-  }, 240_000);
+  }, 480_000);
 
   it('with a DATABASE_URL that does not answer, npm start fails with a clear message instead of falling back', async () => {
     const child = spawn(process.execPath, [join(ROOT, 'scripts', 'start.js')], {

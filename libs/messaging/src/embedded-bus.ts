@@ -433,6 +433,11 @@ class EmbeddedConsumer {
   private readonly maxDeliver: number;
   private readonly concurrency: number;
   private readonly ackWaitS: number;
+  /** The hub's append count at our last move, and when it ran. */
+  private movedAt = -1;
+  private movedTime = 0;
+  /** A retry was scheduled since we last looked up the next due time. */
+  private nakSinceIdle = true;
 
   constructor(
     private readonly hub: EmbeddedHub,
@@ -487,8 +492,11 @@ class EmbeddedConsumer {
           continue;
         }
         // move matching events past our position into `pending`; the position then jumps to the stream's end as
-        // this statement saw it (appends commit in sequence order, so nothing below it can still appear)
-        await this.hub.pool.query(
+        // this statement saw it (appends commit in sequence order, so nothing below it can still appear). Skipped
+        // when nothing was appended since the last move (one process owns the log), but not for longer than the idle poll.
+        const appended = this.hub.appended;
+        if (appended !== this.movedAt || Date.now() - this.movedTime >= IDLE_POLL_MS) {
+          await this.hub.pool.query(
           `WITH c AS (SELECT last_seq FROM ${this.s}.consumer WHERE durable = $1 FOR UPDATE),
                 top AS (SELECT COALESCE(max(seq), 0) AS seq FROM ${this.s}.event WHERE stream = $2),
                 moved AS (
@@ -501,8 +509,11 @@ class EmbeddedConsumer {
              WHEN (SELECT count(*) FROM moved) >= ${MOVE_BATCH} THEN (SELECT max(seq) FROM moved)
              ELSE GREATEST(last_seq, (SELECT seq FROM top)) END
            WHERE durable = $1`,
-          [this.durable, this.contract.stream, matchArg],
-        );
+            [this.durable, this.contract.stream, matchArg],
+          );
+          this.movedAt = appended;
+          this.movedTime = Date.now();
+        }
         const { rows } = await this.hub.pool.query<Leased>(
           `UPDATE ${this.s}.pending p SET deliveries = p.deliveries + 1, due_at = clock_timestamp() + make_interval(secs => $3)
            FROM ${this.s}.event e
@@ -521,12 +532,15 @@ class EmbeddedConsumer {
           const p: Promise<void> = this.bus.track(this.deliver(r)).finally(() => this.slots.delete(p));
           this.slots.add(p);
         }
-        if (rows.length === 0) {
+        if (rows.length === 0 && !this.nakSinceIdle) {
+          await this.hub.wait(IDLE_POLL_MS, wants, since); // nothing due, no retry scheduled: sleep until an append
+        } else if (rows.length === 0) {
           const next = await this.hub.pool.query<{ ms: number | null }>(
             `SELECT (extract(epoch FROM min(due_at) - clock_timestamp()) * 1000)::float8 AS ms FROM ${this.s}.pending WHERE durable = $1`,
             [this.durable],
           );
           const ms = next.rows[0]?.ms;
+          this.nakSinceIdle = ms !== null && ms !== undefined; // rows still waiting: look again next time
           await this.hub.wait(ms === null || ms === undefined ? IDLE_POLL_MS : Math.min(IDLE_POLL_MS, Math.max(ms, 5)), wants, since);
         }
       } catch (err) {
@@ -581,6 +595,7 @@ class EmbeddedConsumer {
             r.seq,
             delay / 1000,
           ]);
+          this.nakSinceIdle = true;
           this.hub.nudgeSoon(subject); // our loop may be idle: let it see the new due time
           outcome('retried');
         }
