@@ -14,6 +14,7 @@ import {
   GetConversationSlaV1,
   GetConversationV1,
   GetWorkV1,
+  ListSlaPoliciesV1,
   MessageReceivedV1,
   NoticeRequestedV1,
   OutboundQueuedV1,
@@ -22,6 +23,7 @@ import {
   SendMessageV1,
   SetNumberTeamV1,
   SetStatusV1,
+  UpdateSlaPolicyV1,
   BusinessHoursStateV1,
   type Actor,
   type PayloadOf,
@@ -246,6 +248,17 @@ describe('sla service (real PostgreSQL + NATS, routing, notifications)', () => {
     expect((await slaOf(c.id)).sla.firstResponse?.state).toBe('met');
   });
 
+  it('changing a policy re-evaluates the running clocks of its team', async () => {
+    const t = await team({ firstResponseMinutes: 60 });
+    const start = clock.now();
+    const c = await conversation(t.number, start);
+    const before = await waitFor(async () => (await slaOf(c.id)).sla.firstResponse);
+    expect(before.dueAt).toBe(new Date(start.getTime() + 60 * MIN).toISOString());
+    const [policy] = (await peer.request(ListSlaPoliciesV1, { actor: ADMIN, teamId: t.teamId })).items;
+    await peer.request(UpdateSlaPolicyV1, { actor: ADMIN, id: policy.id, patch: { firstResponseMinutes: 20 } });
+    await waitFor(async () => (await slaOf(c.id)).sla.firstResponse?.dueAt === new Date(start.getTime() + 20 * MIN).toISOString(), { what: 'clock re-evaluated' });
+  });
+
   it('warning then breach, each exactly once, with notices, priority raised and audit entries', async () => {
     const t = await team({ firstResponseMinutes: 10, onBreach: 'raise-priority', raiseTo: 'urgent' });
     const owner = randomUUID();
@@ -465,8 +478,8 @@ describe('sla service (real PostgreSQL + NATS, routing, notifications)', () => {
     clock.set(wroteAt);
     // the customer's new message is handled first, then the (earlier) resolve, then routing's reopen
     await handler.message(customerMessage({ id: c.id, contactId: c.contactId, number: t.number }, wroteAt));
-    await handler.work(state('resolved', w.version + 1));
-    await handler.work(state('open', w.version + 2));
+    await handler.work(state('resolved', w.version + 100)); // far ahead of routing's own events for it
+    await handler.work(state('open', w.version + 101));
     expect((await slaOf(c.id)).sla.firstResponse).toMatchObject({ state: 'ok', startedAt: wroteAt.toISOString() });
   });
 

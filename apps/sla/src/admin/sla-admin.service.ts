@@ -9,7 +9,9 @@ import {
   type SlaPolicyView,
 } from '@app/contracts';
 import { ForbiddenError, NotFoundError, ValidationError } from '@app/messaging';
+import { Clock } from '../clock/clock';
 import { buildCalendar, CalendarError, type Calendar } from '../hours/calendar';
+import { TimerRepository } from '../timers/timer.repository';
 
 const iso = (d: Date | string) => new Date(d).toISOString();
 
@@ -29,10 +31,21 @@ function checkCalendar(h: BusinessHoursInput): Calendar {
   }
 }
 
-/** SLA policies, business-hours calendars and follow-up rules (the administration side of sla). */
+/**
+ * SLA policies, business-hours calendars and follow-up rules (the administration side of sla). A change of a policy
+ * or of a calendar a policy uses re-evaluates the running clocks of the teams concerned (through resync timers).
+ */
 @Injectable()
 export class SlaAdminService {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly timers: TimerRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  private resync(teamIds: string[]): Promise<void> {
+    return this.timers.resyncTeams(this.ds.manager, [...new Set(teamIds)], this.clock.now());
+  }
 
   // ---------------------------------------------------------------- business hours
 
@@ -59,6 +72,8 @@ export class SlaAdminService {
       [id, h.name, h.timeZone, JSON.stringify(h.weekly), JSON.stringify(h.holidays)],
     );
     if (!rows?.length) throw new NotFoundError(`business hours ${id} not found`);
+    const teams: { team_id: string }[] = await this.ds.query(`SELECT DISTINCT team_id FROM sla.policy WHERE business_hours_id = $1`, [id]);
+    await this.resync(teams.map((t) => t.team_id));
     return hoursView(rows[0]);
   }
 
@@ -103,6 +118,7 @@ export class SlaAdminService {
       ],
     );
     if (!rows.length) throw new ValidationError(`team ${p.teamId} already has a policy for ${p.priority ? `priority ${p.priority}` : 'every priority'}`);
+    await this.resync([p.teamId]);
     return policyView(rows[0]);
   }
 
@@ -145,6 +161,7 @@ export class SlaAdminService {
         if ((err as { code?: string }).code === '23505') throw new ValidationError('that team already has a policy for this priority');
         throw err;
       });
+    await this.resync([current.teamId, next.teamId]);
     return policyView(rows[0][0]);
   }
 
@@ -152,6 +169,7 @@ export class SlaAdminService {
     const current = await this.getPolicy(id);
     requireManager(actor, current.teamId);
     await this.ds.query(`DELETE FROM sla.policy WHERE id = $1`, [id]);
+    await this.resync([current.teamId]);
     return { deleted: true };
   }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { NoticeRequestedV1, SlaEscalatedV1, type NoticeKind } from '@app/contracts';
-import { OutboxWriter } from '@app/persistence';
+import { OutboxRelay, OutboxWriter } from '@app/persistence';
 
 export interface NoticeSpec {
   kind: NoticeKind;
@@ -31,13 +31,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Notices to people and the escalation log (+ its audit event), written in the caller's transaction. */
 @Injectable()
 export class EscalationWriter {
-  constructor(private readonly outbox: OutboxWriter) {}
+  constructor(
+    private readonly outbox: OutboxWriter,
+    private readonly relay: OutboxRelay,
+  ) {}
 
-  async notice(em: EntityManager, n: NoticeSpec, at: Date): Promise<void> {
+  private payload(n: NoticeSpec, at: Date) {
     const userIds = [...new Set(n.userIds.filter((u): u is string => !!u && UUID.test(u)))];
     const teamManagersOf = n.teamManagersOf ?? null;
-    if (!userIds.length && !teamManagersOf) return; // nobody to tell
-    await this.outbox.add(em, NoticeRequestedV1, {
+    if (!userIds.length && !teamManagersOf) return null; // nobody to tell
+    return NoticeRequestedV1.schema.parse({
       eventId: randomUUID(),
       occurredAt: at.toISOString(),
       kind: n.kind,
@@ -48,6 +51,25 @@ export class EscalationWriter {
       data: n.data ?? null,
       source: 'sla',
     });
+  }
+
+  /**
+   * Many notices in one statement (a batch of due reminders). The same rows OutboxWriter.add writes, validated by
+   * the contract the same way; the relay is kicked once.
+   */
+  async notices(em: EntityManager, list: NoticeSpec[], at: Date): Promise<void> {
+    const rows = list.map((n) => this.payload(n, at)).filter((p) => p !== null);
+    if (!rows.length) return;
+    await em.query(
+      `INSERT INTO sla.outbox (id, subject, payload) SELECT (r->>'eventId')::uuid, $2, r FROM jsonb_array_elements($1::jsonb) r`,
+      [JSON.stringify(rows), NoticeRequestedV1.subject],
+    );
+    this.relay.kickSoon();
+  }
+
+  async notice(em: EntityManager, n: NoticeSpec, at: Date): Promise<void> {
+    const p = this.payload(n, at);
+    if (p) await this.outbox.add(em, NoticeRequestedV1, p);
   }
 
   /** Recorded on the conversation (GET …/sla shows it) and sent to routing's audit trail. */

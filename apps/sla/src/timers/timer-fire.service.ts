@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { ClockTarget } from '@app/contracts';
-import { SlaAdminService } from '../admin/sla-admin.service';
-import type { ClockRow, ConversationRow } from '../clocks/clocks.service';
+import { ClocksService, type ClockRow, type ConversationRow } from '../clocks/clocks.service';
 import { EscalationWriter } from './escalation.writer';
 import { TimerRepository, type TimerRow } from './timer.repository';
 
@@ -19,7 +18,7 @@ export class TimerFireService {
   constructor(
     private readonly writer: EscalationWriter,
     private readonly timers: TimerRepository,
-    private readonly admin: SlaAdminService,
+    private readonly clocks: ClocksService,
   ) {}
 
   async fire(em: EntityManager, t: TimerRow & { late: boolean }, now: Date): Promise<void> {
@@ -35,6 +34,9 @@ export class TimerFireService {
         return;
       case 'follow-up':
         if (c) await this.followUp(em, t, c, now);
+        return;
+      case 'resync':
+        if (c) await this.clocks.sync(em, c.conversation_id, now);
         return;
     }
   }
@@ -105,16 +107,27 @@ export class TimerFireService {
     );
   }
 
-  private async reminder(em: EntityManager, t: TimerRow, now: Date): Promise<void> {
-    const rows = await em.query(
-      `UPDATE sla.reminder SET state = 'fired', fired_at = $2 WHERE id = $1 AND state = 'pending' RETURNING user_id, note, conversation_id`,
-      [t.ref, now],
+  private reminder(em: EntityManager, t: TimerRow, now: Date): Promise<void> {
+    return this.reminders(em, [t], now);
+  }
+
+  /** Due reminders, many at once (two statements for a whole batch): each pending one fires and tells its person. */
+  async reminders(em: EntityManager, ts: TimerRow[], now: Date): Promise<void> {
+    if (!ts.length) return;
+    const [rows] = await em.query(
+      `UPDATE sla.reminder SET state = 'fired', fired_at = $2 WHERE id = ANY($1::uuid[]) AND state = 'pending' RETURNING id, user_id, note, conversation_id`,
+      [ts.map((t) => t.ref), now],
     );
-    const r = (Array.isArray(rows[0]) ? rows[0] : rows)[0] as { user_id: string; note: string | null; conversation_id: string } | undefined;
-    if (!r) return;
-    await this.writer.notice(
+    await this.writer.notices(
       em,
-      { kind: 'reminder', conversationId: r.conversation_id, userIds: [r.user_id], title: 'Reminder', body: r.note, data: { reminderId: t.ref } },
+      (rows as { id: string; user_id: string; note: string | null; conversation_id: string }[]).map((r) => ({
+        kind: 'reminder' as const,
+        conversationId: r.conversation_id,
+        userIds: [r.user_id],
+        title: 'Reminder',
+        body: r.note,
+        data: { reminderId: r.id },
+      })),
       now,
     );
   }

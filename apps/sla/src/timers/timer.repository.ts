@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-export const TIMER_KINDS = ['clock.warning', 'clock.breach', 'window.warning', 'reminder', 'follow-up', 'action'] as const;
+export const TIMER_KINDS = ['clock.warning', 'clock.breach', 'window.warning', 'reminder', 'follow-up', 'action', 'resync'] as const;
 export type TimerKind = (typeof TIMER_KINDS)[number];
 
 export interface TimerRow {
@@ -25,6 +25,20 @@ export class TimerRepository {
       `INSERT INTO sla.timer (kind, conversation_id, ref, due_at, payload) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (kind, conversation_id, ref) WHERE status = 'pending' DO UPDATE SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload`,
       [kind, conversationId, ref, dueAt, payload === null ? null : JSON.stringify(payload)],
+    );
+  }
+
+  /**
+   * Re-evaluates the clocks of a team's open conversations soon (a policy or its calendar changed): one `resync`
+   * timer per conversation, fired by any replica like the others.
+   */
+  async resyncTeams(em: EntityManager, teamIds: string[], at: Date): Promise<void> {
+    await em.query(
+      `INSERT INTO sla.timer (kind, conversation_id, due_at)
+       SELECT 'resync', conversation_id, $2 FROM sla.conversation
+       WHERE team_id = ANY($1::uuid[]) AND status <> 'resolved' AND cycle_start_at IS NOT NULL
+       ON CONFLICT DO NOTHING`,
+      [teamIds, at],
     );
   }
 

@@ -89,10 +89,13 @@ export class TimerWorker implements OnApplicationBootstrap, BeforeApplicationShu
     try {
       return await this.ds.transaction(async (em) => {
         const due = await this.timers.claimDue(em, now, careful ? 50 : this.cfg.SLA_TIMER_BATCH, INSTANCE_ID, this.cfg.SLA_TIMER_LATE_MS);
+        const reminders: TimerRow[] = [];
         for (const t of due) {
           if (this.beforeFire) await this.beforeFire(t, em);
           if (!careful) {
-            await this.fire.fire(em, t, now);
+            // reminders of the batch fire together (their effects do not depend on each other)
+            if (t.kind === 'reminder') reminders.push(t);
+            else await this.fire.fire(em, t, now);
             continue;
           }
           await em.query('SAVEPOINT fire');
@@ -106,6 +109,7 @@ export class TimerWorker implements OnApplicationBootstrap, BeforeApplicationShu
             await em.query(`UPDATE sla.timer SET status = 'failed', last_error = $2 WHERE id = $1`, [t.id, (err as Error).message.slice(0, 500)]);
           }
         }
+        await this.fire.reminders(em, reminders, now);
         return due.length;
       });
     } catch (err) {
