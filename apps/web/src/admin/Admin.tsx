@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiError } from '../lib/api';
+import { TableHead, TeamOptions } from '../lib/bits';
 import { useApp } from '../lib/context';
 import { dateTime } from '../lib/format';
 import { navigate } from '../lib/router';
@@ -97,15 +98,7 @@ function Users() {
   return (
     <section>
       <table className="wide">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Email</th>
-            <th>Role</th>
-            <th>Teams</th>
-            <th>Active</th>
-          </tr>
-        </thead>
+        <TableHead cols={['Name', 'Email', 'Role', 'Teams', 'Active']} />
         <tbody>
           {[...dir.users.values()].map((u) => (
             <tr key={u.id} className={u.disabled ? 'muted' : ''}>
@@ -176,13 +169,7 @@ function Teams() {
   return (
     <section>
       <table>
-        <thead>
-          <tr>
-            <th>Team</th>
-            <th>Members</th>
-            <th>Created</th>
-          </tr>
-        </thead>
+        <TableHead cols={['Team', 'Members', 'Created']} />
         <tbody>
           {[...dir.teams.values()].map((t) => (
             <tr key={t.id}>
@@ -274,15 +261,7 @@ function ApiKeys() {
         </div>
       )}
       <table className="wide">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Key</th>
-            <th>Scopes</th>
-            <th>Last used</th>
-            <th />
-          </tr>
-        </thead>
+        <TableHead cols={['Name', 'Key', 'Scopes', 'Last used', '']} />
         <tbody>
           {keys.map((k) => (
             <tr key={k.id} className={k.revokedAt ? 'muted' : ''}>
@@ -367,17 +346,7 @@ function SlaPolicies() {
   return (
     <section>
       <table className="wide">
-        <thead>
-          <tr>
-            <th>Policy</th>
-            <th>Team</th>
-            <th>First response</th>
-            <th>Next response</th>
-            <th>Resolution</th>
-            <th>Warn at</th>
-            <th />
-          </tr>
-        </thead>
+        <TableHead cols={['Policy', 'Team', 'First response', 'Next response', 'Resolution', 'Warn at', '']} />
         <tbody>
           {(items ?? []).map((p) => (
             <tr key={p.id}>
@@ -415,11 +384,7 @@ function SlaPolicies() {
           Team
           <select value={form.teamId} onChange={(e) => setForm({ ...form, teamId: e.target.value })} required>
             <option value="">Choose…</option>
-            {[...dir.teams.values()].map((t) => (
-              <option key={t.id} value={t.id}>
-                {t.name}
-              </option>
-            ))}
+            <TeamOptions />
           </select>
         </label>
         <label>

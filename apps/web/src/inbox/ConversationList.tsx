@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import { TeamOptions } from '../lib/bits';
 import { useApp, useNow } from '../lib/context';
 import { contactName, countdown, since, timeOf } from '../lib/format';
 import { isManager } from '../lib/permissions';
@@ -71,11 +72,7 @@ export function ConversationList(props: {
           </select>
           <select aria-label="Team" value={f.teamId} onChange={(e) => props.onFilters({ teamId: e.target.value })}>
             <option value="">Any team</option>
-            {[...dir.teams.values()].map((t) => (
-              <option key={t.id} value={t.id}>
-                {t.name}
-              </option>
-            ))}
+            <TeamOptions />
           </select>
           <select aria-label="Label" value={f.label} onChange={(e) => props.onFilters({ label: e.target.value })}>
             <option value="">Any label</option>

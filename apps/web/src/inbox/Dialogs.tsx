@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { TeamOptions } from '../lib/bits';
 import { useApp } from '../lib/context';
 import type { Conversation } from '../lib/types';
 
@@ -108,11 +109,7 @@ export function AssignDialog({ conv, onClose, onSubmit }: { conv: Conversation; 
           Team
           <select value={team} onChange={(e) => setTeam(e.target.value)} aria-label="Team">
             <option value="">No team</option>
-            {[...dir.teams.values()].map((t) => (
-              <option key={t.id} value={t.id}>
-                {t.name}
-              </option>
-            ))}
+            <TeamOptions />
           </select>
         </label>
         <div className="row end">
