@@ -21,7 +21,7 @@ import { textWebhook } from '../../../test/support/webhooks';
 
 /**
  * The issue's "done when": an integrator, with the API alone, connects a number, receives signed events for
- * new messages and assignments, and replies through the API. All five services and the sandbox as Meta.
+ * new messages and assignments, and replies through the API (and a customer's photo is fetched with the registered app's token). All five services and the sandbox as Meta.
  */
 const ADMIN = { email: 'admin@example.test', password: 'admin-password-123' };
 const META_TOKEN = 'EAAG-integrator-system-user-token';
@@ -62,7 +62,8 @@ describe('integrator story (gateway, ingest, routing, notifications, sandbox; re
       { listen: true },
     );
     const graph = `http://127.0.0.1:${(sandbox.getHttpServer().address() as AddressInfo).port}`;
-    apps.push(await startApp(IngestModule.register(parseConfig(IngestConfigSchema, env.env))));
+    // ingest's configured token is wrong too: media of the registered number is fetched with the app's token
+    apps.push(await startApp(IngestModule.register(parseConfig(IngestConfigSchema, { ...env.env, GRAPH_API_BASE_URL: graph, WHATSAPP_ACCESS_TOKEN: 'not-the-token', MEDIA_SWEEP_INTERVAL_MS: '100' }))));
     apps.push(await startApp(RoutingModule.register(parseConfig(RoutingConfigSchema, env.env))));
     // the configured default token is wrong on purpose: only the registered app's token can send
     apps.push(
@@ -146,5 +147,28 @@ describe('integrator story (gateway, ingest, routing, notifications, sandbox; re
     });
     expect(verify(sub.signingSecret, String(assignment.e.headers['switchboard-signature']), assignment.e.raw)).toBe(true);
     expect(assignment.j.data.conversationId).toBe(conversationId);
+
+    // the customer sends a photo: ingest downloads it with the registered app's token, the API streams it
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201e2266de90000000049454e44ae426082', 'hex');
+    const mediaId = (await request(sandbox.getHttpServer()).post(`/v23.0/${NUMBER}/media`).set('Authorization', `Bearer ${META_TOKEN}`).field('messaging_product', 'whatsapp').attach('file', png, { filename: 'p.png', contentType: 'image/png' }).expect(200)).body.id;
+    const photo = JSON.parse(textWebhook({ phoneNumberId: NUMBER, from: CUSTOMER, text: 'x' }));
+    const msg = photo.entry[0].changes[0].value.messages[0];
+    delete msg.text;
+    Object.assign(msg, { type: 'image', image: { id: mediaId, mime_type: 'image/png' } });
+    const raw = JSON.stringify(photo);
+    await http.post('/webhooks/whatsapp').set('content-type', 'application/json').set('x-hub-signature-256', sign(raw, APP_SECRET)).send(raw).expect(200);
+    const image = await waitFor(async () => events.map((e) => JSON.parse(e.raw)).find((j) => j.type === 'message.received' && j.data.type === 'image') ?? null, { what: 'image message event', timeoutMs: 20_000 });
+    const file = await waitFor(
+      async () => {
+        const r = await http.get(`/api/v1/media/${image.data.messageId}`).set(admin).buffer(true).parse((res, cb) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => cb(null, Buffer.concat(chunks)));
+        });
+        return r.status === 200 ? r : null;
+      },
+      { what: 'photo downloaded and served', timeoutMs: 20_000 },
+    );
+    expect(Buffer.compare(file.body as Buffer, png)).toBe(0);
   }, 90_000);
 });

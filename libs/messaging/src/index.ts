@@ -6,3 +6,4 @@ export * from './errors';
 export * from './context';
 export * from './messaging.module';
 export { busMetrics } from './metrics';
+export * from './number-credentials';

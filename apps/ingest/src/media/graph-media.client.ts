@@ -55,10 +55,12 @@ export class GraphMediaClient {
     return this.allowed.has(u.host.toLowerCase());
   }
 
-  async download(mediaId: string): Promise<DownloadedMedia> {
+  /** `as`: the number's own token and Graph version (the gateway's registry) instead of the configured ones. */
+  async download(mediaId: string, as?: { token: string; version: string }): Promise<DownloadedMedia> {
     if (!/^[A-Za-z0-9_.-]{1,128}$/.test(mediaId)) throw new MediaFetchError('media id has unexpected characters', false);
-    const lookupUrl = `${this.o.baseUrl.replace(/\/+$/, '')}/${this.o.version}/${encodeURIComponent(mediaId)}`;
-    const res = await this.get(lookupUrl);
+    const token = as?.token ?? this.o.token;
+    const lookupUrl = `${this.o.baseUrl.replace(/\/+$/, '')}/${as?.version ?? this.o.version}/${encodeURIComponent(mediaId)}`;
+    const res = await this.get(lookupUrl, token);
     if (!res.ok) throw new MediaFetchError(`media lookup answered ${res.status}`, res.status >= 500 || res.status === 429 || res.status === 401 || res.status === 404);
     let meta: { url?: unknown; mime_type?: unknown; file_size?: unknown };
     try {
@@ -70,7 +72,7 @@ export class GraphMediaClient {
     if (!this.isAllowed(meta.url)) throw new MediaFetchError('media url host is not the Graph API host or a configured media host', false);
     if (typeof meta.file_size === 'number' && meta.file_size > this.o.maxBytes) throw new MediaFetchError('media larger than MEDIA_MAX_BYTES', false);
 
-    const file = await this.get(meta.url);
+    const file = await this.get(meta.url, token);
     if (!file.ok) throw new MediaFetchError(`media download answered ${file.status}`, true);
     const data = await this.readCapped(file);
     const digest = createHash('sha256').update(data).digest();
@@ -84,12 +86,12 @@ export class GraphMediaClient {
   }
 
   /** GET with the token; redirects are followed by hand, and only to allowed hosts. */
-  private async get(url: string, hops = 0): Promise<Response> {
+  private async get(url: string, token: string, hops = 0): Promise<Response> {
     if (!this.isAllowed(url)) throw new MediaFetchError('refusing to contact a host that is not configured', false);
     let res: Response;
     try {
       res = await fetch(url, {
-        headers: { Authorization: `Bearer ${this.o.token}` },
+        headers: { Authorization: `Bearer ${token}` },
         redirect: 'manual',
         signal: AbortSignal.timeout(this.o.timeoutMs ?? 30_000),
       });
@@ -99,7 +101,7 @@ export class GraphMediaClient {
     if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
       if (hops >= 3) throw new MediaFetchError('too many redirects', false);
       await res.body?.cancel();
-      return this.get(new URL(res.headers.get('location')!, url).toString(), hops + 1);
+      return this.get(new URL(res.headers.get('location')!, url).toString(), token, hops + 1);
     }
     return res;
   }

@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { Bus, NumberCredentialsLookup } from '@app/messaging';
 import { INGEST_CONFIG, type IngestConfig } from '../config';
 import { rows } from '../db.util';
 import { ingestMetrics } from '../ingest.metrics';
@@ -12,6 +13,7 @@ interface MediaJob {
   media_id: string;
   expected_sha256: string | null;
   attempts: number;
+  phone_number_id: string | null;
 }
 
 /**
@@ -24,6 +26,7 @@ interface MediaJob {
 export class MediaService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('Media');
   private readonly client: GraphMediaClient;
+  private readonly credentials: NumberCredentialsLookup;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
@@ -33,7 +36,10 @@ export class MediaService implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(INGEST_CONFIG) private readonly cfg: IngestConfig,
     private readonly ds: DataSource,
     private readonly store: MediaStore,
+    bus: Bus,
   ) {
+    // a registered number's own token and Graph version (gateway registry), else the configured ones
+    this.credentials = new NumberCredentialsLookup(bus, () => ({ accessToken: cfg.WHATSAPP_ACCESS_TOKEN, graphApiVersion: cfg.GRAPH_API_VERSION }));
     this.client = new GraphMediaClient({
       baseUrl: cfg.GRAPH_API_BASE_URL,
       version: cfg.GRAPH_API_VERSION,
@@ -101,7 +107,8 @@ export class MediaService implements OnApplicationBootstrap, BeforeApplicationSh
       `UPDATE ingest.media SET attempts = attempts + 1, next_attempt_at = now() + interval '60 seconds', updated_at = now()
        WHERE message_id IN (SELECT message_id FROM ingest.media WHERE state = 'pending' AND next_attempt_at <= now()
                             ORDER BY next_attempt_at LIMIT 4 FOR UPDATE SKIP LOCKED)
-       RETURNING message_id, media_id, expected_sha256, attempts`,
+       RETURNING message_id, media_id, expected_sha256, attempts,
+         (SELECT m.phone_number_id FROM ingest.message m WHERE m.id = media.message_id) AS phone_number_id`,
     );
     await Promise.all(jobs.map((j) => this.run(j)));
     return jobs.length;
@@ -109,7 +116,8 @@ export class MediaService implements OnApplicationBootstrap, BeforeApplicationSh
 
   private async run(job: MediaJob): Promise<void> {
     try {
-      const got = await this.client.download(job.media_id);
+      const c = job.phone_number_id ? await this.credentials.of(job.phone_number_id) : null;
+      const got = await this.client.download(job.media_id, c ? { token: c.accessToken, version: c.graphApiVersion } : undefined);
       if (!sha256Matches(job.expected_sha256, got)) throw new MediaFetchError('sha256 of the download does not match the webhook', true);
       const key = await this.store.put(`${job.message_id.slice(0, 2)}/${job.message_id}`, got.data, { mimeType: got.mimeType });
       await this.ds.query(
