@@ -178,12 +178,14 @@ describe('assignment API (gateway + routing, real PostgreSQL and NATS)', () => {
     expect(dry.reason).toContain('nobody online');
 
     // Ann comes online: both are assigned to her at once, the urgent one first
+    expect((await http.get('/api/v1/me/status').set(as('bob')).expect(200)).body).toMatchObject({ userId: ids.bob, status: 'offline', openCount: 0 });
     const me = (await http.put('/api/v1/me/status').set(as('ann')).send({ status: 'online' }).expect(200)).body;
     expect(me).toMatchObject({ userId: ids.ann, status: 'online', statusSetBy: 'agent', teamIds: [teams.Sales] });
     await waitFor(async () => (await http.get(`/api/v1/teams/${teams.Sales}/queue`).set(as('ann'))).body.total === 0, { what: 'queue drained' });
     const agents = (await http.get('/api/v1/agents').set(as('salesManager')).expect(200)).body.items;
     expect(agents.find((a: { userId: string }) => a.userId === ids.ann)).toMatchObject({ status: 'online', openCount: 2, maxOpen: 3 });
     await http.get('/api/v1/agents').set(as('ann')).expect(403);
+    expect((await http.get('/api/v1/me/status').set(as('ann')).expect(200)).body).toMatchObject({ status: 'online', openCount: 2 });
     await http.get(`/api/v1/agents?teamId=${teams.Support}`).set(as('salesManager')).expect(403);
     expect((await http.post('/api/v1/routing/rules/dry-run').set(as('salesManager')).send({ conversationId: vip }).expect(200)).body).toMatchObject({ agentId: ids.ann });
 

@@ -100,6 +100,13 @@ export class TeamRoutingController {
 export class AgentsController {
   constructor(private readonly routing: RoutingApiService) {}
 
+  @Get('me/status')
+  @ApiOkResponse({ description: 'The signed-in person: status, load and capacity' })
+  @RequireScopes('conversations:read')
+  myStatus(@CurrentPrincipal() me: Principal) {
+    return this.routing.myStatus(me);
+  }
+
   @Put('me/status')
   @ApiOkResponse({ description: 'The agent with status, load and capacity' })
   @RequireScopes('conversations:write')

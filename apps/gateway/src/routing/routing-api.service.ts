@@ -3,6 +3,7 @@ import {
   CreateRuleV1,
   DeleteRuleV1,
   DryRunRulesV1,
+  GetMyAgentV1,
   GetQueueV1,
   GetTeamRoutingV1,
   ListAgentsV1,
@@ -79,6 +80,12 @@ export class RoutingApiService {
   setMyStatus(p: Principal, dto: AgentStatusDto) {
     const agent: AgentRef = { id: p.id, name: p.name, role: p.role, teamIds: p.teamIds };
     return this.bus.request(SetAgentStatusV1, { actor: actorOf(p), agent, status: dto.status });
+  }
+
+  /** One's own status; someone who never set one is offline with no load. */
+  async myStatus(p: Principal) {
+    const me = await this.bus.request(GetMyAgentV1, { actor: actorOf(p) });
+    return me ?? { userId: p.id, name: p.name, role: p.role, teamIds: p.teamIds, status: 'offline', statusSince: null, statusSetBy: 'agent', maxOpen: null, skills: [], openCount: 0, lastActiveAt: null };
   }
 
   async setCapacity(p: Principal, userId: string, dto: CapacityDto) {

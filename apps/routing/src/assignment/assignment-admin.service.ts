@@ -204,6 +204,11 @@ export class AssignmentAdminService {
     return view;
   }
 
+  async myAgent(actor: Actor): Promise<AgentView | null> {
+    if (actor.type !== 'user') throw new ForbiddenError('only people have a status');
+    return this.agents.view(this.ds.manager, actor.id);
+  }
+
   async setCapacity(actor: Actor, agent: AgentRef, maxOpen: number | null, skills: string[]): Promise<AgentView> {
     if (actor.role !== 'admin' && !(actor.role === 'manager' && agent.teamIds.some((t) => actor.teamIds.includes(t))))
       throw new ForbiddenError('only admins and the agent’s managers set capacity and skills');

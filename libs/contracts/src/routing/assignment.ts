@@ -250,6 +250,15 @@ export const SetAgentStatusV1 = defineRequest({
   timeoutMs: 3_000,
 });
 
+/** One's own availability, load and capacity (null before the person ever set a status or was projected). */
+export const GetMyAgentV1 = defineRequest({
+  subject: 'routing.get-my-agent.v1',
+  service: 'routing',
+  request: z.object({ actor: Actor }),
+  response: AgentView.nullable(),
+  timeoutMs: 2_000,
+});
+
 /** Admin / the agent's manager: per-agent maximum of open conversations and skills. */
 export const SetAgentCapacityV1 = defineRequest({
   subject: 'routing.set-agent-capacity.v1',
