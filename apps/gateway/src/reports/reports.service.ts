@@ -119,7 +119,8 @@ export class ReportsApiService implements OnApplicationBootstrap, OnApplicationS
     if (q.teamId) await this.teams.get(q.teamId);
     const filter: ReportFilter = { from: new Date(from).toISOString(), to: new Date(to).toISOString(), tz, teamIds, teamId: q.teamId, agentId: q.agentId, phoneNumberId: q.phoneNumberId };
     let agentIds: string[] | undefined;
-    if (kind === 'agents' && (teamIds || q.agentId)) {
+    if (kind === 'agents') {
+      // the agents a report covers are the agents routing lists for the caller (their teams; admins: everyone)
       const visible = (await this.bus.request(ListAgentsV1, { actor: actorOf(p), teamId: q.teamId })).items.map((a) => a.userId);
       if (q.agentId && p.role !== 'admin' && !visible.includes(q.agentId)) throw new ForbiddenException(`agent ${q.agentId} is not in your teams`);
       agentIds = q.agentId ? [q.agentId] : visible;

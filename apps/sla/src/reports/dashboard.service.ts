@@ -8,19 +8,21 @@ const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 /**
  * Every unresolved conversation in the scope with what the dashboard counts (docs/METRICS.md, "Dashboard"):
  * $1 = team scope (null = all), $2 = now. `sla` = breached if a running clock is breached and not met, else
- * warning if one is in warning.
+ * warning if one is in warning (only those clocks are read, through their partial index).
  */
 const LIVE = `
-  SELECT w.conversation_id, w.team_id, w.owner_id, w.status, w.opened_at, w.queued_since,
-    c.awaiting_since, c.window_closes_at,
-    (SELECT CASE WHEN bool_or(k.state = 'breached') THEN 'breached' WHEN bool_or(k.state = 'warning') THEN 'warning' ELSE 'ok' END
-       FROM sla.clock k WHERE k.conversation_id = w.conversation_id AND k.closed_at IS NULL AND k.met_at IS NULL) AS sla,
+  SELECT w.conversation_id, w.team_id, w.owner_id, w.status, w.opened_at, w.queued_since, w.awaiting_since,
+    w.last_inbound_at + interval '24 hours' AS window_closes_at,
+    CASE WHEN k.breached THEN 'breached' WHEN k.warning THEN 'warning' ELSE 'ok' END AS sla,
     CASE WHEN $2::timestamptz - w.opened_at < interval '1 hour' THEN 'lt1h'
          WHEN $2::timestamptz - w.opened_at < interval '4 hours' THEN '1to4h'
          WHEN $2::timestamptz - w.opened_at < interval '24 hours' THEN '4to24h'
          WHEN $2::timestamptz - w.opened_at < interval '72 hours' THEN '1to3d'
          ELSE 'gt3d' END AS age
-  FROM sla.rpt_work w LEFT JOIN sla.conversation c ON c.conversation_id = w.conversation_id
+  FROM sla.rpt_work w
+  LEFT JOIN (SELECT conversation_id, bool_or(state = 'breached') AS breached, bool_or(state = 'warning') AS warning FROM sla.clock
+             WHERE closed_at IS NULL AND met_at IS NULL AND state IN ('warning', 'breached') GROUP BY conversation_id) k
+    ON k.conversation_id = w.conversation_id
   WHERE w.status <> 'resolved' AND ($1::uuid[] IS NULL OR w.team_id = ANY($1::uuid[]))`;
 
 const WINDOW_SOON = `(window_closes_at > $2::timestamptz AND window_closes_at <= $2::timestamptz + interval '2 hours')`;
@@ -37,26 +39,18 @@ export class DashboardService {
   async dashboard(r: RequestOf<typeof GetDashboardV1>): Promise<ResponseOf<typeof GetDashboardV1>> {
     const now = this.clock.now();
     const ageCols = (status: string) => AGE_BUCKETS.map((b) => `count(*) FILTER (WHERE status = '${status}' AND age = '${b}')::int AS "${status}_${b}"`).join(', ');
-    const [teams, owners, replies] = await Promise.all([
+    const [grouped, replies] = await Promise.all([
       this.ds.query(
-        `WITH live AS (${LIVE}) SELECT team_id,
+        `WITH live AS (${LIVE}) SELECT team_id, owner_id, GROUPING(team_id) AS by_owner,
            count(*) FILTER (WHERE ${QUEUED})::int AS queue, min(queued_since) FILTER (WHERE ${QUEUED}) AS oldest_queued,
            count(*) FILTER (WHERE status = 'open')::int AS open, count(*) FILTER (WHERE status = 'pending')::int AS pending,
            count(*) FILTER (WHERE status = 'snoozed')::int AS snoozed,
            ${ageCols('open')}, ${ageCols('pending')}, ${ageCols('snoozed')},
            count(*) FILTER (WHERE sla = 'warning')::int AS at_risk, count(*) FILTER (WHERE sla = 'breached')::int AS breached,
-           count(*) FILTER (WHERE ${WINDOW_SOON})::int AS windows
-         FROM live WHERE team_id IS NOT NULL GROUP BY team_id`,
+           count(*) FILTER (WHERE ${WINDOW_SOON})::int AS windows,
+           min(awaiting_since) FILTER (WHERE status = 'open') AS oldest_waiting
+         FROM live GROUP BY GROUPING SETS ((team_id), (owner_id))`,
         [r.teamIds, now],
-      ),
-      this.ds.query(
-        `WITH live AS (${LIVE}) SELECT owner_id,
-           count(*) FILTER (WHERE status = 'open')::int AS open, count(*) FILTER (WHERE status = 'pending')::int AS pending,
-           count(*) FILTER (WHERE status = 'snoozed')::int AS snoozed,
-           min(awaiting_since) FILTER (WHERE status = 'open') AS oldest_waiting,
-           count(*) FILTER (WHERE sla = 'warning')::int AS at_risk, count(*) FILTER (WHERE sla = 'breached')::int AS breached
-         FROM live WHERE owner_id = ANY($3::uuid[]) GROUP BY owner_id`,
-        [r.teamIds, now, r.userIds],
       ),
       this.ds.query(
         `SELECT sender_id, count(*)::int AS n FROM sla.rpt_message
@@ -66,6 +60,9 @@ export class DashboardService {
         [r.userIds, now, r.teamIds],
       ),
     ]);
+    const teams = grouped.filter((g: any) => g.by_owner === 0 && g.team_id);
+    const wanted = new Set(r.userIds);
+    const owners = grouped.filter((g: any) => g.by_owner === 1 && g.owner_id && wanted.has(g.owner_id));
     const byTeam = new Map<string, any>(teams.map((t: any) => [t.team_id, t]));
     const teamIds: string[] = r.teamIds ?? [...byTeam.keys()];
     const ages = (t: any, status: string) => Object.fromEntries(AGE_BUCKETS.map((b) => [b, t ? t[`${status}_${b}`] : 0])) as DashboardTeamFigures['age']['open'];

@@ -40,13 +40,16 @@ export class Where {
   }
 }
 
-export const encodeCursor = (t: Date | string, id: string) => Buffer.from(JSON.stringify([new Date(t).toISOString(), id])).toString('base64url');
+/** `t` is the database's own text of the timestamp (microseconds kept: a millisecond ISO string would repeat rows). */
+export const encodeCursor = (t: string, id: string) => Buffer.from(JSON.stringify([t, id])).toString('base64url');
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)?$/;
+const ID = /^[0-9a-f-]{36}$/i;
 
 export function decodeCursor(c: string | null): [string, string] | null {
   if (!c) return null;
   try {
     const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && !Number.isNaN(Date.parse(v[0]))) return [v[0], v[1]];
+    if (Array.isArray(v) && v.length === 2 && TIMESTAMP.test(String(v[0])) && ID.test(String(v[1]))) return [v[0], v[1]];
   } catch {
     /* fall through */
   }

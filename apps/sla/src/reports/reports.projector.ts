@@ -118,7 +118,18 @@ export class ReportsProjector implements OnApplicationBootstrap {
        VALUES ($1, $2, $3, (SELECT team_id FROM sla.rpt_work WHERE conversation_id = $2), $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1`,
       [eventId, conversationId, phone, direction, senderId, at],
     );
-    return ins.length > 0;
+    if (!ins.length) return false;
+    // the dashboard's "waiting since" (first customer message after the latest reply) and last customer message
+    await em.query(`INSERT INTO sla.rpt_work (conversation_id, status, version) VALUES ($1, 'open', 0) ON CONFLICT DO NOTHING`, [conversationId]);
+    await em.query(
+      `UPDATE sla.rpt_work SET
+         last_inbound_at = (SELECT max(at) FROM sla.rpt_message WHERE conversation_id = $1 AND direction = 'in'),
+         awaiting_since = (SELECT min(m.at) FROM sla.rpt_message m WHERE m.conversation_id = $1 AND m.direction = 'in'
+           AND m.at > coalesce((SELECT max(r.at) FROM sla.rpt_message r WHERE r.conversation_id = $1 AND r.direction = 'out' AND r.sender_id IS NOT NULL), '-infinity'))
+       WHERE conversation_id = $1`,
+      [conversationId],
+    );
+    return true;
   }
 
   async resolved(e: PayloadOf<typeof ConversationResolvedV1>) {

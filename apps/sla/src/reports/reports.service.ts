@@ -203,7 +203,7 @@ export class ReportsService {
     this.check(kind, f);
     const cursor = decodeCursor(cursorText);
     if (cursorText && !cursor) throw new ValidationError('cursor: not a cursor this export gave out');
-    const page = async (columns: string[], sql: string, w: Where, key: (r: any) => [Date, string], row: (r: any) => (string | number | null)[]) => {
+    const page = async (columns: string[], sql: string, w: Where, key: (r: any) => [string, string], row: (r: any) => (string | number | null)[]) => {
       const rows = await this.ds.query(`${sql} LIMIT ${w.param(limit)}`, w.params);
       const last = rows[rows.length - 1];
       return { columns, rows: rows.map(row), nextCursor: rows.length === limit ? encodeCursor(...key(last)) : null };
@@ -216,9 +216,9 @@ export class ReportsService {
         const w = new Where().range(`e.${t}`, f).teams('e.team_id', f).eq(frt ? 'e.responder_id' : 'e.resolver_id', f.agentId).eq('e.phone_number_id', f.phoneNumberId).after(`e.${t}`, 'e.conversation_id', cursor);
         return page(
           ['conversation_id', 'team_id', 'phone_number_id', 'opened_at', frt ? 'first_response_at' : 'resolved_at', frt ? 'responder_id' : 'resolver_id', 'wall_clock_seconds', 'business_seconds'],
-          `SELECT * FROM sla.rpt_episode e ${w} ORDER BY e.${t}, e.conversation_id`,
+          `SELECT *, e.${t}::text AS cursor_t FROM sla.rpt_episode e ${w} ORDER BY e.${t}, e.conversation_id`,
           w,
-          (r) => [r[t], r.conversation_id],
+          (r) => [r.cursor_t, r.conversation_id],
           (r) =>
             frt
               ? [r.conversation_id, r.team_id, r.phone_number_id, iso(r.opened_at), iso(r.first_response_at), r.responder_id, secs(r.frt_ms), secs(r.frt_business_ms)]
@@ -229,9 +229,9 @@ export class ReportsService {
         const w = this.slaWhere(f).after('decided_at', 'id', cursor);
         return page(
           ['conversation_id', 'target', 'team_id', 'agent_id', 'phone_number_id', 'started_at', 'due_at', 'met_at', 'breached_at', 'outcome'],
-          `WITH d AS (${DECIDED}) SELECT * FROM d ${w} ORDER BY decided_at, id`,
+          `WITH d AS (${DECIDED}) SELECT *, decided_at::text AS cursor_t FROM d ${w} ORDER BY decided_at, id`,
           w,
-          (r) => [r.decided_at, r.id],
+          (r) => [r.cursor_t, r.id],
           (r) => [r.conversation_id, r.target, r.team_id, r.agent_id, r.phone_number_id, iso(r.started_at), iso(r.due_at), iso(r.met_at), iso(r.breached_at), r.breached_at ? 'breached' : 'met'],
         );
       }
@@ -239,9 +239,9 @@ export class ReportsService {
         const w = new Where().range('at', f).teams('team_id', f).eq('phone_number_id', f.phoneNumberId).after('at', 'event_id', cursor);
         return page(
           ['event_id', 'conversation_id', 'team_id', 'phone_number_id', 'direction', 'sender_id', 'at'],
-          `SELECT * FROM sla.rpt_message ${w} ORDER BY at, event_id`,
+          `SELECT *, at::text AS cursor_t FROM sla.rpt_message ${w} ORDER BY at, event_id`,
           w,
-          (r) => [r.at, r.event_id],
+          (r) => [r.cursor_t, r.event_id],
           (r) => [r.event_id, r.conversation_id, r.team_id, r.phone_number_id, r.direction, r.sender_id, iso(r.at)],
         );
       }
@@ -255,11 +255,11 @@ export class ReportsService {
         w.add(`least(coalesce(next_at, ${now}::timestamptz), ${to}::timestamptz) > greatest(at, ${from}::timestamptz)`).after('at', 'event_id', cursor);
         return page(
           ['agent_id', 'status', 'from', 'to', 'seconds_in_range'],
-          `SELECT *, greatest(at, ${from}::timestamptz) AS s, least(coalesce(next_at, ${now}::timestamptz), ${to}::timestamptz) AS e FROM (
+          `SELECT *, at::text AS cursor_t, greatest(at, ${from}::timestamptz) AS s, least(coalesce(next_at, ${now}::timestamptz), ${to}::timestamptz) AS e FROM (
              SELECT user_id, status, at, event_id, lead(at) OVER (PARTITION BY user_id ORDER BY at, event_id) AS next_at FROM sla.rpt_agent_status
              WHERE user_id = ANY(${idsP}::uuid[]) AND at < ${to}::timestamptz) x ${w} ORDER BY at, event_id`,
           w,
-          (r) => [r.at, r.event_id],
+          (r) => [r.cursor_t, r.event_id],
           (r) => [r.user_id, r.status, iso(r.s), iso(r.e), (new Date(r.e).getTime() - new Date(r.s).getTime()) / 1000],
         );
       }
