@@ -15,7 +15,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { Client } = require('pg');
-const { machine, httpRequest, load, summarize, fmt } = require('./lib');
+const { machine, httpRequest, load, summarize, fmt, freePort } = require('./lib');
 const { build, isStale } = require('../scripts/build');
 const { entryOf, ROOT } = require('../scripts/services');
 
@@ -23,16 +23,6 @@ const SECRET = 'sandbox-app-secret';
 const RATE_TOTAL = 1_000; // 100/s for 10 s
 const BURST = 500;
 const NUMBER = '106540352242922';
-
-function freePort() {
-  return new Promise((resolve) => {
-    const srv = require('node:net').createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function rssMb(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));

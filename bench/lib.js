@@ -115,4 +115,4 @@ async function load(count, concurrency, fn) {
   return { ...summarize(lat), perSecond: count / seconds, errors };
 }
 
-module.exports = { machine, summarize, fmt, httpRequest, createDatabase, startServices, load };
+module.exports = { machine, summarize, fmt, httpRequest, createDatabase, startServices, load, freePort };

@@ -1,12 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { parseConfig } from '@app/config';
-import { createTestEnv, startApp, waitFor } from '@app/testing';
+import { createTestEnv, freePort, startApp, waitFor } from '@app/testing';
 import { GatewayConfigSchema } from '../apps/gateway/src/config';
 import { GatewayModule } from '../apps/gateway/src/gateway.module';
 import { useWebhookRawBody } from '../apps/gateway/src/webhooks/whatsapp/raw-body';
@@ -34,15 +33,6 @@ interface Product {
   base: string;
   sandbox: string;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = (s.address() as AddressInfo);
-      s.close(() => res(port));
-    });
-  });
 }
 
 async function split(): Promise<Product> {

@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
-import { waitFor } from '@app/testing';
+import { freePort, waitFor } from '@app/testing';
 import { spawnService, type ServiceProcess } from '../../../test/support/service-process';
 import { textWebhook } from '../../../test/support/webhooks';
 import { sign } from '../../gateway/src/webhooks/whatsapp/signature';
@@ -18,15 +17,6 @@ import { sign } from '../../gateway/src/webhooks/whatsapp/signature';
 const SECRET = 'single-machine-secret';
 const ADMIN = { email: 'admin@example.test', password: 'admin-password-123' };
 const ROOT = resolve(__dirname, '..', '..', '..');
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => res(port));
-    });
-  });
-}
 
 describe('single-machine mode (one process, PGlite + embedded bus)', () => {
   let dir: string;
