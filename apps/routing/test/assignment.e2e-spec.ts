@@ -203,6 +203,30 @@ describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
     expect((await routed(await opened({ phoneNumberId: number, contactId: l, returning: true }))).ownerId).toBe(first);
   });
 
+  it('least loaded: the agent with the fewest open conversations gets the next one; skills narrow who may', async () => {
+    const teamId = await team({ strategy: 'least_loaded' });
+    const number = `1563${Date.now() % 1e6}`;
+    await request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    const busy = agent('Busy', [teamId]);
+    await setStatus(busy, 'online');
+    for (let i = 0; i < 2; i++) expect((await routed(await opened({ phoneNumberId: number }))).ownerId).toBe(busy.id);
+    const free = agent('Free', [teamId]);
+    await setStatus(free, 'online');
+    // Busy was assigned longer ago than Free ever was (never), but has 2 open: Free gets the next two
+    expect((await routed(await opened({ phoneNumberId: number }))).ownerId).toBe(free.id);
+    expect((await routed(await opened({ phoneNumberId: number }))).ownerId).toBe(free.id);
+    // a rule needing a skill only Busy has sends the next one to Busy although loads are equal
+    await request(SetAgentCapacityV1, { actor: admin, agent: ref(busy), maxOpen: null, skills: ['fr'] });
+    await request(CreateRuleV1, { actor: admin, name: 'French', conditions: { phoneNumberIds: [number], keywords: ['bonjour'] }, actions: { skills: ['fr'] } });
+    const french = await routed(await opened({ phoneNumberId: number, text: 'Bonjour, une question' }));
+    expect(french.ownerId).toBe(busy.id);
+    // nobody with the skill online: it waits, although Free is online with room
+    await setStatus(busy, 'away');
+    const waiting = await routed(await opened({ phoneNumberId: number, text: 'bonjour encore' }));
+    expect(waiting.ownerId).toBeNull();
+    expect((await request(GetQueueV1, { actor: admin, teamId })).items).toEqual([expect.objectContaining({ conversationId: waiting.conversationId, skills: ['fr'] })]);
+  });
+
   it('keyword and business-number rules route to Sales, Support and After-sales; a failing rule is skipped, never the conversation', async () => {
     const sales = await team({ strategy: 'manual' });
     const support = await team({ strategy: 'manual' });
