@@ -57,6 +57,11 @@ export const GatewayConfigSchema = BaseConfigSchema.extend({
   /** Run the event-webhook sender loop in this replica. */
   EVENT_WEBHOOK_SENDER: boolSetting.default('true'),
   EVENT_WEBHOOK_POLL_MS: z.coerce.number().int().min(5).max(60_000).default(500),
+  /**
+   * A new delivery waits this long before it may be sent, so that with several gateway replicas fanning out in
+   * parallel an earlier event of the same conversation is stored first (order per conversation). 0 with one replica.
+   */
+  EVENT_WEBHOOK_SETTLE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   EVENT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** First retry after this, doubling per attempt up to EVENT_WEBHOOK_RETRY_MAX_MS, until EVENT_WEBHOOK_GIVE_UP_MS after the event. */
   EVENT_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(10_000),

@@ -1,7 +1,8 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AllInboxEvents, INTEGRATOR_EVENT_SUBJECTS, type IntegratorEventType } from '@app/contracts';
 import { Bus, type EventMeta } from '@app/messaging';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { EventWebhookClock } from './event-clock';
 import { EventWebhooksRepository } from './event-webhooks.repository';
 
@@ -23,6 +24,7 @@ export class EventFanout implements OnApplicationBootstrap {
     private readonly ds: DataSource,
     private readonly repo: EventWebhooksRepository,
     private readonly clock: EventWebhookClock,
+    @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -48,6 +50,7 @@ export class EventFanout implements OnApplicationBootstrap {
       body,
       occurredAt,
       now: this.clock.now(),
+      settleMs: this.cfg.EVENT_WEBHOOK_SETTLE_MS,
     });
     if (n) {
       this.log.debug(`event ${eventId} (${type}) queued for ${n} subscription(s)`);

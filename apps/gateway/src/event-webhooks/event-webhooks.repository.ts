@@ -136,14 +136,14 @@ export class EventWebhooksRepository {
   async insertDeliveries(
     em: EntityManager,
     subscriptionIds: string[],
-    d: { eventId: string; eventType: string; conversationId: string | null; seq: number; body: string; occurredAt: string; now: Date },
+    d: { eventId: string; eventType: string; conversationId: string | null; seq: number; body: string; occurredAt: string; now: Date; settleMs: number },
   ): Promise<number> {
     if (!subscriptionIds.length) return 0;
     const rows = await em.query(
       `INSERT INTO gateway.event_delivery (subscription_id, event_id, event_type, conversation_id, seq, body, occurred_at, next_attempt_at, created_at)
-       SELECT s, $2, $3, $4, $5, $6, $7, $8, $8 FROM unnest($1::uuid[]) AS s
+       SELECT s, $2, $3, $4, $5, $6, $7, $9, $8 FROM unnest($1::uuid[]) AS s
        ON CONFLICT (subscription_id, event_id) DO NOTHING RETURNING id`,
-      [subscriptionIds, d.eventId, d.eventType, d.conversationId, d.seq, d.body, d.occurredAt, d.now],
+      [subscriptionIds, d.eventId, d.eventType, d.conversationId, d.seq, d.body, d.occurredAt, d.now, new Date(d.now.getTime() + d.settleMs)],
     );
     return rows.length;
   }
