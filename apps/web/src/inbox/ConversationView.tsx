@@ -4,6 +4,7 @@ import { conversationOf } from '../lib/realtime';
 import { useApp, useNow } from '../lib/context';
 import { contactName, countdown, dateTime, since } from '../lib/format';
 import { isTyping } from '../lib/keys';
+import { navigate } from '../lib/router';
 import { canEditWork, composerMode, managesTeam } from '../lib/permissions';
 import { PRIORITIES, WORK_STATUSES, type Conversation, type MessageView, type Page, type Timeline, type TimelineItem } from '../lib/types';
 import { Composer, type ComposerHandle } from './Composer';
@@ -279,6 +280,42 @@ export function ConversationView({ id, onChanged }: { id: string; onChanged(c: C
   );
 }
 
+interface ContactConversation {
+  id: string;
+  phoneNumberId: string;
+  status: string;
+  lastMessageAt: string | null;
+  lastMessageText: string | null;
+}
+
+/** The contact's other conversations (other business numbers) the caller may see, from the contacts API when present. */
+function OtherConversations({ contactId, currentId }: { contactId: string; currentId: string }) {
+  const [items, setItems] = useState<ContactConversation[] | null>(null);
+  useEffect(() => {
+    api<{ conversations?: ContactConversation[] }>(`/api/v1/contacts/${contactId}`)
+      .then((c) => setItems((c.conversations ?? []).filter((x) => x.id !== currentId)))
+      .catch(() => setItems(null));
+  }, [contactId, currentId]);
+  if (!items || items.length === 0) return null;
+  return (
+    <section>
+      <h3>Other conversations</h3>
+      <ul className="plain">
+        {items.map((c) => (
+          <li key={c.id}>
+            <a href={`/c/${c.id}`} onClick={(e) => (e.preventDefault(), navigate(`/c/${c.id}`))}>
+              {c.lastMessageText ?? 'Conversation'}
+            </a>
+            <div className="muted small">
+              number {c.phoneNumberId} · {c.status} · {dateTime(c.lastMessageAt)}
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 function Details({ conv, edit, busy, onPriority, onLabels }: { conv: Conversation; edit: boolean; busy: boolean; onPriority(p: string): void; onLabels(l: string[]): void }) {
   const { dir } = useApp();
   const now = useNow(1000);
@@ -292,8 +329,10 @@ function Details({ conv, edit, busy, onPriority, onLabels }: { conv: Conversatio
           <strong>{contactName(conv.contact)}</strong>
         </p>
         {conv.contact.waId && <p className="muted">+{conv.contact.waId}</p>}
+        {conv.contact.blocked && <p className="warn-text">This contact is blocked.</p>}
         <p className="muted small">Business number {conv.phoneNumberId}</p>
       </section>
+      <OtherConversations contactId={conv.contact.id} currentId={conv.id} />
       <section>
         <h3>WhatsApp window</h3>
         {conv.window.open && conv.window.endsAt ? (

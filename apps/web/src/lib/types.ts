@@ -48,7 +48,7 @@ export interface Conversation {
   owner: NamedRef | null;
   team: NamedRef | null;
   phoneNumberId: string;
-  contact: { id: string; name: string | null; waId: string | null; userId: string | null };
+  contact: { id: string; name: string | null; waId: string | null; userId: string | null; blocked?: boolean };
   lastMessageAt: string | null;
   lastInboundAt: string | null;
   lastMessageText: string | null;
