@@ -111,7 +111,7 @@ describe('SLA API and notifications (gateway + ingest + routing + sla)', () => {
 
   it('policies and business hours: created by managers, refused with 400 when wrong, 403 for agents', async () => {
     const bad = async (path: string, body: unknown, pattern: RegExp, who = 'manager', status = 400) => {
-      const res = await http.post(path).set(as(who)).send(body).expect(status);
+      const res = await http.post(path).set(as(who)).send(body as object).expect(status);
       expect(res.body.message).toMatch(pattern);
     };
     const hours = { name: 'Office', timeZone: 'Europe/Berlin', weekly: [{ day: 'mon', open: '09:00', close: '18:00' }] };

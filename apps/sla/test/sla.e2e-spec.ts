@@ -483,6 +483,52 @@ describe('sla service (real PostgreSQL + NATS, routing, notifications)', () => {
     expect((await slaOf(c.id)).sla.firstResponse).toMatchObject({ state: 'ok', startedAt: wroteAt.toISOString() });
   });
 
+  it('a first reply handled before sla knew the team still records first response (met)', async () => {
+    const t = await team({ firstResponseMinutes: 30 });
+    const c = { id: randomUUID(), contactId: randomUUID(), number: t.number };
+    const handler = sla.get(ClockEventsHandler);
+    const wrote = clock.now();
+    await handler.message(customerMessage(c, wrote));
+    clock.advance(5 * MIN);
+    await handler.reply({
+      eventId: randomUUID(),
+      occurredAt: clock.now().toISOString(),
+      sendId: randomUUID(),
+      phoneNumberId: t.number,
+      conversationId: c.id,
+      to: '4915000000000',
+      kind: 'text',
+      text: 'hi',
+      content: {},
+      senderId: randomUUID(),
+      senderName: 'Agent',
+    });
+    const now = clock.now().toISOString();
+    await handler.work({
+      eventId: randomUUID(),
+      occurredAt: now,
+      action: 'conversation.opened',
+      actor: { type: 'system', id: 'routing', name: null },
+      state: {
+        conversationId: c.id,
+        phoneNumberId: t.number,
+        contactId: c.contactId,
+        teamId: t.teamId,
+        ownerId: null,
+        status: 'open',
+        snoozeUntil: null,
+        priority: 'normal',
+        labels: [],
+        version: 1,
+        openedAt: wrote.toISOString(),
+        lastMessageAt: now,
+        resolvedAt: null,
+        updatedAt: now,
+      },
+    });
+    expect((await slaOf(c.id)).sla.firstResponse).toMatchObject({ state: 'met', startedAt: wrote.toISOString(), metAt: now });
+  });
+
   it('a reply for a conversation sla never saw is dead-lettered with the reason', async () => {
     const ghost = randomUUID();
     await agentReplies(ghost, '4930999');

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { CLOCK_TARGETS, type ClockTarget, type SlaPolicyView } from '@app/contracts';
 import { SlaAdminService } from '../admin/sla-admin.service';
 import { SLA_CONFIG, type SlaConfig } from '../config';
-import { addBusinessTime, businessTimeBetween } from '../hours/calendar';
+import { addBusinessTime, businessTimeBetween, type Calendar } from '../hours/calendar';
 import { TimerRepository } from '../timers/timer.repository';
 
 export interface ConversationRow {
@@ -135,6 +135,24 @@ export class ClocksService {
     await this.timers.cancel(em, c.conversation_id, ['clock.warning', 'clock.breach', 'window.warning', 'follow-up']);
   }
 
+  /**
+   * The first reply came before sla knew the team's policy (events of different subjects arrive in any order):
+   * the cycle's first-response clock is recorded at once, met or breached by that reply.
+   */
+  private async recordAnsweredFirst(em: EntityManager, c: ConversationRow, policy: SlaPolicyView, cal: Calendar | null, targetMs: number): Promise<void> {
+    const start = c.cycle_start_at!;
+    const done = await em.query(`SELECT 1 FROM sla.clock WHERE conversation_id = $1 AND target = 'firstResponse' AND started_at = $2`, [c.conversation_id, start]);
+    if (done.length) return;
+    const due = new Date(addBusinessTime(cal, start.getTime(), targetMs));
+    const warn = new Date(addBusinessTime(cal, start.getTime(), Math.floor((targetMs * policy.warnAtPercent) / 100)));
+    const late = c.first_reply_at! > due;
+    await em.query(
+      `INSERT INTO sla.clock (conversation_id, target, started_at, policy_id, target_ms, warn_at_percent, due_at, warn_at, state, breached_at, met_at, closed_at)
+       VALUES ($1, 'firstResponse', $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
+      [c.conversation_id, start, policy.id, targetMs, policy.warnAtPercent, due, warn, late ? 'breached' : 'met', late ? due : null, c.first_reply_at],
+    );
+  }
+
   /** Brings the clocks of a conversation (locked by the caller) in line with its state and policy at `at`. */
   async sync(em: EntityManager, conversationId: string, at: Date): Promise<void> {
     const c = (await this.lockConversation(em, conversationId))!;
@@ -151,6 +169,10 @@ export class ClocksService {
       const minutes = policy ? (policy[minutesOf[target]] as number | null) : null;
       let clock = active.find((k) => k.target === target);
       const start = startOf[target];
+      if (target === 'firstResponse' && minutes && !clock && c.cycle_start_at && c.first_reply_at) {
+        await this.recordAnsweredFirst(em, c, policy!, cal, minutes * 60_000);
+        continue;
+      }
       if (!minutes || !start) {
         if (clock) {
           // no policy (any more) for it: the clock stops without a verdict
