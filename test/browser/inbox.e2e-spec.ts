@@ -226,6 +226,14 @@ describe('web client in Chromium against the real stack', () => {
     await admin.getByRole('button', { name: 'Create key' }).click();
     expect(await admin.locator('code.secret').innerText()).toMatch(/^sbk_/);
     await shot(admin, 'admin-api-keys');
+    await admin.getByRole('tab', { name: 'Routing rules' }).click();
+    await admin.getByLabel('Name').fill('Refunds to Support');
+    await admin.getByLabel('When the message contains (comma-separated)').fill('refund, money back');
+    await admin.getByLabel('Send to team').selectOption({ label: 'Support' });
+    await admin.getByRole('button', { name: 'Add rule' }).click();
+    await admin.getByRole('cell', { name: 'Refunds to Support', exact: true }).waitFor();
+    await admin.getByRole('cell', { name: /keywords: refund, money back/ }).waitFor();
+    await admin.getByRole('cell', { name: /teamId: Support/ }).waitFor();
 
     // Ana labels her conversation with it (catalogue labels only)
     const ana = await signIn(ANA);

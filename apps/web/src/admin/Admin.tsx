@@ -12,6 +12,7 @@ const TABS = [
   ['labels', 'Labels'],
   ['api-keys', 'API keys'],
   ['sla', 'SLA policies'],
+  ['routing', 'Routing rules'],
 ] as const;
 const ROLES: Role[] = ['agent', 'manager', 'admin', 'viewer'];
 const SCOPES = ['conversations:read', 'conversations:write', 'messages:send', 'audit:read', 'admin'];
@@ -34,6 +35,7 @@ export function Admin({ path }: { path: string }) {
       {tab === 'labels' && <Labels />}
       {tab === 'api-keys' && <ApiKeys />}
       {tab === 'sla' && <SlaPolicies />}
+      {tab === 'routing' && <RoutingRules />}
     </main>
   );
 }
@@ -61,6 +63,15 @@ function AddForm({ title, error, submit, disabled, onSubmit, children }: { title
         {submit}
       </button>
     </form>
+  );
+}
+
+/** "Delete" with a confirmation, then reload. */
+function DeleteButton({ what, path, run, then }: { what: string; path: string; run: (msg: string, fn: () => Promise<unknown>) => Promise<boolean>; then: () => void }) {
+  return (
+    <button className="link" onClick={() => confirm(`Delete ${what}?`) && void run(`Deleted ${what}`, () => api(path, { method: 'DELETE' })).then(then)}>
+      Delete
+    </button>
   );
 }
 
@@ -218,9 +229,7 @@ function Labels() {
               {l.name}
             </span>
             <input type="color" aria-label={`Colour of ${l.name}`} defaultValue={l.color} onBlur={(e) => e.target.value !== l.color && void run('Colour saved', () => api(`/api/v1/labels/${l.id}`, { method: 'PATCH', body: { color: e.target.value } })).then(reloadDirectory)} />
-            <button className="link" onClick={() => confirm(`Delete label ${l.name}?`) && void run(`Deleted ${l.name}`, () => api(`/api/v1/labels/${l.id}`, { method: 'DELETE' })).then(reloadDirectory)}>
-              Delete
-            </button>
+            <DeleteButton what={`label ${l.name}`} path={`/api/v1/labels/${l.id}`} run={run} then={reloadDirectory} />
           </li>
         ))}
       </ul>
@@ -360,9 +369,7 @@ function SlaPolicies() {
               <td>{p.resolutionMinutes ? `${p.resolutionMinutes} min` : '—'}</td>
               <td>{p.warnAtPercent} %</td>
               <td>
-                <button className="link" onClick={() => confirm(`Delete policy ${p.name}?`) && void run(`Deleted ${p.name}`, () => api(`/api/v1/sla/policies/${p.id}`, { method: 'DELETE' })).then(load)}>
-                  Delete
-                </button>
+                <DeleteButton what={`policy ${p.name}`} path={`/api/v1/sla/policies/${p.id}`} run={run} then={load} />
               </td>
             </tr>
           ))}
@@ -397,6 +404,129 @@ function SlaPolicies() {
           Resolution (min) <input type="number" min={1} value={form.resolutionMinutes} onChange={(e) => setForm({ ...form, resolutionMinutes: e.target.value })} />
         </label>
       </AddForm>
+    </section>
+  );
+}
+
+interface Rule {
+  id: string;
+  name: string;
+  position: number;
+  enabled: boolean;
+  version: number;
+  conditions: Record<string, unknown>;
+  actions: Record<string, unknown>;
+  errorCount: number;
+  lastError: string | null;
+}
+
+/** Routing rules, first match wins (routing service); a dry run shows what they would do to a conversation. */
+function RoutingRules() {
+  const { dir } = useApp();
+  const { error, run } = useSubmit();
+  const [rules, setRules] = useState<Rule[] | null>(null);
+  const [unavailable, setUnavailable] = useState<string | null>(null);
+  const [form, setForm] = useState({ name: '', keywords: '', teamId: '', priority: '', label: '' });
+  const [dry, setDry] = useState({ conversationId: '', result: '' });
+  const load = useCallback(
+    () =>
+      void api<{ items: Rule[] }>('/api/v1/routing/rules')
+        .then((r) => setRules([...r.items].sort((a, b) => a.position - b.position)))
+        .catch((e) => setUnavailable(e instanceof Error ? e.message : String(e))),
+    [],
+  );
+  useEffect(load, [load]);
+  if (unavailable) return <p className="muted">Routing rules are not available: {unavailable}</p>;
+  const words = (o: Record<string, unknown>) =>
+    Object.entries(o)
+      .filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0))
+      .map(([k, v]) => `${k}: ${k === 'teamId' ? (dir.teams.get(String(v))?.name ?? v) : Array.isArray(v) ? v.join(', ') : typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+      .join('; ');
+  return (
+    <section>
+      <table className="wide">
+        <TableHead cols={['#', 'Rule', 'When', 'Then', 'On', '']} />
+        <tbody>
+          {(rules ?? []).map((r) => (
+            <tr key={r.id}>
+              <td>{r.position}</td>
+              <td>
+                {r.name}
+                {r.errorCount > 0 && <div className="error small">failed {r.errorCount}× — {r.lastError}</div>}
+              </td>
+              <td className="small">{words(r.conditions) || 'always'}</td>
+              <td className="small">{words(r.actions)}</td>
+              <td>
+                <input type="checkbox" aria-label={`${r.name} enabled`} checked={r.enabled} onChange={(e) => void run(`${r.name} ${e.target.checked ? 'enabled' : 'disabled'}`, () => api(`/api/v1/routing/rules/${r.id}`, { method: 'PATCH', body: { enabled: e.target.checked } })).then(load)} />
+              </td>
+              <td>
+                <DeleteButton what={`rule ${r.name}`} path={`/api/v1/routing/rules/${r.id}`} run={run} then={load} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <AddForm
+        title="Add a rule"
+        error={error}
+        submit="Add rule"
+        onSubmit={async () => {
+          const keywords = form.keywords.split(',').map((k) => k.trim()).filter(Boolean);
+          const actions = { ...(form.teamId ? { teamId: form.teamId } : {}), ...(form.priority ? { priority: form.priority } : {}), ...(form.label ? { labels: [form.label] } : {}) };
+          if (await run(`Created rule ${form.name}`, () => api('/api/v1/routing/rules', { method: 'POST', body: { name: form.name, conditions: keywords.length ? { keywords } : {}, actions } }))) load();
+        }}
+      >
+        <label>
+          Name <input value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} required />
+        </label>
+        <label>
+          When the message contains (comma-separated) <input value={form.keywords} onChange={(e) => setForm({ ...form, keywords: e.target.value })} />
+        </label>
+        <label>
+          Send to team
+          <select value={form.teamId} onChange={(e) => setForm({ ...form, teamId: e.target.value })}>
+            <option value="">—</option>
+            <TeamOptions />
+          </select>
+        </label>
+        <label>
+          Priority
+          <select value={form.priority} onChange={(e) => setForm({ ...form, priority: e.target.value })}>
+            <option value="">—</option>
+            {['low', 'normal', 'high', 'urgent'].map((p) => (
+              <option key={p}>{p}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Label
+          <select value={form.label} onChange={(e) => setForm({ ...form, label: e.target.value })}>
+            <option value="">—</option>
+            {dir.labels.map((l) => (
+              <option key={l.id}>{l.name}</option>
+            ))}
+          </select>
+        </label>
+      </AddForm>
+      <form
+        className="card form inline-form"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          try {
+            const r = await api('/api/v1/routing/rules/dry-run', { method: 'POST', body: { conversationId: dry.conversationId.trim() } });
+            setDry({ ...dry, result: JSON.stringify(r, null, 2) });
+          } catch (err) {
+            setDry({ ...dry, result: `Error: ${err instanceof Error ? err.message : err}` });
+          }
+        }}
+      >
+        <h2>Dry run</h2>
+        <label>
+          Conversation id <input value={dry.conversationId} onChange={(e) => setDry({ ...dry, conversationId: e.target.value })} required pattern="[0-9a-fA-F-]{36}" />
+        </label>
+        <button className="primary">Test the rules</button>
+        {dry.result && <pre className="dry-run">{dry.result}</pre>}
+      </form>
     </section>
   );
 }

@@ -28,7 +28,7 @@ export function toCsv(rows: (string | number)[][]): string {
  * windows closing soon; reassign (one or many) from here. Built from the conversations API (first 1000 open).
  */
 export function Dashboard() {
-  const { dir, toast } = useApp();
+  const { dir, toast, me } = useApp();
   const now = useNow(5000);
   const [items, setItems] = useState<Conversation[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -86,6 +86,17 @@ export function Dashboard() {
     }
     return { agents: [...byAgent.values()].sort((a, b) => b.open - a.open), teams: [...byTeam.values()] };
   }, [items, dir.users]);
+
+  async function takeover(c: Conversation) {
+    if (!confirm(`Take over ${contactName(c.contact)} from ${c.owner?.name}?`)) return;
+    try {
+      await api(`/api/v1/conversations/${c.id}/takeover`, { method: 'POST', body: { version: c.version } });
+      navigate(`/c/${c.id}`);
+    } catch (e) {
+      toast(`Take over failed: ${e instanceof ApiError ? e.message : e}`, 'error');
+      await load();
+    }
+  }
 
   async function reassign(ids: string[], assigneeId: string | null) {
     let ok = 0;
@@ -151,6 +162,13 @@ export function Dashboard() {
             </option>
           ))}
         </select>
+      </td>
+      <td>
+        {c.owner && c.owner.id !== me.id && (
+          <button className="link" onClick={() => void takeover(c)}>
+            Take over
+          </button>
+        )}
       </td>
     </tr>
   );

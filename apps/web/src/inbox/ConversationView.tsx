@@ -43,9 +43,16 @@ export function ConversationView({ id, onChanged }: { id: string; onChanged(c: C
       setError(null);
       onChangedRef.current(c);
     } catch (e) {
-      setError(e instanceof ApiError && e.status === 404 ? 'This conversation does not exist or you may not see it.' : e instanceof Error ? e.message : String(e));
+      const gone = e instanceof ApiError && (e.status === 404 || e.status === 403);
+      setError(gone ? 'This conversation does not exist or you may not see it.' : `Could not load the conversation (${e instanceof Error ? e.message : e}); retrying…`);
+      // a server or network hiccup: try again by itself
+      if (!gone) retry.current = setTimeout(() => void reloadRef.current(), 3000);
     }
   }, [id]);
+  const reloadRef = useRef(reload);
+  reloadRef.current = reload;
+  const retry = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => void (retry.current && clearTimeout(retry.current)), []);
 
   useEffect(() => {
     void reload();

@@ -47,7 +47,11 @@ export function Inbox({ path }: { path: string }) {
       setItems(page.items);
       setCursor(page.nextCursor);
     } catch (e) {
-      if (seq === loadSeq.current) setError(e instanceof Error ? e.message : String(e));
+      if (seq === loadSeq.current) {
+        setError(e instanceof Error ? e.message : String(e));
+        // a server or network hiccup: try again by itself (a newer load cancels this one)
+        if (!(e instanceof ApiError && e.status < 500)) setTimeout(() => seq === loadSeq.current && void load(), 5000);
+      }
     } finally {
       if (seq === loadSeq.current) setLoading(false);
     }
