@@ -47,14 +47,20 @@ describe('sla durable timers across replicas (real PostgreSQL)', () => {
     const [a, b, c] = replicas.map((r) => r.get(TimerWorker));
     a.beforeFire = async () => void counts[0]++;
     b.beforeFire = async () => void counts[1]++;
+    let began!: () => void;
+    const cHasBatch = new Promise<void>((r) => (began = r));
     c.beforeFire = async (_t, em) => {
+      if (++counts[2] === 1) began();
       // the third replica dies in the middle of its first batch: its connection is killed under it
-      if (++counts[2] === 100) {
+      if (counts[2] === 100) {
         const [{ pid }] = await em.query('SELECT pg_backend_pid() AS pid');
         await db.query('SELECT pg_terminate_backend($1)', [pid]);
       }
     };
-    const results = await Promise.allSettled([a.drain(), b.drain(), c.drain()]);
+    // the doomed replica claims its batch first (so it surely holds rows when it dies), then the others start
+    const cDone = c.drain();
+    await cHasBatch;
+    const results = await Promise.allSettled([a.drain(), b.drain(), cDone]);
     expect(results[2].status).toBe('rejected');
     await replicas[2].close().catch(() => undefined);
     replicas.pop();

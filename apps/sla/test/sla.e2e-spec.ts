@@ -454,6 +454,25 @@ describe('sla service (real PostgreSQL + NATS, routing, notifications)', () => {
     expect(noticesOf(c.id, 'snooze.woke')[0].audience.userIds).toEqual([owner]);
   }, 40_000);
 
+  it('follow-up rule "remind the owner": at most maxTimes per pending period', async () => {
+    const t = await team({ firstResponseMinutes: 600 });
+    await peer.request(CreateFollowUpRuleV1, { actor: ADMIN, rule: { teamId: t.teamId, afterMinutes: 30, action: 'remind-owner', maxTimes: 1 } });
+    const owner = randomUUID();
+    const c = await conversation(t.number, clock.now());
+    await assign(c.id, t.teamId, owner);
+    await agentReplies(c.id, t.number, owner);
+    await setStatus(c.id, 'pending');
+    await waitFor(async () => (await slaDb(`SELECT status FROM sla.conversation WHERE conversation_id = $1`, [c.id]))[0].status === 'pending');
+    clock.advance(31 * MIN);
+    await waitFor(() => noticesOf(c.id, 'reminder').length > 0, { what: 'follow-up reminder' });
+    clock.advance(5 * 31 * MIN);
+    await drain();
+    await relayed();
+    expect(noticesOf(c.id, 'reminder')).toHaveLength(1);
+    expect(noticesOf(c.id, 'reminder')[0]).toMatchObject({ audience: { userIds: [owner] }, data: { followUp: 1, maxTimes: 1 } });
+    expect((await slaOf(c.id)).escalations.filter((e) => e.level === 'follow-up').map((e) => e.actions)).toEqual([['remind-owner']]);
+  });
+
   /** Template sends notifications queued for a conversation (read from its schema: it is the real service). */
   async function notifSends(conversationId: string): Promise<unknown[]> {
     return notifications.get(DataSource).query(`SELECT id FROM notifications.outbound_send WHERE conversation_id = $1 AND sender_id IS NULL`, [conversationId]);
