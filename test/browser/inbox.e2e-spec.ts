@@ -195,7 +195,13 @@ describe('web client in Chromium against the real stack', () => {
     const name = `Sven ${waId.slice(-4)}`;
     await stack.customerWrites(waId, name, 'My parcel never arrived');
     await ana.locator('.conv-item', { hasText: name }).click();
-    await ana.getByRole('button', { name: 'Claim' }).first().click();
+    await ana.locator('.timeline').getByText('My parcel never arrived').waitFor();
+    // keyboard: ? shows the cheat sheet, Esc closes it, c claims
+    await ana.keyboard.press('?');
+    await ana.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+    await ana.keyboard.press('Escape');
+    await ana.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor({ state: 'detached' });
+    await ana.keyboard.press('c');
     await ana.locator('.conv-head').getByText(ANA.name).waitFor();
     const badge = ana.getByRole('complementary', { name: 'Details' }).getByRole('region', { name: 'SLA' }).locator('[data-sla]');
     await waitFor(async () => (await badge.getAttribute('data-sla')) === 'ok', { what: 'the SLA clock on track', timeoutMs: 15_000 });
