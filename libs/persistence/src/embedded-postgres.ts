@@ -4,6 +4,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGliteServer } from './pglite-server';
 
+const SHARED_BUFFERS = '32MB';
+
 export interface EmbeddedPostgres {
   /** `postgres://postgres@127.0.0.1:<port>/postgres`: what DATABASE_URL becomes for every service. */
   url: string;
@@ -42,7 +44,17 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; host?: stri
     throw new Error(`the data directory ${dataDir} is in use by process ${holder} (one Switchboard per data directory)`);
   }
   writeFileSync(lock, String(process.pid));
-  const db = await PGlite.create({ dataDir: pgDir, extensions: { pg_trgm } });
+  const open = () => PGlite.create({ dataDir: pgDir, extensions: { pg_trgm } });
+  let db = await open();
+  // PGlite starts with PostgreSQL's 128 MB of shared buffers, most of the process's memory; a single-machine
+  // install needs far less. The setting is kept in the data directory and applies from the next start: on the
+  // first start, reopen once.
+  const { rows } = await db.query<{ sb: string }>(`SELECT current_setting('shared_buffers') AS sb`);
+  if (rows[0]?.sb !== SHARED_BUFFERS) {
+    await db.exec(`ALTER SYSTEM SET shared_buffers = '${SHARED_BUFFERS}'`);
+    await db.close();
+    db = await open();
+  }
   const server = new PGliteServer(db);
   const port = await server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
   return {
