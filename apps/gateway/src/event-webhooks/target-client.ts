@@ -6,7 +6,8 @@ export type PostResult = { statusCode: number } | { error: string };
 
 /**
  * POSTs a delivery to exactly the addresses the URL policy approved (a custom `lookup`, so DNS cannot answer
- * differently between the check and the connection), with a timeout, without following redirects, reading at
+ * differently between the check and the connection), with a timeout for the whole exchange (not only between
+ * bytes: a receiver trickling its answer must not hold the sender), without following redirects, reading at
  * most a little of the answer (only the status code is recorded).
  */
 export function postPinned(
@@ -26,6 +27,7 @@ export function postPinned(
     const finish = (r: PostResult) => {
       if (!done) {
         done = true;
+        clearTimeout(deadline);
         resolve(r);
       }
     };
@@ -39,10 +41,12 @@ export function postPinned(
       res.on('close', () => finish({ statusCode: res.statusCode ?? 0 }));
       res.on('error', () => finish({ statusCode: res.statusCode ?? 0 }));
     });
-    req.on('timeout', () => {
-      req.destroy();
+    const giveUp = () => {
       finish({ error: `no answer within ${timeoutMs} ms` });
-    });
+      req.destroy();
+    };
+    const deadline = setTimeout(giveUp, timeoutMs);
+    req.on('timeout', giveUp);
     req.on('error', (err: Error & { code?: string }) => finish({ error: err.code ?? err.message }));
     req.end(body);
   });
