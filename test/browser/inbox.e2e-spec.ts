@@ -144,6 +144,9 @@ describe('web client in Chromium against the real stack', () => {
     const mara = await signIn(MARA);
     await mara.getByRole('link', { name: 'Dashboard' }).click();
     await mara.getByRole('heading', { name: 'Agent load' }).waitFor();
+    const week = mara.getByRole('region', { name: 'Last 7 days' });
+    await week.getByRole('img', { name: 'Messages by hour of day' }).waitFor();
+    await week.getByText('Conversations opened').waitFor();
     await mara.getByRole("region", { name: "Open conversations" }).getByLabel(`Owner of ${customerName}`).selectOption({ label: ANA.name });
     await mara.getByText('Reassigned 1 conversation.').waitFor();
     await ana.getByLabel('Reply to the customer').waitFor();

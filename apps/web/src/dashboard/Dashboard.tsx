@@ -5,6 +5,7 @@ import { contactName, countdown, since } from '../lib/format';
 import { navigate } from '../lib/router';
 import type { Conversation, Page } from '../lib/types';
 import { slaState, slaSummary } from '../inbox/listing';
+import { Reports } from './Reports';
 
 const MAX = 1000;
 
@@ -63,7 +64,7 @@ export function Dashboard() {
   useEffect(() => {
     let t: ReturnType<typeof setTimeout> | null = null;
     return rt.on((f) => {
-      if (f.type === 'event' && !t) t = setTimeout(() => ((t = null), void load()), 500);
+      if ((f.type === 'event' || f.type === 'dashboard.changed') && !t) t = setTimeout(() => ((t = null), void load()), 500);
     });
   }, [rt, load]);
 
@@ -193,6 +194,7 @@ export function Dashboard() {
         />
         <StatTable title="Team queues" head={['Team', 'Unassigned', 'Open']} rows={load_.teams.map((t) => ({ key: t.name, cells: [t.name, t.unassigned, t.open] }))} />
       </div>
+      <Reports />
       {selected.size > 0 && (
         <div className="banner info row">
           {selected.size} selected — reassign to
