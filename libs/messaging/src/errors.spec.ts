@@ -1,4 +1,4 @@
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { isDependencyUnavailable } from './errors';
 
 describe('isDependencyUnavailable', () => {
@@ -8,6 +8,11 @@ describe('isDependencyUnavailable', () => {
     const adminShutdown = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
     expect(isDependencyUnavailable(new QueryFailedError('SELECT 1', [], adminShutdown))).toBe(true);
     expect(isDependencyUnavailable(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: '08006' }) }))).toBe(true);
+  });
+
+  it('recognises TypeORM giving up a transaction whose connection died (PostgreSQL restarted; found by fault injection)', () => {
+    expect(isDependencyUnavailable(new QueryRunnerAlreadyReleasedError())).toBe(true);
+    expect(isDependencyUnavailable(new QueryRunnerProviderAlreadyReleasedError())).toBe(true);
   });
 
   it('does not mistake a bad query or a constraint violation for an outage', () => {

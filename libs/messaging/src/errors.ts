@@ -73,7 +73,9 @@ function serviceOf(subject: string): string {
 }
 
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
-const UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|connection is closed|Client has encountered a connection error|the database system is (starting up|shutting down)/i;
+// TypeORM's "already released" errors follow a connection lost inside a transaction (seen when PostgreSQL restarts)
+const UNAVAILABLE_MESSAGES =
+  /timeout exceeded when trying to connect|Connection terminated|connection is closed|Client has encountered a connection error|the database system is (starting up|shutting down)|Query runner already released|connection provided by a query runner was already released/i;
 
 /**
  * True when an error means a dependency (PostgreSQL, the broker) is down or unreachable rather than that the
