@@ -12,6 +12,7 @@ import { ROUTING_CONFIG, type RoutingConfig } from './config';
 import { routingMigrations } from './migrations';
 import { AssignmentModule } from './assignment/assignment.module';
 import { WorkModule } from './work/work.module';
+import { AutomationModule } from './automation/automation.module';
 
 @Global()
 @Module({})
@@ -28,6 +29,7 @@ export class RoutingModule {
         }),
         AssignmentModule,
         WorkModule,
+        AutomationModule,
       ],
       providers: [...pingProviders('routing'), { provide: ROUTING_CONFIG, useValue: cfg }],
       exports: [ROUTING_CONFIG],

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AgentsController, RoutingRulesController, TeamRoutingController } from './routing-api.controller';
 import { RoutingApiService } from './routing-api.service';
+import { AutoRepliesController } from '../automation/auto-replies.controller';
 
 /** The HTTP API of automatic assignment (rules, team strategies, agents, queues); routing holds the state. */
 @Module({
-  controllers: [RoutingRulesController, TeamRoutingController, AgentsController],
+  controllers: [RoutingRulesController, TeamRoutingController, AgentsController, AutoRepliesController],
   providers: [RoutingApiService],
 })
 export class RoutingApiModule {}

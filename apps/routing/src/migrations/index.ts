@@ -2,6 +2,7 @@ import { RoutingInit1764086400000 } from './1764086400000-RoutingInit';
 import { WorkState1764097200000 } from './1764097200000-WorkState';
 import { WorkListIndexes1764104400000 } from './1764104400000-WorkListIndexes';
 import { Assignment1795634208951 } from './1795634208951-Assignment';
+import { AutoReplies1795638234683 } from './1795638234683-AutoReplies';
 
 /** Every migration of the routing schema, in order. Never edit one that has been merged. */
-export const routingMigrations = [RoutingInit1764086400000, WorkState1764097200000, WorkListIndexes1764104400000, Assignment1795634208951];
+export const routingMigrations = [RoutingInit1764086400000, WorkState1764097200000, WorkListIndexes1764104400000, Assignment1795634208951, AutoReplies1795638234683];

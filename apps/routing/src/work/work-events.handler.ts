@@ -98,7 +98,8 @@ export class WorkEventsHandler implements OnApplicationBootstrap {
 
   /** Someone (a person, an integration) answered: the customer no longer waits. */
   async outbound(e: PayloadOf<typeof OutboundQueuedV1>): Promise<void> {
-    if (e.conversationId) await this.work.answered(this.ds.manager, e.conversationId);
+    // an automatic send (senderId null: away/greeting replies, follow-ups) leaves the customer waiting
+    if (e.conversationId && e.senderId !== null) await this.work.answered(this.ds.manager, e.conversationId);
   }
 
   async message(e: PayloadOf<typeof MessageReceivedV1>): Promise<void> {

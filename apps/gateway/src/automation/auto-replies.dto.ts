@@ -1,0 +1,38 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { AUTO_REPLY_KINDS, type AutoReplyKind } from '@app/contracts';
+
+/** A greeting or away reply for a team or a business number (exactly one of them). */
+export class PutAutoReplyDto {
+  @ApiProperty({ enum: AUTO_REPLY_KINDS })
+  @IsIn(AUTO_REPLY_KINDS)
+  kind!: AutoReplyKind;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  teamId?: string;
+
+  @ApiPropertyOptional({ description: "Meta's phone_number_id" })
+  @IsOptional()
+  @Matches(/^\d{1,32}$/, { message: 'phoneNumberId must be digits' })
+  phoneNumberId?: string;
+
+  @ApiProperty({ maxLength: 4096 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(4096)
+  text!: string;
+
+  @ApiPropertyOptional({ description: 'At most once per conversation within this many minutes (default 1440)' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(525_600)
+  periodMinutes?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+}

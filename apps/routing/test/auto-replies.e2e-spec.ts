@@ -1,0 +1,198 @@
+import type { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { parseConfig } from '@app/config';
+import {
+  BusinessHoursStateV1,
+  ConversationOpenedV1,
+  GetConversationV1,
+  ListAutoRepliesV1,
+  MessageReceivedV1,
+  PutAutoReplyV1,
+  SendMessageV1,
+  SetNumberTeamV1,
+  SetTeamRoutingV1,
+  type Actor,
+  type PayloadOf,
+  type RequestOf,
+} from '@app/contracts';
+import { NatsBus } from '@app/messaging';
+import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
+import { RoutingClock } from '../src/assignment/clock';
+import { AutoReplyService } from '../src/automation/auto-reply.service';
+import { RoutingConfigSchema } from '../src/config';
+import { RoutingModule } from '../src/routing.module';
+
+/**
+ * Greeting and away replies on real PostgreSQL and NATS: routing runs; sla (business hours), ingest (the contact's
+ * WhatsApp id) and notifications (the send) are peers on the bus that answer and record.
+ */
+const user = (role: Actor['role'], teamIds: string[] = []): Actor => ({ type: 'user', id: randomUUID(), name: role, role, teamIds });
+const admin = user('admin');
+
+describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => {
+  let env: TestEnv;
+  let app: INestApplication;
+  let bus: NatsBus;
+  let ds: DataSource;
+  let hoursOpen = false;
+  let failSends = 0;
+  const hoursAsked: Array<{ teamId?: string; at: string }> = [];
+  const sends: Array<RequestOf<typeof SendMessageV1>> = [];
+  const sentTo = (conversationId: string) => sends.filter((s) => s.conversationId === conversationId);
+
+  async function open(phoneNumberId: string, returning: boolean): Promise<string> {
+    const conversationId = randomUUID();
+    await bus.publish(ConversationOpenedV1, {
+      eventId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      conversationId,
+      phoneNumberId,
+      contactId: randomUUID(),
+      contactName: 'Ana',
+      waId: '4915112345678',
+      userId: null,
+      reopened: false,
+      contact: { returning },
+      message: { type: 'text', text: 'Hello' },
+    });
+    await waitFor(async () => (await ds.query(`SELECT 1 FROM routing.conversation_work WHERE conversation_id = $1`, [conversationId])).length > 0, {
+      what: 'work item',
+    });
+    return conversationId;
+  }
+  const message = (conversationId: string, phoneNumberId: string): PayloadOf<typeof MessageReceivedV1> => ({
+    eventId: randomUUID(),
+    occurredAt: new Date().toISOString(),
+    conversationId,
+    phoneNumberId,
+    contactId: randomUUID(),
+    messageId: randomUUID(),
+    waMessageId: `wamid.${randomUUID()}`,
+    direction: 'inbound',
+    origin: 'customer',
+    type: 'text',
+    text: 'Are you there?',
+    sentAt: new Date().toISOString(),
+  });
+  const replies = async () => (await bus.request(ListAutoRepliesV1, { actor: admin })).items;
+
+  beforeAll(async () => {
+    env = await createTestEnv({});
+    app = await startApp(RoutingModule.register(parseConfig(RoutingConfigSchema, env.env)));
+    ds = app.get(DataSource);
+    bus = await NatsBus.connect({ url: TEST_NATS_URL, namespace: env.namespace, service: 'peer' });
+    await bus.respond(BusinessHoursStateV1, async (q) => {
+      hoursAsked.push({ teamId: q.teamId, at: q.at });
+      return { open: hoursOpen, nextOpenAt: hoursOpen ? null : '2026-11-26T09:00:00.000Z', businessHoursId: randomUUID(), timeZone: 'UTC' };
+    });
+    await bus.respond(GetConversationV1, async (q) => ({
+      id: q.conversationId,
+      phoneNumberId: '1',
+      contact: { id: randomUUID(), name: 'Ana', waId: '4915112345678', userId: null },
+      status: 'open' as const,
+      lastMessageAt: new Date().toISOString(),
+      lastInboundAt: new Date().toISOString(),
+      lastMessageText: null,
+      messageCount: 1,
+      createdAt: new Date().toISOString(),
+    }));
+    await bus.respond(SendMessageV1, async (r) => {
+      if (failSends > 0) {
+        failSends--;
+        throw new Error('notifications database down');
+      }
+      sends.push(r);
+      return { sendId: randomUUID(), status: 'queued' as const, waMessageId: null, duplicate: false };
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await bus?.close();
+    await app?.close();
+    await env?.cleanup();
+  });
+
+  it('away: sent once outside the team’s hours (as the system), not again within the period, never inside hours', async () => {
+    const teamId = randomUUID();
+    const manager = user('manager', [teamId]);
+    await bus.request(SetTeamRoutingV1, { actor: admin, teamId, strategy: 'manual' });
+    const number = `1555${Date.now() % 1e6}`;
+    await bus.request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    // who may configure: the team's manager yes, an agent or another team's manager no, a number only admins
+    await expect(bus.request(PutAutoReplyV1, { actor: user('agent', [teamId]), reply: { kind: 'away', teamId, text: 'x' } })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(bus.request(PutAutoReplyV1, { actor: user('manager', [randomUUID()]), reply: { kind: 'away', teamId, text: 'x' } })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(bus.request(PutAutoReplyV1, { actor: manager, reply: { kind: 'away', phoneNumberId: number, text: 'x' } })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(bus.request(PutAutoReplyV1, { actor: admin, reply: { kind: 'away', teamId, phoneNumberId: number, text: 'x' } as never })).rejects.toThrow(
+      'give exactly one of teamId or phoneNumberId',
+    );
+    const away = await bus.request(PutAutoReplyV1, { actor: manager, reply: { kind: 'away', teamId, text: 'We are closed; we answer from 9:00.', periodMinutes: 60 } });
+    expect(away).toMatchObject({ kind: 'away', teamId, phoneNumberId: null, periodMinutes: 60, enabled: true });
+
+    // outside hours: the customer's message (through the bus) gets the away reply, sent as the system
+    hoursOpen = false;
+    const c1 = await open(number, true);
+    const m1 = message(c1, number);
+    await bus.publish(MessageReceivedV1, m1);
+    await waitFor(() => sentTo(c1).length === 1, { what: 'away reply' });
+    expect(sentTo(c1)[0]).toMatchObject({
+      phoneNumberId: number,
+      to: '4915112345678',
+      senderId: null,
+      senderName: 'Away message',
+      message: { type: 'text', body: 'We are closed; we answer from 9:00.' },
+    });
+    expect(hoursAsked.find((h) => h.at === m1.sentAt)).toEqual({ teamId, at: m1.sentAt });
+    await waitFor(async () => (await replies()).find((r) => r.id === away.id)?.sentCount === 1, { what: 'sent count' });
+
+    const svc = app.get(AutoReplyService);
+    // the same event again (redelivery) and a second message within the period: nothing more
+    await svc.onMessage(m1);
+    await svc.onMessage(message(c1, number));
+    expect(sentTo(c1)).toHaveLength(1);
+    // after the period, a new message gets it again
+    app.get(RoutingClock).advance(61 * 60_000);
+    await svc.onMessage(message(c1, number));
+    expect(sentTo(c1)).toHaveLength(2);
+
+    // inside hours: nothing
+    hoursOpen = true;
+    const c2 = await open(number, true);
+    await svc.onMessage(message(c2, number));
+    expect(sentTo(c2)).toHaveLength(0);
+
+    // a send that fails for a passing reason is counted on the reply and redelivered with the same key
+    hoursOpen = false;
+    const c3 = await open(number, true);
+    const m3 = message(c3, number);
+    failSends = 1;
+    await expect(svc.onMessage(m3)).rejects.toThrow();
+    const failed = (await replies()).find((r) => r.id === away.id)!;
+    expect(failed).toMatchObject({ errorCount: 1, lastError: expect.stringContaining('internal error') });
+    await svc.onMessage(m3);
+    expect(sentTo(c3)).toHaveLength(1);
+    expect(sentTo(c3)[0].idempotencyKey).toBe(`auto-reply:away:${c3}:${m3.eventId}`);
+    // disabled: nothing
+    await bus.request(PutAutoReplyV1, { actor: admin, reply: { kind: 'away', teamId, text: 'closed', enabled: false } });
+    const c4 = await open(number, true);
+    await svc.onMessage(message(c4, number));
+    expect(sentTo(c4)).toHaveLength(0);
+  });
+
+  it('greeting: once on a contact’s first conversation, per business number (over its team’s), never to a returning contact', async () => {
+    const teamId = randomUUID();
+    await bus.request(SetTeamRoutingV1, { actor: admin, teamId, strategy: 'manual' });
+    const number = `1666${Date.now() % 1e6}`;
+    await bus.request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    await bus.request(PutAutoReplyV1, { actor: admin, reply: { kind: 'greeting', teamId, text: 'Team hello' } });
+    await bus.request(PutAutoReplyV1, { actor: admin, reply: { kind: 'greeting', phoneNumberId: number, text: 'Welcome to our shop!' } });
+    hoursOpen = true;
+    const svc = app.get(AutoReplyService);
+    const first = await open(number, false);
+    await svc.onMessage(message(first, number));
+    await svc.onMessage(message(first, number));
+    expect(sentTo(first).map((s) => [s.senderName, s.message])).toEqual([['Greeting message', { type: 'text', body: 'Welcome to our shop!' }]]);
+    const returning = await open(number, true);
+    await svc.onMessage(message(returning, number));
+    expect(sentTo(returning)).toHaveLength(0);
+  });
+});
