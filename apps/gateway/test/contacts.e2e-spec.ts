@@ -303,6 +303,11 @@ describe('contacts API (gateway + ingest + routing, real PostgreSQL and NATS)', 
 
   it('erases a person: texts, captions and files gone, profile cleared, skeleton kept, audit keeps the fact only', async () => {
     const waId = newWaId();
+    // an integrator's event subscription (paused: nothing is sent here); its delivery log keeps each event's body
+    const [sub] = await s.sql(
+      `INSERT INTO gateway.event_subscription (url, event_types, secret_sealed, secret_last4, status, created_by_kind)
+       VALUES ('https://crm.example.com/hook', ARRAY['message.received'], 'v1.none', 'none', 'paused', 'user') RETURNING id`,
+    );
     await customerWrites({ number: SALES, waId, name: 'Erin Erasable', text: 'my address is 12 Secret Lane' });
     await customerWrites({
       number: SALES,
@@ -329,10 +334,16 @@ describe('contacts API (gateway + ingest + routing, real PostgreSQL and NATS)', 
     await writeFile(path.join(MEDIA_DIR, key), 'jpeg bytes');
     await s.ingest.get(DataSource).query(`UPDATE ingest.media SET state = 'stored', storage_key = $2, size = 10 WHERE message_id = $1`, [image.id, key]);
     await http().get(`/api/v1/media/${image.id}`).set(as('admin')).expect(200);
+    const deliveries = () => s.sql(`SELECT body FROM gateway.event_delivery WHERE subscription_id = $1 AND conversation_id = $2`, [sub.id, conv.id]);
+    await waitFor(async () => ((await deliveries()).length === 2 ? true : null), { what: 'both events in the delivery log' });
+    expect(JSON.stringify(await deliveries())).toContain('Secret Lane');
 
     await http().post(`/api/v1/contacts/${conv.contact.id}/erasure`).set(as('manager')).expect(403);
     const erased = (await http().post(`/api/v1/contacts/${conv.contact.id}/erasure`).set(as('admin')).expect(200)).body;
-    expect(erased).toMatchObject({ contactId: conv.contact.id, contacts: 1, conversations: 1, messages: 2, mediaFiles: 1, webhookReceipts: 2 });
+    expect(erased).toMatchObject({ contactId: conv.contact.id, contacts: 1, conversations: 1, messages: 2, mediaFiles: 1, webhookReceipts: 2, eventDeliveries: 2 });
+    // the event-webhook deliveries keep id, type and time; their data is gone (a redelivery sends only that)
+    for (const { body } of await deliveries())
+      expect(JSON.parse(body)).toEqual({ id: expect.any(String), type: 'message.received', occurredAt: expect.any(String), data: { conversationId: conv.id, erased: true } });
     // the signed webhook bodies the gateway keeps no longer hold the person's data
     const raw = await s.sql(`SELECT body FROM gateway.webhook_receipt WHERE body LIKE '%' || $1 || '%' OR body LIKE '%Secret Lane%'`, [waId]);
     expect(raw).toEqual([]);
@@ -355,6 +366,7 @@ describe('contacts API (gateway + ingest + routing, real PostgreSQL and NATS)', 
       messages: 0,
       mediaFiles: 0,
       webhookReceipts: 0,
+      eventDeliveries: 0,
     });
 
     const [fact] = (await auditOf('contact.erased', conv.contact.id, 2)).reverse();

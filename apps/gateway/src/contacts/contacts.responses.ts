@@ -68,4 +68,5 @@ export class EraseResponse {
   @ApiProperty() messages!: number;
   @ApiProperty() mediaFiles!: number;
   @ApiProperty({ description: 'Raw webhook bodies kept by the gateway that named the person, replaced by {"erased":true}' }) webhookReceipts!: number;
+  @ApiProperty({ description: 'Event-webhook deliveries of the person\'s conversations whose data was replaced by {"erased":true}' }) eventDeliveries!: number;
 }

@@ -130,14 +130,15 @@ export class ContactsService {
    * person's WhatsApp ids are redacted (asked before ingest forgets the ids, so a retry after a failure still finds
    * them), then ingest erases. The audit trail keeps who, when and the counts.
    */
-  async erase(p: Principal, id: string): Promise<ResponseOf<typeof EraseContactV1> & { webhookReceipts: number }> {
-    const { contactId, keys } = await this.bus.request(ContactKeysV1, { contactId: id });
-    const webhookReceipts = await this.ds.transaction(async (em) => {
-      const n = await this.receipts.redactMentioning(em, keys);
-      if (n) await this.audit.record(em, p, { action: 'contact.receipts-erased', entityType: 'contact', entityId: contactId, before: null, after: { webhookReceipts: n } });
+  async erase(p: Principal, id: string): Promise<ResponseOf<typeof EraseContactV1> & { webhookReceipts: number; eventDeliveries: number }> {
+    const { contactId, keys, conversationIds } = await this.bus.request(ContactKeysV1, { contactId: id });
+    const { webhookReceipts, eventDeliveries } = await this.ds.transaction(async (em) => {
+      const n = { webhookReceipts: await this.receipts.redactMentioning(em, keys), eventDeliveries: await this.receipts.redactDeliveries(em, conversationIds) };
+      if (n.webhookReceipts || n.eventDeliveries)
+        await this.audit.record(em, p, { action: 'contact.receipts-erased', entityType: 'contact', entityId: contactId, before: null, after: n });
       return n;
     });
-    return { ...(await this.bus.request(EraseContactV1, { actor: actorOf(p), contactId })), webhookReceipts };
+    return { ...(await this.bus.request(EraseContactV1, { actor: actorOf(p), contactId })), webhookReceipts, eventDeliveries };
   }
 
   /** CSV rows (header first) of every contact the caller may see, page by page, for streaming. */

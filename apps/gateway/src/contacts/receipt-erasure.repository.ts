@@ -32,4 +32,22 @@ export class ReceiptErasureRepository {
       );
     return ids.length;
   }
+
+  /**
+   * The event-webhook delivery log keeps each event's body (message texts, reply texts, contact ids) for retries
+   * and redelivery: the deliveries of these conversations keep their id, type and time, their data becomes
+   * `{"erased":true}` (a later redelivery sends that). Returns how many were redacted (0 when repeated).
+   */
+  async redactDeliveries(em: EntityManager, conversationIds: string[]): Promise<number> {
+    if (!conversationIds.length) return 0;
+    const [redacted] = await em.query(
+      `UPDATE gateway.event_delivery SET body = jsonb_build_object('id', b->'id', 'type', b->'type', 'occurredAt', b->'occurredAt',
+           'data', jsonb_build_object('conversationId', conversation_id, 'erased', true))::text
+       FROM (SELECT id AS did, body::jsonb AS b FROM gateway.event_delivery WHERE conversation_id = ANY($1::uuid[])) x
+       WHERE id = x.did AND NOT (x.b->'data' @> '{"erased":true}'::jsonb)
+       RETURNING id`,
+      [conversationIds],
+    );
+    return redacted.length;
+  }
 }

@@ -195,8 +195,8 @@ export class ContactsAdminRepository {
   }
 
   /** Every conversation of these contacts (absorbed skeletons included). */
-  async conversationIdsOf(em: EntityManager, contactIds: string[]): Promise<string[]> {
-    const r = await rows<{ id: string }>(em, `SELECT id FROM ingest.conversation WHERE contact_id = ANY($1::uuid[]) FOR UPDATE`, [contactIds]);
+  async conversationIdsOf(em: EntityManager, contactIds: string[], lock = true): Promise<string[]> {
+    const r = await rows<{ id: string }>(em, `SELECT id FROM ingest.conversation WHERE contact_id = ANY($1::uuid[])${lock ? ' FOR UPDATE' : ''}`, [contactIds]);
     return r.map((x) => x.id);
   }
 

@@ -176,7 +176,8 @@ export class ContactsService {
     const em = this.ds.manager;
     const id = await this.repo.survivorId(em, q.contactId);
     if (!id) throw new NotFoundError(`contact ${q.contactId} not found`);
-    return { contactId: id, keys: await this.repo.keysOf(em, await this.repo.group(em, id)) };
+    const group = await this.repo.group(em, id);
+    return { contactId: id, keys: await this.repo.keysOf(em, group), conversationIds: await this.repo.conversationIdsOf(em, group, false) };
   }
 
   /**

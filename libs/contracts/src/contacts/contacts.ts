@@ -126,14 +126,15 @@ export const MergeContactsV1 = defineRequest({
 });
 
 /**
- * The WhatsApp ids (wa_id, BSUID) of a contact and of every contact merged into it: an erasure uses them first to find
- * raw copies the gateway keeps (signed webhook bodies), so a retried erasure still finds them. Never shown to clients.
+ * The WhatsApp ids (wa_id, BSUID) of a contact and of every contact merged into it, and all their conversations
+ * (absorbed skeletons included): an erasure uses them first to find copies the gateway keeps (signed webhook
+ * bodies, event-webhook deliveries), so a retried erasure still finds them. Never shown to clients.
  */
 export const ContactKeysV1 = defineRequest({
   subject: 'ingest.contact-keys.v1',
   service: 'ingest',
   request: z.object({ contactId }),
-  response: z.object({ contactId: z.string().uuid(), keys: z.array(z.string()) }),
+  response: z.object({ contactId: z.string().uuid(), keys: z.array(z.string()), conversationIds: z.array(z.string().uuid()).default([]) }),
   timeoutMs: 2_000,
 });
 
