@@ -20,6 +20,14 @@ describe('CSV cells (RFC 4180, formula-injection safe)', () => {
     expect(csvCell('a=b')).toBe('a=b');
   });
 
+  it('neutralises a formula after a semicolon too: spreadsheets whose list separator is ";" split the cell there', () => {
+    // a WhatsApp profile name is the customer's to choose; in a ";" locale `x,Bob;=HYPERLINK(…)` is two cells
+    expect(csvCell('Bob;=HYPERLINK("http://evil")')).toBe(`"Bob;'=HYPERLINK(""http://evil"")"`);
+    expect(csvCell('a;+1;-2;@x;ok')).toBe("a;'+1;'-2;'@x;ok");
+    expect(csvCell('x; "=1+1"')).toBe(`"x; ""'=1+1"""`);
+    expect(csvCell('csv;vip')).toBe('csv;vip');
+  });
+
   it('ends every record with CRLF', () => {
     expect(csvRow(['a', 'b,c', null])).toBe('a,"b,c",\r\n');
   });
