@@ -8,21 +8,18 @@ const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 /**
  * Every unresolved conversation in the scope with what the dashboard counts (docs/METRICS.md, "Dashboard"):
  * $1 = team scope (null = all), $2 = now. `sla` = breached if a running clock is breached and not met, else
- * warning if one is in warning (only those clocks are read, through their partial index).
+ * warning if one is in warning (kept on the work row by a trigger on sla.clock).
  */
 const LIVE = `
   SELECT w.conversation_id, w.team_id, w.owner_id, w.status, w.opened_at, w.queued_since, w.awaiting_since,
     w.last_inbound_at + interval '24 hours' AS window_closes_at,
-    CASE WHEN k.breached THEN 'breached' WHEN k.warning THEN 'warning' ELSE 'ok' END AS sla,
+    w.sla_state AS sla,
     CASE WHEN $2::timestamptz - w.opened_at < interval '1 hour' THEN 'lt1h'
          WHEN $2::timestamptz - w.opened_at < interval '4 hours' THEN '1to4h'
          WHEN $2::timestamptz - w.opened_at < interval '24 hours' THEN '4to24h'
          WHEN $2::timestamptz - w.opened_at < interval '72 hours' THEN '1to3d'
          ELSE 'gt3d' END AS age
   FROM sla.rpt_work w
-  LEFT JOIN (SELECT conversation_id, bool_or(state = 'breached') AS breached, bool_or(state = 'warning') AS warning FROM sla.clock
-             WHERE closed_at IS NULL AND met_at IS NULL AND state IN ('warning', 'breached') GROUP BY conversation_id) k
-    ON k.conversation_id = w.conversation_id
   WHERE w.status <> 'resolved' AND ($1::uuid[] IS NULL OR w.team_id = ANY($1::uuid[]))`;
 
 const WINDOW_SOON = `(window_closes_at > $2::timestamptz AND window_closes_at <= $2::timestamptz + interval '2 hours')`;

@@ -11,13 +11,8 @@ const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 const secs = (ms: unknown) => (ms === null || ms === undefined ? null : Number(ms) / 1000);
 
 /** The clocks decided (met or breached) with their team, number, agent (owner when decided) and decision time. */
-const DECIDED = `
-  SELECT k.id, k.conversation_id, k.target, k.started_at, k.due_at, k.met_at, k.breached_at, k.target_ms,
-    coalesce(p.team_id, v.team_id) AS team_id, v.phone_number_id, least(k.breached_at, k.met_at) AS decided_at,
-    (SELECT s.owner_id FROM sla.rpt_state s WHERE s.conversation_id = k.conversation_id AND s.at <= least(k.breached_at, k.met_at)
-      ORDER BY s.at DESC, s.version DESC LIMIT 1) AS agent_id
-  FROM sla.clock k JOIN sla.conversation v ON v.conversation_id = k.conversation_id LEFT JOIN sla.policy p ON p.id = k.policy_id
-  WHERE k.met_at IS NOT NULL OR k.breached_at IS NOT NULL`;
+const DECIDED = `SELECT clock_id AS id, conversation_id, target, started_at, due_at, met_at, breached_at, target_ms, team_id, phone_number_id, decided_at, agent_id
+  FROM sla.rpt_clock`;
 
 /** Reports computed from the reporting projection by the definitions of docs/METRICS.md. */
 @Injectable()
