@@ -4,7 +4,12 @@ import { DataSource } from 'typeorm';
 import { parseConfig } from '@app/config';
 import {
   BusinessHoursStateV1,
+  ClaimV1,
   ConversationOpenedV1,
+  CreateMacroV1,
+  GetWorkV1,
+  ListMacrosV1,
+  RunMacroV1,
   GetConversationV1,
   ListAutoRepliesV1,
   MessageReceivedV1,
@@ -194,5 +199,55 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
     const returning = await open(number, true);
     await svc.onMessage(message(returning, number));
     expect(sentTo(returning)).toHaveLength(0);
+  });
+
+  it('macros: each step is the agent’s own audited command; an agent cannot hand off a conversation they may not touch', async () => {
+    const support = randomUUID();
+    const afterSales = randomUUID();
+    await bus.request(SetTeamRoutingV1, { actor: admin, teamId: support, strategy: 'manual' });
+    await bus.request(SetTeamRoutingV1, { actor: admin, teamId: afterSales, strategy: 'manual' });
+    const number = `1777${Date.now() % 1e6}`;
+    await bus.request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId: support });
+    const manager = user('manager', [support]);
+    const ana = user('agent', [support]);
+    const ben = user('agent', [support]);
+    const steps = [
+      { type: 'addLabels' as const, labels: ['refund'] },
+      { type: 'note' as const, body: 'Refund requested' },
+      { type: 'handoff' as const, toTeamId: afterSales, note: 'Refund: over to after-sales' },
+    ];
+    await expect(bus.request(CreateMacroV1, { actor: ana, name: 'Shared by an agent', shared: true, steps })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    const refund = await bus.request(CreateMacroV1, { actor: manager, name: 'Refund requested', shared: true, steps });
+    const mine = await bus.request(CreateMacroV1, { actor: ben, name: 'Mine', steps: [{ type: 'setPriority', priority: 'high' }] });
+    expect((await bus.request(ListMacrosV1, { actor: ana })).items.map((m) => m.id)).toContain(refund.id);
+    expect((await bus.request(ListMacrosV1, { actor: ana })).items.map((m) => m.id)).not.toContain(mine.id);
+
+    const c = await open(number, true);
+    const w0 = await bus.request(GetWorkV1, { actor: admin, conversationId: c });
+    await bus.request(ClaimV1, { actor: ana, conversationId: c, version: w0.version });
+    // Ben is in the team but does not own it: the handoff is refused, nothing changes
+    const handoffOnly = await bus.request(CreateMacroV1, { actor: manager, name: 'To after-sales', shared: true, steps: [steps[2]] });
+    await expect(bus.request(RunMacroV1, { actor: ben, macroId: handoffOnly.id, conversationId: c })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringContaining('step 1 (handoff)'),
+    });
+    // someone else's personal macro is not there for Ana
+    await expect(bus.request(RunMacroV1, { actor: ana, macroId: mine.id, conversationId: c })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await bus.request(GetWorkV1, { actor: admin, conversationId: c })).toMatchObject({ teamId: support, ownerId: ana.id, labels: [] });
+
+    // the owner runs it: label, note, handoff — each one audit entry with Ana as actor
+    const run = await bus.request(RunMacroV1, { actor: ana, macroId: refund.id, conversationId: c });
+    expect(run.steps).toEqual([
+      { type: 'addLabels', changed: true },
+      { type: 'note', changed: true },
+      { type: 'handoff', changed: true },
+    ]);
+    expect(run.state).toMatchObject({ teamId: afterSales, ownerId: null, labels: ['refund'] });
+    const entries = await ds.query(
+      `SELECT action, actor_id FROM routing.audit_entry WHERE conversation_id = $1 AND action NOT IN ('conversation.opened', 'conversation.queued', 'conversation.routed') ORDER BY seq`,
+      [c],
+    );
+    expect(entries.map((e: { action: string }) => e.action)).toEqual(['conversation.claimed', 'conversation.labels', expect.stringContaining('note'), 'conversation.handoff']);
+    expect(entries.slice(1).every((e: { actor_id: string }) => e.actor_id === ana.id)).toBe(true);
   });
 });

@@ -2,9 +2,12 @@ import { Module } from '@nestjs/common';
 import { WorkRepository } from '../work/work.repository';
 import { AutoReplyRepository } from './auto-reply.repository';
 import { AutoReplyService } from './auto-reply.service';
+import { MacroService } from './macro.service';
+import { WorkModule } from '../work/work.module';
 
-/** Automation that runs where the work state is (issue 14): greeting and away replies. */
+/** Automation that runs where the work state is (issue 14): greeting and away replies, macros. */
 @Module({
-  providers: [WorkRepository, AutoReplyRepository, AutoReplyService],
+  imports: [WorkModule],
+  providers: [WorkRepository, AutoReplyRepository, AutoReplyService, MacroService],
 })
 export class AutomationModule {}

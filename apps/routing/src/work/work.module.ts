@@ -9,5 +9,6 @@ import { AuditRepository, NoteRepository, WorkRepository } from './work.reposito
 
 @Module({
   providers: [WorkRepository, AuditRepository, NoteRepository, WorkChangesService, WorkQueriesService, WorkEventsHandler, WorkResponders, SnoozeSweeper, SlaAuditHandler],
+  exports: [WorkChangesService],
 })
 export class WorkModule {}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRequest } from '../define';
-import { Actor } from './routing.requests';
+import { Actor, PRIORITIES, WorkState } from './routing.requests';
 
 /**
  * Automation owned by routing (issue 14): greeting and away replies per business number or team. Admins manage
@@ -66,4 +66,64 @@ export const DeleteAutoReplyV1 = defineRequest({
   request: z.object({ actor: Actor, id: z.string().uuid() }),
   response: z.object({ deleted: z.boolean() }),
   timeoutMs: 2_000,
+});
+
+/**
+ * Macros: named sequences of routing's audited commands an agent runs on a conversation in one click. Shared
+ * (admins/managers create) or personal (anyone, for themselves). Each step runs as the agent, so ownership and
+ * permissions hold exactly as when the agent clicks the action; a refused step stops the run with its error
+ * (FORBIDDEN, NOT_FOUND, …, the message naming the step); the steps before it stay applied, each audited.
+ */
+const macroLabel = z.string().trim().min(1).max(50);
+export const MacroStep = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('addLabels'), labels: z.array(macroLabel).min(1).max(20) }).strict(),
+  z.object({ type: z.literal('removeLabels'), labels: z.array(macroLabel).min(1).max(20) }).strict(),
+  z.object({ type: z.literal('setPriority'), priority: z.enum(PRIORITIES) }).strict(),
+  z.object({ type: z.literal('setStatus'), status: z.enum(['open', 'pending', 'resolved']) }).strict(),
+  z.object({ type: z.literal('handoff'), toTeamId: z.string().uuid(), note: z.string().trim().min(1).max(4000) }).strict(),
+  z.object({ type: z.literal('note'), body: z.string().trim().min(1).max(4000) }).strict(),
+]);
+export type MacroStep = z.infer<typeof MacroStep>;
+
+export const Macro = z.object({
+  id: z.string().uuid(),
+  name: z.string(),
+  /** null = shared with everyone; else the person whose personal macro it is. */
+  ownerId: z.string().nullable(),
+  steps: z.array(MacroStep),
+  updatedAt: z.string(),
+});
+export type Macro = z.infer<typeof Macro>;
+
+export const CreateMacroV1 = defineRequest({
+  subject: 'routing.create-macro.v1',
+  service: 'routing',
+  request: z.object({
+    actor: Actor,
+    name: z.string().trim().min(1).max(100),
+    shared: z.boolean().default(false),
+    steps: z.array(MacroStep).min(1).max(20),
+  }),
+  response: Macro,
+  timeoutMs: 2_000,
+});
+
+/** The shared macros and the actor's own. */
+export const ListMacrosV1 = defineRequest({
+  subject: 'routing.list-macros.v1',
+  service: 'routing',
+  request: z.object({ actor: Actor }),
+  response: z.object({ items: z.array(Macro) }),
+  timeoutMs: 2_000,
+});
+
+export const RunMacroV1 = defineRequest({
+  subject: 'routing.run-macro.v1',
+  service: 'routing',
+  request: z.object({ actor: Actor, macroId: z.string().uuid(), conversationId: z.string().uuid() }),
+  response: z.object({
+    state: WorkState,
+    steps: z.array(z.object({ type: z.string(), changed: z.boolean() })),
+  }),
+  timeoutMs: 5_000,
 });

@@ -1,0 +1,89 @@
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { CreateMacroV1, ListMacrosV1, RunMacroV1, type Actor, type Macro, type MacroStep, type RequestOf, type WorkState } from '@app/contracts';
+import { Bus, BusError, ForbiddenError, NotFoundError } from '@app/messaging';
+import { WorkChangesService } from '../work/work-changes.service';
+import { WorkRepository } from '../work/work.repository';
+
+type Row = { id: string; name: string; owner_id: string | null; steps: MacroStep[]; updated_at: string };
+const toMacro = (r: Row): Macro => ({ id: r.id, name: r.name, ownerId: r.owner_id, steps: r.steps, updatedAt: new Date(r.updated_at).toISOString() });
+
+/**
+ * Macros: each step is one of routing's normal commands (WorkChangesService, the code the routing.* requests run)
+ * with the agent as actor and the version read just before, so ownership, permissions and the audit trail are
+ * exactly those of the agent clicking each action.
+ */
+@Injectable()
+export class MacroService implements OnApplicationBootstrap {
+  constructor(
+    @Inject(Bus) private readonly bus: Bus,
+    private readonly ds: DataSource,
+    private readonly work: WorkRepository,
+    private readonly changes: WorkChangesService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await Promise.all([
+      this.bus.respond(CreateMacroV1, (r) => this.create(r)),
+      this.bus.respond(ListMacrosV1, (r) => this.list(r.actor)),
+      this.bus.respond(RunMacroV1, (r) => this.run(r.actor, r.macroId, r.conversationId)),
+    ]);
+  }
+
+  async create(r: RequestOf<typeof CreateMacroV1>): Promise<Macro> {
+    if (r.shared && r.actor.role !== 'admin' && r.actor.role !== 'manager') throw new ForbiddenError('only admins and managers create shared macros');
+    const rows = await this.ds.query(
+      `INSERT INTO routing.macro (id, name, owner_id, created_by, steps) VALUES ($1, $2, $3, $4, $5) RETURNING id, name, owner_id, steps, updated_at`,
+      [randomUUID(), r.name, r.shared ? null : r.actor.id, r.actor.id, JSON.stringify(r.steps)],
+    );
+    return toMacro(rows[0]);
+  }
+
+  async list(a: Actor): Promise<{ items: Macro[] }> {
+    const rows: Row[] = await this.ds.query(
+      `SELECT id, name, owner_id, steps, updated_at FROM routing.macro WHERE owner_id IS NULL OR owner_id = $1 ORDER BY lower(name), id`,
+      [a.id],
+    );
+    return { items: rows.map(toMacro) };
+  }
+
+  async run(a: Actor, macroId: string, conversationId: string): Promise<{ state: WorkState; steps: Array<{ type: string; changed: boolean }> }> {
+    const rows: Row[] = await this.ds.query(`SELECT id, name, owner_id, steps, updated_at FROM routing.macro WHERE id = $1`, [macroId]);
+    const macro = rows[0];
+    if (!macro || (macro.owner_id !== null && macro.owner_id !== a.id)) throw new NotFoundError('no such macro');
+    const done: Array<{ type: string; changed: boolean }> = [];
+    let state: WorkState | null = null;
+    for (const [i, step] of macro.steps.entries()) {
+      const w = await this.work.find(this.ds.manager, conversationId);
+      if (!w) throw new NotFoundError('conversation not found');
+      try {
+        state = await this.step(a, w, step);
+      } catch (err) {
+        if (err instanceof BusError) err.message = `macro “${macro.name}”, step ${i + 1} (${step.type}): ${err.message}`;
+        throw err;
+      }
+      done.push({ type: step.type, changed: state.version !== w.version || step.type === 'note' });
+    }
+    return { state: state!, steps: done };
+  }
+
+  private async step(a: Actor, w: WorkState, s: MacroStep): Promise<WorkState> {
+    const id = w.conversationId;
+    switch (s.type) {
+      case 'addLabels':
+        return this.changes.setLabels(a, id, w.version, [...w.labels, ...s.labels]);
+      case 'removeLabels':
+        return this.changes.setLabels(a, id, w.version, w.labels.filter((l) => !s.labels.includes(l)));
+      case 'setPriority':
+        return this.changes.setPriority(a, id, w.version, s.priority);
+      case 'setStatus':
+        return this.changes.setStatus(a, { actor: a, conversationId: id, version: w.version, status: s.status });
+      case 'handoff':
+        return this.changes.handoff(a, { actor: a, conversationId: id, version: w.version, toTeamId: s.toTeamId, note: s.note });
+      case 'note':
+        await this.changes.addNote(a, id, s.body, [], w.version);
+        return w;
+    }
+  }
+}
