@@ -1,12 +1,15 @@
 import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { parseConfig } from '@app/config';
 import { GetNumberCredentialsV1 } from '@app/contracts';
 import { NatsBus } from '@app/messaging';
 import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
 import { GatewayConfigSchema } from '../src/config';
 import { GatewayModule } from '../src/gateway.module';
+import { SecretBox } from '../src/secrets/secret-box';
+import { AccountsRepository } from '../src/whatsapp-accounts/accounts.repository';
 import { useWebhookRawBody } from '../src/webhooks/whatsapp/raw-body';
 import { sign } from '../src/webhooks/whatsapp/signature';
 import { RoutingConfigSchema } from '../../routing/src/config';
@@ -182,6 +185,20 @@ describe('WhatsApp registry: Meta apps, WABAs, numbers (real PostgreSQL and NATS
       return mine.length >= 8 ? mine : null;
     }, { what: 'registry audit entries' });
     expect(entries.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['meta-app.created', 'meta-app.updated', 'waba.created', 'phone-number.created']));
+  });
+
+  it('re-encrypting never writes an old secret over one an admin changed meanwhile', async () => {
+    const repo = gateway.get(AccountsRepository);
+    const ds = gateway.get(DataSource);
+    const box = gateway.get(SecretBox);
+    const [{ access_token_sealed: current }] = await ds.query(`SELECT access_token_sealed FROM gateway.meta_app WHERE id = $1`, [appId]);
+    const resealed = box.seal(SANDBOX_TOKEN).sealed;
+    // read before the admin's change: the stale value no longer matches, nothing is written
+    expect(await repo.replaceSealed(ds.manager, 'meta_app', appId, 'access_token_sealed', resealed, box.seal('the token before').sealed)).toBe(false);
+    expect((await ds.query(`SELECT access_token_sealed FROM gateway.meta_app WHERE id = $1`, [appId]))[0].access_token_sealed).toBe(current);
+    expect(await repo.replaceSealed(ds.manager, 'meta_app', appId, 'access_token_sealed', resealed, current)).toBe(true);
+    expect(await call(http.post('/api/v1/meta-apps/re-encrypt').set(admin))).toMatchObject({ status: 200, body: { reencrypted: 0 } });
+    expect((await peer.request(GetNumberCredentialsV1, { phoneNumberId: NUMBER })).accessToken).toBe(SANDBOX_TOKEN);
   });
 
   it('an unreachable Graph API is 424 with the reason', async () => {

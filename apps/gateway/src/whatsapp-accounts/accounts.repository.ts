@@ -243,8 +243,16 @@ export class AccountsRepository {
     return rows.map((r: Record<string, any>) => ({ table: r.t, id: r.id, column: r.c, sealed: r.s }));
   }
 
-  async replaceSealed(em: EntityManager, table: 'meta_app' | 'event_subscription', id: string, column: string, sealed: string): Promise<void> {
+  /**
+   * Replaces a sealed secret only if it still holds `expected` (what was read and re-sealed): a secret an admin
+   * changed meanwhile is left as they set it, never overwritten by the old value. Returns whether it changed.
+   */
+  async replaceSealed(em: EntityManager, table: 'meta_app' | 'event_subscription', id: string, column: string, sealed: string, expected: string): Promise<boolean> {
     if (!/^(app_secret|verify_token|access_token|secret)_sealed$/.test(column)) throw new Error(`not a sealed column: ${column}`);
-    await em.query(`UPDATE gateway.${table === 'meta_app' ? 'meta_app' : 'event_subscription'} SET ${column} = $2 WHERE id = $1`, [id, sealed]);
+    const [rows] = await em.query(
+      `UPDATE gateway.${table === 'meta_app' ? 'meta_app' : 'event_subscription'} SET ${column} = $2 WHERE id = $1 AND ${column} = $3 RETURNING id`,
+      [id, sealed, expected],
+    );
+    return rows.length > 0;
   }
 }

@@ -200,8 +200,7 @@ export class AccountsService {
     await this.ds.transaction(async (em) => {
       for (const s of await this.accounts.allSealed(em)) {
         if (this.box.keyIdOf(s.sealed) === this.box.currentKeyId) continue;
-        await this.accounts.replaceSealed(em, s.table, s.id, s.column, this.box.seal(this.box.open(s.sealed)).sealed);
-        changed++;
+        if (await this.accounts.replaceSealed(em, s.table, s.id, s.column, this.box.seal(this.box.open(s.sealed)).sealed, s.sealed)) changed++;
       }
     });
     await this.deps.credentials.reload();
