@@ -63,13 +63,13 @@ describe('security: the WhatsApp webhook (gateway + ingest)', () => {
       const wamid = `wamid.${randomUUID()}`;
       const raw = textWebhook({ phoneNumberId: '1555000301', from: '4915300000002', text: 'once', wamid });
       for (let i = 0; i < 5; i++) await s.webhook(raw).expect(200);
-      await waitFor(async () => (await messagesOf(wamid)) === 1, { what: 'the message stored' });
+      await waitFor(async () => (await messagesOf(wamid)) === 1, { what: 'the message stored', timeoutMs: 30_000 });
       await waitFor(
         async () => (await s.sql(`SELECT count(*)::int AS n FROM ingest.processed_event WHERE consumer = 'ingest-webhooks'`))[0].n >= 5,
-        { what: 'every replay handled' },
+        { what: 'every replay handled', timeoutMs: 30_000 },
       );
       expect(await messagesOf(wamid)).toBe(1);
-    });
+    }, 90_000);
 
     it('an empty body with a valid signature → 400, nothing stored', async () => {
       const before = await receipts();
@@ -124,13 +124,13 @@ describe('security: the WhatsApp webhook (gateway + ingest)', () => {
         } }] }],
       });
       await s.webhook(raw).expect(200);
-      await waitFor(async () => (await messagesOf(wamid)) === 1, { what: 'image message stored' });
+      await waitFor(async () => (await messagesOf(wamid)) === 1, { what: 'image message stored', timeoutMs: 30_000 });
       // the media worker runs and fails against the (unreachable) Graph host; it must never try the payload URL
       await waitFor(async () => (await s.sql(`SELECT attempts FROM ingest.media m JOIN ingest.message g ON g.id = m.message_id WHERE g.wa_message_id = $1`, [wamid]))[0]?.attempts >= 1, {
         what: 'a download attempt',
-        timeoutMs: 15_000,
+        timeoutMs: 30_000,
       });
       expect(canaryHits).toBe(0);
-    });
+    }, 90_000);
   });
 });
