@@ -5,7 +5,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import WebSocket from 'ws';
 import { parseConfig } from '@app/config';
-import { ConversationOpenedV1 } from '@app/contracts';
+import { BusinessHoursStateV1, ConversationOpenedV1 } from '@app/contracts';
 import { NatsBus } from '@app/messaging';
 import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
 import { GatewayConfigSchema } from '../src/config';
@@ -105,6 +105,11 @@ describe('assignment API (gateway + routing, real PostgreSQL and NATS)', () => {
     expect(JSON.stringify((await post({ name: 'x', conditions: { keywords: [] }, actions: { priority: 'high' } }).expect(400)).body.message)).toContain('keywords');
     expect(JSON.stringify((await post({ name: 'x', conditions: { colour: 'red' }, actions: { priority: 'high' } }).expect(400)).body.message)).toContain('colour');
     expect((await post({ name: 'x', conditions: {}, actions: {} }).expect(400)).body.message).toContain('at least one action');
+    // sla (stood in for here) answers businessHoursId null for a calendar it does not know: such a rule would treat it as always open
+    await peer.respond(BusinessHoursStateV1, async () => ({ open: true, nextOpenAt: null, businessHoursId: null, timeZone: null }));
+    expect(
+      (await post({ name: 'x', conditions: { businessHours: { state: 'closed', businessHoursId: missing } }, actions: { priority: 'high' } }).expect(400)).body.message,
+    ).toContain(`business hours ${missing} do not exist`);
     // managers write rules for their own teams only; agents none
     await post({ name: 'x', conditions: {}, actions: { teamId: teams.Support } }, 'salesManager').expect(403);
     await post({ name: 'x', conditions: {}, actions: { teamId: teams.Sales } }, 'ann').expect(403);

@@ -1,5 +1,6 @@
 import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import {
+  BusinessHoursStateV1,
   CreateRuleV1,
   DeleteRuleV1,
   DryRunRulesV1,
@@ -103,7 +104,10 @@ export class RoutingApiService {
     return this.bus.request(ListAgentsV1, { actor: actorOf(p), teamId });
   }
 
-  /** Every team and person a rule names must exist; a named person must be able to own conversations in its team. */
+  /**
+   * Every team, person and business-hours calendar a rule names must exist; a named person must be able to own
+   * conversations in its team.
+   */
   private async checkRefs(c: Partial<RuleConditionsDto>, a: Partial<RuleActionsDto>): Promise<void> {
     for (const [field, teamId] of [
       ['actions.teamId', a.teamId],
@@ -120,6 +124,12 @@ export class RoutingApiService {
       if (u.role === 'viewer') throw new BadRequestException(`actions.assigneeId: user ${u.id} is a viewer and cannot own conversations`);
       if (a.teamId && !u.teamIds.includes(a.teamId))
         throw new BadRequestException(`actions.assigneeId: user ${u.id} is not a member of team ${a.teamId}`);
+    }
+    const hoursId = c.businessHours?.businessHoursId;
+    if (hoursId) {
+      // sla owns the calendars: it answers businessHoursId null for one it does not know (which would count as always open)
+      const known = await this.bus.request(BusinessHoursStateV1, { businessHoursId: hoursId, at: new Date().toISOString() });
+      if (!known.businessHoursId) throw new BadRequestException(`conditions.businessHours.businessHoursId: business hours ${hoursId} do not exist`);
     }
     if (c.timeOfDay) {
       try {
