@@ -184,7 +184,7 @@ describe('security: access control, sessions and input handling (gateway + routi
         expect(attacker.frames.find((f) => f.type === 'error').message).toBe(`conversation ${victim.conversationId} not found`);
         // the customer writes again: the owner's socket gets it (positive control), the attacker's never does
         await s.webhook(textWebhook({ phoneNumberId: SALES_NUMBER, from: victim.waId, name: `${CANARY} contact`, text: `${CANARY} again` })).expect(200);
-        await waitFor(() => owner.frames.find((f) => f.type === 'event' && f.conversationId === victim.conversationId), { what: 'owner sees the event' });
+        await waitFor(() => owner.frames.find((f) => f.type === 'event' && f.conversationId === victim.conversationId), { what: 'owner sees the event', timeoutMs: 20_000 });
         expect(owner.frames.some((f) => f.type === 'presence')).toBe(false); // the refused presence reached nobody
         await new Promise((r) => setTimeout(r, 300));
         const received = attacker.frames.filter((f) => f.type !== 'error' && f.type !== 'ready');

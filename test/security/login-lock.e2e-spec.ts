@@ -40,7 +40,7 @@ describe('security: login brute force locks the account and tells its owner', ()
     const got = await waitFor(async () => {
       const n = await notices();
       return n.length ? n : null;
-    }, { what: 'the lock notice' });
+    }, { what: 'the lock notice', timeoutMs: 20_000 });
     await new Promise((r) => setTimeout(r, 300));
     expect(await notices()).toHaveLength(1);
     expect(got[0]).toMatchObject({ kind: 'system', title: 'Sign-in to your account is paused' });
