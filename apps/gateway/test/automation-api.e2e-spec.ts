@@ -1,0 +1,176 @@
+import type { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { parseConfig } from '@app/config';
+import { ConversationOpenedV1, GetContactV1, GetWorkV1 } from '@app/contracts';
+import { NatsBus } from '@app/messaging';
+import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
+import { GatewayConfigSchema } from '../src/config';
+import { GatewayModule } from '../src/gateway.module';
+import { RoutingConfigSchema } from '../../routing/src/config';
+import { RoutingModule } from '../../routing/src/routing.module';
+
+/**
+ * Issue 14's everyday tools through the HTTP API (gateway + routing on real PostgreSQL and NATS; ingest's contact
+ * read answered by a peer): greeting/away configuration, macros, canned responses with placeholders.
+ */
+const ADMIN = { email: 'admin@example.test', password: 'admin-password-123' };
+const PASSWORD = 'agent-password-123';
+const NUMBER = '1555000777';
+
+describe('automation API (gateway + routing, real PostgreSQL and NATS)', () => {
+  let env: TestEnv;
+  let gateway: INestApplication;
+  let routing: INestApplication;
+  let peer: NatsBus;
+  let http: ReturnType<typeof request.agent>;
+  const tokens: Record<string, string> = {};
+  const ids: Record<string, string> = {};
+  const teams: Record<string, string> = {};
+  const contacts = new Map<string, { name: string | null; attributes: Record<string, string> }>();
+  const as = (who: string) => ({ Authorization: `Bearer ${tokens[who]}` });
+
+  async function createUser(key: string, role: string, teamNames: string[]) {
+    const res = await http
+      .post('/api/v1/users')
+      .set(as('admin'))
+      .send({ email: `${key}@example.test`, name: `User ${key}`, password: PASSWORD, role, teamIds: teamNames.map((t) => teams[t]) })
+      .expect(201);
+    ids[key] = res.body.id;
+    tokens[key] = (await http.post('/api/v1/auth/login').send({ email: `${key}@example.test`, password: PASSWORD }).expect(200)).body.accessToken;
+  }
+
+  async function conversation(contact: { name: string | null; attributes: Record<string, string> }): Promise<string> {
+    const conversationId = randomUUID();
+    const contactId = randomUUID();
+    contacts.set(contactId, contact);
+    await peer.publish(ConversationOpenedV1, {
+      eventId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      conversationId,
+      phoneNumberId: NUMBER,
+      contactId,
+      contactName: contact.name,
+      waId: '4915100000000',
+      userId: null,
+      reopened: false,
+      contact: { returning: true },
+      message: { type: 'text', text: 'Hi' },
+    });
+    await waitFor(async () => (await http.get(`/api/v1/audit?conversationId=${conversationId}`).set(as('admin'))).body.items?.length > 0, {
+      what: 'conversation in routing',
+    });
+    return conversationId;
+  }
+
+  beforeAll(async () => {
+    env = await createTestEnv({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+    routing = await startApp(RoutingModule.register(parseConfig(RoutingConfigSchema, env.env)));
+    gateway = await startApp(GatewayModule.register(parseConfig(GatewayConfigSchema, env.env)), { listen: true });
+    http = request.agent(gateway.getHttpServer());
+    peer = await NatsBus.connect({ url: TEST_NATS_URL, namespace: env.namespace, service: 'peer' });
+    await peer.respond(GetContactV1, async (q) => {
+      const c = contacts.get(q.contactId)!;
+      const now = new Date().toISOString();
+      return {
+        contact: { id: q.contactId, userId: null, waId: '4915100000000', profileName: 'WA profile', name: c.name, attributes: c.attributes, labels: [], blocked: false, blockedAt: null, erasedAt: null, createdAt: now, updatedAt: now, version: 1, conversationIds: [] },
+        redirectedFrom: null,
+        conversations: [],
+      };
+    });
+    tokens.admin = (await http.post('/api/v1/auth/login').send(ADMIN).expect(200)).body.accessToken;
+    for (const name of ['Sales', 'After-sales']) teams[name] = (await http.post('/api/v1/teams').set(as('admin')).send({ name }).expect(201)).body.id;
+    await http.put(`/api/v1/numbers/${NUMBER}/team`).set(as('admin')).send({ teamId: teams.Sales }).expect(200);
+    await createUser('salesManager', 'manager', ['Sales']);
+    await createUser('ann', 'agent', ['Sales']);
+    await createUser('bob', 'agent', ['Sales']);
+    await createUser('carl', 'agent', ['After-sales']);
+  }, 60_000);
+  afterAll(async () => {
+    await peer?.close();
+    await gateway?.close();
+    await routing?.close();
+    await env?.cleanup();
+  });
+
+  it('greeting/away replies: managers for their teams, 400 on a missing team or both scopes, agents 403', async () => {
+    const put = (body: object, who = 'salesManager') => http.put('/api/v1/auto-replies').set(as(who)).send(body);
+    const missing = randomUUID();
+    expect((await put({ kind: 'away', teamId: missing, text: 'Closed' }, 'admin').expect(400)).body.message).toContain(`team ${missing} does not exist`);
+    expect((await put({ kind: 'away', teamId: teams.Sales, phoneNumberId: NUMBER, text: 'Closed' }, 'admin').expect(400)).body.message).toContain('exactly one');
+    expect(JSON.stringify((await put({ kind: 'away', teamId: teams.Sales, text: 'Closed', colour: 'red' }).expect(400)).body.message)).toContain('colour');
+    await put({ kind: 'away', teamId: teams.Sales, text: 'Closed' }, 'ann').expect(403);
+    await put({ kind: 'away', teamId: teams['After-sales'], text: 'Closed' }).expect(403);
+    const away = (await put({ kind: 'away', teamId: teams.Sales, text: 'We are closed; back at 9:00.', periodMinutes: 120 }).expect(200)).body;
+    expect(away).toMatchObject({ kind: 'away', teamId: teams.Sales, periodMinutes: 120, enabled: true, sentCount: 0 });
+    expect((await http.get('/api/v1/auto-replies').set(as('salesManager')).expect(200)).body.items).toEqual([away]);
+    await http.delete(`/api/v1/auto-replies/${away.id}`).set(as('admin')).expect(200);
+    expect((await http.get('/api/v1/auto-replies').set(as('admin')).expect(200)).body.items).toEqual([]);
+  });
+
+  it('macros: bad steps 400; a non-owner cannot run a handoff (403); the owner’s run is audited step by step', async () => {
+    const post = (body: object, who = 'salesManager') => http.post('/api/v1/macros').set(as(who)).send(body);
+    expect((await post({ name: 'x', steps: [{ type: 'handoff', toTeamId: teams['After-sales'], note: 'n', extra: 1 }] }).expect(400)).body.message).toContain('extra');
+    expect((await post({ name: 'x', steps: [{ type: 'explode' }] }).expect(400)).body.message).toContain('steps');
+    const missing = randomUUID();
+    expect((await post({ name: 'x', steps: [{ type: 'handoff', toTeamId: missing, note: 'n' }] }).expect(400)).body.message).toContain(`team ${missing} does not exist`);
+    await post({ name: 'x', shared: true, steps: [{ type: 'note', body: 'n' }] }, 'ann').expect(403);
+    const refund = (
+      await post({
+        name: 'Refund requested',
+        shared: true,
+        steps: [
+          { type: 'setPriority', priority: 'high' },
+          { type: 'note', body: 'Customer asks for a refund' },
+          { type: 'handoff', toTeamId: teams['After-sales'], note: 'Refund' },
+        ],
+      }).expect(201)
+    ).body;
+    const c = await conversation({ name: 'Ana', attributes: {} });
+    const w = await peer.request(GetWorkV1, { actor: { type: 'system', id: 'test', name: null, role: 'admin', teamIds: [] }, conversationId: c });
+    await http.post(`/api/v1/conversations/${c}/claim`).set(as('ann')).send({ version: w.version }).expect(200);
+    const refused = await http.post(`/api/v1/macros/${refund.id}/run`).set(as('bob')).send({ conversationId: c }).expect(403);
+    expect(refused.body.message).toContain('step 1 (setPriority)');
+    const ran = (await http.post(`/api/v1/macros/${refund.id}/run`).set(as('ann')).send({ conversationId: c }).expect(200)).body;
+    expect(ran.state).toMatchObject({ teamId: teams['After-sales'], ownerId: null, priority: 'high' });
+    const audit = (await http.get(`/api/v1/audit?conversationId=${c}`).set(as('admin')).expect(200)).body.items as Array<{ action: string; actor: { id: string } }>;
+    const byAnn = audit.filter((e) => e.actor.id === ids.ann).map((e) => e.action);
+    expect(byAnn).toEqual(expect.arrayContaining(['conversation.claimed', 'conversation.priority', 'note.added', 'conversation.handoff']));
+  });
+
+  it('canned responses: team and personal, found by shortcut, rendered with the contact’s and agent’s values; placeholders checked', async () => {
+    const post = (body: object, who: string) => http.post('/api/v1/canned-responses').set(as(who)).send(body);
+    expect((await post({ shortcut: 'x', title: 'x', text: 'Hi {{contact.phone}}', teamId: teams.Sales }, 'salesManager').expect(400)).body.message).toContain('{{contact.phone}}');
+    await post({ shortcut: 'refund', title: 'Refund', text: 'x', teamId: teams.Sales }, 'ann').expect(403);
+    const team = (
+      await post(
+        { shortcut: 'refund', title: 'Refund started', text: 'Hello {{contact.name}}, {{ agent.name }} here: the refund for order {{contact.attributes.orderId}} is on its way.', teamId: teams.Sales },
+        'salesManager',
+      ).expect(201)
+    ).body;
+    expect((await post({ shortcut: 'REFUND', title: 'dup', text: 'x', teamId: teams.Sales }, 'admin').expect(400)).body.message).toContain('taken');
+    const mine = (await post({ shortcut: 'refresh', title: 'Mine', text: 'Please refresh the app.' }, 'bob').expect(201)).body;
+    await post({ shortcut: 'refund-other', title: 'Other team', text: 'x', teamId: teams['After-sales'] }, 'admin').expect(201);
+
+    const search = async (who: string, q: string) =>
+      ((await http.get(`/api/v1/canned-responses?q=${encodeURIComponent(q)}`).set(as(who)).expect(200)).body.items as Array<{ id: string; shortcut: string }>).map((i) => i.shortcut);
+    expect(await search('bob', '/ref')).toEqual(['refresh', 'refund']); // own + team, not another team's
+    expect(await search('ann', 'ref')).toEqual(['refund']); // not Bob's personal one
+    expect(await search('carl', 'ref')).toEqual(['refund-other']);
+    expect(await search('ann', 'on its way')).toEqual(['refund']);
+
+    const c = await conversation({ name: 'Ana Díaz', attributes: { orderId: 'A-1042' } });
+    const out = (await http.post(`/api/v1/canned-responses/${team.id}/render`).set(as('ann')).send({ conversationId: c }).expect(200)).body;
+    expect(out).toEqual({ text: 'Hello Ana Díaz, User ann here: the refund for order A-1042 is on its way.', missing: [] });
+    const noOrder = await conversation({ name: null, attributes: {} });
+    expect((await http.post(`/api/v1/canned-responses/${team.id}/render`).set(as('ann')).send({ conversationId: noOrder }).expect(200)).body).toEqual({
+      text: 'Hello WA profile, User ann here: the refund for order  is on its way.',
+      missing: ['contact.attributes.orderId'],
+    });
+    // Carl (After-sales) sees neither the Sales response nor the Sales conversation
+    await http.post(`/api/v1/canned-responses/${team.id}/render`).set(as('carl')).send({ conversationId: c }).expect(404);
+    await http.post(`/api/v1/canned-responses/${mine.id}/render`).set(as('ann')).send({ conversationId: c }).expect(404);
+    await http.delete(`/api/v1/canned-responses/${team.id}`).set(as('ann')).expect(403);
+    await http.delete(`/api/v1/canned-responses/${mine.id}`).set(as('bob')).expect(204);
+  });
+});
