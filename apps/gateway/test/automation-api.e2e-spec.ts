@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { parseConfig } from '@app/config';
-import { ConversationOpenedV1, GetContactV1, GetWorkV1 } from '@app/contracts';
+import { ConversationOpenedV1, GetContactV1, GetWorkV1, NoticeRequestedV1 } from '@app/contracts';
 import { NatsBus } from '@app/messaging';
 import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
 import { GatewayConfigSchema } from '../src/config';
@@ -172,5 +172,48 @@ describe('automation API (gateway + routing, real PostgreSQL and NATS)', () => {
     await http.post(`/api/v1/canned-responses/${mine.id}/render`).set(as('ann')).send({ conversationId: c }).expect(404);
     await http.delete(`/api/v1/canned-responses/${team.id}`).set(as('ann')).expect(403);
     await http.delete(`/api/v1/canned-responses/${mine.id}`).set(as('bob')).expect(204);
+  });
+
+  it('watchers: owners and mentioned people follow by default, others may follow; watchers get the notices, non-watchers do not', async () => {
+    const c = await conversation({ name: 'Ana', attributes: {} });
+    const w = await peer.request(GetWorkV1, { actor: { type: 'system', id: 'test', name: null, role: 'admin', teamIds: [] }, conversationId: c });
+    await http.post(`/api/v1/conversations/${c}/claim`).set(as('ann')).send({ version: w.version }).expect(200);
+    const watchers = async () =>
+      ((await http.get(`/api/v1/conversations/${c}/watchers`).set(as('admin')).expect(200)).body.items as Array<{ userId: string; reason: string }>).map((x) => [x.userId, x.reason]);
+    await waitFor(async () => (await watchers()).length === 1, { what: 'the owner watching' });
+    expect(await watchers()).toEqual([[ids.ann, 'owner']]);
+    // Carl (another team) may not see it, so may not follow it
+    await http.post(`/api/v1/conversations/${c}/watch`).set(as('carl')).expect(404);
+    expect((await http.post(`/api/v1/conversations/${c}/watch`).set(as('bob')).expect(200)).body.items).toContainEqual(expect.objectContaining({ userId: ids.bob, reason: 'follow' }));
+    await http.post(`/api/v1/conversations/${c}/notes`).set(as('ann')).send({ body: 'please check @manager', mentions: [ids.salesManager] }).expect(201);
+    await waitFor(async () => (await watchers()).length === 3, { what: 'the mentioned manager watching' });
+
+    const notice = async (title: string) =>
+      peer.publish(NoticeRequestedV1, {
+        eventId: randomUUID(),
+        occurredAt: new Date().toISOString(),
+        kind: 'sla.warning',
+        audience: { userIds: [ids.ann], teamManagersOf: null },
+        conversationId: c,
+        title,
+        body: null,
+        data: null,
+        source: 'sla',
+      });
+    const titles = async (who: string) =>
+      ((await http.get('/api/v1/notifications').set(as(who)).expect(200)).body.items as Array<{ title: string; conversationId: string }>)
+        .filter((n) => n.conversationId === c)
+        .map((n) => n.title);
+    await notice('First response due soon');
+    await waitFor(async () => (await titles('bob')).includes('First response due soon'), { what: 'notice to the follower' });
+    expect(await titles('ann')).toContain('First response due soon');
+    expect(await titles('salesManager')).toContain('First response due soon');
+    expect(await titles('carl')).toEqual([]);
+    // Bob unfollows: the next notice reaches the others, not him
+    await http.delete(`/api/v1/conversations/${c}/watch`).set(as('bob')).expect(200);
+    await notice('Breached');
+    await waitFor(async () => (await titles('salesManager')).includes('Breached'), { what: 'second notice' });
+    expect(await titles('bob')).toEqual(['First response due soon']);
+    expect(await titles('carl')).toEqual([]);
   });
 });

@@ -3,10 +3,12 @@ import { AutoRepliesController } from './auto-replies.controller';
 import { CannedController } from './canned.controller';
 import { CannedService } from './canned.service';
 import { MacrosController } from './macros.controller';
+import { WatchersController } from './watchers.controller';
+import { WatchersService } from './watchers.service';
 
-/** The HTTP API of issue 14's everyday tools: greeting/away replies and macros (routing runs them), canned responses (kept here). */
+/** The HTTP API of issue 14's everyday tools: greeting/away replies and macros (routing runs them), canned responses and watchers (kept here). */
 @Module({
-  controllers: [AutoRepliesController, MacrosController, CannedController],
-  providers: [CannedService],
+  controllers: [AutoRepliesController, MacrosController, CannedController, WatchersController],
+  providers: [CannedService, WatchersService],
 })
 export class AutomationApiModule {}

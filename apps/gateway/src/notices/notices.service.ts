@@ -6,6 +6,7 @@ import { Bus, streamFeedOf } from '@app/messaging';
 import { RealtimeHub } from '../realtime/realtime.hub';
 import { NOTICE_CHANNELS, type NoticeChannel } from './notice-channel';
 import { NoticesRepository, type NoticeInsert } from './notices.repository';
+import { watchersOf } from '../automation/watchers.service';
 
 /**
  * The receiving side of notices: a durable consumer stores one row per recipient (idempotent by event id + user;
@@ -47,7 +48,7 @@ export class NoticesService implements OnApplicationBootstrap {
       body: e.body,
       data: e.data,
       source: e.source,
-    });
+    }, e.conversationId);
   }
 
   async mentioned(e: PayloadOf<typeof NoteAddedV1>): Promise<void> {
@@ -62,10 +63,11 @@ export class NoticesService implements OnApplicationBootstrap {
     });
   }
 
-  private async store(eventId: string, userIds: string[], teamManagersOf: string | null, n: Omit<NoticeInsert, 'id' | 'userId' | 'eventId'>) {
+  private async store(eventId: string, userIds: string[], teamManagersOf: string | null, n: Omit<NoticeInsert, 'id' | 'userId' | 'eventId'>, watchedId: string | null = null) {
     const stored = await this.ds.transaction(async (em) => {
       const managers = teamManagersOf ? await this.repo.managersOf(em, teamManagersOf) : [];
-      const users = await this.repo.activeUsers(em, [...new Set([...userIds, ...managers])]);
+      const watchers = await watchersOf(em, watchedId); // a conversation's notices also go to its watchers (issue 14)
+      const users = await this.repo.activeUsers(em, [...new Set([...userIds, ...managers, ...watchers])]);
       return this.repo.insert(em, users.map((userId) => ({ ...n, id: randomUUID(), userId, eventId })));
     });
     const feed = streamFeedOf(this.bus);
