@@ -84,19 +84,36 @@ class Service {
   child?: ChildProcess;
   port = 0;
   starts = 0;
+  /** Starts that had to be repeated because the process exited while starting. */
+  crashRestarts = 0;
   constructor(readonly name: string, private readonly env: Record<string, string>, readonly logFile: string) {}
 
+  /**
+   * Starts the process and waits until it is live. A process that exits while starting (e.g. its database refuses
+   * connections) is started again, as an orchestrator's restart policy would; each such restart is counted.
+   */
   async start(): Promise<void> {
     this.port ||= await freePort();
-    const out = fs.openSync(this.logFile, 'a');
-    this.child = spawn(process.execPath, [entryOf(this.name)], {
-      cwd: ROOT,
-      env: { ...process.env, ...this.env, PORT: String(this.port) },
-      stdio: ['ignore', out, out],
-    });
-    fs.closeSync(out);
-    this.starts++;
-    await until(`${this.name} live`, async () => (await call(this.port, 'GET', '/health/live', undefined, {}, 2000)).status === 200, 60_000);
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const out = fs.openSync(this.logFile, 'a');
+      const child = spawn(process.execPath, [entryOf(this.name)], {
+        cwd: ROOT,
+        env: { ...process.env, ...this.env, PORT: String(this.port) },
+        stdio: ['ignore', out, out],
+      });
+      fs.closeSync(out);
+      this.child = child;
+      this.starts++;
+      const exited = () => child.exitCode !== null || child.signalCode !== null;
+      while (Date.now() < deadline && !exited()) {
+        if ((await call(this.port, 'GET', '/health/live', undefined, {}, 2000)).status === 200) return;
+        await sleep(200);
+      }
+      if (!exited()) throw new Error(`${this.name} did not start within 120 s (see ${this.logFile})`);
+      this.crashRestarts++;
+      await sleep(1000);
+    }
   }
 
   kill(signal: NodeJS.Signals): void {
@@ -421,6 +438,7 @@ describe(`reliability: fault injection under load (${RATE} webhooks/s offered, b
         loadAverage: require('node:os').loadavg(),
         faults: timeline,
         restarts: Object.fromEntries(Object.values(services).map((s) => [s.name, s.starts - 1])),
+        restartsAfterExitWhileStarting: Object.fromEntries(Object.values(services).map((s) => [s.name, s.crashRestarts])),
         recovery: { freshWebhookStatus: freshAnswer.status, freshStoredMs },
         logs: { lines: logLines, errorLines, secretsInLogs, dir: logDir },
       };
