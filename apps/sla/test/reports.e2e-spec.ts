@@ -250,6 +250,10 @@ describe('reports: a seeded week with known answers (real PostgreSQL + NATS)', (
     const utc = await report('volume', { tz: 'UTC' });
     if (utc.kind !== 'volume') throw new Error('wrong kind');
     expect(utc.byHour.map((h) => h.in)).toEqual(seeds.reduce((acc, s) => (acc[hourOf(s.opened, 'UTC')]++, acc), Array(24).fill(0)));
+    // and in a half-hour zone the buckets still fall in the right local hour
+    const india = await report('volume', { tz: 'Asia/Kolkata' });
+    if (india.kind !== 'volume') throw new Error('wrong kind');
+    expect(india.byHour.map((h) => h.out)).toEqual(seeds.reduce((acc, s) => (acc[hourOf(s.reply, 'Asia/Kolkata')]++, acc), Array(24).fill(0)));
   });
 
   it('agent activity: online time from status changes, replies, conversations handled', async () => {
