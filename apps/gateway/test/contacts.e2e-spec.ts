@@ -272,6 +272,40 @@ describe('contacts API (gateway + ingest + routing, real PostgreSQL and NATS)', 
     expect(await auditOf('contact.merged', survivor)).toHaveLength(1);
   });
 
+  it('a merge waits for a message of the merged person being stored, so it never lands in an emptied thread', async () => {
+    const x = newWaId();
+    const y = newWaId();
+    await customerWrites({ number: SALES, waId: x, text: 'x first' });
+    await customerWrites({ number: SALES, waId: y, text: 'y first' });
+    const [xSales, ySales] = [await conversationOf(x, SALES), await conversationOf(y, SALES)];
+    const ds = s.ingest.get(DataSource);
+    // the inbound path holds this lock while it stores a message of y (ContactRepository)
+    const inbound = ds.createQueryRunner();
+    await inbound.connect();
+    try {
+      await inbound.startTransaction();
+      await inbound.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`ingest-contact:w:${y}`]);
+      const merged = http().post(`/api/v1/contacts/${xSales.contact.id}/merge`).set(as('admin')).send({ mergedContactId: ySales.contact.id }).then((r) => r);
+      await waitFor(
+        async () =>
+          (
+            await ds.query(
+              `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+               WHERE d.datname = current_database() AND l.locktype = 'advisory' AND NOT l.granted
+                 AND ((l.classid::text::bigint << 32) | l.objid::text::bigint) = hashtextextended($1, 0)`,
+              [`ingest-contact:w:${y}`],
+            )
+          )[0].n > 0,
+        { what: 'the merge waiting for the message being stored' },
+      );
+      await inbound.commitTransaction();
+      expect((await merged).body).toMatchObject({ alreadyMerged: false, absorbedConversationIds: [{ from: ySales.id, into: xSales.id }] });
+    } finally {
+      if (inbound.isTransactionActive) await inbound.rollbackTransaction();
+      await inbound.release();
+    }
+  });
+
   it('exports CSV: streamed, RFC 4180 quoting, formula cells neutralised, visibility applied', async () => {
     const a = newWaId();
     const b = newWaId();

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { CONTACT_CONVERSATIONS_MAX, type ContactView } from '@app/contracts';
-import { one, rows } from '../db.util';
+import { lockKey, one, rows } from '../db.util';
 
 /** A contact as the contacts API reads and edits it (the webhook path uses ContactRepository). */
 export interface ContactRecord {
@@ -117,6 +117,21 @@ export class ContactsAdminRepository {
        WHERE id = $1`,
       [id, p.name !== undefined, p.name ?? null, p.attributes ? JSON.stringify(p.attributes) : null, p.labels ?? null, p.blocked ?? null],
     );
+  }
+
+  /**
+   * Takes the advisory locks the inbound path (ContactRepository) holds while it stores a message of a person, for
+   * every WhatsApp id of these contacts, in the same (sorted) order. A merge or erasure then waits for a message
+   * being stored, and a message arriving meanwhile waits for it and sees the result (the tombstone's redirect, the
+   * replaced BSUID) instead of landing in a thread the merge emptied or moved, or in an erased one. Call before
+   * locking any contact row (the inbound path locks in that order too).
+   */
+  async lockPersons(em: EntityManager, contactIds: string[]): Promise<void> {
+    const r = await rows<{ u: string | null; w: string | null }>(em, `SELECT user_id AS u, wa_id AS w FROM ingest.contact WHERE id = ANY($1::uuid[])`, [
+      contactIds,
+    ]);
+    const keys = [...new Set(r.flatMap((c) => [c.u && `u:${c.u}`, c.w && `w:${c.w}`]).filter((k): k is string => !!k))].sort();
+    for (const k of keys) await lockKey(em, `ingest-contact:${k}`);
   }
 
   /** The contact's conversations, locked, with the number they are on (for a merge). */

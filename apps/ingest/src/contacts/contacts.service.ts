@@ -116,6 +116,7 @@ export class ContactsService {
     return this.ds.transaction(async (em) => {
       // both rows locked in id order, so two merges of the same pair never deadlock
       const [a, b] = [r.survivorId, r.mergedId].sort();
+      await this.repo.lockPersons(em, [a, b]);
       const byId = new Map<string, ContactRecord>();
       for (const id of [a, b]) {
         const c = await this.repo.get(em, id, true);
@@ -186,6 +187,8 @@ export class ContactsService {
    */
   erase(r: RequestOf<typeof EraseContactV1>): Promise<ResponseOf<typeof EraseContactV1>> {
     return this.ds.transaction(async (em) => {
+      const survivorId = await this.repo.survivorId(em, r.contactId);
+      if (survivorId) await this.repo.lockPersons(em, await this.repo.group(em, survivorId));
       const c = await this.locked(em, r.contactId);
       const contactIds = await this.repo.group(em, c.id);
       const conversationIds = await this.repo.conversationIdsOf(em, contactIds);
