@@ -116,7 +116,18 @@ class Replica {
     this.name = `${service}-${++replicaSeq}`;
   }
 
-  async start(port) {
+  /** Starts it and waits for readiness; a process that exits while starting is started again (as the kubelet does). */
+  async start(port, tries = 3) {
+    try {
+      return await this.startOnce(port);
+    } catch (err) {
+      if (tries <= 1 || this.child.exitCode === null) throw err;
+      log(`${this.name} exited while starting (exit ${this.child.exitCode}); starting it again`);
+      return this.start(port, tries - 1);
+    }
+  }
+
+  async startOnce(port) {
     this.port = port ?? (await freePort());
     const out = fs.openSync(path.join(LOGS, `${this.name}.log`), 'a');
     this.child = spawn(process.execPath, nodeArgs(this.service), {
@@ -268,8 +279,7 @@ async function main() {
       for (const s of SERVICES) for (const r of live[s]) rss[s].peak = Math.max(rss[s].peak, r.rssKb());
     }, 1_000);
 
-    const pg = new Client({ connectionString: dbUrl });
-    await pg.connect();
+    const pg = await retryingClient(dbUrl);
     nc = await connect({ servers: new URL(NATS_URL).host });
     const jc = JSONCodec();
     const natsRequest = async (subject, body) => {
@@ -425,10 +435,40 @@ async function main() {
     rotation.clear();
     await Promise.all(all.map((r) => (r.child && r.child.exitCode === null && r.child.signalCode === null ? r.terminate() : null)));
     proxy.server.close();
+    if (process.exitCode === 0 && !process.env.SCALE_KEEP) {
+      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+      const jsm = await nc?.jetstreamManager().catch(() => undefined);
+      for (const s of ['WEBHOOKS', 'INBOX_EVENTS', 'DLQ']) await jsm?.streams.delete(`${namespace}_${s}`).catch(() => undefined);
+    }
     await nc?.close().catch(() => undefined);
-    if (process.exitCode === 0 && !process.env.SCALE_KEEP) await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
     await admin.end();
   }
+}
+
+/**
+ * The script's own connection; its queries wait out a PostgreSQL that is full ("too many clients": other test runs
+ * on this machine share it), as the services' own retries do.
+ */
+async function retryingClient(url) {
+  const busy = (err) => err && (err.code === '53300' || /too many clients|timeout exceeded/i.test(err.message));
+  const again = async (fn) => {
+    for (let i = 0; ; i++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!busy(err) || i >= 60) throw err;
+        await sleep(1_000);
+      }
+    }
+  };
+  const c = await again(async () => {
+    const client = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+    await client.connect(); // a client whose connect failed cannot be reused: a new one per try
+    return client;
+  });
+  const query = c.query.bind(c);
+  c.query = (...args) => again(() => query(...args));
+  return c;
 }
 
 // ------------------------------------------------------------------------------------------------ checks

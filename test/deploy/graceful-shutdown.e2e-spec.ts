@@ -17,7 +17,7 @@ import { textWebhook } from '../support/webhooks';
  * exits 1 by itself, so exit code 0 is also the deadline check).
  */
 describe('graceful shutdown of a service process', () => {
-  const N = 600;
+  const N = 200;
   let env: TestEnv;
   let peer: NatsBus;
   let svc: ServiceProcess | undefined;
@@ -42,7 +42,7 @@ describe('graceful shutdown of a service process', () => {
     try {
       // the service migrated its schema and its durable consumer exists once the table answers
       const count = async () => Number((await pg.query(`SELECT count(*)::int AS n FROM ingest.message`))[0].n);
-      await waitFor(() => count().then(() => true), { timeoutMs: 25_000, what: `ingest started: ${svc!.output()}` });
+      await waitFor(() => count().then(() => true), { timeoutMs: 60_000, what: `ingest started: ${svc!.output()}` });
 
       const wamids = Array.from({ length: N }, (_, i) => `wamid.shutdown-${i}-${randomUUID()}`);
       for (let i = 0; i < N; i++) {
@@ -73,5 +73,5 @@ describe('graceful shutdown of a service process', () => {
     } finally {
       await pg.destroy();
     }
-  }, 90_000);
+  }, 150_000);
 });
