@@ -216,4 +216,25 @@ describe('automation API (gateway + routing, real PostgreSQL and NATS)', () => {
     expect(await titles('bob')).toEqual(['First response due soon']);
     expect(await titles('carl')).toEqual([]);
   });
+
+  it('automation rules over HTTP: unknown fields, missing teams and cycles are 400 with a message; managers only their teams', async () => {
+    const post = (body: object, who = 'admin') => http.post('/api/v1/automation/rules').set(as(who)).send(body);
+    const note = [{ type: 'note', body: 'x' }];
+    expect(JSON.stringify((await post({ name: 'x', event: 'label.added', actions: note, colour: 'red' }).expect(400)).body.message)).toContain('colour');
+    expect(JSON.stringify((await post({ name: 'x', event: 'label.added', conditions: { mood: 'sad' }, actions: note }).expect(400)).body.message)).toContain('mood');
+    expect(JSON.stringify((await post({ name: 'x', event: 'lunch.time', actions: note }).expect(400)).body.message)).toContain('event');
+    const missing = randomUUID();
+    expect((await post({ name: 'x', event: 'label.added', actions: [{ type: 'handoff', toTeamId: missing, note: 'n' }] }).expect(400)).body.message).toContain(`team ${missing} does not exist`);
+    expect((await post({ name: 'x', event: 'label.added', conditions: { teamIds: [missing] }, actions: note }).expect(400)).body.message).toContain(`team ${missing} does not exist`);
+    await post({ name: 'x', event: 'label.added', conditions: { teamIds: [teams['After-sales']] }, actions: note }, 'salesManager').expect(403);
+    await post({ name: 'a to b', event: 'label.added', conditions: { labels: ['a'] }, actions: [{ type: 'addLabels', labels: ['b'] }] }).expect(201);
+    expect((await post({ name: 'b to a', event: 'label.added', conditions: { labels: ['b'] }, actions: [{ type: 'addLabels', labels: ['a'] }] }).expect(400)).body.message).toContain(
+      'endlessly',
+    );
+    const mine = (await post({ name: 'Sales VIP', event: 'label.added', conditions: { teamIds: [teams.Sales], labels: ['vip'] }, actions: note }, 'salesManager').expect(201)).body;
+    expect((await http.patch(`/api/v1/automation/rules/${mine.id}`).set(as('salesManager')).send({ enabled: false }).expect(200)).body).toMatchObject({ enabled: false });
+    const c = await conversation({ name: 'Ana', attributes: {} });
+    const dry = (await http.post('/api/v1/automation/rules/dry-run').set(as('admin')).send({ conversationId: c, event: 'label.added', label: 'a' }).expect(200)).body;
+    expect(dry.matches.map((m: { name: string }) => m.name)).toEqual(['a to b']);
+  });
 });

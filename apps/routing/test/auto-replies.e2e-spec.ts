@@ -5,6 +5,10 @@ import { parseConfig } from '@app/config';
 import {
   BusinessHoursStateV1,
   ClaimV1,
+  CreateAutomationRuleV1,
+  DryRunAutomationV1,
+  ListAutomationRulesV1,
+  SetLabelsV1,
   ConversationOpenedV1,
   CreateMacroV1,
   GetWorkV1,
@@ -249,5 +253,53 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
     );
     expect(entries.map((e: { action: string }) => e.action)).toEqual(['conversation.claimed', 'conversation.labels', expect.stringContaining('note'), 'conversation.handoff']);
     expect(entries.slice(1).every((e: { actor_id: string }) => e.actor_id === ana.id)).toBe(true);
+  });
+
+  it('automation rules: actions audited as the rule; a cycle is refused (400); a chain that would loop stops; dry run', async () => {
+    const teamId = randomUUID();
+    await bus.request(SetTeamRoutingV1, { actor: admin, teamId, strategy: 'manual' });
+    const number = `1888${Date.now() % 1e6}`;
+    await bus.request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    const labels = async (conversationId: string, next: string[]) => {
+      const w = await bus.request(GetWorkV1, { actor: admin, conversationId });
+      return bus.request(SetLabelsV1, { actor: admin, conversationId, version: w.version, labels: next });
+    };
+    await expect(
+      bus.request(CreateAutomationRuleV1, { actor: user('agent', [teamId]), rule: { name: 'x', event: 'label.added', actions: [{ type: 'note', body: 'x' }] } }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    const vip = await bus.request(CreateAutomationRuleV1, {
+      actor: user('manager', [teamId]),
+      rule: { name: 'VIPs are urgent', event: 'label.added', conditions: { teamIds: [teamId], labels: ['vip'] }, actions: [{ type: 'setPriority', priority: 'urgent' }, { type: 'note', body: 'VIP customer' }] },
+    });
+    const c = await open(number, true);
+    expect((await bus.request(DryRunAutomationV1, { actor: admin, conversationId: c, event: 'label.added', label: 'vip' })).matches.map((m) => m.ruleId)).toEqual([vip.id]);
+    expect((await bus.request(DryRunAutomationV1, { actor: admin, conversationId: c, event: 'label.added', label: 'other' })).matches).toEqual([]);
+    await labels(c, ['vip']);
+    await waitFor(async () => (await bus.request(GetWorkV1, { actor: admin, conversationId: c })).priority === 'urgent', { what: 'the rule’s action' });
+    await waitFor(async () => (await ds.query(`SELECT 1 FROM routing.audit_entry WHERE conversation_id = $1 AND action = 'note.added'`, [c])).length === 1, { what: 'note' });
+    const byRule = await ds.query(`SELECT action, actor_type, actor_id, request_id FROM routing.audit_entry WHERE conversation_id = $1 AND actor_id = $2 ORDER BY seq`, [c, `automation:${vip.id}`]);
+    expect(byRule.map((e: { action: string }) => e.action)).toEqual(['conversation.priority', 'note.added']);
+    expect(byRule[0]).toMatchObject({ actor_type: 'system', request_id: expect.stringContaining(`automation:${vip.id}:`) });
+
+    // x → y and y → x would trigger each other: the second rule is refused with the path
+    const ping = await bus.request(CreateAutomationRuleV1, {
+      actor: admin,
+      rule: { name: 'ping', event: 'label.added', conditions: { labels: ['ping'] }, actions: [{ type: 'removeLabels', labels: ['ping'] }, { type: 'addLabels', labels: ['pong'] }] },
+    });
+    const pongRule = { name: 'pong', event: 'label.added' as const, conditions: { labels: ['pong'] }, actions: [{ type: 'removeLabels' as const, labels: ['pong'] }, { type: 'addLabels' as const, labels: ['ping'] }] };
+    await expect(bus.request(CreateAutomationRuleV1, { actor: admin, rule: pongRule })).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('pong → ping') });
+    // written past the check (as if stored before): at run time the chain stops when a rule would run again in it
+    const pong = randomUUID();
+    await ds.query(
+      `INSERT INTO routing.automation_rule (id, position, name, event, conditions, actions, created_by) VALUES ($1, 99, 'pong', 'label.added', $2, $3, 'test')`,
+      [pong, JSON.stringify(pongRule.conditions), JSON.stringify(pongRule.actions)],
+    );
+    const looped = await open(number, true);
+    await labels(looped, ['ping']);
+    const rule = async (id: string) => (await bus.request(ListAutomationRulesV1, { actor: admin })).items.find((r) => r.id === id)!;
+    await waitFor(async () => (await rule(ping.id)).loopsStopped === 1, { what: 'the loop stopped' });
+    expect(await rule(ping.id)).toMatchObject({ runCount: 1, errorCount: 0 });
+    expect(await rule(pong)).toMatchObject({ runCount: 1, loopsStopped: 0 });
+    expect((await bus.request(GetWorkV1, { actor: admin, conversationId: looped })).labels).toEqual(['ping']);
   });
 });

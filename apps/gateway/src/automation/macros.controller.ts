@@ -13,7 +13,8 @@ const CreateMacroBody = z
   .strict();
 const RunMacroBody = z.object({ conversationId: z.string().uuid() }).strict();
 
-function parse<T extends z.ZodTypeAny>(schema: T, body: unknown): z.infer<T> {
+/** A JSON body checked against a contract's zod schema (strict): 400 naming the fields. */
+export function parseBody<T extends z.ZodTypeAny>(schema: T, body: unknown): z.infer<T> {
   const r = schema.safeParse(body);
   if (!r.success) throw new BadRequestException(describeIssues(r.error.issues));
   return r.data;
@@ -48,7 +49,7 @@ export class MacrosController {
   @ApiBody({ schema: { type: 'object' } })
   @RequireScopes('conversations:write')
   async create(@CurrentPrincipal() me: Principal, @Body() body: unknown) {
-    const dto = parse(CreateMacroBody, body);
+    const dto = parseBody(CreateMacroBody, body);
     for (const [i, s] of dto.steps.entries())
       if (s.type === 'handoff' && !(await this.teams.exists(s.toTeamId))) throw new BadRequestException(`steps.${i}.toTeamId: team ${s.toTeamId} does not exist`);
     return this.bus.request(CreateMacroV1, { actor: actorOf(me), ...dto });
@@ -59,6 +60,6 @@ export class MacrosController {
   @ApiBody({ schema: { type: 'object', properties: { conversationId: { type: 'string', format: 'uuid' } } } })
   @RequireScopes('conversations:write')
   run(@CurrentPrincipal() me: Principal, @Param('id', ParseUUIDPipe) id: string, @Body() body: unknown) {
-    return this.bus.request(RunMacroV1, { actor: actorOf(me), macroId: id, conversationId: parse(RunMacroBody, body).conversationId });
+    return this.bus.request(RunMacroV1, { actor: actorOf(me), macroId: id, conversationId: parseBody(RunMacroBody, body).conversationId });
   }
 }

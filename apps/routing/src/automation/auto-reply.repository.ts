@@ -48,8 +48,8 @@ export class AutoReplyRepository {
   }
 
   async delete(em: EntityManager, id: string): Promise<boolean> {
-    const rows = await em.query(`DELETE FROM routing.auto_reply WHERE id = $1 RETURNING id`, [id]);
-    return rows.length > 0;
+    const [, count] = await em.query(`DELETE FROM routing.auto_reply WHERE id = $1`, [id]); // DELETE: [rows, count]
+    return count > 0;
   }
 
   /** The enabled reply of that kind for the number, else for the team. */

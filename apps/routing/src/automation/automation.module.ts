@@ -3,11 +3,12 @@ import { WorkRepository } from '../work/work.repository';
 import { AutoReplyRepository } from './auto-reply.repository';
 import { AutoReplyService } from './auto-reply.service';
 import { MacroService } from './macro.service';
+import { AutomationRulesService } from './automation-rules.service';
 import { WorkModule } from '../work/work.module';
 
-/** Automation that runs where the work state is (issue 14): greeting and away replies, macros. */
+/** Automation that runs where the work state is (issue 14): greeting and away replies, macros, automation rules. */
 @Module({
   imports: [WorkModule],
-  providers: [WorkRepository, AutoReplyRepository, AutoReplyService, MacroService],
+  providers: [WorkRepository, AutoReplyRepository, AutoReplyService, MacroService, AutomationRulesService],
 })
 export class AutomationModule {}

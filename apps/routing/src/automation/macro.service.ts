@@ -68,7 +68,8 @@ export class MacroService implements OnApplicationBootstrap {
     return { state: state!, steps: done };
   }
 
-  private async step(a: Actor, w: WorkState, s: MacroStep): Promise<WorkState> {
+  /** One step as that actor on the state just read (also the automation rules' actions). */
+  async step(a: Actor, w: WorkState, s: MacroStep): Promise<WorkState> {
     const id = w.conversationId;
     switch (s.type) {
       case 'addLabels':

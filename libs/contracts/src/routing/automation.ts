@@ -127,3 +127,93 @@ export const RunMacroV1 = defineRequest({
   }),
   timeoutMs: 5_000,
 });
+
+/**
+ * Automation rules (admins; managers for rules whose conditions name only their teams): on an event, when every
+ * given condition holds, run the actions (the macro steps) as the system actor `automation:<ruleId>`, so each
+ * action is an audit entry naming the rule. Ordered; every matching enabled rule runs. Loop protection: the
+ * actions run under a correlation id carrying the chain of rules that caused them; a rule never runs again in
+ * its own chain, and a chain stops at AUTOMATION_MAX_DEPTH. Rules whose actions would trigger each other in a
+ * cycle are refused (VALIDATION). A rule that fails at run time is logged and counted on the rule.
+ */
+export const AUTOMATION_EVENTS = ['conversation.opened', 'message.received', 'status.changed', 'label.added'] as const;
+export type AutomationEvent = (typeof AUTOMATION_EVENTS)[number];
+export const AUTOMATION_MAX_DEPTH = 4;
+
+export const AutomationConditions = z
+  .object({
+    teamIds: z.array(z.string().uuid()).min(1).max(50).optional(),
+    /** The conversation carries any of these labels (for label.added: the label just added is one of them). */
+    labels: z.array(macroLabel).min(1).max(20).optional(),
+    priorities: z.array(z.enum(PRIORITIES)).min(1).max(4).optional(),
+    /** For status.changed: the new status is one of these. */
+    statuses: z.array(z.enum(['open', 'pending', 'snoozed', 'resolved'])).min(1).max(4).optional(),
+    /** For message.received / conversation.opened: the text contains any of these words (case-insensitive). */
+    keywords: z.array(z.string().trim().min(1).max(100)).min(1).max(50).optional(),
+  })
+  .strict();
+export type AutomationConditions = z.infer<typeof AutomationConditions>;
+
+export const AutomationRuleInput = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    event: z.enum(AUTOMATION_EVENTS),
+    conditions: AutomationConditions.default({}),
+    actions: z.array(MacroStep).min(1).max(20),
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+
+export const AutomationRule = z.object({
+  id: z.string().uuid(),
+  position: z.number().int(),
+  name: z.string(),
+  event: z.enum(AUTOMATION_EVENTS),
+  conditions: AutomationConditions,
+  actions: z.array(MacroStep),
+  enabled: z.boolean(),
+  runCount: z.number().int(),
+  errorCount: z.number().int(),
+  lastError: z.string().nullable(),
+  loopsStopped: z.number().int(),
+});
+export type AutomationRule = z.infer<typeof AutomationRule>;
+
+export const CreateAutomationRuleV1 = defineRequest({
+  subject: 'routing.create-automation-rule.v1',
+  service: 'routing',
+  request: z.object({ actor: Actor, rule: AutomationRuleInput }),
+  response: AutomationRule,
+  timeoutMs: 2_000,
+});
+
+export const ListAutomationRulesV1 = defineRequest({
+  subject: 'routing.list-automation-rules.v1',
+  service: 'routing',
+  request: z.object({ actor: Actor }),
+  response: z.object({ items: z.array(AutomationRule) }),
+  timeoutMs: 2_000,
+});
+
+export const SetAutomationRuleEnabledV1 = defineRequest({
+  subject: 'routing.set-automation-rule-enabled.v1',
+  service: 'routing',
+  request: z.object({ actor: Actor, ruleId: z.string().uuid(), enabled: z.boolean() }),
+  response: AutomationRule,
+  timeoutMs: 2_000,
+});
+
+/** Which enabled rules would run for that event on a (past) conversation now, and their actions. Changes nothing. */
+export const DryRunAutomationV1 = defineRequest({
+  subject: 'routing.dry-run-automation.v1',
+  service: 'routing',
+  request: z.object({
+    actor: Actor,
+    conversationId: z.string().uuid(),
+    event: z.enum(AUTOMATION_EVENTS),
+    text: z.string().max(4096).optional(),
+    label: z.string().max(50).optional(),
+  }),
+  response: z.object({ matches: z.array(z.object({ ruleId: z.string().uuid(), name: z.string(), actions: z.array(MacroStep) })) }),
+  timeoutMs: 2_000,
+});

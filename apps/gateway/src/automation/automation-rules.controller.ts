@@ -1,0 +1,69 @@
+import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiForbiddenResponse, ApiSecurity, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, UseGuards } from '@nestjs/common';
+import { z } from 'zod';
+import { AUTOMATION_EVENTS, AutomationRuleInput, CreateAutomationRuleV1, DryRunAutomationV1, ListAutomationRulesV1, SetAutomationRuleEnabledV1 } from '@app/contracts';
+import { Bus } from '@app/messaging';
+import { ErrorResponse } from '../auth/auth.responses';
+import { AuthGuard } from '../auth/auth.guard';
+import { actorOf, CurrentPrincipal, RequireScopes, type Principal } from '../auth/principal';
+import { TeamsService } from '../teams/teams.service';
+import { parseBody } from './macros.controller';
+
+const EnabledBody = z.object({ enabled: z.boolean() }).strict();
+const DryRunBody = z
+  .object({ conversationId: z.string().uuid(), event: z.enum(AUTOMATION_EVENTS), text: z.string().max(4096).optional(), label: z.string().max(50).optional() })
+  .strict();
+
+/**
+ * Automation rules (admins; managers for rules naming only their teams): `{name, event, conditions, actions, enabled}`;
+ * unknown fields, missing teams and rules that would trigger each other endlessly → 400. Routing runs them.
+ */
+@ApiTags('automation')
+@ApiBearerAuth('bearer')
+@ApiSecurity('apiKey')
+@ApiUnauthorizedResponse({ type: ErrorResponse })
+@ApiForbiddenResponse({ type: ErrorResponse })
+@ApiBadRequestResponse({ type: ErrorResponse })
+@Controller('api/v1/automation/rules')
+@UseGuards(AuthGuard)
+export class AutomationRulesController {
+  constructor(
+    @Inject(Bus) private readonly bus: Bus,
+    private readonly teams: TeamsService,
+  ) {}
+
+  @Get()
+  @RequireScopes('conversations:read')
+  list(@CurrentPrincipal() me: Principal) {
+    return this.bus.request(ListAutomationRulesV1, { actor: actorOf(me) });
+  }
+
+  @Post()
+  @ApiBody({ schema: { type: 'object' } })
+  @RequireScopes('conversations:write')
+  async create(@CurrentPrincipal() me: Principal, @Body() body: unknown) {
+    const rule = parseBody(AutomationRuleInput, body);
+    const named = [
+      ...(rule.conditions.teamIds ?? []).map((t, i) => [`conditions.teamIds.${i}`, t] as const),
+      ...rule.actions.flatMap((a, i) => (a.type === 'handoff' ? [[`actions.${i}.toTeamId`, a.toTeamId] as const] : [])),
+    ];
+    for (const [field, teamId] of named) if (!(await this.teams.exists(teamId))) throw new BadRequestException(`${field}: team ${teamId} does not exist`);
+    return this.bus.request(CreateAutomationRuleV1, { actor: actorOf(me), rule });
+  }
+
+  @Patch(':id')
+  @ApiBody({ schema: { type: 'object', properties: { enabled: { type: 'boolean' } } } })
+  @RequireScopes('conversations:write')
+  setEnabled(@CurrentPrincipal() me: Principal, @Param('id', ParseUUIDPipe) id: string, @Body() body: unknown) {
+    return this.bus.request(SetAutomationRuleEnabledV1, { actor: actorOf(me), ruleId: id, enabled: parseBody(EnabledBody, body).enabled });
+  }
+
+  /** Which enabled rules would run for that event on a (past) conversation. Changes nothing. */
+  @Post('dry-run')
+  @HttpCode(200)
+  @ApiBody({ schema: { type: 'object' } })
+  @RequireScopes('conversations:read')
+  dryRun(@CurrentPrincipal() me: Principal, @Body() body: unknown) {
+    return this.bus.request(DryRunAutomationV1, { actor: actorOf(me), ...parseBody(DryRunBody, body) });
+  }
+}

@@ -1,0 +1,228 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import {
+  AUTOMATION_MAX_DEPTH,
+  ConversationOpenedV1,
+  ConversationWorkChangedV1,
+  CreateAutomationRuleV1,
+  DryRunAutomationV1,
+  ListAutomationRulesV1,
+  MessageReceivedV1,
+  SetAutomationRuleEnabledV1,
+  type Actor,
+  type AutomationEvent,
+  type AutomationRule,
+  type MacroStep,
+  type RequestOf,
+  type WorkState,
+} from '@app/contracts';
+import { Bus, ForbiddenError, NotFoundError, ValidationError, runWithContext, type EventMeta } from '@app/messaging';
+import { containsKeyword } from '../assignment/rules';
+import { WorkRepository } from '../work/work.repository';
+import { MacroService } from './macro.service';
+
+const COLS = 'id, position, name, event, conditions, actions, enabled, run_count, error_count, last_error, loops_stopped';
+const toRule = (r: Record<string, any>): AutomationRule => ({
+  id: r.id,
+  position: r.position,
+  name: r.name,
+  event: r.event,
+  conditions: r.conditions,
+  actions: r.actions,
+  enabled: r.enabled,
+  runCount: r.run_count,
+  errorCount: r.error_count,
+  lastError: r.last_error,
+  loopsStopped: r.loops_stopped,
+});
+
+/** What happened, as the rules see it. */
+interface Happening {
+  event: AutomationEvent;
+  conversationId: string;
+  text?: string;
+  label?: string;
+}
+
+/** `automation:<ruleId>,<ruleId>…:<uuid>`: the rules whose actions caused this event (none for other events). */
+const CHAIN = /^automation:([0-9a-f,-]+):/;
+export function chainOf(correlationId: string | undefined): string[] {
+  const m = correlationId ? CHAIN.exec(correlationId) : null;
+  return m ? m[1].split(',') : [];
+}
+
+/** The events a rule's actions can cause (for the cycle check). */
+type Produced = { event: AutomationEvent; label?: string; status?: string };
+function produces(actions: MacroStep[]): Produced[] {
+  return actions.flatMap((a): Produced[] =>
+    a.type === 'addLabels' ? a.labels.map((label) => ({ event: 'label.added' as const, label })) : a.type === 'setStatus' ? [{ event: 'status.changed' as const, status: a.status }] : [],
+  );
+}
+function mayTrigger(from: Pick<AutomationRule, 'actions'>, to: Pick<AutomationRule, 'event' | 'conditions'>): boolean {
+  return produces(from.actions).some(
+    (p) =>
+      p.event === to.event &&
+      (!p.label || !to.conditions.labels || to.conditions.labels.some((l) => l.toLowerCase() === p.label!.toLowerCase())) &&
+      (!p.status || !to.conditions.statuses || (to.conditions.statuses as string[]).includes(p.status)),
+  );
+}
+
+/**
+ * Automation rules, run where the work state is. Each action is routing's normal command (the macro steps) as the
+ * system actor `automation:<ruleId>` under a correlation id carrying the causing chain, so the audit entry names
+ * the rule and the events it causes carry the chain: a rule never runs twice in one chain and a chain stops at
+ * AUTOMATION_MAX_DEPTH (counted as `loopsStopped`). A failing rule is logged and counted, never blocks others.
+ */
+@Injectable()
+export class AutomationRulesService implements OnApplicationBootstrap {
+  private readonly log = new Logger('Automation');
+
+  constructor(
+    @Inject(Bus) private readonly bus: Bus,
+    private readonly ds: DataSource,
+    private readonly work: WorkRepository,
+    private readonly macros: MacroService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await Promise.all([
+      this.bus.respond(CreateAutomationRuleV1, (r) => this.create(r)),
+      this.bus.respond(ListAutomationRulesV1, (r) => this.list(r.actor)),
+      this.bus.respond(SetAutomationRuleEnabledV1, (r) => this.setEnabled(r.actor, r.ruleId, r.enabled)),
+      this.bus.respond(DryRunAutomationV1, (r) => this.dryRun(r)),
+    ]);
+    await this.bus.consume(ConversationOpenedV1, { durable: 'routing-automation-opened', concurrency: 4 }, (e, meta) =>
+      this.handle({ event: 'conversation.opened', conversationId: e.conversationId, text: e.message?.text }, meta, true),
+    );
+    await this.bus.consume(MessageReceivedV1, { durable: 'routing-automation-messages', concurrency: 4 }, async (e, meta) => {
+      if (e.direction === 'inbound' && e.origin === 'customer') await this.handle({ event: 'message.received', conversationId: e.conversationId, text: e.text }, meta, true);
+    });
+    await this.bus.consume(ConversationWorkChangedV1, { durable: 'routing-automation-work', concurrency: 4 }, async (e, meta) => {
+      if (e.action.startsWith('conversation.status.')) await this.handle({ event: 'status.changed', conversationId: e.state.conversationId }, meta, false);
+      else if (e.action === 'conversation.labels') {
+        const rows = await this.ds.query(
+          `SELECT before->'labels' AS labels FROM routing.audit_entry
+           WHERE conversation_id = $1 AND action = 'conversation.labels' AND (after->>'version')::int = $2 LIMIT 1`,
+          [e.state.conversationId, e.state.version],
+        );
+        const before: string[] = rows[0]?.labels ?? [];
+        for (const label of e.state.labels.filter((l) => !before.includes(l)))
+          await this.handle({ event: 'label.added', conversationId: e.state.conversationId, label }, meta, false);
+      }
+    });
+  }
+
+  private mayManage(a: Actor, conditions: AutomationRule['conditions']): boolean {
+    return a.role === 'admin' || (a.role === 'manager' && !!conditions.teamIds?.length && conditions.teamIds.every((t) => a.teamIds.includes(t)));
+  }
+
+  async create(r: RequestOf<typeof CreateAutomationRuleV1>): Promise<AutomationRule> {
+    if (!this.mayManage(r.actor, r.rule.conditions)) throw new ForbiddenError('admins manage automation rules; managers those whose conditions name only their teams');
+    const id = randomUUID();
+    const rules = (await this.all()).filter((x) => x.enabled);
+    const candidate = { id, ...r.rule } as AutomationRule;
+    const cycle = r.rule.enabled ? this.findCycle(candidate, [...rules, candidate]) : null;
+    if (cycle) throw new ValidationError(`these rules would trigger each other endlessly: ${cycle.join(' → ')}`);
+    const rows = await this.ds.query(
+      `INSERT INTO routing.automation_rule (id, position, name, event, conditions, actions, enabled, created_by)
+       VALUES ($1, (SELECT COALESCE(MAX(position), 0) + 1 FROM routing.automation_rule), $2, $3, $4, $5, $6, $7) RETURNING ${COLS}`,
+      [id, r.rule.name, r.rule.event, JSON.stringify(r.rule.conditions), JSON.stringify(r.rule.actions), r.rule.enabled, r.actor.id],
+    );
+    return toRule(rows[0]);
+  }
+
+  /** A path of rule names from the candidate back to itself, or null. */
+  private findCycle(start: AutomationRule, rules: AutomationRule[]): string[] | null {
+    const seen = new Set<string>();
+    const walk = (r: AutomationRule, path: string[]): string[] | null => {
+      for (const next of rules.filter((n) => mayTrigger(r, n))) {
+        if (next.id === start.id) return [...path, next.name];
+        if (seen.has(next.id)) continue;
+        seen.add(next.id);
+        const found = walk(next, [...path, next.name]);
+        if (found) return found;
+      }
+      return null;
+    };
+    return walk(start, [start.name]);
+  }
+
+  private async all(): Promise<AutomationRule[]> {
+    return (await this.ds.query(`SELECT ${COLS} FROM routing.automation_rule ORDER BY position, id`)).map(toRule);
+  }
+
+  async list(a: Actor): Promise<{ items: AutomationRule[] }> {
+    if (a.role !== 'admin' && a.role !== 'manager') throw new ForbiddenError('only admins and managers see automation rules');
+    return { items: await this.all() };
+  }
+
+  async setEnabled(a: Actor, ruleId: string, enabled: boolean): Promise<AutomationRule> {
+    const rule = (await this.all()).find((x) => x.id === ruleId);
+    if (!rule) throw new NotFoundError('no such automation rule');
+    if (!this.mayManage(a, rule.conditions)) throw new ForbiddenError('managers change only rules of their teams');
+    if (enabled && !rule.enabled) {
+      const cycle = this.findCycle(rule, [...(await this.all()).filter((x) => x.enabled), rule]);
+      if (cycle) throw new ValidationError(`these rules would trigger each other endlessly: ${cycle.join(' → ')}`);
+    }
+    const [rows] = await this.ds.query(`UPDATE routing.automation_rule SET enabled = $2 WHERE id = $1 RETURNING ${COLS}`, [ruleId, enabled]); // UPDATE: [rows, count]
+    return toRule(rows[0]);
+  }
+
+  private matches(rule: AutomationRule, w: WorkState, h: Happening): boolean {
+    const c = rule.conditions;
+    if (c.teamIds && (!w.teamId || !c.teamIds.includes(w.teamId))) return false;
+    if (c.priorities && !c.priorities.includes(w.priority)) return false;
+    if (c.statuses && !(c.statuses as string[]).includes(w.status)) return false;
+    if (c.labels) {
+      const want = c.labels.map((l) => l.toLowerCase());
+      const have = h.event === 'label.added' ? [h.label ?? ''] : w.labels;
+      if (!have.some((l) => want.includes(l.toLowerCase()))) return false;
+    }
+    if (c.keywords && !c.keywords.some((k) => containsKeyword(h.text ?? '', k))) return false;
+    return true;
+  }
+
+  async dryRun(r: RequestOf<typeof DryRunAutomationV1>) {
+    if (r.actor.role !== 'admin' && r.actor.role !== 'manager') throw new ForbiddenError('only admins and managers dry-run automation rules');
+    const w = await this.work.find(this.ds.manager, r.conversationId);
+    if (!w) throw new NotFoundError('conversation not found');
+    const h: Happening = { event: r.event, conversationId: r.conversationId, text: r.text, label: r.label };
+    const matches = (await this.all()).filter((x) => x.enabled && x.event === r.event && this.matches(x, w, h));
+    return { matches: matches.map((x) => ({ ruleId: x.id, name: x.name, actions: x.actions })) };
+  }
+
+  /** Runs every matching enabled rule in order; `waitForWork`: the work item may not exist yet (redelivered). */
+  async handle(h: Happening, meta: EventMeta | undefined, waitForWork: boolean): Promise<void> {
+    const rules = (await this.ds.query(`SELECT ${COLS} FROM routing.automation_rule WHERE enabled AND event = $1 ORDER BY position, id`, [h.event])).map(toRule);
+    if (!rules.length) return;
+    const w = await this.work.find(this.ds.manager, h.conversationId);
+    if (!w) {
+      if (waitForWork) throw new Error(`conversation ${h.conversationId} has no work item yet`);
+      return;
+    }
+    const chain = chainOf(meta?.correlationId);
+    for (const rule of rules) {
+      if (!this.matches(rule, w, h)) continue;
+      if (chain.includes(rule.id) || chain.length >= AUTOMATION_MAX_DEPTH) {
+        this.log.warn(`automation rule ${rule.id} not run: it is already in this chain (${chain.join(' → ')}) or the chain is too long`);
+        await this.ds.query(`UPDATE routing.automation_rule SET loops_stopped = loops_stopped + 1 WHERE id = $1`, [rule.id]);
+        continue;
+      }
+      const actor: Actor = { type: 'system', id: `automation:${rule.id}`, name: `Automation: ${rule.name}`.slice(0, 200), role: 'admin', teamIds: [] };
+      try {
+        await runWithContext({ correlationId: `automation:${[...chain, rule.id].join(',')}:${randomUUID()}` }, async () => {
+          for (const action of rule.actions) {
+            const now = await this.work.find(this.ds.manager, h.conversationId);
+            await this.macros.step(actor, now!, action);
+          }
+        });
+        await this.ds.query(`UPDATE routing.automation_rule SET run_count = run_count + 1 WHERE id = $1`, [rule.id]);
+      } catch (err) {
+        const message = (err as Error).message;
+        this.log.warn(`automation rule ${rule.id} (${rule.name}) failed on ${h.conversationId}: ${message}`);
+        await this.ds.query(`UPDATE routing.automation_rule SET error_count = error_count + 1, last_error = $2 WHERE id = $1`, [rule.id, message.slice(0, 500)]);
+      }
+    }
+  }
+}
