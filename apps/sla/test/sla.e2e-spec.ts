@@ -30,7 +30,7 @@ import {
   type RequestOf,
   type SlaPolicyInput,
 } from '@app/contracts';
-import { NatsBus, RemoteError } from '@app/messaging';
+import { Bus, NatsBus, RemoteError } from '@app/messaging';
 import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
 import { NotificationsConfigSchema } from '../../notifications/src/config';
 import { NotificationsModule } from '../../notifications/src/notifications.module';
@@ -320,6 +320,35 @@ describe('sla service (real PostgreSQL + NATS, routing, notifications)', () => {
     expect((await slaOf(c.id)).escalations.map((e) => e.actions)).toEqual([['notify-managers'], ['notify-managers', 'requeue']]);
     expect((await peer.request(RankBySlaV1, { sort: 'breached', limit: 500 })).ids).toContain(c.id);
     expect((await peer.request(RankBySlaV1, { sort: 'due-soonest', limit: 500 })).ids).not.toContain(c.id);
+  });
+
+  it('an escalation action calls the other service outside any transaction (on PGlite, one open transaction holds every service)', async () => {
+    const t = await team({ firstResponseMinutes: 5, onBreach: 'raise-priority', raiseTo: 'high' });
+    const c = await conversation(t.number, clock.now());
+    await waitFor(async () => (await slaOf(c.id)).sla.firstResponse);
+    const bus = sla.get(Bus);
+    const request = bus.request.bind(bus);
+    const lockedDuringCall: boolean[] = [];
+    const spy = jest.spyOn(bus, 'request').mockImplementation(async (contract, req, opts) => {
+      if ((req as { conversationId?: string }).conversationId === c.id) {
+        // the action row is locked while a transaction is open around this call
+        const sql = `SELECT id FROM sla.timer WHERE conversation_id = $1 AND kind = 'action' AND status = 'pending'`;
+        const all = await slaDb(sql, [c.id]);
+        const free = await slaDb(`${sql} FOR UPDATE SKIP LOCKED`, [c.id]);
+        lockedDuringCall.push(all.length !== free.length);
+      }
+      return request(contract, req, opts);
+    });
+    try {
+      clock.advance(5 * MIN);
+      await waitFor(async () => (await work(c.id)).priority === 'high', { what: 'priority raised' });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lockedDuringCall.length).toBeGreaterThan(0);
+    expect(lockedDuringCall).not.toContain(true);
+    const [action] = await slaDb(`SELECT status, late, attempts FROM sla.timer WHERE conversation_id = $1 AND kind = 'action'`, [c.id]);
+    expect(action).toEqual({ status: 'fired', late: false, attempts: 0 });
   });
 
   it('24-hour window: the owner is warned before it closes; after it closes the API says so and free-form is refused', async () => {

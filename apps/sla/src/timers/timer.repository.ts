@@ -78,11 +78,18 @@ export class TimerRepository {
     return row ?? null;
   }
 
-  async finish(em: EntityManager, id: string, now: Date, by: string, lateMs: number): Promise<void> {
+  /** A claimed action is left to its claimer until `until` (the due time moves; a dead claimer's lease expires). */
+  async lease(em: EntityManager, id: string, until: Date): Promise<void> {
+    await em.query(`UPDATE sla.timer SET due_at = $2 WHERE id = $1`, [id, until]);
+  }
+
+  /** Done: `late` given when the due time was moved by a lease (it is then computed from the original). */
+  async finish(em: EntityManager, id: string, now: Date, by: string, lateMs: number, late?: boolean): Promise<void> {
     await em.query(
       `UPDATE sla.timer SET status = 'fired', fired_at = $2, fired_by = $3,
-         late = due_at < $2::timestamptz - make_interval(secs => $4::double precision / 1000) WHERE id = $1`,
-      [id, now, by, lateMs],
+         late = coalesce($5, due_at < $2::timestamptz - make_interval(secs => $4::double precision / 1000))
+       WHERE id = $1 AND status = 'pending'`,
+      [id, now, by, lateMs, late ?? null],
     );
   }
 

@@ -19,6 +19,8 @@ import { TimerFireService } from './timer-fire.service';
 import { TimerRepository, type TimerRow } from './timer.repository';
 
 const ACTION_MAX_ATTEMPTS = 8;
+/** How long a claimed action is left to its replica (longer than all its calls' timeouts together). */
+const ACTION_LEASE_MS = 60_000;
 
 /**
  * Every replica polls the timer table (driven by @nestjs/schedule's interval registry; no state is held here).
@@ -118,22 +120,31 @@ export class TimerWorker implements OnApplicationBootstrap, BeforeApplicationShu
     }
   }
 
-  /** One due action; false when none is due. */
+  /**
+   * One due action; false when none is due. The action is claimed with a lease (its due time moved past the calls'
+   * timeouts) in a short transaction, and the calls to other services run outside any transaction: on a
+   * single-backend database (PGlite in single-machine mode) an open transaction holds every other service's
+   * queries, so the called service could never answer. A replica that dies mid-call leaves the lease to expire
+   * and another replica repeats the (idempotent) action.
+   */
   async runAction(): Promise<boolean> {
     const now = this.clock.now();
-    return this.ds.transaction(async (em) => {
-      const a = await this.timers.claimAction(em, now);
-      if (!a) return false;
-      try {
-        await this.act(a);
-        await this.timers.finish(em, a.id, now, INSTANCE_ID, this.cfg.SLA_TIMER_LATE_MS);
-      } catch (err) {
-        const delay = Math.min(1_000 * 2 ** a.attempts, 300_000);
-        this.log.warn(`action ${a.ref} on ${a.conversation_id} failed (attempt ${a.attempts + 1}): ${(err as Error).message}`);
-        await this.timers.retryLater(em, a.id, new Date(now.getTime() + delay), (err as Error).message, ACTION_MAX_ATTEMPTS);
-      }
-      return true;
+    const a = await this.ds.transaction(async (em) => {
+      const row = await this.timers.claimAction(em, now);
+      if (row) await this.timers.lease(em, row.id, new Date(now.getTime() + ACTION_LEASE_MS));
+      return row;
     });
+    if (!a) return false;
+    try {
+      await this.act(a);
+      const late = a.due_at.getTime() < now.getTime() - this.cfg.SLA_TIMER_LATE_MS;
+      await this.timers.finish(this.ds.manager, a.id, now, INSTANCE_ID, this.cfg.SLA_TIMER_LATE_MS, late);
+    } catch (err) {
+      const delay = Math.min(1_000 * 2 ** a.attempts, 300_000);
+      this.log.warn(`action ${a.ref} on ${a.conversation_id} failed (attempt ${a.attempts + 1}): ${(err as Error).message}`);
+      await this.timers.retryLater(this.ds.manager, a.id, new Date(now.getTime() + delay), (err as Error).message, ACTION_MAX_ATTEMPTS);
+    }
+    return true;
   }
 
   private async act(a: TimerRow): Promise<void> {
