@@ -9,6 +9,7 @@ import {
   DryRunAutomationV1,
   ListAutomationRulesV1,
   SetLabelsV1,
+  SlaEscalatedV1,
   ConversationOpenedV1,
   CreateMacroV1,
   GetWorkV1,
@@ -301,5 +302,36 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
     expect(await rule(ping.id)).toMatchObject({ runCount: 1, errorCount: 0 });
     expect(await rule(pong)).toMatchObject({ runCount: 1, loopsStopped: 0 });
     expect((await bus.request(GetWorkV1, { actor: admin, conversationId: looped })).labels).toEqual(['ping']);
+  });
+
+  it('automation rules on an SLA breach: raise priority and notify the team’s managers, as the rule', async () => {
+    const teamId = randomUUID();
+    await bus.request(SetTeamRoutingV1, { actor: admin, teamId, strategy: 'manual' });
+    const number = `1999${Date.now() % 1e6}`;
+    await bus.request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    const r = await bus.request(CreateAutomationRuleV1, {
+      actor: admin,
+      rule: { name: 'Breach escalates', event: 'sla.breach', conditions: { teamIds: [teamId] }, actions: [{ type: 'setPriority', priority: 'urgent' }, { type: 'notify', teamManagers: true, title: 'SLA breached: take a look' }] },
+    });
+    const c = await open(number, true);
+    const breach = (level: string) =>
+      bus.publish(SlaEscalatedV1, { eventId: randomUUID(), occurredAt: new Date().toISOString(), conversationId: c, teamId, target: 'firstResponse', level, dueAt: null, actions: [], late: false });
+    await breach('warning'); // not this rule's event
+    await breach('breach');
+    await waitFor(async () => (await bus.request(GetWorkV1, { actor: admin, conversationId: c })).priority === 'urgent', { what: 'priority raised' });
+    const notices = await waitFor(
+      async () => {
+        const rows = await ds.query(`SELECT payload FROM routing.outbox WHERE subject = 'inbox.notice.requested.v1' AND payload->>'conversationId' = $1 AND payload->>'title' = $2`, [
+          c,
+          'SLA breached: take a look',
+        ]);
+        return rows.length ? rows : null;
+      },
+      { what: 'notice' },
+    );
+    expect(notices).toHaveLength(1);
+    expect(notices[0].payload).toMatchObject({ audience: { teamManagersOf: teamId }, data: { by: `automation:${r.id}` } });
+    const rule = (await bus.request(ListAutomationRulesV1, { actor: admin })).items.find((x) => x.id === r.id)!;
+    expect(rule).toMatchObject({ runCount: 1, errorCount: 0 });
   });
 });

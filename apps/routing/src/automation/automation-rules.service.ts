@@ -10,6 +10,7 @@ import {
   ListAutomationRulesV1,
   MessageReceivedV1,
   SetAutomationRuleEnabledV1,
+  SlaEscalatedV1,
   type Actor,
   type AutomationEvent,
   type AutomationRule,
@@ -97,6 +98,9 @@ export class AutomationRulesService implements OnApplicationBootstrap {
     );
     await this.bus.consume(MessageReceivedV1, { durable: 'routing-automation-messages', concurrency: 4 }, async (e, meta) => {
       if (e.direction === 'inbound' && e.origin === 'customer') await this.handle({ event: 'message.received', conversationId: e.conversationId, text: e.text }, meta, true);
+    });
+    await this.bus.consume(SlaEscalatedV1, { durable: 'routing-automation-sla', concurrency: 4 }, async (e, meta) => {
+      if (e.level === 'warning' || e.level === 'breach') await this.handle({ event: `sla.${e.level}`, conversationId: e.conversationId }, meta, false);
     });
     await this.bus.consume(ConversationWorkChangedV1, { durable: 'routing-automation-work', concurrency: 4 }, async (e, meta) => {
       if (e.action.startsWith('conversation.status.')) await this.handle({ event: 'status.changed', conversationId: e.state.conversationId }, meta, false);

@@ -1,8 +1,9 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { CreateMacroV1, ListMacrosV1, RunMacroV1, type Actor, type Macro, type MacroStep, type RequestOf, type WorkState } from '@app/contracts';
+import { CreateMacroV1, ListMacrosV1, NoticeRequestedV1, RunMacroV1, type Actor, type Macro, type MacroStep, type RequestOf, type WorkState } from '@app/contracts';
 import { Bus, BusError, ForbiddenError, NotFoundError } from '@app/messaging';
+import { OutboxWriter } from '@app/persistence';
 import { WorkChangesService } from '../work/work-changes.service';
 import { WorkRepository } from '../work/work.repository';
 
@@ -21,6 +22,7 @@ export class MacroService implements OnApplicationBootstrap {
     private readonly ds: DataSource,
     private readonly work: WorkRepository,
     private readonly changes: WorkChangesService,
+    private readonly outbox: OutboxWriter,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -63,7 +65,7 @@ export class MacroService implements OnApplicationBootstrap {
         if (err instanceof BusError) err.message = `macro “${macro.name}”, step ${i + 1} (${step.type}): ${err.message}`;
         throw err;
       }
-      done.push({ type: step.type, changed: state.version !== w.version || step.type === 'note' });
+      done.push({ type: step.type, changed: state.version !== w.version || step.type === 'note' || step.type === 'notify' });
     }
     return { state: state!, steps: done };
   }
@@ -84,6 +86,21 @@ export class MacroService implements OnApplicationBootstrap {
         return this.changes.handoff(a, { actor: a, conversationId: id, version: w.version, toTeamId: s.toTeamId, note: s.note });
       case 'note':
         await this.changes.addNote(a, id, s.body, [], w.version);
+        return w;
+      case 'notify':
+        await this.ds.transaction((em) =>
+          this.outbox.add(em, NoticeRequestedV1, {
+            eventId: randomUUID(),
+            occurredAt: new Date().toISOString(),
+            kind: 'system',
+            audience: { userIds: s.userIds, teamManagersOf: s.teamManagers ? w.teamId : null },
+            conversationId: id,
+            title: s.title,
+            body: null,
+            data: { by: a.id },
+            source: 'routing',
+          }),
+        );
         return w;
     }
   }

@@ -82,6 +82,15 @@ export const MacroStep = z.discriminatedUnion('type', [
   z.object({ type: z.literal('setStatus'), status: z.enum(['open', 'pending', 'resolved']) }).strict(),
   z.object({ type: z.literal('handoff'), toTeamId: z.string().uuid(), note: z.string().trim().min(1).max(4000) }).strict(),
   z.object({ type: z.literal('note'), body: z.string().trim().min(1).max(4000) }).strict(),
+  /** An in-app notice about the conversation to these people and/or the team's managers (and its watchers). */
+  z
+    .object({
+      type: z.literal('notify'),
+      userIds: z.array(z.string().uuid()).max(50).default([]),
+      teamManagers: z.boolean().default(false),
+      title: z.string().trim().min(1).max(200),
+    })
+    .strict(),
 ]);
 export type MacroStep = z.infer<typeof MacroStep>;
 
@@ -136,7 +145,7 @@ export const RunMacroV1 = defineRequest({
  * its own chain, and a chain stops at AUTOMATION_MAX_DEPTH. Rules whose actions would trigger each other in a
  * cycle are refused (VALIDATION). A rule that fails at run time is logged and counted on the rule.
  */
-export const AUTOMATION_EVENTS = ['conversation.opened', 'message.received', 'status.changed', 'label.added'] as const;
+export const AUTOMATION_EVENTS = ['conversation.opened', 'message.received', 'status.changed', 'label.added', 'sla.warning', 'sla.breach'] as const;
 export type AutomationEvent = (typeof AUTOMATION_EVENTS)[number];
 export const AUTOMATION_MAX_DEPTH = 4;
 
