@@ -44,7 +44,7 @@ describe('outbound sending through the sandbox', () => {
       OUTBOUND_RATE_PER_SECOND: String(RATE),
       OUTBOUND_PAIR_INTERVAL_MS: String(PAIR_MS),
       OUTBOUND_RETRY_BASE_MS: '100',
-      OUTBOUND_RATE_OVERRIDES: '200000000000014=50', // the restart test's number: slow enough to stop mid-queue
+      OUTBOUND_RATE_OVERRIDES: '200000000000014=20', // the restart test's number: slow enough (15 s for 300) to stop mid-queue on any machine
       OUTBOUND_LEASE_MS: '5000',
       GRAPH_API_TIMEOUT_MS: '3000',
     });
@@ -406,7 +406,7 @@ describe('outbound sending through the sandbox', () => {
     const s = await waitFor(async () => {
       const r = await sent({ phoneNumberId: pn });
       return r.count >= 300 ? r : null;
-    }, { timeoutMs: 20_000, what: 'all 300 sent after restart' });
+    }, { timeoutMs: 45_000, what: 'all 300 sent after restart' });
     await new Promise((res) => setTimeout(res, 500));
     const final = await sent({ phoneNumberId: pn });
     expect(final.count).toBe(300);
@@ -418,7 +418,7 @@ describe('outbound sending through the sandbox', () => {
     );
     const st = await db().query(`SELECT status, count(*)::int AS n FROM notifications.outbound_send WHERE phone_number_id = $1 GROUP BY status`, [pn]);
     expect(st).toEqual([{ status: 'sent', n: 300 }]);
-  }, 40_000);
+  }, 90_000);
 
   async function keyCount(key: string): Promise<number> {
     return (await db().query(`SELECT count(*)::int AS n FROM notifications.outbound_send WHERE idempotency_key = $1`, [key]))[0].n;
