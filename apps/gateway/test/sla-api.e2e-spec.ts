@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { WebSocket } from 'ws';
 import { parseConfig } from '@app/config';
-import { WebhookReceivedV1 } from '@app/contracts';
+import { NoticeRequestedV1, WebhookReceivedV1 } from '@app/contracts';
 import { NatsBus } from '@app/messaging';
 import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
 import { GatewayConfigSchema } from '../src/config';
@@ -198,6 +198,31 @@ describe('SLA API and notifications (gateway + ingest + routing + sla)', () => {
     await http.post('/api/v1/notifications/read').set(as('agent2')).send({}).expect(400);
     await http.post('/api/v1/notifications/read').set(as('agent2')).send({ all: true }).expect(200, { updated: 2 });
     expect((await noticesOf('agent2')).unreadCount).toBe(0);
+  });
+
+  it('a notice about a conversation never reaches a user who may not see it (e.g. a reminder of someone moved to another team)', async () => {
+    const id = await customerWrites();
+    const other = (await http.post('/api/v1/teams').set(as('admin')).send({ name: `Other ${randomUUID()}` }).expect(201)).body.id;
+    const email = `outsider-${randomUUID()}@example.test`;
+    const outsider = (await http.post('/api/v1/users').set(as('admin')).send({ email, name: 'Outsider', password: PASSWORD, role: 'agent', teamIds: [other] }).expect(201)).body.id;
+    const token = (await http.post('/api/v1/auth/login').send({ email, password: PASSWORD }).expect(200)).body.accessToken;
+    await http.get(`/api/v1/conversations/${id}`).set({ Authorization: `Bearer ${token}` }).expect(404);
+    await peer.publish(NoticeRequestedV1, {
+      eventId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      kind: 'reminder',
+      audience: { userIds: [outsider, ids.agent], teamManagersOf: null },
+      conversationId: id,
+      title: 'Reminder',
+      body: 'the customer’s card number is on page 2',
+      data: null,
+      source: 'sla',
+    });
+    await waitFor(async () => (await noticesOf('agent')).items.some((x: { conversationId: string; kind: string }) => x.conversationId === id && x.kind === 'reminder'), {
+      what: 'the notice stored for the team member',
+    });
+    const seen = (await http.get('/api/v1/notifications').set({ Authorization: `Bearer ${token}` }).expect(200)).body;
+    expect(seen.items).toEqual([]);
   });
 
   it('reminders: set (at | inMinutes), list, cancel; a due one notifies its owner once', async () => {

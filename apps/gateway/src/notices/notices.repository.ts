@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { NoticeView } from '@app/contracts';
+import { canSeeConversation, type Actor, type NoticeView } from '@app/contracts';
 import { decodeCursor, encodeCursor, TIMESTAMP_TEXT, UUID_TEXT } from '@app/persistence';
 
 export interface NoticeInsert {
@@ -56,6 +56,18 @@ export class NoticesRepository {
     if (!ids.length) return [];
     const rows: { id: string }[] = await em.query(`SELECT id FROM gateway.app_user WHERE id = ANY($1::uuid[]) AND disabled_at IS NULL`, [ids]);
     return rows.map((r) => r.id);
+  }
+
+  /** Of `ids`, the active users who may see a conversation of this scope (null: unknown to routing, admins only). */
+  async activeUsersSeeing(em: EntityManager, ids: string[], scope: { teamId: string | null; ownerId: string | null } | null): Promise<string[]> {
+    if (!ids.length) return [];
+    const rows: { id: string; role: Actor['role']; team_ids: string[] }[] = await em.query(
+      `SELECT u.id, u.role, coalesce(array_agg(m.team_id::text) FILTER (WHERE m.team_id IS NOT NULL), '{}') AS team_ids
+       FROM gateway.app_user u LEFT JOIN gateway.team_member m ON m.user_id = u.id
+       WHERE u.id = ANY($1::uuid[]) AND u.disabled_at IS NULL GROUP BY u.id, u.role`,
+      [ids],
+    );
+    return rows.filter((u) => (scope ? canSeeConversation({ id: u.id, role: u.role, teamIds: u.team_ids }, scope) : u.role === 'admin')).map((u) => u.id);
   }
 
   async managersOf(em: EntityManager, teamId: string): Promise<string[]> {

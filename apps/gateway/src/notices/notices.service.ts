@@ -1,12 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { NoteAddedV1, NoticeRequestedV1, UserNoticePushV1, type PayloadOf } from '@app/contracts';
-import { Bus, streamFeedOf } from '@app/messaging';
+import { GetWorkV1, NoteAddedV1, NoticeRequestedV1, UserNoticePushV1, type PayloadOf } from '@app/contracts';
+import { Bus, RemoteError, streamFeedOf } from '@app/messaging';
 import { RealtimeHub } from '../realtime/realtime.hub';
 import { NOTICE_CHANNELS, type NoticeChannel } from './notice-channel';
 import { NoticesRepository, type NoticeInsert } from './notices.repository';
 import { watchersOf } from '../automation/watchers.service';
+
+const SYSTEM = { type: 'system' as const, id: 'gateway-notices', name: 'gateway', role: 'admin' as const, teamIds: [] };
 
 /**
  * The receiving side of notices: a durable consumer stores one row per recipient (idempotent by event id + user;
@@ -64,10 +66,13 @@ export class NoticesService implements OnApplicationBootstrap {
   }
 
   private async store(eventId: string, userIds: string[], teamManagersOf: string | null, n: Omit<NoticeInsert, 'id' | 'userId' | 'eventId'>, watchedId: string | null = null) {
+    // a notice about a conversation goes only to people who may see it now (it may have moved team since)
+    const scope = n.conversationId ? await this.scopeOf(n.conversationId) : null;
     const stored = await this.ds.transaction(async (em) => {
       const managers = teamManagersOf ? await this.repo.managersOf(em, teamManagersOf) : [];
       const watchers = await watchersOf(em, watchedId); // a conversation's notices also go to its watchers (issue 14)
-      const users = await this.repo.activeUsers(em, [...new Set([...userIds, ...managers, ...watchers])]);
+      const all = [...new Set([...userIds, ...managers, ...watchers])];
+      const users = n.conversationId ? await this.repo.activeUsersSeeing(em, all, scope) : await this.repo.activeUsers(em, all);
       return this.repo.insert(em, users.map((userId) => ({ ...n, id: randomUUID(), userId, eventId })));
     });
     const feed = streamFeedOf(this.bus);
@@ -75,6 +80,17 @@ export class NoticesService implements OnApplicationBootstrap {
       feed.broadcast(UserNoticePushV1, { userId, notice });
       for (const c of this.channels ?? [])
         await c.deliver(userId, notice).catch((err) => this.log.warn(`notice channel ${c.name} failed: ${(err as Error).message}`));
+    }
+  }
+
+  /** The conversation's team and owner (routing's work state); null when routing does not know it (admins only). */
+  private async scopeOf(conversationId: string): Promise<{ teamId: string | null; ownerId: string | null } | null> {
+    try {
+      const w = await this.bus.request(GetWorkV1, { actor: SYSTEM, conversationId });
+      return { teamId: w.teamId, ownerId: w.ownerId };
+    } catch (err) {
+      if (err instanceof RemoteError && err.code === 'NOT_FOUND') return null;
+      throw err; // routing unreachable: the event is delivered again
     }
   }
 
