@@ -17,6 +17,13 @@ const { SERVICES, entryOf, ROOT } = require('./services');
 const { build, isStale } = require('./build');
 
 const env = { ...process.env };
+// set but empty (e.g. `DATABASE_URL: ${DATABASE_URL}` in a compose file with the variable missing) is a mistake,
+// never a request for the single-machine mode or for the local defaults
+const blank = ['DATABASE_URL', 'NATS_URL'].filter((k) => k in env && !env[k].trim());
+if (blank.length) {
+  process.stderr.write(`npm start failed: ${blank.join(' and ')} set but empty; unset it for the single-machine mode, or give the URL\n`);
+  process.exit(1);
+}
 const SINGLE = !process.argv.includes('--services') && !env.DATABASE_URL && !env.NATS_URL;
 if (!SINGLE) {
   env.DATABASE_URL ||= 'postgres://postgres@127.0.0.1:5432/switchboard';

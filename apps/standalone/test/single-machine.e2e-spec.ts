@@ -100,4 +100,21 @@ describe('single-machine mode (one process, PGlite + embedded bus)', () => {
     expect(out).toMatch(/cannot reach PostgreSQL at DATABASE_URL \(127\.0\.0\.1:1\)/);
     expect(out).not.toMatch(/single-machine|PGlite|ready/i);
   });
+
+  it('with DATABASE_URL set but empty, npm start fails clearly instead of running the single-machine mode', async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'scripts', 'start.js')], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: '', DATA_DIR: join(dir, 'must-not-exist') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (b) => (out += b));
+    child.stderr.on('data', (b) => (out += b));
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    const code = await Promise.race([exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 20_000))]);
+    if (code === 'running') child.kill('SIGKILL');
+    expect(code).toBe(1);
+    expect(out).toMatch(/DATABASE_URL set but empty/);
+    expect(out).not.toMatch(/SINGLE-MACHINE MODE|Building|ready/);
+  });
 });
