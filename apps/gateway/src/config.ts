@@ -32,6 +32,11 @@ export const GatewayConfigSchema = BaseConfigSchema.extend({
   DEMO_PHONE_NUMBER_ID: z.string().regex(/^\d{1,32}$/).default('106540352242922'),
   /** Password of the demo users (demo only). */
   DEMO_PASSWORD: z.string().min(8).default('switchboard-demo'),
+  /**
+   * Origins (scheme://host[:port], comma-separated, exact match) whose browser pages may call the API cross-origin.
+   * Empty (the default) = none: only the web client served by the gateway itself, and non-browser clients.
+   */
+  CORS_ORIGINS: list.pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each must be an origin like https://crm.example.com'))),
   /** The built web client served at `/` (vite build output); empty = dist/web under the working directory. */
   WEB_DIR: z.string().default(''),
   ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(30).default(900),

@@ -17,6 +17,7 @@ import { WebModule } from './web/web.module';
 import { WhatsAppAccountsModule } from './whatsapp-accounts/accounts.module';
 import { EventWebhooksModule } from './event-webhooks/event-webhooks.module';
 import { RateLimitModule } from './http/rate-limit';
+import { CorsModule } from './http/cors.module';
 import { ReportsApiModule } from './reports/reports.module';
 
 /** Makes the parsed gateway config injectable everywhere as GATEWAY_CONFIG. */
@@ -41,6 +42,7 @@ export class GatewayModule {
           migrations: gatewayMigrations,
           outboxContracts: [WebhookReceivedV1, DirectoryChangedV1, NoticeRequestedV1],
         }),
+        CorsModule,
         SystemModule,
         AuthModule,
         WhatsAppWebhookModule,
@@ -50,8 +52,8 @@ export class GatewayModule {
         SlaApiModule,
         OutboundModule,
         RoutingApiModule,
-        ContactsModule,
         WebModule,
+        ContactsModule,
         WhatsAppAccountsModule,
         EventWebhooksModule,
         RateLimitModule,
