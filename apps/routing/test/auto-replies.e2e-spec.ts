@@ -51,7 +51,7 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
   const sends: Array<RequestOf<typeof SendMessageV1>> = [];
   const sentTo = (conversationId: string) => sends.filter((s) => s.conversationId === conversationId);
 
-  async function open(phoneNumberId: string, returning: boolean): Promise<string> {
+  async function open(phoneNumberId: string, returning: boolean, attributes?: Record<string, string>): Promise<string> {
     const conversationId = randomUUID();
     await bus.publish(ConversationOpenedV1, {
       eventId: randomUUID(),
@@ -63,7 +63,7 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
       waId: '4915112345678',
       userId: null,
       reopened: false,
-      contact: { returning },
+      contact: { returning, attributes },
       message: { type: 'text', text: 'Hello' },
     });
     await waitFor(async () => (await ds.query(`SELECT 1 FROM routing.conversation_work WHERE conversation_id = $1`, [conversationId])).length > 0, {
@@ -333,5 +333,41 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
     expect(notices[0].payload).toMatchObject({ audience: { teamManagersOf: teamId }, data: { by: `automation:${r.id}` } });
     const rule = (await bus.request(ListAutomationRulesV1, { actor: admin })).items.find((x) => x.id === r.id)!;
     expect(rule).toMatchObject({ runCount: 1, errorCount: 0 });
+  });
+
+  it('automation rules with keyword, contact-attribute and business-hours conditions; snooze action', async () => {
+    const teamId = randomUUID();
+    await bus.request(SetTeamRoutingV1, { actor: admin, teamId, strategy: 'manual' });
+    const number = `1444${Date.now() % 1e6}`;
+    await bus.request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    await bus.request(CreateAutomationRuleV1, {
+      actor: admin,
+      rule: {
+        name: 'Gold refunds at night',
+        event: 'message.received',
+        conditions: { teamIds: [teamId], keywords: ['refund'], contactAttributes: { tier: 'GOLD' }, businessHours: 'closed' },
+        actions: [{ type: 'addLabels', labels: ['night-refund'] }, { type: 'snooze', minutes: 30 }],
+      },
+    });
+    hoursOpen = false;
+    const gold = await open(number, true, { tier: 'gold' });
+    const plain = await open(number, true, { tier: 'silver' });
+    const dry = (conversationId: string, text: string) => bus.request(DryRunAutomationV1, { actor: admin, conversationId, event: 'message.received', text });
+    expect((await dry(gold, 'I want a refund please')).matches.map((m) => m.name)).toEqual(['Gold refunds at night']);
+    expect((await dry(gold, 'refunded?')).matches).toEqual([]); // whole words
+    expect((await dry(plain, 'I want a refund')).matches).toEqual([]);
+    hoursOpen = true;
+    expect((await dry(gold, 'I want a refund')).matches).toEqual([]);
+    hoursOpen = false;
+    await bus.publish(MessageReceivedV1, { ...message(gold, number), text: 'I want a refund please' });
+    const w = await waitFor(
+      async () => {
+        const x = await bus.request(GetWorkV1, { actor: admin, conversationId: gold });
+        return x.status === 'snoozed' ? x : null;
+      },
+      { what: 'snoozed by the rule' },
+    );
+    expect(w.labels).toEqual(['night-refund']);
+    expect(new Date(w.snoozeUntil!).getTime()).toBeGreaterThan(Date.now() + 25 * 60_000);
   });
 });

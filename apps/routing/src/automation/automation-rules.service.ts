@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import {
   AUTOMATION_MAX_DEPTH,
+  BusinessHoursStateV1,
   ConversationOpenedV1,
   ConversationWorkChangedV1,
   CreateAutomationRuleV1,
@@ -173,7 +174,7 @@ export class AutomationRulesService implements OnApplicationBootstrap {
     return toRule(rows[0]);
   }
 
-  private matches(rule: AutomationRule, w: WorkState, h: Happening): boolean {
+  private matches(rule: AutomationRule, w: WorkState & { routeContextAttributes?: Record<string, string> }, h: Happening): boolean {
     const c = rule.conditions;
     if (c.teamIds && (!w.teamId || !c.teamIds.includes(w.teamId))) return false;
     if (c.priorities && !c.priorities.includes(w.priority)) return false;
@@ -184,7 +185,18 @@ export class AutomationRulesService implements OnApplicationBootstrap {
       if (!have.some((l) => want.includes(l.toLowerCase()))) return false;
     }
     if (c.keywords && !c.keywords.some((k) => containsKeyword(h.text ?? '', k))) return false;
+    if (c.contactAttributes) {
+      const attrs = w.routeContextAttributes ?? {};
+      if (!Object.entries(c.contactAttributes).every(([k, v]) => (attrs[k] ?? '').toLowerCase() === v.toLowerCase())) return false;
+    }
     return true;
+  }
+
+  /** The business-hours condition (asked of sla; throws when sla does not answer: the rule fails and is counted). */
+  private async hoursMatch(rule: AutomationRule, w: WorkState): Promise<boolean> {
+    if (!rule.conditions.businessHours) return true;
+    const s = await this.bus.request(BusinessHoursStateV1, { teamId: w.teamId ?? undefined, at: new Date().toISOString() });
+    return (s.open ? 'open' : 'closed') === rule.conditions.businessHours;
   }
 
   async dryRun(r: RequestOf<typeof DryRunAutomationV1>) {
@@ -192,8 +204,17 @@ export class AutomationRulesService implements OnApplicationBootstrap {
     const w = await this.work.find(this.ds.manager, r.conversationId);
     if (!w) throw new NotFoundError('conversation not found');
     const h: Happening = { event: r.event, conversationId: r.conversationId, text: r.text, label: r.label };
-    const matches = (await this.all()).filter((x) => x.enabled && x.event === r.event && this.matches(x, w, h));
+    const ctx = Object.assign(w, { routeContextAttributes: await this.attributesOf(r.conversationId) });
+    const candidates = (await this.all()).filter((x) => x.enabled && x.event === r.event && this.matches(x, ctx, h));
+    const matches: AutomationRule[] = [];
+    for (const x of candidates) if (await this.hoursMatch(x, w)) matches.push(x);
     return { matches: matches.map((x) => ({ ruleId: x.id, name: x.name, actions: x.actions })) };
+  }
+
+  /** The contact's attributes as the routing rules saw them at the opening. */
+  private async attributesOf(conversationId: string): Promise<Record<string, string>> {
+    const rows = await this.ds.query(`SELECT route_context #> '{contact,attributes}' AS a FROM routing.conversation_work WHERE conversation_id = $1`, [conversationId]);
+    return rows[0]?.a ?? {};
   }
 
   /** Runs every matching enabled rule in order; `waitForWork`: the work item may not exist yet (redelivered). */
@@ -205,9 +226,10 @@ export class AutomationRulesService implements OnApplicationBootstrap {
       if (waitForWork) throw new Error(`conversation ${h.conversationId} has no work item yet`);
       return;
     }
+    const ctx = Object.assign(w, { routeContextAttributes: await this.attributesOf(h.conversationId) });
     const chain = chainOf(meta?.correlationId);
     for (const rule of rules) {
-      if (!this.matches(rule, w, h)) continue;
+      if (!this.matches(rule, ctx, h)) continue;
       if (chain.includes(rule.id) || chain.length >= AUTOMATION_MAX_DEPTH) {
         this.log.warn(`automation rule ${rule.id} not run: it is already in this chain (${chain.join(' → ')}) or the chain is too long`);
         await this.ds.query(`UPDATE routing.automation_rule SET loops_stopped = loops_stopped + 1 WHERE id = $1`, [rule.id]);
@@ -215,6 +237,7 @@ export class AutomationRulesService implements OnApplicationBootstrap {
       }
       const actor: Actor = { type: 'system', id: `automation:${rule.id}`, name: `Automation: ${rule.name}`.slice(0, 200), role: 'admin', teamIds: [] };
       try {
+        if (!(await this.hoursMatch(rule, w))) continue;
         await runWithContext({ correlationId: `automation:${[...chain, rule.id].join(',')}:${randomUUID()}` }, async () => {
           for (const action of rule.actions) {
             const now = await this.work.find(this.ds.manager, h.conversationId);

@@ -82,6 +82,8 @@ export class MacroService implements OnApplicationBootstrap {
         return this.changes.setPriority(a, id, w.version, s.priority);
       case 'setStatus':
         return this.changes.setStatus(a, { actor: a, conversationId: id, version: w.version, status: s.status });
+      case 'snooze':
+        return this.changes.setStatus(a, { actor: a, conversationId: id, version: w.version, status: 'snoozed', snoozeUntil: new Date(Date.now() + s.minutes * 60_000).toISOString() });
       case 'handoff':
         return this.changes.handoff(a, { actor: a, conversationId: id, version: w.version, toTeamId: s.toTeamId, note: s.note });
       case 'note':

@@ -80,6 +80,8 @@ export const MacroStep = z.discriminatedUnion('type', [
   z.object({ type: z.literal('removeLabels'), labels: z.array(macroLabel).min(1).max(20) }).strict(),
   z.object({ type: z.literal('setPriority'), priority: z.enum(PRIORITIES) }).strict(),
   z.object({ type: z.literal('setStatus'), status: z.enum(['open', 'pending', 'resolved']) }).strict(),
+  /** Snoozed until now + minutes (it wakes open, as any snooze). */
+  z.object({ type: z.literal('snooze'), minutes: z.number().int().min(1).max(43_200) }).strict(),
   z.object({ type: z.literal('handoff'), toTeamId: z.string().uuid(), note: z.string().trim().min(1).max(4000) }).strict(),
   z.object({ type: z.literal('note'), body: z.string().trim().min(1).max(4000) }).strict(),
   /** An in-app notice about the conversation to these people and/or the team's managers (and its watchers). */
@@ -159,6 +161,10 @@ export const AutomationConditions = z
     statuses: z.array(z.enum(['open', 'pending', 'snoozed', 'resolved'])).min(1).max(4).optional(),
     /** For message.received / conversation.opened: the text contains any of these words (case-insensitive). */
     keywords: z.array(z.string().trim().min(1).max(100)).min(1).max(50).optional(),
+    /** The contact's attributes (as at the conversation's opening) equal all of these (case-insensitive). */
+    contactAttributes: z.record(z.string().min(1).max(64), z.string().max(200)).optional(),
+    /** Inside or outside the conversation's team's business hours (asked of sla; unanswered = the rule fails). */
+    businessHours: z.enum(['open', 'closed']).optional(),
   })
   .strict();
 export type AutomationConditions = z.infer<typeof AutomationConditions>;
