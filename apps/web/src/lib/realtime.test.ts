@@ -1,5 +1,5 @@
 import { saveSession } from './api';
-import { Realtime, type LiveState } from './realtime';
+import { ACTIVITY_EVERY_MS, Realtime, type LiveState } from './realtime';
 
 /** A stand-in for the browser's WebSocket: records URLs and sent frames, lets the test play the server. */
 class FakeSocket {
@@ -78,5 +78,24 @@ describe('Realtime (live connection)', () => {
     rt.reconnectNow();
     expect(FakeSocket.all).toHaveLength(4);
     rt.stop();
+  });
+
+  it('reports the person working (keys, clicks) at most once per interval, and nothing after stop', () => {
+    const rt = new Realtime('ws://x');
+    rt.start();
+    const ws = FakeSocket.all[0];
+    ws.serverSends({ type: 'ready', cursor: 1 });
+    const activity = () => ws.sent.map((s) => JSON.parse(s)).filter((f) => f.type === 'activity').length;
+    document.dispatchEvent(new KeyboardEvent('keydown', { key: 'a' }));
+    expect(activity()).toBe(1);
+    document.dispatchEvent(new MouseEvent('pointerdown'));
+    expect(activity()).toBe(1); // within the interval: not again
+    vi.advanceTimersByTime(ACTIVITY_EVERY_MS);
+    document.dispatchEvent(new MouseEvent('pointerdown'));
+    expect(activity()).toBe(2);
+    rt.stop();
+    vi.advanceTimersByTime(ACTIVITY_EVERY_MS);
+    document.dispatchEvent(new KeyboardEvent('keydown', { key: 'b' }));
+    expect(activity()).toBe(2); // the page no longer reports once stopped
   });
 });

@@ -27,6 +27,10 @@ export type Frame = EventFrame | PresenceFrame | { type: 'ready'; cursor: number
 
 type Handler = (f: Frame) => void;
 
+/** What counts as the person using the page, and how often at most it is reported. */
+const ACTIVITY_EVENTS = ['keydown', 'pointerdown', 'wheel', 'touchstart'] as const;
+export const ACTIVITY_EVERY_MS = 30_000;
+
 /**
  * The live connection (`/api/v1/realtime`). Reconnects with backoff and `?since=<last seq>` so nothing is missed
  * while it was down; a 4401 close (token expired or revoked) refreshes the session first. Presence announcements
@@ -41,17 +45,20 @@ export class Realtime {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
   private presence = new Map<string, 'viewing' | 'typing'>();
+  private lastActivitySent = 0;
   state: LiveState = 'connecting';
 
   constructor(private readonly base: string = location.origin.replace(/^http/, 'ws')) {}
 
   start(): void {
     this.stopped = false;
+    if (typeof document !== 'undefined') for (const e of ACTIVITY_EVENTS) document.addEventListener(e, this.onActivity, { passive: true, capture: true });
     this.open();
   }
 
   stop(): void {
     this.stopped = true;
+    if (typeof document !== 'undefined') for (const e of ACTIVITY_EVENTS) document.removeEventListener(e, this.onActivity, { capture: true });
     if (this.timer) clearTimeout(this.timer);
     this.ws?.close(1000, 'bye');
     this.ws = null;
@@ -79,6 +86,19 @@ export class Realtime {
     if (state === 'left') this.presence.delete(conversationId);
     else this.presence.set(conversationId, state);
     this.sendFrame({ type: 'presence', conversationId, state });
+  }
+
+  /**
+   * The person is using the page (a key, a click, a scroll): tell the server at most once per ACTIVITY_EVERY_MS.
+   * Routing turns an agent whose clients stay silent past its idle time `away` (and back `online` on activity),
+   * so the frame must keep coming while someone works — and stop when they walk away.
+   */
+  private onActivity = (): void => this.noteActivity();
+
+  noteActivity(now = Date.now()): void {
+    if (this.ws?.readyState !== WebSocket.OPEN || now - this.lastActivitySent < ACTIVITY_EVERY_MS) return;
+    this.lastActivitySent = now;
+    this.sendFrame({ type: 'activity' });
   }
 
   private sendFrame(f: object): void {
