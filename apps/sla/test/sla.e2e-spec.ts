@@ -402,6 +402,17 @@ describe('sla service (real PostgreSQL + NATS, routing, notifications)', () => {
     expect(refused.message).toMatch(/template/);
   });
 
+  it('24-hour window with nobody owning the conversation: the managers are warned, and the escalation says so', async () => {
+    const t = await team({ firstResponseMinutes: 600, windowWarningMinutes: 60 });
+    const sentAt = new Date(Date.now() - 23 * HOUR - 30 * MIN);
+    clock.set(Date.now());
+    const c = await conversation(t.number, sentAt);
+    await waitFor(() => noticesOf(c.id, 'window.closing').length > 0 || drain().then(() => false), { what: 'window warning' });
+    expect(noticesOf(c.id, 'window.closing')[0].audience).toEqual({ userIds: [], teamManagersOf: t.teamId });
+    const window = (await slaOf(c.id)).escalations.filter((e) => e.level === 'window.closing');
+    expect(window.map((e) => e.actions)).toEqual([['notify-managers']]);
+  });
+
   it('reminders: set, fire once, list; a reminder on a conversation resolved meanwhile is cancelled', async () => {
     const t = await team();
     const c = await conversation(t.number, clock.now());

@@ -102,7 +102,7 @@ export class TimerFireService {
     );
     await this.writer.escalation(
       em,
-      { conversationId: c.conversation_id, teamId: c.team_id, target: 'window', level: 'window.closing', dueAt: c.window_closes_at, actions: ['notify-owner'], late: t.late },
+      { conversationId: c.conversation_id, teamId: c.team_id, target: 'window', level: 'window.closing', dueAt: c.window_closes_at, actions: [c.owner_id ? 'notify-owner' : 'notify-managers'], late: t.late },
       now,
     );
   }
