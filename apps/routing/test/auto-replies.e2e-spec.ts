@@ -30,6 +30,7 @@ import { NatsBus } from '@app/messaging';
 import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
 import { RoutingClock } from '../src/assignment/clock';
 import { AutoReplyService } from '../src/automation/auto-reply.service';
+import { AutomationRulesService } from '../src/automation/automation-rules.service';
 import { RoutingConfigSchema } from '../src/config';
 import { RoutingModule } from '../src/routing.module';
 
@@ -369,5 +370,33 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
     );
     expect(w.labels).toEqual(['night-refund']);
     expect(new Date(w.snoozeUntil!).getTime()).toBeGreaterThan(Date.now() + 25 * 60_000);
+  });
+
+  it('automation rules on idle conversations: once per quiet spell, again after new activity', async () => {
+    const teamId = randomUUID();
+    await bus.request(SetTeamRoutingV1, { actor: admin, teamId, strategy: 'manual' });
+    const number = `1333${Date.now() % 1e6}`;
+    await bus.request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    await expect(bus.request(CreateAutomationRuleV1, { actor: admin, rule: { name: 'x', event: 'conversation.idle', actions: [{ type: 'note', body: 'x' }] } })).rejects.toThrow('idleMinutes');
+    const idle = await bus.request(CreateAutomationRuleV1, {
+      actor: admin,
+      rule: { name: 'Quiet for 2 h', event: 'conversation.idle', conditions: { teamIds: [teamId], idleMinutes: 120 }, actions: [{ type: 'note', body: 'Quiet for two hours' }] },
+    });
+    const c = await open(number, true);
+    const sweeper = app.get(AutomationRulesService);
+    const notes = async () => (await ds.query(`SELECT 1 FROM routing.audit_entry WHERE conversation_id = $1 AND actor_id = $2`, [c, `automation:${idle.id}`])).length;
+    await sweeper.sweepIdle();
+    expect(await notes()).toBe(0);
+    app.get(RoutingClock).advance(121 * 60_000);
+    await sweeper.sweepIdle();
+    await sweeper.sweepIdle();
+    expect(await notes()).toBe(1);
+    // new activity starts a new quiet spell
+    await ds.query(`UPDATE routing.conversation_work SET activity_at = $2 WHERE conversation_id = $1`, [c, app.get(RoutingClock).now()]);
+    await sweeper.sweepIdle();
+    expect(await notes()).toBe(1);
+    app.get(RoutingClock).advance(121 * 60_000);
+    await sweeper.sweepIdle();
+    expect(await notes()).toBe(2);
   });
 });

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import {
@@ -20,6 +20,7 @@ import {
   type WorkState,
 } from '@app/contracts';
 import { Bus, ForbiddenError, NotFoundError, ValidationError, runWithContext, type EventMeta } from '@app/messaging';
+import { RoutingClock } from '../assignment/clock';
 import { containsKeyword } from '../assignment/rules';
 import { WorkRepository } from '../work/work.repository';
 import { MacroService } from './macro.service';
@@ -77,14 +78,17 @@ function mayTrigger(from: Pick<AutomationRule, 'actions'>, to: Pick<AutomationRu
  * AUTOMATION_MAX_DEPTH (counted as `loopsStopped`). A failing rule is logged and counted, never blocks others.
  */
 @Injectable()
-export class AutomationRulesService implements OnApplicationBootstrap {
+export class AutomationRulesService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('Automation');
+  private idleTimer?: NodeJS.Timeout;
+  private sweeps: Promise<number> = Promise.resolve(0);
 
   constructor(
     @Inject(Bus) private readonly bus: Bus,
     private readonly ds: DataSource,
     private readonly work: WorkRepository,
     private readonly macros: MacroService,
+    private readonly clock: RoutingClock,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -100,6 +104,10 @@ export class AutomationRulesService implements OnApplicationBootstrap {
     await this.bus.consume(MessageReceivedV1, { durable: 'routing-automation-messages', concurrency: 4 }, async (e, meta) => {
       if (e.direction === 'inbound' && e.origin === 'customer') await this.handle({ event: 'message.received', conversationId: e.conversationId, text: e.text }, meta, true);
     });
+    this.idleTimer = setInterval(() => {
+      this.sweepIdle().catch((err) => this.log.warn(`idle sweep failed: ${(err as Error).message}`));
+    }, 5_000);
+    this.idleTimer.unref();
     await this.bus.consume(SlaEscalatedV1, { durable: 'routing-automation-sla', concurrency: 4 }, async (e, meta) => {
       if (e.level === 'warning' || e.level === 'breach') await this.handle({ event: `sla.${e.level}`, conversationId: e.conversationId }, meta, false);
     });
@@ -211,6 +219,44 @@ export class AutomationRulesService implements OnApplicationBootstrap {
     return { matches: matches.map((x) => ({ ruleId: x.id, name: x.name, actions: x.actions })) };
   }
 
+  onApplicationShutdown(): void {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+  }
+
+  /**
+   * Idle rules: open conversations without activity for the rule's minutes. The INSERT claims each (rule,
+   * conversation, quiet since) once, so replicas never both run it and a conversation fires again only after new
+   * activity. Returns how many ran.
+   */
+  sweepIdle(): Promise<number> {
+    // one sweep at a time per process (a caller waits for the one in flight, then sweeps)
+    this.sweeps = this.sweeps.catch(() => 0).then(() => this.sweepIdleNow());
+    return this.sweeps;
+  }
+
+  private async sweepIdleNow(): Promise<number> {
+    const rules = (await this.ds.query(`SELECT ${COLS} FROM routing.automation_rule WHERE enabled AND event = 'conversation.idle' ORDER BY position, id`)).map(toRule);
+    let ran = 0;
+    for (const rule of rules) {
+      const cutoff = new Date(this.clock.now().getTime() - rule.conditions.idleMinutes! * 60_000);
+      const claimed: Array<{ conversation_id: string }> = await this.ds.query(
+        `INSERT INTO routing.automation_idle (rule_id, conversation_id, activity_at)
+         SELECT $1, w.conversation_id, w.activity_at FROM routing.conversation_work w
+          WHERE w.status = 'open' AND w.activity_at < $2 AND ($3::uuid[] IS NULL OR w.team_id = ANY($3::uuid[]))
+            AND NOT EXISTS (SELECT 1 FROM routing.automation_idle i
+                             WHERE i.rule_id = $1 AND i.conversation_id = w.conversation_id AND i.activity_at = w.activity_at)
+          ORDER BY w.activity_at LIMIT 200
+         ON CONFLICT DO NOTHING RETURNING conversation_id`,
+        [rule.id, cutoff, rule.conditions.teamIds ?? null],
+      );
+      for (const c of claimed) {
+        await this.handle({ event: 'conversation.idle', conversationId: c.conversation_id }, undefined, false, rule.id);
+        ran++;
+      }
+    }
+    return ran;
+  }
+
   /** The contact's attributes as the routing rules saw them at the opening. */
   private async attributesOf(conversationId: string): Promise<Record<string, string>> {
     const rows = await this.ds.query(`SELECT route_context #> '{contact,attributes}' AS a FROM routing.conversation_work WHERE conversation_id = $1`, [conversationId]);
@@ -218,8 +264,10 @@ export class AutomationRulesService implements OnApplicationBootstrap {
   }
 
   /** Runs every matching enabled rule in order; `waitForWork`: the work item may not exist yet (redelivered). */
-  async handle(h: Happening, meta: EventMeta | undefined, waitForWork: boolean): Promise<void> {
-    const rules = (await this.ds.query(`SELECT ${COLS} FROM routing.automation_rule WHERE enabled AND event = $1 ORDER BY position, id`, [h.event])).map(toRule);
+  async handle(h: Happening, meta: EventMeta | undefined, waitForWork: boolean, onlyRuleId?: string): Promise<void> {
+    const rules = (await this.ds.query(`SELECT ${COLS} FROM routing.automation_rule WHERE enabled AND event = $1 ORDER BY position, id`, [h.event]))
+      .map(toRule)
+      .filter((r: AutomationRule) => !onlyRuleId || r.id === onlyRuleId);
     if (!rules.length) return;
     const w = await this.work.find(this.ds.manager, h.conversationId);
     if (!w) {

@@ -147,7 +147,7 @@ export const RunMacroV1 = defineRequest({
  * its own chain, and a chain stops at AUTOMATION_MAX_DEPTH. Rules whose actions would trigger each other in a
  * cycle are refused (VALIDATION). A rule that fails at run time is logged and counted on the rule.
  */
-export const AUTOMATION_EVENTS = ['conversation.opened', 'message.received', 'status.changed', 'label.added', 'sla.warning', 'sla.breach'] as const;
+export const AUTOMATION_EVENTS = ['conversation.opened', 'message.received', 'status.changed', 'label.added', 'sla.warning', 'sla.breach', 'conversation.idle'] as const;
 export type AutomationEvent = (typeof AUTOMATION_EVENTS)[number];
 export const AUTOMATION_MAX_DEPTH = 4;
 
@@ -163,6 +163,8 @@ export const AutomationConditions = z
     keywords: z.array(z.string().trim().min(1).max(100)).min(1).max(50).optional(),
     /** The contact's attributes (as at the conversation's opening) equal all of these (case-insensitive). */
     contactAttributes: z.record(z.string().min(1).max(64), z.string().max(200)).optional(),
+    /** For conversation.idle (required there): open with no activity for this many minutes; fires once per quiet spell. */
+    idleMinutes: z.number().int().min(1).max(43_200).optional(),
     /** Inside or outside the conversation's team's business hours (asked of sla; unanswered = the rule fails). */
     businessHours: z.enum(['open', 'closed']).optional(),
   })
@@ -177,7 +179,11 @@ export const AutomationRuleInput = z
     actions: z.array(MacroStep).min(1).max(20),
     enabled: z.boolean().default(true),
   })
-  .strict();
+  .strict()
+  .refine((r) => (r.event === 'conversation.idle') === (r.conditions.idleMinutes !== undefined), {
+    message: 'conditions.idleMinutes is required for event conversation.idle, and only there',
+    path: ['conditions', 'idleMinutes'],
+  });
 
 export const AutomationRule = z.object({
   id: z.string().uuid(),
