@@ -25,6 +25,19 @@ describe('business-hours calendar', () => {
     expect(businessTimeBetween(allDay, at('2026-03-28T12:00:00Z'), at('2026-03-30T12:00:00Z'))).toBe(23 * 60 * MIN);
   });
 
+  it('a gap west of UTC (Chile moves 00:00 → 01:00) opens at the change, not an hour before it', () => {
+    // America/Santiago starts summer time on Sunday 2026-09-06: local midnight does not exist, 01:00 (-03) is 04:00Z
+    const sunday = buildCalendar({ timeZone: 'America/Santiago', weekly: [{ day: 'sun', open: '00:00', close: '02:00' }], holidays: [] });
+    expect(businessTimeBetween(sunday, at('2026-09-05T00:00:00Z'), at('2026-09-08T00:00:00Z'))).toBe(60 * MIN);
+    expect(stateAt(sunday, at('2026-09-06T03:30:00Z'))).toEqual({ open: false, nextOpenAt: at('2026-09-06T04:00:00Z') }); // Saturday 23:30
+    // Saturday until midnight ends at the change too (04:00Z), not at 03:00Z
+    const saturday = buildCalendar({ timeZone: 'America/Santiago', weekly: [{ day: 'sat', open: '22:00', close: '24:00' }], holidays: [] });
+    expect(businessTimeBetween(saturday, at('2026-09-05T00:00:00Z'), at('2026-09-08T00:00:00Z'))).toBe(120 * MIN);
+    // east of UTC unchanged: Berlin's 02:30 on 2026-03-29 reads as 03:30 CEST
+    const berlinGap = buildCalendar({ timeZone: 'Europe/Berlin', weekly: [{ day: 'sun', open: '02:30', close: '04:00' }], holidays: [] });
+    expect(businessTimeBetween(berlinGap, at('2026-03-28T00:00:00Z'), at('2026-03-30T00:00:00Z'))).toBe(30 * MIN);
+  });
+
   it('skips a holiday', () => {
     // Thursday 2026-12-24 17:55, with the 25th as a holiday → Monday 28th (26/27 are the weekend)
     expect(iso(addBusinessTime(berlin(['2026-12-25']), at('2026-12-24T17:55:00+01:00'), 15 * MIN))).toBe('2026-12-28T08:10:00.000Z');

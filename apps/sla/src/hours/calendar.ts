@@ -58,13 +58,19 @@ function offsetMs(ms: number, timeZone: string): number {
   return Date.UTC(p.y, p.m - 1, p.d, p.h, p.mi, p.s) - Math.floor(ms / 1000) * 1000;
 }
 
-/** The instant of a local wall time (minutes may be 1440 = next midnight). In a DST gap, the later side. */
+/**
+ * The instant of a local wall time (minutes may be 1440 = next midnight). In a DST gap, the later side: the wall
+ * time read with the offset before the change (the smaller one), e.g. Berlin 02:30 → 03:30 CEST, Santiago's missing
+ * 00:00 → 01:00 (-03), the change itself — not an instant before the change, as `guess - o2` gives west of UTC.
+ */
 function localToUtc(y: number, m: number, d: number, minutes: number, timeZone: string): number {
   const guess = Date.UTC(y, m - 1, d, 0, minutes);
   const o1 = offsetMs(guess, timeZone);
   const t = guess - o1;
   const o2 = offsetMs(t, timeZone);
-  return o1 === o2 ? t : guess - o2;
+  if (o1 === o2) return t;
+  const t2 = guess - o2;
+  return offsetMs(t2, timeZone) === o2 ? t2 : guess - Math.min(o1, o2);
 }
 
 /** Builds a calendar, refusing what cannot be right (unknown zone, open ≥ close, overlaps, bad dates). */
