@@ -399,4 +399,22 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
     await sweeper.sweepIdle();
     expect(await notes()).toBe(2);
   });
+
+  it('automation rules reply to the customer as the system, with a key per trigger (a redelivery resends nothing new)', async () => {
+    const teamId = randomUUID();
+    await bus.request(SetTeamRoutingV1, { actor: admin, teamId, strategy: 'manual' });
+    const number = `1222${Date.now() % 1e6}`;
+    await bus.request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    const r = await bus.request(CreateAutomationRuleV1, {
+      actor: admin,
+      rule: { name: 'Opening hours', event: 'message.received', conditions: { teamIds: [teamId], keywords: ['hours'] }, actions: [{ type: 'reply', text: 'We are open 9:00–17:00.' }] },
+    });
+    const c = await open(number, true);
+    const m = { ...message(c, number), text: 'what are your hours?' };
+    await bus.publish(MessageReceivedV1, m);
+    await waitFor(() => sentTo(c).length === 1, { what: 'the rule’s reply' });
+    expect(sentTo(c)[0]).toMatchObject({ senderId: null, senderName: 'Automation: Opening hours', message: { type: 'text', body: 'We are open 9:00–17:00.' } });
+    await app.get(AutomationRulesService).handle({ event: 'message.received', key: m.eventId, conversationId: c, text: m.text }, undefined, true);
+    expect(sentTo(c).map((x) => x.idempotencyKey)).toEqual([`automation:${r.id}:${m.eventId}:0`, `automation:${r.id}:${m.eventId}:0`]);
+  });
 });

@@ -12,6 +12,9 @@ import {
   MessageReceivedV1,
   SetAutomationRuleEnabledV1,
   SlaEscalatedV1,
+  GetConversationV1,
+  SendMessageV1,
+  type AutomationAction,
   type Actor,
   type AutomationEvent,
   type AutomationRule,
@@ -43,6 +46,8 @@ const toRule = (r: Record<string, any>): AutomationRule => ({
 /** What happened, as the rules see it. */
 interface Happening {
   event: AutomationEvent;
+  /** Identifies the trigger (its event id): a redelivery sends the same messages with the same idempotency keys. */
+  key?: string;
   conversationId: string;
   text?: string;
   label?: string;
@@ -57,7 +62,7 @@ export function chainOf(correlationId: string | undefined): string[] {
 
 /** The events a rule's actions can cause (for the cycle check). */
 type Produced = { event: AutomationEvent; label?: string; status?: string };
-function produces(actions: MacroStep[]): Produced[] {
+function produces(actions: AutomationAction[]): Produced[] {
   return actions.flatMap((a): Produced[] =>
     a.type === 'addLabels' ? a.labels.map((label) => ({ event: 'label.added' as const, label })) : a.type === 'setStatus' ? [{ event: 'status.changed' as const, status: a.status }] : [],
   );
@@ -99,20 +104,20 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
       this.bus.respond(DryRunAutomationV1, (r) => this.dryRun(r)),
     ]);
     await this.bus.consume(ConversationOpenedV1, { durable: 'routing-automation-opened', concurrency: 4 }, (e, meta) =>
-      this.handle({ event: 'conversation.opened', conversationId: e.conversationId, text: e.message?.text }, meta, true),
+      this.handle({ event: 'conversation.opened', key: e.eventId, conversationId: e.conversationId, text: e.message?.text }, meta, true),
     );
     await this.bus.consume(MessageReceivedV1, { durable: 'routing-automation-messages', concurrency: 4 }, async (e, meta) => {
-      if (e.direction === 'inbound' && e.origin === 'customer') await this.handle({ event: 'message.received', conversationId: e.conversationId, text: e.text }, meta, true);
+      if (e.direction === 'inbound' && e.origin === 'customer') await this.handle({ event: 'message.received', key: e.eventId, conversationId: e.conversationId, text: e.text }, meta, true);
     });
     this.idleTimer = setInterval(() => {
       this.sweepIdle().catch((err) => this.log.warn(`idle sweep failed: ${(err as Error).message}`));
     }, 5_000);
     this.idleTimer.unref();
     await this.bus.consume(SlaEscalatedV1, { durable: 'routing-automation-sla', concurrency: 4 }, async (e, meta) => {
-      if (e.level === 'warning' || e.level === 'breach') await this.handle({ event: `sla.${e.level}`, conversationId: e.conversationId }, meta, false);
+      if (e.level === 'warning' || e.level === 'breach') await this.handle({ event: `sla.${e.level}`, key: e.eventId, conversationId: e.conversationId }, meta, false);
     });
     await this.bus.consume(ConversationWorkChangedV1, { durable: 'routing-automation-work', concurrency: 4 }, async (e, meta) => {
-      if (e.action.startsWith('conversation.status.')) await this.handle({ event: 'status.changed', conversationId: e.state.conversationId }, meta, false);
+      if (e.action.startsWith('conversation.status.')) await this.handle({ event: 'status.changed', key: e.eventId, conversationId: e.state.conversationId }, meta, false);
       else if (e.action === 'conversation.labels') {
         const rows = await this.ds.query(
           `SELECT before->'labels' AS labels FROM routing.audit_entry
@@ -121,7 +126,7 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
         );
         const before: string[] = rows[0]?.labels ?? [];
         for (const label of e.state.labels.filter((l) => !before.includes(l)))
-          await this.handle({ event: 'label.added', conversationId: e.state.conversationId, label }, meta, false);
+          await this.handle({ event: 'label.added', key: `${e.eventId}:${label}`, conversationId: e.state.conversationId, label }, meta, false);
       }
     });
   }
@@ -239,22 +244,46 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
     let ran = 0;
     for (const rule of rules) {
       const cutoff = new Date(this.clock.now().getTime() - rule.conditions.idleMinutes! * 60_000);
-      const claimed: Array<{ conversation_id: string }> = await this.ds.query(
+      const claimed: Array<{ conversation_id: string; activity_at: Date }> = await this.ds.query(
         `INSERT INTO routing.automation_idle (rule_id, conversation_id, activity_at)
          SELECT $1, w.conversation_id, w.activity_at FROM routing.conversation_work w
           WHERE w.status = 'open' AND w.activity_at < $2 AND ($3::uuid[] IS NULL OR w.team_id = ANY($3::uuid[]))
             AND NOT EXISTS (SELECT 1 FROM routing.automation_idle i
                              WHERE i.rule_id = $1 AND i.conversation_id = w.conversation_id AND i.activity_at = w.activity_at)
           ORDER BY w.activity_at LIMIT 200
-         ON CONFLICT DO NOTHING RETURNING conversation_id`,
+         ON CONFLICT DO NOTHING RETURNING conversation_id, activity_at`,
         [rule.id, cutoff, rule.conditions.teamIds ?? null],
       );
       for (const c of claimed) {
-        await this.handle({ event: 'conversation.idle', conversationId: c.conversation_id }, undefined, false, rule.id);
+        await this.handle({ event: 'conversation.idle', key: new Date(c.activity_at).toISOString(), conversationId: c.conversation_id }, undefined, false, rule.id);
         ran++;
       }
     }
     return ran;
+  }
+
+  /** A message to the customer as the system (senderId null), through notifications' normal send path. */
+  private async send(a: Extract<AutomationAction, { type: 'reply' | 'template' }>, idempotencyKey: string, conversationId: string, ruleName: string): Promise<void> {
+    const conv = await this.bus.request(GetConversationV1, { conversationId });
+    const to = conv.contact.waId ?? conv.contact.userId;
+    if (!to) throw new ValidationError('the contact has no WhatsApp id');
+    await this.bus.request(SendMessageV1, {
+      idempotencyKey,
+      phoneNumberId: conv.phoneNumberId,
+      to,
+      conversationId,
+      senderId: null,
+      senderName: `Automation: ${ruleName}`.slice(0, 200),
+      message:
+        a.type === 'reply'
+          ? { type: 'text', body: a.text }
+          : {
+              type: 'template',
+              name: a.name,
+              language: a.language,
+              components: a.bodyParameters.length ? [{ type: 'body', parameters: a.bodyParameters.map((text) => ({ type: 'text', text })) }] : undefined,
+            },
+    });
   }
 
   /** The contact's attributes as the routing rules saw them at the opening. */
@@ -287,7 +316,11 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
       try {
         if (!(await this.hoursMatch(rule, w))) continue;
         await runWithContext({ correlationId: `automation:${[...chain, rule.id].join(',')}:${randomUUID()}` }, async () => {
-          for (const action of rule.actions) {
+          for (const [i, action] of rule.actions.entries()) {
+            if (action.type === 'reply' || action.type === 'template') {
+              await this.send(action, `automation:${rule.id}:${h.key ?? randomUUID()}:${i}`, h.conversationId, rule.name);
+              continue;
+            }
             const now = await this.work.find(this.ds.manager, h.conversationId);
             await this.macros.step(actor, now!, action);
           }

@@ -171,12 +171,30 @@ export const AutomationConditions = z
   .strict();
 export type AutomationConditions = z.infer<typeof AutomationConditions>;
 
+/**
+ * A rule's actions: the macro steps, plus messages to the customer sent as the system through notifications'
+ * normal path (a free-form reply only inside the 24 h window, else refused and counted; a template must be approved).
+ */
+export const AutomationAction = z.discriminatedUnion('type', [
+  ...MacroStep.options,
+  z.object({ type: z.literal('reply'), text: z.string().trim().min(1).max(4096) }).strict(),
+  z
+    .object({
+      type: z.literal('template'),
+      name: z.string().trim().min(1).max(512),
+      language: z.string().trim().min(2).max(16),
+      bodyParameters: z.array(z.string().max(1024)).max(20).default([]),
+    })
+    .strict(),
+]);
+export type AutomationAction = z.infer<typeof AutomationAction>;
+
 export const AutomationRuleInput = z
   .object({
     name: z.string().trim().min(1).max(100),
     event: z.enum(AUTOMATION_EVENTS),
     conditions: AutomationConditions.default({}),
-    actions: z.array(MacroStep).min(1).max(20),
+    actions: z.array(AutomationAction).min(1).max(20),
     enabled: z.boolean().default(true),
   })
   .strict()
@@ -191,7 +209,7 @@ export const AutomationRule = z.object({
   name: z.string(),
   event: z.enum(AUTOMATION_EVENTS),
   conditions: AutomationConditions,
-  actions: z.array(MacroStep),
+  actions: z.array(AutomationAction),
   enabled: z.boolean(),
   runCount: z.number().int(),
   errorCount: z.number().int(),
@@ -235,6 +253,6 @@ export const DryRunAutomationV1 = defineRequest({
     text: z.string().max(4096).optional(),
     label: z.string().max(50).optional(),
   }),
-  response: z.object({ matches: z.array(z.object({ ruleId: z.string().uuid(), name: z.string(), actions: z.array(MacroStep) })) }),
+  response: z.object({ matches: z.array(z.object({ ruleId: z.string().uuid(), name: z.string(), actions: z.array(AutomationAction) })) }),
   timeoutMs: 2_000,
 });
