@@ -134,10 +134,10 @@ describe('sla service (real PostgreSQL + NATS, routing, notifications)', () => {
     await peer.publish(MessageReceivedV1, customerMessage(c, sentAt));
   }
 
-  async function agentReplies(conversationId: string, number: string, senderId = randomUUID()): Promise<void> {
+  async function agentReplies(conversationId: string, number: string, senderId: string = randomUUID(), occurredAt = new Date()): Promise<void> {
     await peer.publish(OutboundQueuedV1, {
       eventId: randomUUID(),
-      occurredAt: new Date().toISOString(),
+      occurredAt: occurredAt.toISOString(),
       sendId: randomUUID(),
       phoneNumberId: number,
       conversationId,
@@ -409,6 +409,12 @@ describe('sla service (real PostgreSQL + NATS, routing, notifications)', () => {
     const c = await conversation(t.number, sentAt);
     await waitFor(() => noticesOf(c.id, 'window.closing').length > 0 || drain().then(() => false), { what: 'window warning' });
     expect(noticesOf(c.id, 'window.closing')[0].audience).toEqual({ userIds: [], teamManagersOf: t.teamId });
+    // a later change of the work state (here: pending) re-syncs the clocks but does not warn about the same window again
+    await setStatus(c.id, 'pending');
+    await waitFor(async () => (await slaDb(`SELECT status FROM sla.conversation WHERE conversation_id = $1`, [c.id]))[0].status === 'pending');
+    await drain();
+    await relayed();
+    expect(noticesOf(c.id, 'window.closing')).toHaveLength(1);
     const window = (await slaOf(c.id)).escalations.filter((e) => e.level === 'window.closing');
     expect(window.map((e) => e.actions)).toEqual([['notify-managers']]);
   });
@@ -441,6 +447,24 @@ describe('sla service (real PostgreSQL + NATS, routing, notifications)', () => {
       { id: r3.id, state: 'cancelled', cancelled_reason: 'cancelled' },
       { id: r2.id, state: 'cancelled', cancelled_reason: 'resolved' },
     ]);
+  });
+
+  it('a reminder set after a reply (or a resolve) whose event is handled later is kept', async () => {
+    const t = await team();
+    const c = await conversation(t.number, clock.now());
+    const me: Actor = { ...ADMIN, id: randomUUID(), role: 'agent', teamIds: [t.teamId] };
+    const repliedAt = new Date(Date.now() - MIN);
+    // "replied, remind me tomorrow": the reminder is stored before sla handles the reply's event
+    const r = await peer.request(CreateReminderV1, { actor: me, conversationId: c.id, at: new Date(clock.now().getTime() + 20 * HOUR).toISOString(), note: 'follow up' });
+    await agentReplies(c.id, t.number, me.id, repliedAt);
+    await waitFor(async () => (await slaOf(c.id)).sla.firstResponse?.metAt, { what: 'reply handled' });
+    const old = await slaDb(`SELECT state FROM sla.reminder WHERE id = $1`, [r.id]);
+    expect(old).toEqual([{ state: 'pending' }]);
+    // one set before a reply is still cancelled by it
+    const before = await peer.request(CreateReminderV1, { actor: me, conversationId: c.id, at: new Date(clock.now().getTime() + 20 * HOUR).toISOString(), note: null });
+    await agentReplies(c.id, t.number, me.id, new Date(Date.now() + MIN));
+    await waitFor(async () => (await slaDb(`SELECT state FROM sla.reminder WHERE id = $1`, [before.id]))[0].state === 'cancelled', { what: 'cancelled by the later reply' });
+    expect((await slaDb(`SELECT state FROM sla.reminder WHERE id = $1`, [r.id]))[0].state).toBe('cancelled');
   });
 
   it('follow-up rule: pending with no reply → template sent at most N times; a snoozed one that wakes tells its owner', async () => {

@@ -59,8 +59,8 @@ export class ClockEventsHandler implements OnApplicationBootstrap {
       const c = await this.clocks.lockConversation(em, id);
       if (!c) throw new UnknownConversationError(id);
       await this.clocks.personReplied(em, c, this.clock.now());
-      // a reminder on a conversation answered meanwhile is no longer needed
-      await this.cancelReminders(em, id, 'answered');
+      // a reminder on a conversation answered meanwhile is no longer needed (one set after the reply stays)
+      await this.cancelReminders(em, id, 'answered', new Date(e.occurredAt));
     });
   }
 
@@ -83,7 +83,7 @@ export class ClockEventsHandler implements OnApplicationBootstrap {
       });
       if (s.status === 'resolved' && c.status !== 'resolved') {
         await this.clocks.resolved(em, c, at, s.resolvedAt ? new Date(s.resolvedAt) : null);
-        await this.cancelReminders(em, s.conversationId, 'resolved');
+        await this.cancelReminders(em, s.conversationId, 'resolved', new Date(e.occurredAt));
         return;
       }
       if (s.status === 'pending' && c.status !== 'pending') await this.scheduleFollowUps(em, s.conversationId, s.teamId, at);
@@ -104,10 +104,12 @@ export class ClockEventsHandler implements OnApplicationBootstrap {
     for (const r of rules) await this.timers.schedule(em, 'follow-up', conversationId, r.id, new Date(at.getTime() + r.after_minutes * 60_000));
   }
 
-  private async cancelReminders(em: import('typeorm').EntityManager, conversationId: string, reason: string): Promise<void> {
+  /** Pending reminders set before `before` (the reply/resolve; its event may be handled after a newer reminder). */
+  private async cancelReminders(em: import('typeorm').EntityManager, conversationId: string, reason: string, before: Date): Promise<void> {
     const rows: { id: string }[] = await em.query(
-      `UPDATE sla.reminder SET state = 'cancelled', cancelled_reason = $2 WHERE conversation_id = $1 AND state = 'pending' RETURNING id`,
-      [conversationId, reason],
+      `UPDATE sla.reminder SET state = 'cancelled', cancelled_reason = $2
+       WHERE conversation_id = $1 AND state = 'pending' AND created_at < $3 RETURNING id`,
+      [conversationId, reason, before],
     );
     const ids = (Array.isArray(rows[0]) ? rows[0] : rows) as { id: string }[];
     for (const r of ids) await this.timers.cancel(em, conversationId, ['reminder'], r.id);

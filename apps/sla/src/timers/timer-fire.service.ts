@@ -88,6 +88,12 @@ export class TimerFireService {
 
   private async windowWarning(em: EntityManager, t: TimerRow & { late: boolean }, c: ConversationRow, now: Date): Promise<void> {
     if (!c.awaiting_since || !c.window_closes_at || c.window_closes_at <= now || c.status === 'resolved') return;
+    // once per window: any later sync (a work change) schedules the warning again after it fired
+    const warned = await em.query(`SELECT 1 FROM sla.escalation WHERE conversation_id = $1 AND level = 'window.closing' AND at >= $2 LIMIT 1`, [
+      c.conversation_id,
+      c.last_inbound_at ?? c.awaiting_since,
+    ]);
+    if (warned.length) return;
     const closesAt = c.window_closes_at.toISOString();
     await this.writer.notice(
       em,
