@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import {
   AgentStatusChangedV1,
+  AutomationTriggeredV1,
   ConversationAssignedV1,
   ConversationResolvedV1,
   ConversationWorkChangedV1,
@@ -25,7 +26,7 @@ export class RoutingModule {
           service: 'routing',
           schema: 'routing',
           migrations: routingMigrations,
-          outboxContracts: [ConversationWorkChangedV1, ConversationAssignedV1, ConversationResolvedV1, NoteAddedV1, NoticeRequestedV1, AgentStatusChangedV1],
+          outboxContracts: [ConversationWorkChangedV1, ConversationAssignedV1, ConversationResolvedV1, NoteAddedV1, NoticeRequestedV1, AgentStatusChangedV1, AutomationTriggeredV1],
         }),
         AssignmentModule,
         WorkModule,

@@ -10,6 +10,7 @@ import {
   ListAutomationRulesV1,
   SetLabelsV1,
   SlaEscalatedV1,
+  INTEGRATOR_EVENT_SUBJECTS,
   ConversationOpenedV1,
   CreateMacroV1,
   GetWorkV1,
@@ -416,5 +417,28 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
     expect(sentTo(c)[0]).toMatchObject({ senderId: null, senderName: 'Automation: Opening hours', message: { type: 'text', body: 'We are open 9:00–17:00.' } });
     await app.get(AutomationRulesService).handle({ event: 'message.received', key: m.eventId, conversationId: c, text: m.text }, undefined, true);
     expect(sentTo(c).map((x) => x.idempotencyKey)).toEqual([`automation:${r.id}:${m.eventId}:0`, `automation:${r.id}:${m.eventId}:0`]);
+  });
+
+  it('automation rules call integrators: the webhook action publishes automation.triggered for the event-webhook machinery', async () => {
+    const teamId = randomUUID();
+    await bus.request(SetTeamRoutingV1, { actor: admin, teamId, strategy: 'manual' });
+    const number = `1111${Date.now() % 1e6}`;
+    await bus.request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    const r = await bus.request(CreateAutomationRuleV1, {
+      actor: admin,
+      rule: { name: 'Tell the CRM', event: 'message.received', conditions: { teamIds: [teamId], keywords: ['invoice'] }, actions: [{ type: 'webhook', name: 'crm-invoice' }] },
+    });
+    const c = await open(number, true);
+    await bus.publish(MessageReceivedV1, { ...message(c, number), text: 'where is my invoice' });
+    const rows = await waitFor(
+      async () => {
+        const x = await ds.query(`SELECT payload FROM routing.outbox WHERE subject = 'inbox.automation.triggered.v1' AND payload->>'conversationId' = $1`, [c]);
+        return x.length ? x : null;
+      },
+      { what: 'automation.triggered' },
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0].payload).toMatchObject({ ruleId: r.id, ruleName: 'Tell the CRM', name: 'crm-invoice', trigger: 'message.received', teamId, ownerId: null });
+    expect(INTEGRATOR_EVENT_SUBJECTS['automation.triggered']).toBe('inbox.automation.triggered.v1');
   });
 });

@@ -12,6 +12,7 @@ import {
   MessageReceivedV1,
   SetAutomationRuleEnabledV1,
   SlaEscalatedV1,
+  AutomationTriggeredV1,
   GetConversationV1,
   SendMessageV1,
   type AutomationAction,
@@ -26,6 +27,7 @@ import { Bus, ForbiddenError, NotFoundError, ValidationError, runWithContext, ty
 import { RoutingClock } from '../assignment/clock';
 import { containsKeyword } from '../assignment/rules';
 import { WorkRepository } from '../work/work.repository';
+import { OutboxWriter } from '@app/persistence';
 import { MacroService } from './macro.service';
 
 const COLS = 'id, position, name, event, conditions, actions, enabled, run_count, error_count, last_error, loops_stopped';
@@ -94,6 +96,7 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
     private readonly work: WorkRepository,
     private readonly macros: MacroService,
     private readonly clock: RoutingClock,
+    private readonly outbox: OutboxWriter,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -317,6 +320,23 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
         if (!(await this.hoursMatch(rule, w))) continue;
         await runWithContext({ correlationId: `automation:${[...chain, rule.id].join(',')}:${randomUUID()}` }, async () => {
           for (const [i, action] of rule.actions.entries()) {
+            if (action.type === 'webhook') {
+              const now = (await this.work.find(this.ds.manager, h.conversationId))!;
+              await this.ds.transaction((em) =>
+                this.outbox.add(em, AutomationTriggeredV1, {
+                  eventId: randomUUID(),
+                  occurredAt: new Date().toISOString(),
+                  conversationId: h.conversationId,
+                  ruleId: rule.id,
+                  ruleName: rule.name,
+                  name: action.name,
+                  trigger: h.event,
+                  teamId: now.teamId,
+                  ownerId: now.ownerId,
+                }),
+              );
+              continue;
+            }
             if (action.type === 'reply' || action.type === 'template') {
               await this.send(action, `automation:${rule.id}:${h.key ?? randomUUID()}:${i}`, h.conversationId, rule.name);
               continue;

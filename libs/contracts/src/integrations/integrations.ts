@@ -38,6 +38,7 @@ export const INTEGRATOR_EVENT_SUBJECTS = {
   'outbound.queued': 'inbox.outbound.queued.v1',
   'outbound.sent': 'inbox.outbound.sent.v1',
   'outbound.failed': 'inbox.outbound.failed.v1',
+  'automation.triggered': 'inbox.automation.triggered.v1',
 } as const;
 export type IntegratorEventType = keyof typeof INTEGRATOR_EVENT_SUBJECTS;
 export const INTEGRATOR_EVENT_TYPES = Object.keys(INTEGRATOR_EVENT_SUBJECTS) as IntegratorEventType[];

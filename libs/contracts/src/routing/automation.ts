@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRequest } from '../define';
+import { defineEvent, defineRequest, eventBase } from '../define';
 import { Actor, PRIORITIES, WorkState } from './routing.requests';
 
 /**
@@ -178,6 +178,8 @@ export type AutomationConditions = z.infer<typeof AutomationConditions>;
 export const AutomationAction = z.discriminatedUnion('type', [
   ...MacroStep.options,
   z.object({ type: z.literal('reply'), text: z.string().trim().min(1).max(4096) }).strict(),
+  /** Calls the integrators subscribed to `automation.triggered` (the event-webhook machinery) with this name. */
+  z.object({ type: z.literal('webhook'), name: z.string().trim().min(1).max(100) }).strict(),
   z
     .object({
       type: z.literal('template'),
@@ -255,4 +257,22 @@ export const DryRunAutomationV1 = defineRequest({
   }),
   response: z.object({ matches: z.array(z.object({ ruleId: z.string().uuid(), name: z.string(), actions: z.array(AutomationAction) })) }),
   timeoutMs: 2_000,
+});
+
+/** A rule's `webhook` action: delivered to integrators subscribed to the event type `automation.triggered`. */
+export const AutomationTriggeredV1 = defineEvent({
+  subject: 'inbox.automation.triggered.v1',
+  stream: 'INBOX_EVENTS',
+  schema: z.object({
+    ...eventBase,
+    conversationId: z.string().uuid(),
+    ruleId: z.string().uuid(),
+    ruleName: z.string(),
+    /** The action's name, for the integrator to tell its hooks apart. */
+    name: z.string(),
+    /** What triggered the rule. */
+    trigger: z.enum(AUTOMATION_EVENTS),
+    teamId: z.string().uuid().nullable(),
+    ownerId: z.string().uuid().nullable(),
+  }),
 });
