@@ -97,7 +97,7 @@ export class TimerRepository {
   async retryLater(em: EntityManager, id: string, at: Date, error: string, maxAttempts: number): Promise<void> {
     await em.query(
       `UPDATE sla.timer SET attempts = attempts + 1, due_at = $2, last_error = $3,
-         status = CASE WHEN attempts + 1 >= $4 THEN 'failed' ELSE status END WHERE id = $1`,
+         status = CASE WHEN attempts + 1 >= $4 THEN 'failed' ELSE status END WHERE id = $1 AND status = 'pending'`,
       [id, at, error.slice(0, 500), maxAttempts],
     );
   }
