@@ -19,6 +19,9 @@ describe('security: access control, sessions and input handling (gateway + routi
   let attackerConversation = '';
   let labelId = '';
   let apiKeyId = '';
+  let automationRuleId = '';
+  let macroId = '';
+  let cannedId = '';
 
   const auditOf = async (conversationId: string) =>
     (await s.http().get(`/api/v1/audit?conversationId=${conversationId}&limit=1000`).set(s.as('admin')).expect(200)).body.items;
@@ -47,6 +50,16 @@ describe('security: access control, sessions and input handling (gateway + routi
     attackerConversation = (await s.conversationOf('4915200000002')).id;
     labelId = (await s.http().post('/api/v1/labels').set(s.as('admin')).send({ name: 'vip', color: '#aa3300' }).expect(201)).body.id;
     apiKeyId = (await s.http().post('/api/v1/api-keys').set(s.as('admin')).send({ name: 'integration', scopes: ['conversations:read'] }).expect(201)).body.id;
+    // Sales-only automation objects: a team rule, a Sales agent's personal macro, a Sales canned response
+    automationRuleId = (
+      await s.http().post('/api/v1/automation/rules').set(s.as('admin'))
+        .send({ name: 'Sales VIP', event: 'label.added', conditions: { teamIds: [s.teams.Sales] }, actions: [{ type: 'note', body: 'vip' }] })
+        .expect(201)
+    ).body.id;
+    macroId = (await s.http().post('/api/v1/macros').set(s.as('sales')).send({ name: 'Mine', steps: [{ type: 'note', body: 'x' }] }).expect(201)).body.id;
+    cannedId = (
+      await s.http().post('/api/v1/canned-responses').set(s.as('admin')).send({ shortcut: 'sales-only', title: 'Sales', text: `${CANARY} canned`, teamId: s.teams.Sales }).expect(201)
+    ).body.id;
   }, 120_000);
   afterAll(() => s?.stop());
 
@@ -70,6 +83,9 @@ describe('security: access control, sessions and input handling (gateway + routi
       'patch /api/v1/contacts/{id}': { name: 'hijacked', labels: ['vip'] },
       'post /api/v1/conversations/{id}/reminders': { inMinutes: 30 },
       'put /api/v1/teams/{id}/routing': { strategy: 'round_robin' },
+      'patch /api/v1/automation/rules/{id}': { enabled: false },
+      'post /api/v1/macros/{id}/run': { conversationId: victim.conversationId },
+      'post /api/v1/canned-responses/{id}/render': { conversationId: victim.conversationId },
       'post /api/v1/messages': { to: victim.waId, phoneNumberId: SALES_NUMBER, conversationId: victim.conversationId, type: 'text', text: { body: 'x' } },
     });
     /** Routes any signed-in person may call on these ids by design (directory reads, own session, system state). */
@@ -96,6 +112,9 @@ describe('security: access control, sessions and input handling (gateway + routi
       if (before === 'labels') return labelId;
       if (before === 'api-keys') return apiKeyId;
       if (before === 'contacts') return victim.contactId;
+      if (path.startsWith('/api/v1/automation/rules/')) return automationRuleId;
+      if (before === 'macros') return macroId;
+      if (before === 'canned-responses') return cannedId;
       return victim.conversationId; // conversations and any route added later: the most sensitive id
     };
 
