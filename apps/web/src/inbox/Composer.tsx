@@ -3,10 +3,9 @@ import { api, ApiError, newKey } from '../lib/api';
 import { useApp } from '../lib/context';
 import { composerMode } from '../lib/permissions';
 import type { Conversation, ReplyResult, User } from '../lib/types';
+import { QuickReplies, shortcutQuery, type Rendered } from './QuickReplies';
 
 const EMOJI = ['👍', '🙏', '😊', '🙂', '👋', '✅', '🎉', '❤️', '😅', '🤔', '📦', '⏳'];
-const QUICK_KEY = 'switchboard.quick-replies';
-const DEFAULT_QUICK = ['Hi! Thanks for your message, I am looking into it now.', 'Could you send me your order number, please?', 'Is there anything else I can help you with?'];
 
 export interface ComposerHandle {
   focus(note?: boolean): void;
@@ -27,6 +26,7 @@ export const Composer = forwardRef<ComposerHandle, { conv: Conversation; onRefre
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [menu, setMenu] = useState<'emoji' | 'quick' | null>(null);
+  const [missing, setMissing] = useState<string[]>([]);
   const key = useRef(newKey());
   const inFlight = useRef(false);
   const area = useRef<HTMLTextAreaElement>(null);
@@ -53,6 +53,7 @@ export const Composer = forwardRef<ComposerHandle, { conv: Conversation; onRefre
   function onInput(v: string) {
     setText(v);
     setError(null);
+    setMissing([]);
     if (note || !v) return;
     // others see "… is typing"; the customer sees WhatsApp's typing indicator (owner only, at most every 20 s)
     rt.setPresence(conv.id, 'typing');
@@ -105,7 +106,8 @@ export const Composer = forwardRef<ComposerHandle, { conv: Conversation; onRefre
   }
 
   function onKey(e: KeyboardEvent<HTMLTextAreaElement>) {
-    if (e.key === 'Enter' && !e.shiftKey && !mention) {
+    if (e.key === 'Enter' && !e.shiftKey && slash !== null) e.preventDefault(); // "/ref" is a search, never sent
+    else if (e.key === 'Enter' && !e.shiftKey && !mention) {
       e.preventDefault();
       void send();
     } else if (e.key === 'Escape') area.current?.blur();
@@ -117,13 +119,16 @@ export const Composer = forwardRef<ComposerHandle, { conv: Conversation; onRefre
     ? [...dir.users.values()].filter((u) => !u.disabled && u.name.toLowerCase().includes(mention[2].toLowerCase())).slice(0, 6)
     : [];
 
-  const quick: string[] = (() => {
-    try {
-      return JSON.parse(localStorage.getItem(QUICK_KEY) ?? 'null') ?? DEFAULT_QUICK;
-    } catch {
-      return DEFAULT_QUICK;
-    }
-  })();
+  // "/shortcut" typed in reply mode searches the canned responses
+  const slash = !note ? shortcutQuery(text) : null;
+  const quickQuery = slash ?? (menu === 'quick' ? '' : null);
+
+  function applyRendered(r: Rendered) {
+    setText(r.text);
+    setMissing(r.missing);
+    setMenu(null);
+    area.current?.focus();
+  }
 
   return (
     <div className={`composer${note ? ' note-mode' : ''}`}>
@@ -205,7 +210,7 @@ export const Composer = forwardRef<ComposerHandle, { conv: Conversation; onRefre
             )}
             <span className="spacer" />
             <span className="muted small">{text.length > 3500 ? `${text.length}/${note ? 4000 : 4096}` : ''}</span>
-            <button className="primary" onClick={() => void send()} disabled={!canType || windowClosed || sending || !text.trim()}>
+            <button className="primary" onClick={() => void send()} disabled={!canType || windowClosed || sending || !text.trim() || slash !== null}>
               {sending ? 'Sending…' : note ? 'Add note' : 'Send'}
             </button>
           </div>
@@ -218,14 +223,11 @@ export const Composer = forwardRef<ComposerHandle, { conv: Conversation; onRefre
               ))}
             </div>
           )}
-          {menu === 'quick' && (
-            <div className="popover quick" role="menu" aria-label="Quick replies">
-              {quick.map((q) => (
-                <button key={q} role="menuitem" className="ghost" onClick={() => (setText(q), setMenu(null), area.current?.focus())}>
-                  {q}
-                </button>
-              ))}
-            </div>
+          {quickQuery !== null && canType && <QuickReplies query={quickQuery} conversationId={conv.id} onPick={applyRendered} onClose={() => setMenu(null)} />}
+          {missing.length > 0 && (
+            <p className="banner warn small" role="status">
+              No value for {missing.map((m) => `{{${m}}}`).join(', ')}: complete the text before sending.
+            </p>
           )}
         </div>
       )}
