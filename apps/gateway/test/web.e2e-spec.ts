@@ -80,6 +80,7 @@ describe('web client served by the gateway', () => {
     const res = await http().get('/api/v1/web/config').expect(200);
     expect(res.body.demo.password).toBe('demo-password-9');
     expect(res.body.demo.users).toContainEqual({ email: 'ana@demo.switchboard.test', name: expect.stringContaining('Ana'), role: 'agent' });
+    expect(res.body.sandboxUrl).toBe('http://127.0.0.1:3005/sandbox'); // the default Graph API is the local sandbox
     await http().post('/api/v1/auth/login').send({ email: 'ana@demo.switchboard.test', password: 'demo-password-9' }).expect(200);
   });
 });

@@ -5,16 +5,17 @@ import { useApp } from './lib/context';
 type Status = 'online' | 'away' | 'offline';
 
 /**
- * My availability for automatic assignment (routing): online / away / offline. Shown when the gateway has the
- * agents API; a person without it (or an older gateway) sees nothing.
+ * My availability for automatic assignment (routing): online / away / offline. Shown when the gateway has
+ * GET /api/v1/me/status; a person without it (or an older gateway) sees nothing.
  */
 export function AgentStatus() {
   const { me, toast } = useApp();
   const [status, setStatus] = useState<Status | null>(null);
   useEffect(() => {
     if (me.role === 'viewer') return;
-    api<{ items: { userId: string; status: Status }[] }>('/api/v1/agents')
-      .then((r) => setStatus(r.items.find((a) => a.userId === me.id)?.status ?? 'offline'))
+    // one's own status: GET /api/v1/agents is for managers and answers 403 to an agent
+    api<{ status: Status }>('/api/v1/me/status')
+      .then((r) => setStatus(r.status ?? 'offline'))
       .catch(() => setStatus(null));
   }, [me]);
   if (!status) return null;

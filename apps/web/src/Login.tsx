@@ -80,9 +80,25 @@ export function Login({ onSignedIn, notice }: { onSignedIn: () => void; notice?:
                 </li>
               ))}
             </ul>
+            {config.sandboxUrl && (
+              <p className="muted">
+                Then write as a WhatsApp customer on the{' '}
+                <a href={onThisHost(config.sandboxUrl)} target="_blank" rel="noreferrer">
+                  sandbox's customer page
+                </a>
+                : the message waits in <strong>Unassigned</strong> (Sales team) for someone to claim it.
+              </p>
+            )}
           </section>
         )}
       </form>
     </main>
   );
+}
+
+/** The sandbox runs beside the gateway: a browser on another machine reaches it by the host it used for this page. */
+function onThisHost(url: string): string {
+  const u = new URL(url);
+  if (['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) u.hostname = window.location.hostname;
+  return u.toString();
 }

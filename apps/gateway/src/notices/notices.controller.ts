@@ -15,7 +15,7 @@ export class NoticeListQuery extends PageQuery {
   unread?: boolean;
 }
 
-export class MarkReadDto {
+export class MarkNoticesReadDto {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(500)
@@ -50,7 +50,7 @@ export class NoticesController {
   @HttpCode(200)
   @ApiOkResponse({ description: '{ updated }' })
   @RequireScopes('conversations:read')
-  async read(@Body() dto: MarkReadDto, @CurrentPrincipal() me: Principal) {
+  async read(@Body() dto: MarkNoticesReadDto, @CurrentPrincipal() me: Principal) {
     if (!dto.all && !dto.ids?.length) throw new BadRequestException('ids (non-empty) or all: true is required');
     return { updated: await this.notices.markRead(me.id, dto.all ? 'all' : dto.ids!) };
   }

@@ -4,7 +4,7 @@ import { useApp, useNow } from '../lib/context';
 import { contactName, countdown, since, timeOf } from '../lib/format';
 import { isManager } from '../lib/permissions';
 import { WORK_STATUSES, type Conversation } from '../lib/types';
-import { isUnread, SLA_LABEL, slaSummary, type Filters, type View } from './listing';
+import { DEFAULT_FILTERS, isUnread, SLA_LABEL, slaSummary, type Filters, type View } from './listing';
 
 const VIEWS: { id: View; label: string }[] = [
   { id: 'mine', label: 'Mine' },
@@ -139,10 +139,13 @@ export function ConversationList(props: {
             </li>
           );
         })}
-        {!props.loading && items.length === 0 && !props.error && <li className="empty muted">No conversations here.</li>}
+        {!props.loading && items.length === 0 && !props.error && <li className="empty muted">{isDefault(f) ? 'Nothing open is yours: new conversations wait in Unassigned.' : 'No conversations here.'}</li>}
         {props.loading && <li className="empty muted">Loading…</li>}
         {props.hasMore && <li ref={sentinel} className="empty"><button className="link" onClick={props.onMore}>Load more</button></li>}
       </ul>
     </section>
   );
 }
+
+/** The first screen (Mine, open, no filter): its empty state points a newcomer at Unassigned. */
+const isDefault = (f: Filters) => (Object.keys(DEFAULT_FILTERS) as (keyof Filters)[]).every((k) => f[k] === DEFAULT_FILTERS[k]);

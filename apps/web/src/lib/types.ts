@@ -160,6 +160,8 @@ export interface ApiKey {
 
 export interface WebConfig {
   demo: { password: string; users: { email: string; name: string; role: Role }[] } | null;
+  /** the local WhatsApp sandbox's customer page (demo only) */
+  sandboxUrl?: string | null;
 }
 
 export interface ReplyResult {
