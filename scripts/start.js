@@ -43,6 +43,13 @@ if (SERVICES.some((s) => s.sandbox)) {
 }
 const GATEWAY_PORT = Number(env.PORT || 3000);
 
+if (process.env.npm_lifecycle_event) {
+  // `kill <pid of npm>` (SIGTERM): npm hands the signal to its `sh -c`, which exits without passing it on, and this
+  // process would run on orphaned; when the parent goes away, stop as on SIGTERM (no effect on Ctrl-C)
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && process.kill(process.pid, 'SIGTERM'), 1000).unref();
+}
+
 async function ensureDatabase(url) {
   const u = new URL(url);
   const db = decodeURIComponent(u.pathname.slice(1));
