@@ -1,5 +1,7 @@
-import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { api, ApiError } from '../lib/api';
+import { useCallback, useEffect, useState } from 'react';
+import { api } from '../lib/api';
+import { AddForm, DeleteButton, toggle, useSubmit } from './shared';
+import { WhatsAppAccounts } from './WhatsApp';
 import { TableHead, TeamOptions } from '../lib/bits';
 import { useApp } from '../lib/context';
 import { dateTime } from '../lib/format';
@@ -13,6 +15,7 @@ const TABS = [
   ['api-keys', 'API keys'],
   ['sla', 'SLA policies'],
   ['routing', 'Routing rules'],
+  ['whatsapp', 'WhatsApp'],
 ] as const;
 const ROLES: Role[] = ['agent', 'manager', 'admin', 'viewer'];
 const SCOPES = ['conversations:read', 'conversations:write', 'messages:send', 'audit:read', 'admin'];
@@ -36,63 +39,9 @@ export function Admin({ path }: { path: string }) {
       {tab === 'api-keys' && <ApiKeys />}
       {tab === 'sla' && <SlaPolicies />}
       {tab === 'routing' && <RoutingRules />}
+      {tab === 'whatsapp' && <WhatsAppAccounts />}
     </main>
   );
-}
-
-const toggle = (list: string[], id: string, on: boolean) => (on ? [...list, id] : list.filter((x) => x !== id));
-
-/** The "add a …" form under each table: fields, the last error, one submit button. */
-function AddForm({ title, error, submit, disabled, onSubmit, children }: { title?: string; error: string | null; submit: string; disabled?: boolean; onSubmit(): void; children: ReactNode }) {
-  return (
-    <form
-      className="card form inline-form"
-      onSubmit={(e: FormEvent) => {
-        e.preventDefault();
-        onSubmit();
-      }}
-    >
-      {title && <h2>{title}</h2>}
-      {children}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
-      <button className="primary" disabled={disabled}>
-        {submit}
-      </button>
-    </form>
-  );
-}
-
-/** "Delete" with a confirmation, then reload. */
-function DeleteButton({ what, path, run, then }: { what: string; path: string; run: (msg: string, fn: () => Promise<unknown>) => Promise<boolean>; then: () => void }) {
-  return (
-    <button className="link" onClick={() => confirm(`Delete ${what}?`) && void run(`Deleted ${what}`, () => api(path, { method: 'DELETE' })).then(then)}>
-      Delete
-    </button>
-  );
-}
-
-function useSubmit() {
-  const { toast } = useApp();
-  const [error, setError] = useState<string | null>(null);
-  const run = useCallback(
-    async (what: string, fn: () => Promise<unknown>) => {
-      setError(null);
-      try {
-        await fn();
-        toast(what);
-        return true;
-      } catch (e) {
-        setError(e instanceof ApiError ? e.message : String(e));
-        return false;
-      }
-    },
-    [toast],
-  );
-  return { error, run };
 }
 
 function Users() {
