@@ -171,6 +171,35 @@ describe('replies: gateway → routing → notifications → WhatsApp sandbox (r
     expect(await atSandbox(c.waId)).toBe(1);
   });
 
+  it('an approved template instead of text: sent once with its parameters; bad template or parameter count → 400 in Meta’s words; non-owner 409', async () => {
+    const c = await customerWrites();
+    const send = (who: string, key: string, body: object) =>
+      http().post(`/api/v1/conversations/${c.id}/messages`).set(as(who)).set('Idempotency-Key', key).send(body);
+    const orderUpdate = { name: 'order_update', language: 'en_US', bodyParameters: ['Ana', 'A-1042', 'shipped'] };
+    // exactly one of text or template
+    expect((await send('ana', 't-both', { text: 'hi', template: orderUpdate }).expect(400)).body.message).toContain('exactly one of text or template');
+    await send('ana', 't-none', {}).expect(400);
+    await send('ana', 't-empty-param', { template: { ...orderUpdate, bodyParameters: ['Ana', '', 'x'] } }).expect(400);
+    // the template's rules come from notifications (synced from Meta), nothing is queued
+    expect((await send('ana', 't-count', { template: { ...orderUpdate, bodyParameters: ['Ana'] } }).expect(400)).body.message).toContain(
+      'expects 3 body parameter(s), got 1',
+    );
+    expect((await send('ana', 't-unknown', { template: { name: 'no_such_template', language: 'en_US' } }).expect(400)).body.message).toContain('does not exist');
+    expect((await send('ana', 't-paused', { template: { name: 'seasonal_promo', language: 'en_US', bodyParameters: ['x'] } }).expect(400)).body.message).toContain(
+      'not APPROVED',
+    );
+    // the owner sends it; the same key twice is one send
+    const first = await send('ana', 't-ok', { template: orderUpdate }).expect(202);
+    expect((await send('ana', 't-ok', { template: orderUpdate }).expect(202)).body.sendId).toBe(first.body.sendId);
+    // someone else may not send a template over the owner
+    expect((await send('ben', 't-ben', { template: orderUpdate }).expect(409)).body.message).toContain('owned by ANA <ana@example.test>');
+    await waitFor(async () => (await atSandbox(c.waId)) === 1, { what: 'the template at the sandbox' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await atSandbox(c.waId)).toBe(1);
+    const sent = (await request(sandboxUrl).get('/sandbox/sent').query({ to: c.waId }).expect(200)).body.messages as { body: { type: string; template?: { name: string } } }[];
+    expect(sent.map((m) => [m.body.type, m.body.template?.name])).toEqual([['template', 'order_update']]);
+  });
+
   it('read receipts and the typing indicator come only from the owner, and a reply marks the customer’s message read', async () => {
     const c = await customerWrites();
     const reads = async () =>

@@ -166,7 +166,7 @@ export class InboxController {
     return this.inbox.markRead(me, id, dto.typing ?? false);
   }
 
-  /** Reply (free-form text). Requires `Idempotency-Key`; only the owner may send. */
+  /** Reply: free text (inside the 24 h window) or an approved template. Requires `Idempotency-Key`; only the owner may send. */
   @Post(':id/messages')
   @IfMatchVersion()
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'Retries with the same key return the first result' })

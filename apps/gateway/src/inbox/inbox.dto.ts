@@ -7,6 +7,7 @@ import {
   IsIn,
   IsInt,
   IsISO8601,
+  IsObject,
   IsOptional,
   IsString,
   IsUUID,
@@ -15,6 +16,7 @@ import {
   Min,
   MinLength,
   ValidateIf,
+  ValidateNested,
 } from 'class-validator';
 import { LIST_VIEWS, PRIORITIES, SLA_SORTS, WORK_STATUSES } from '@app/contracts';
 
@@ -116,12 +118,46 @@ export class NoteDto {
   version?: number;
 }
 
+/** An approved WhatsApp template to send instead of free text (the only kind allowed outside the 24 h window). */
+export class ReplyTemplateDto {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(512)
+  @ApiProperty({ example: 'order_update' })
+  name!: string;
+
+  @IsString()
+  @MinLength(2)
+  @MaxLength(16)
+  @ApiProperty({ example: 'en_US' })
+  language!: string;
+
+  /** Values for the body's {{1}}, {{2}}, … in order; their count must match the approved template. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @MinLength(1, { each: true })
+  @MaxLength(1024, { each: true })
+  @ApiPropertyOptional({ type: [String], example: ['Ana', 'A-1042', 'shipped'] })
+  bodyParameters?: string[];
+}
+
+/** Exactly one of `text` (inside the 24 h window) or `template`. */
 export class ReplyDto {
+  @ValidateIf((o: ReplyDto) => o.text !== undefined || o.template === undefined)
   @IsString()
   @MinLength(1)
   @MaxLength(4096)
-  @ApiProperty({ maxLength: 4096 })
-  text!: string;
+  @ApiPropertyOptional({ maxLength: 4096, description: 'Free text; exactly one of text or template' })
+  text?: string;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ReplyTemplateDto)
+  @ApiPropertyOptional({ type: ReplyTemplateDto, description: 'An approved template; exactly one of text or template' })
+  template?: ReplyTemplateDto;
 
   /** The version the client saw; checked when the reply has to claim the conversation first. */
   @IsOptional()

@@ -21,6 +21,7 @@ import {
   SetStatusV1,
   TakeoverV1,
   type ConversationSummary,
+  type OutboundMessage,
   type UserRef,
   type WorkState,
 } from '@app/contracts';
@@ -32,7 +33,7 @@ import { LabelsService } from '../labels/labels.service';
 import { SlaApiService } from '../sla/sla.service';
 import { TeamsService } from '../teams/teams.service';
 import { UsersService } from '../users/users.service';
-import type { AssignDto, HandoffDto, ListQuery, NoteDto, ReplyDto, StatusDto } from './inbox.dto';
+import type { AssignDto, HandoffDto, ListQuery, NoteDto, ReplyDto, ReplyTemplateDto, StatusDto } from './inbox.dto';
 
 const WINDOW_MS = 24 * 3600_000;
 
@@ -186,6 +187,7 @@ export class InboxService {
    */
   async reply(p: Principal, id: string, idempotencyKey: string | undefined, dto: ReplyDto) {
     requireIdempotencyKey(idempotencyKey);
+    if ((dto.text === undefined) === (dto.template === undefined)) throw new BadRequestException('give exactly one of text or template');
     // visibility first (404), then a blocked contact is refused (409) before the reply can claim anything
     await this.bus.request(GetWorkV1, { actor: actorOf(p), conversationId: id });
     const conv = await this.bus.request(GetConversationV1, { conversationId: id });
@@ -202,7 +204,7 @@ export class InboxService {
       conversationId: id,
       senderId: p.id,
       senderName: p.name,
-      message: { type: 'text', body: dto.text },
+      message: dto.template ? templateMessage(dto.template) : { type: 'text', body: dto.text! },
     });
     // the customer sees their messages read once the owner answers (best effort: never fails the reply)
     void this.markLatestRead(conv.phoneNumberId, id, false).catch((err) =>
@@ -292,4 +294,15 @@ export class InboxService {
   private async checkTeam(id: string, field: string): Promise<void> {
     if (!(await this.teams.exists(id))) throw new BadRequestException(`${field}: team ${id} does not exist`);
   }
+}
+
+/** Meta's template send: the body parameters, in order, as text parameters (notifications checks the count). */
+function templateMessage(t: ReplyTemplateDto): OutboundMessage {
+  const params = t.bodyParameters ?? [];
+  return {
+    type: 'template',
+    name: t.name,
+    language: t.language,
+    ...(params.length ? { components: [{ type: 'body', parameters: params.map((text) => ({ type: 'text', text })) }] } : {}),
+  };
 }
