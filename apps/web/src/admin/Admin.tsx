@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api } from '../lib/api';
 import { AddForm, DeleteButton, toggle, useSubmit } from './shared';
 import { WhatsAppAccounts } from './WhatsApp';
+import { BusinessHours } from './BusinessHours';
 import { TableHead, TeamOptions } from '../lib/bits';
 import { useApp } from '../lib/context';
 import { dateTime } from '../lib/format';
@@ -14,6 +15,7 @@ const TABS = [
   ['labels', 'Labels'],
   ['api-keys', 'API keys'],
   ['sla', 'SLA policies'],
+  ['business-hours', 'Business hours'],
   ['routing', 'Routing rules'],
   ['whatsapp', 'WhatsApp'],
 ] as const;
@@ -38,6 +40,7 @@ export function Admin({ path }: { path: string }) {
       {tab === 'labels' && <Labels />}
       {tab === 'api-keys' && <ApiKeys />}
       {tab === 'sla' && <SlaPolicies />}
+      {tab === 'business-hours' && <BusinessHours />}
       {tab === 'routing' && <RoutingRules />}
       {tab === 'whatsapp' && <WhatsAppAccounts />}
     </main>
