@@ -196,12 +196,12 @@ export class ReportsProjector implements OnApplicationBootstrap {
 
   /** Rebuilds the conversation's episodes from all its facts (the pre-aggregate; docs/METRICS.md). */
   async recompute(em: EntityManager, id: string): Promise<void> {
-    const [opens, replies, resolves, states] = await Promise.all([
-      em.query(`SELECT at, phone_number_id FROM sla.rpt_open WHERE conversation_id = $1`, [id]),
-      em.query(`SELECT at, sender_id FROM sla.rpt_message WHERE conversation_id = $1 AND direction = 'out' AND sender_id IS NOT NULL`, [id]),
-      em.query(`SELECT at, resolved_by FROM sla.rpt_resolve WHERE conversation_id = $1`, [id]),
-      em.query(`SELECT at, version, team_id, owner_id FROM sla.rpt_state WHERE conversation_id = $1`, [id]),
-    ]);
+    // one after another: they share the transaction's connection (pg queues concurrent queries on one client,
+    // deprecated and removed in pg 9)
+    const opens = await em.query(`SELECT at, phone_number_id FROM sla.rpt_open WHERE conversation_id = $1`, [id]);
+    const replies = await em.query(`SELECT at, sender_id FROM sla.rpt_message WHERE conversation_id = $1 AND direction = 'out' AND sender_id IS NOT NULL`, [id]);
+    const resolves = await em.query(`SELECT at, resolved_by FROM sla.rpt_resolve WHERE conversation_id = $1`, [id]);
+    const states = await em.query(`SELECT at, version, team_id, owner_id FROM sla.rpt_state WHERE conversation_id = $1`, [id]);
     const facts: ConversationFacts = {
       opens: opens.map((r: any) => ({ at: new Date(r.at), phoneNumberId: r.phone_number_id })),
       replies: replies.map((r: any) => ({ at: new Date(r.at), senderId: r.sender_id })),
