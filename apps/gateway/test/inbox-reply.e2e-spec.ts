@@ -176,6 +176,11 @@ describe('replies: gateway → routing → notifications → WhatsApp sandbox (r
     const send = (who: string, key: string, body: object) =>
       http().post(`/api/v1/conversations/${c.id}/messages`).set(as(who)).set('Idempotency-Key', key).send(body);
     const orderUpdate = { name: 'order_update', language: 'en_US', bodyParameters: ['Ana', 'A-1042', 'shipped'] };
+    // the picker's list: approved ones only (not the REJECTED or PAUSED ones), with the body and its parameter count
+    const listed = (await http().get(`/api/v1/conversations/${c.id}/templates`).set(as('ben')).expect(200)).body.items as Array<{ name: string; bodyParameterCount: number; body: string }>;
+    expect(listed.map((t) => t.name)).toEqual(['hello_world', 'order_update', 'sample_shipping_confirmation']);
+    expect(listed[1]).toEqual({ name: 'order_update', language: 'en_US', category: 'UTILITY', body: 'Hi {{1}}, your order {{2}} is now {{3}}.', bodyParameterCount: 3 });
+    await http().get(`/api/v1/conversations/${randomUUID()}/templates`).set(as('ben')).expect(404);
     // exactly one of text or template
     expect((await send('ana', 't-both', { text: 'hi', template: orderUpdate }).expect(400)).body.message).toContain('exactly one of text or template');
     await send('ana', 't-none', {}).expect(400);

@@ -10,6 +10,7 @@ import { SendWorker } from './delivery/send.worker';
 import { GraphClient } from './graph/graph.client';
 import { NumberCredentialsCache } from './graph/number-credentials';
 import { notificationsMigrations } from './migrations';
+import { TemplateListHandler } from './templates/template-list.handler';
 import { TemplateRepository } from './templates/template.repository';
 import { TemplateStatusHandler } from './templates/template-status.handler';
 import { TemplateSyncService } from './templates/template-sync.service';
@@ -54,6 +55,7 @@ export class NotificationsModule {
         DeliveryHandler,
         WindowHandler,
         TemplateStatusHandler,
+        TemplateListHandler,
       ],
     };
   }

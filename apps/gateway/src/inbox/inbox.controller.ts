@@ -166,6 +166,14 @@ export class InboxController {
     return this.inbox.markRead(me, id, dto.typing ?? false);
   }
 
+  /** The approved templates this conversation's business number can send (the only replies allowed outside the 24 h window). */
+  @Get(':id/templates')
+  @ApiOkResponse({ description: '{items: [{name, language, category, body, bodyParameterCount}]}' })
+  @RequireScopes('conversations:read')
+  templates(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string) {
+    return this.inbox.templates(me, id);
+  }
+
   /** Reply: free text (inside the 24 h window) or an approved template. Requires `Idempotency-Key`; only the owner may send. */
   @Post(':id/messages')
   @IfMatchVersion()

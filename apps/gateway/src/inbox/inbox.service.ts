@@ -10,6 +10,7 @@ import {
   HandoffV1,
   ListConversationsV1,
   ListMessagesV1,
+  ListTemplatesV1,
   ListWorkV1,
   PrepareReplyV1,
   SendMessageV1,
@@ -211,6 +212,12 @@ export class InboxService {
       new Logger('Inbox').warn(`mark-read after reply failed: ${(err as Error).message}`),
     );
     return { ...sent, claimed: prepared.claimed, version: prepared.state.version };
+  }
+
+  /** Approved templates for the conversation's number (visibility first: 404 if the caller may not see it). */
+  async templates(p: Principal, id: string) {
+    const w = await this.bus.request(GetWorkV1, { actor: actorOf(p), conversationId: id });
+    return this.bus.request(ListTemplatesV1, { phoneNumberId: w.phoneNumberId });
   }
 
   /**

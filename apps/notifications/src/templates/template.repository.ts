@@ -55,4 +55,12 @@ export class TemplateRepository {
     );
     return rows[0] ?? null;
   }
+
+  /** APPROVED templates with their body text (what an agent picks from). */
+  async listApproved(em: EntityManager): Promise<Array<{ name: string; language: string; category: string | null; components: unknown; body_param_count: number | null }>> {
+    return em.query(
+      `SELECT DISTINCT ON (name, language) name, language, category, components, body_param_count FROM notifications.whatsapp_template
+       WHERE status = 'APPROVED' ORDER BY name, language, updated_at DESC`,
+    );
+  }
 }

@@ -183,6 +183,29 @@ export const MarkReadV1 = defineRequest({
   timeoutMs: 2_000,
 });
 
+export const TemplateSummary = z.object({
+  name: z.string(),
+  language: z.string(),
+  category: z.string().nullable(),
+  /** The BODY text with its {{1}}… placeholders, as Meta stores it (null if not synced with components). */
+  body: z.string().nullable(),
+  /** Distinct placeholders in the body = the bodyParameters a send must give (null: unknown yet). */
+  bodyParameterCount: z.number().int().nullable(),
+});
+export type TemplateSummary = z.infer<typeof TemplateSummary>;
+
+/**
+ * The APPROVED templates a business number can send (the same set SendMessageV1 checks a template send
+ * against), ordered by name and language. Answered by notifications' templates module.
+ */
+export const ListTemplatesV1 = defineRequest({
+  subject: 'notifications.list-templates.v1',
+  service: 'notifications',
+  request: z.object({ phoneNumberId: z.string().trim().regex(/^\d{1,32}$/, 'phoneNumberId must be digits') }),
+  response: z.object({ items: z.array(TemplateSummary) }),
+  timeoutMs: 2_000,
+});
+
 /** Turn zod issues into one message that names each field (`message.body: text must not be empty`). */
 export function describeIssues(issues: z.ZodIssue[]): string {
   return issues
