@@ -86,10 +86,12 @@ describe('composer', () => {
     expect(presence).toContainEqual([conversation().id, 'typing']);
   });
 
-  it('the 24-hour window closed: free text is disabled and explained', () => {
+  it('the 24-hour window closed: free text is disabled and explained, the template picker offered', async () => {
+    stubFetch(() => ({ status: 200, body: { items: [] } }));
     renderWithApp(<Composer conv={conversation({ window: { open: false, endsAt: null } })} onRefresh={noop} onClaim={noop} onTakeover={noop} busy={false} />);
     expect(screen.getByText(/24-hour window is closed/)).toBeTruthy();
     expect((screen.getByLabelText('Reply to the customer') as HTMLTextAreaElement).disabled).toBe(true);
+    expect(await screen.findByText(/No approved template/)).toBeTruthy();
   });
 
   it('notes carry the mentioned users', () => {

@@ -4,6 +4,7 @@ import { useApp } from '../lib/context';
 import { composerMode } from '../lib/permissions';
 import type { Conversation, ReplyResult, User } from '../lib/types';
 import { QuickReplies, shortcutQuery, type Rendered } from './QuickReplies';
+import { TemplatePicker, type TemplateChoice } from './TemplatePicker';
 
 const EMOJI = ['👍', '🙏', '😊', '🙂', '👋', '✅', '🎉', '❤️', '😅', '🤔', '📦', '⏳'];
 
@@ -27,6 +28,7 @@ export const Composer = forwardRef<ComposerHandle, { conv: Conversation; onRefre
   const [error, setError] = useState<string | null>(null);
   const [menu, setMenu] = useState<'emoji' | 'quick' | null>(null);
   const [missing, setMissing] = useState<string[]>([]);
+  const [templates, setTemplates] = useState(false);
   const key = useRef(newKey());
   const inFlight = useRef(false);
   const area = useRef<HTMLTextAreaElement>(null);
@@ -65,25 +67,27 @@ export const Composer = forwardRef<ComposerHandle, { conv: Conversation; onRefre
     }
   }
 
-  async function send() {
+  /** Sends the draft, or (given) an approved template; both share the key, the lock and the error handling. */
+  async function send(template?: TemplateChoice) {
     const body = text.trim();
-    if (!body || inFlight.current || !canType || windowClosed) return;
+    if (inFlight.current || (template ? mode.mode !== 'send' : !body || !canType || windowClosed)) return;
     inFlight.current = true;
     setSending(true);
     setError(null);
     try {
-      if (note) {
+      if (note && !template) {
         const mentions = mentionIds(body, [...dir.users.values()]);
         await api(`/api/v1/conversations/${conv.id}/notes`, { method: 'POST', body: { body, mentions } });
       } else {
         const r = await api<ReplyResult>(`/api/v1/conversations/${conv.id}/messages`, {
           method: 'POST',
           headers: { 'Idempotency-Key': key.current },
-          body: { text: body, version: conv.version },
+          body: template ? { template, version: conv.version } : { text: body, version: conv.version },
         });
         if (r.status === 'failed') toast('WhatsApp refused the message; see the timeline for why.', 'error');
       }
-      setText('');
+      if (template) setTemplates(false);
+      else setText('');
       key.current = newKey();
       rt.setPresence(conv.id, 'viewing');
       onRefresh();
@@ -208,6 +212,11 @@ export const Composer = forwardRef<ComposerHandle, { conv: Conversation; onRefre
                 Quick replies
               </button>
             )}
+            {!note && (
+              <button className="ghost" aria-expanded={templates || windowClosed} onClick={() => setTemplates(!templates)} disabled={!canType || windowClosed}>
+                Templates
+              </button>
+            )}
             <span className="spacer" />
             <span className="muted small">{text.length > 3500 ? `${text.length}/${note ? 4000 : 4096}` : ''}</span>
             <button className="primary" onClick={() => void send()} disabled={!canType || windowClosed || sending || !text.trim() || slash !== null}>
@@ -224,6 +233,9 @@ export const Composer = forwardRef<ComposerHandle, { conv: Conversation; onRefre
             </div>
           )}
           {quickQuery !== null && canType && <QuickReplies query={quickQuery} conversationId={conv.id} onPick={applyRendered} onClose={() => setMenu(null)} />}
+          {!note && (templates || windowClosed) && canType && (
+            <TemplatePicker conversationId={conv.id} sending={sending} onSend={(t) => void send(t)} onClose={windowClosed ? undefined : () => setTemplates(false)} />
+          )}
           {missing.length > 0 && (
             <p className="banner warn small" role="status">
               No value for {missing.map((m) => `{{${m}}}`).join(', ')}: complete the text before sending.
