@@ -3,6 +3,7 @@ import { api } from '../lib/api';
 import { AddForm, DeleteButton, toggle, useSubmit } from './shared';
 import { WhatsAppAccounts } from './WhatsApp';
 import { BusinessHours } from './BusinessHours';
+import { Automation } from './Automation';
 import { TableHead, TeamOptions } from '../lib/bits';
 import { useApp } from '../lib/context';
 import { dateTime } from '../lib/format';
@@ -17,6 +18,7 @@ const TABS = [
   ['sla', 'SLA policies'],
   ['business-hours', 'Business hours'],
   ['routing', 'Routing rules'],
+  ['automation', 'Automation'],
   ['whatsapp', 'WhatsApp'],
 ] as const;
 const ROLES: Role[] = ['agent', 'manager', 'admin', 'viewer'];
@@ -42,6 +44,7 @@ export function Admin({ path }: { path: string }) {
       {tab === 'sla' && <SlaPolicies />}
       {tab === 'business-hours' && <BusinessHours />}
       {tab === 'routing' && <RoutingRules />}
+      {tab === 'automation' && <Automation />}
       {tab === 'whatsapp' && <WhatsAppAccounts />}
     </main>
   );

@@ -1,0 +1,130 @@
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { saveSession } from '../lib/api';
+import { MANAGER, renderWithApp, stubFetch } from '../test-utils';
+import { Automation } from './Automation';
+
+const RULE = {
+  id: 'r1111111-1111-4111-8111-111111111111',
+  position: 1,
+  name: 'Refunds to billing',
+  event: 'message.received',
+  conditions: { keywords: ['refund', 'money back'] },
+  actions: [
+    { type: 'addLabels', labels: ['billing'] },
+    { type: 'setPriority', priority: 'high' },
+  ],
+  enabled: true,
+  runCount: 7,
+  errorCount: 1,
+  loopsStopped: 0,
+  lastError: 'outside the 24 h window',
+};
+const LISTS: Record<string, unknown[]> = {
+  '/api/v1/auto-replies': [{ id: 'a1', kind: 'away', teamId: null, phoneNumberId: '106540352242922', text: 'We are closed, back at 9.', periodMinutes: 1440, enabled: true, sentCount: 3, errorCount: 0, lastError: null, updatedAt: '' }],
+  '/api/v1/canned-responses': [{ id: 'c1', shortcut: 'thanks', title: 'Thank you', text: 'Thanks {{contact.name}}!', teamId: null, ownerId: MANAGER.id, updatedAt: '' }],
+  '/api/v1/macros': [{ id: 'm1', name: 'Escalate', ownerId: null, steps: [{ type: 'setPriority', priority: 'urgent' }, { type: 'note', body: 'escalated' }], updatedAt: '' }],
+  '/api/v1/automation/rules': [RULE],
+};
+const body = (c: { init: RequestInit }) => JSON.parse(String(c.init.body));
+
+function stub(write: (url: string, init: RequestInit) => { status: number; body?: unknown }) {
+  return stubFetch((url, init) => {
+    const path = new URL(url, 'http://x').pathname;
+    if ((init.method ?? 'GET') === 'GET') return LISTS[path] ? { status: 200, body: { items: LISTS[path] } } : { status: 404, body: { message: `unexpected ${path}` } };
+    return write(path, init);
+  });
+}
+const formOf = (button: string) => screen.getByRole('button', { name: button }).closest('form')!;
+
+describe('admin: automation', () => {
+  beforeEach(() => saveSession({ accessToken: 'sba_test', refreshToken: 'sbr_test', expiresAt: Date.now() + 60_000 }));
+
+  it('shows replies, canned responses, macros and rules in words', async () => {
+    stub(() => ({ status: 500 }));
+    renderWithApp(<Automation />, { me: MANAGER });
+    expect(await screen.findByText('We are closed, back at 9.')).toBeTruthy();
+    expect(screen.getByText('number 106540352242922')).toBeTruthy();
+    expect(await screen.findByText('/thanks')).toBeTruthy();
+    expect(screen.getByText('only me', { selector: 'td' })).toBeTruthy();
+    expect(await screen.findByText('priority urgent → note: escalated')).toBeTruthy();
+    const rule = (await screen.findByText('Refunds to billing')).closest('tr')!;
+    expect(within(rule).getByText('keywords: refund, money back')).toBeTruthy();
+    expect(within(rule).getByText('add labels billing → priority high')).toBeTruthy();
+    expect(within(rule).getByText('failed 1× — outside the 24 h window')).toBeTruthy();
+  });
+
+  it('creates a rule with the right body and shows routing’s refusal in words', async () => {
+    const calls = stub((path) => (path === '/api/v1/automation/rules' ? { status: 400, body: { message: 'rules would trigger each other endlessly: Refunds to billing → New rule' } } : { status: 500 }));
+    renderWithApp(<Automation />, { me: MANAGER });
+    await screen.findByText('Refunds to billing');
+    const form = formOf('Add rule');
+    fireEvent.change(within(form).getByLabelText('Rule name'), { target: { value: 'Idle nudge' } });
+    fireEvent.change(within(form).getByLabelText('On event'), { target: { value: 'conversation.idle' } });
+    fireEvent.change(within(form).getByLabelText('Idle for (min)'), { target: { value: '30' } });
+    fireEvent.change(within(form).getByLabelText('Has a label (comma-separated)'), { target: { value: 'vip, ' } });
+    fireEvent.change(within(form).getByLabelText('Action 1 labels'), { target: { value: 'nudged, ' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Add action' }));
+    fireEvent.change(within(form).getByLabelText('Action 2 type'), { target: { value: 'reply' } });
+    fireEvent.change(within(form).getByLabelText('Action 2 text'), { target: { value: 'Are you still there?' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Add rule' }));
+    expect((await within(form).findByRole('alert')).textContent).toBe('rules would trigger each other endlessly: Refunds to billing → New rule');
+    const post = calls.find((c) => c.init.method === 'POST')!;
+    expect(body(post)).toEqual({
+      name: 'Idle nudge',
+      event: 'conversation.idle',
+      conditions: { labels: ['vip'], idleMinutes: 30 },
+      actions: [
+        { type: 'addLabels', labels: ['nudged'] },
+        { type: 'reply', text: 'Are you still there?' },
+      ],
+    });
+  });
+
+  it('dry run lists the rules that would run, or the refusal', async () => {
+    let refuse = false;
+    const calls = stub((path) =>
+      path.endsWith('/dry-run') ? (refuse ? { status: 404, body: { message: 'conversation not found' } } : { status: 200, body: { matches: [{ ruleId: RULE.id, name: RULE.name, actions: RULE.actions }] } }) : { status: 500 },
+    );
+    renderWithApp(<Automation />, { me: MANAGER });
+    const form = formOf('Test the automation');
+    fireEvent.change(within(form).getByLabelText('Conversation id'), { target: { value: ' 11111111-1111-4111-8111-111111111111 ' } });
+    fireEvent.change(within(form).getByLabelText('Message text'), { target: { value: 'I want a refund' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Test the automation' }));
+    expect((await within(form).findByRole('status')).textContent).toBe('Refunds to billing: add labels billing → priority high');
+    expect(body(calls.find((c) => c.url.endsWith('/dry-run'))!)).toEqual({ conversationId: '11111111-1111-4111-8111-111111111111', event: 'message.received', text: 'I want a refund' });
+    refuse = true;
+    fireEvent.click(within(form).getByRole('button', { name: 'Test the automation' }));
+    await waitFor(() => expect(within(form).getByRole('status').textContent).toBe('conversation not found'));
+  });
+
+  it('saves an away reply, a canned response and a macro with the right bodies', async () => {
+    const calls = stub((path) => (path === '/api/v1/canned-responses' ? { status: 400, body: { message: 'shortcut must be 1–40 letters, digits, _ . -' } } : { status: 200, body: {} }));
+    renderWithApp(<Automation />, { me: MANAGER });
+    await screen.findByText('/thanks');
+    const reply = formOf('Save reply');
+    fireEvent.change(within(reply).getByLabelText('Kind'), { target: { value: 'away' } });
+    fireEvent.change(within(reply).getByLabelText('For'), { target: { value: 'number' } });
+    fireEvent.change(within(reply).getByLabelText('Phone number id'), { target: { value: '106540352242922' } });
+    fireEvent.change(within(reply).getByLabelText('Reply text'), { target: { value: 'Back at 9.' } });
+    fireEvent.click(within(reply).getByRole('button', { name: 'Save reply' }));
+    await waitFor(() => expect(calls.some((c) => c.init.method === 'PUT')).toBe(true));
+    expect(body(calls.find((c) => c.init.method === 'PUT')!)).toEqual({ kind: 'away', phoneNumberId: '106540352242922', text: 'Back at 9.', periodMinutes: 1440, enabled: true });
+
+    const canned = formOf('Add response');
+    fireEvent.change(within(canned).getByLabelText('Shortcut'), { target: { value: 'bad shortcut' } });
+    fireEvent.change(within(canned).getByLabelText('Title'), { target: { value: 'Bye' } });
+    fireEvent.change(within(canned).getByLabelText('Response text'), { target: { value: 'Bye!' } });
+    fireEvent.click(within(canned).getByRole('button', { name: 'Add response' }));
+    expect((await within(canned).findByRole('alert')).textContent).toBe('shortcut must be 1–40 letters, digits, _ . -');
+    expect(body(calls.find((c) => c.url.endsWith('/api/v1/canned-responses') && c.init.method === 'POST')!)).toEqual({ shortcut: 'bad shortcut', title: 'Bye', text: 'Bye!' });
+
+    const macro = formOf('Add macro');
+    fireEvent.change(within(macro).getByLabelText('Macro name'), { target: { value: 'Park' } });
+    fireEvent.click(within(macro).getByLabelText('Shared with everyone'));
+    fireEvent.change(within(macro).getByLabelText('Step 1 type'), { target: { value: 'snooze' } });
+    fireEvent.change(within(macro).getByLabelText('Step 1 minutes'), { target: { value: '120' } });
+    fireEvent.click(within(macro).getByRole('button', { name: 'Add macro' }));
+    await waitFor(() => expect(calls.some((c) => c.url.endsWith('/api/v1/macros') && c.init.method === 'POST')).toBe(true));
+    expect(body(calls.find((c) => c.url.endsWith('/api/v1/macros') && c.init.method === 'POST')!)).toEqual({ name: 'Park', shared: true, steps: [{ type: 'snooze', minutes: 120 }] });
+  });
+});
