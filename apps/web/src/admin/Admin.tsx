@@ -4,6 +4,7 @@ import { AddForm, DeleteButton, toggle, useSubmit } from './shared';
 import { WhatsAppAccounts } from './WhatsApp';
 import { BusinessHours } from './BusinessHours';
 import { Automation } from './Automation';
+import { EventWebhooks } from './EventWebhooks';
 import { TableHead, TeamOptions } from '../lib/bits';
 import { useApp } from '../lib/context';
 import { dateTime } from '../lib/format';
@@ -19,6 +20,7 @@ const TABS = [
   ['business-hours', 'Business hours'],
   ['routing', 'Routing rules'],
   ['automation', 'Automation'],
+  ['webhooks', 'Event webhooks'],
   ['whatsapp', 'WhatsApp'],
 ] as const;
 const ROLES: Role[] = ['agent', 'manager', 'admin', 'viewer'];
@@ -45,6 +47,7 @@ export function Admin({ path }: { path: string }) {
       {tab === 'business-hours' && <BusinessHours />}
       {tab === 'routing' && <RoutingRules />}
       {tab === 'automation' && <Automation />}
+      {tab === 'webhooks' && <EventWebhooks />}
       {tab === 'whatsapp' && <WhatsAppAccounts />}
     </main>
   );
