@@ -123,7 +123,7 @@ function Shell({ onSignedOut }: { onSignedOut: (why: string | null) => void }) {
                 Dashboard
               </a>
             )}
-            {me.role === 'admin' && (
+            {isManager(me) && (
               <a href="/admin" className={section === 'admin' ? 'active' : ''} onClick={(e) => (e.preventDefault(), navigate('/admin'))}>
                 Admin
               </a>

@@ -23,17 +23,22 @@ const TABS = [
   ['webhooks', 'Event webhooks'],
   ['whatsapp', 'WhatsApp'],
 ] as const;
+/** What managers may change (for their own teams, as the API decides); everything else is for admins. */
+const MANAGER_TABS = new Set<string>(['sla', 'business-hours', 'routing', 'automation']);
 const ROLES: Role[] = ['agent', 'manager', 'admin', 'viewer'];
 const SCOPES = ['conversations:read', 'conversations:write', 'messages:send', 'audit:read', 'admin'];
 
 /** Admin screens over the gateway's directory API. */
 export function Admin({ path }: { path: string }) {
-  const tab = (path.split('/')[2] ?? 'users') as (typeof TABS)[number][0];
+  const { me } = useApp();
+  const tabs = TABS.filter(([id]) => me.role === 'admin' || MANAGER_TABS.has(id));
+  const asked = path.split('/')[2];
+  const tab = (tabs.some(([id]) => id === asked) ? asked : tabs[0][0]) as (typeof TABS)[number][0];
   return (
     <main className="page admin">
       <h1>Administration</h1>
       <div className="tabs" role="tablist">
-        {TABS.map(([id, label]) => (
+        {tabs.map(([id, label]) => (
           <button key={id} role="tab" aria-selected={tab === id} className={tab === id ? 'tab active' : 'tab'} onClick={() => navigate(`/admin/${id}`)}>
             {label}
           </button>
