@@ -1,4 +1,4 @@
-import { screen } from '@testing-library/react';
+import { fireEvent, screen } from '@testing-library/react';
 import { saveSession } from '../lib/api';
 import { MANAGER, ME, renderWithApp, stubFetch } from '../test-utils';
 import { Admin } from './Admin';
@@ -21,5 +21,26 @@ describe('admin tabs by role', () => {
     renderWithApp(<Admin path="/admin/whatsapp" />, { me: MANAGER });
     expect(tabs()).toEqual(['SLA policies', 'Business hours', 'Routing rules', 'Automation']);
     expect(screen.getByRole('tab', { selected: true }).textContent).toBe('SLA policies');
+  });
+});
+
+describe('SLA policies', () => {
+  beforeEach(() => saveSession({ accessToken: 'sba_test', refreshToken: 'sbr_test', expiresAt: Date.now() + 60_000 }));
+
+  it('a policy can count time in a business-hours calendar; the refusal is shown in words', async () => {
+    const HOURS = { id: 'b1111111-1111-4111-8111-111111111111', name: 'Berlin office' };
+    const calls = stubFetch((url, init) =>
+      init.method === 'POST'
+        ? { status: 400, body: { message: 'teamId: you manage no such team' } }
+        : { status: 200, body: { items: url.includes('business-hours') ? [HOURS] : [{ id: 'p1', name: 'Gold', teamId: 't-x', priority: null, firstResponseMinutes: 5, nextResponseMinutes: null, resolutionMinutes: null, businessHoursId: HOURS.id, warnAtPercent: 80, onBreach: 'notify' }] } },
+    );
+    renderWithApp(<Admin path="/admin/sla" />, { me: MANAGER });
+    expect(await screen.findByText('in Berlin office', { selector: 'td' })).toBeTruthy();
+    fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'Silver' } });
+    fireEvent.change(screen.getByLabelText('Count time'), { target: { value: HOURS.id } });
+    fireEvent.submit(screen.getByRole('button', { name: 'Add policy' }).closest('form')!);
+    expect((await screen.findByRole('alert')).textContent).toBe('teamId: you manage no such team');
+    const post = calls.find((c) => c.init.method === 'POST')!;
+    expect(JSON.parse(String(post.init.body))).toEqual({ name: 'Silver', teamId: '', firstResponseMinutes: 15, nextResponseMinutes: null, resolutionMinutes: null, businessHoursId: HOURS.id });
   });
 });

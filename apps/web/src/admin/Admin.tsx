@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api } from '../lib/api';
-import { AddForm, DeleteButton, toggle, useSubmit } from './shared';
+import { AddForm, DeleteButton, toggle, useList, useSubmit } from './shared';
 import { WhatsAppAccounts } from './WhatsApp';
 import { BusinessHours } from './BusinessHours';
 import { Automation } from './Automation';
@@ -294,6 +294,7 @@ interface SlaPolicy {
   firstResponseMinutes: number;
   nextResponseMinutes: number | null;
   resolutionMinutes: number | null;
+  businessHoursId: string | null;
   warnAtPercent: number;
   onBreach: string;
 }
@@ -304,7 +305,8 @@ function SlaPolicies() {
   const { error, run } = useSubmit();
   const [items, setItems] = useState<SlaPolicy[] | null>(null);
   const [unavailable, setUnavailable] = useState<string | null>(null);
-  const [form, setForm] = useState({ name: '', teamId: '', firstResponseMinutes: 15, nextResponseMinutes: '', resolutionMinutes: '' });
+  const hours = useList<{ id: string; name: string }>('/api/v1/sla/business-hours');
+  const [form, setForm] = useState({ name: '', teamId: '', firstResponseMinutes: 15, nextResponseMinutes: '', resolutionMinutes: '', businessHoursId: '' });
   const load = useCallback(
     () =>
       void api<{ items: SlaPolicy[] }>('/api/v1/sla/policies')
@@ -318,7 +320,7 @@ function SlaPolicies() {
   return (
     <section>
       <table className="wide">
-        <TableHead cols={['Policy', 'Team', 'First response', 'Next response', 'Resolution', 'Warn at', '']} />
+        <TableHead cols={['Policy', 'Team', 'First response', 'Next response', 'Resolution', 'Counted', 'Warn at', '']} />
         <tbody>
           {(items ?? []).map((p) => (
             <tr key={p.id}>
@@ -330,6 +332,7 @@ function SlaPolicies() {
               <td>{p.firstResponseMinutes} min</td>
               <td>{p.nextResponseMinutes ? `${p.nextResponseMinutes} min` : '—'}</td>
               <td>{p.resolutionMinutes ? `${p.resolutionMinutes} min` : '—'}</td>
+              <td>{p.businessHoursId ? `in ${hours.items.find((h) => h.id === p.businessHoursId)?.name ?? 'business hours'}` : 'around the clock'}</td>
               <td>{p.warnAtPercent} %</td>
               <td>
                 <DeleteButton what={`policy ${p.name}`} path={`/api/v1/sla/policies/${p.id}`} run={run} then={load} />
@@ -343,7 +346,7 @@ function SlaPolicies() {
         error={error}
         submit="Add policy"
         onSubmit={async () => {
-          const body = { name: form.name, teamId: form.teamId, firstResponseMinutes: Number(form.firstResponseMinutes), nextResponseMinutes: num(form.nextResponseMinutes), resolutionMinutes: num(form.resolutionMinutes) };
+          const body = { name: form.name, teamId: form.teamId, firstResponseMinutes: Number(form.firstResponseMinutes), nextResponseMinutes: num(form.nextResponseMinutes), resolutionMinutes: num(form.resolutionMinutes), businessHoursId: form.businessHoursId || null };
           if (await run(`Created policy ${form.name}`, () => api('/api/v1/sla/policies', { method: 'POST', body }))) load();
         }}
       >
@@ -365,6 +368,17 @@ function SlaPolicies() {
         </label>
         <label>
           Resolution (min) <input type="number" min={1} value={form.resolutionMinutes} onChange={(e) => setForm({ ...form, resolutionMinutes: e.target.value })} />
+        </label>
+        <label>
+          Count time
+          <select value={form.businessHoursId} onChange={(e) => setForm({ ...form, businessHoursId: e.target.value })}>
+            <option value="">around the clock</option>
+            {hours.items.map((h) => (
+              <option key={h.id} value={h.id}>
+                in {h.name}
+              </option>
+            ))}
+          </select>
         </label>
       </AddForm>
     </section>
