@@ -243,6 +243,29 @@ describe('web client in Chromium against the real stack', () => {
     await admin.getByRole('cell', { name: 'Refunds to Support', exact: true }).waitFor();
     await admin.getByRole('cell', { name: /keywords: refund, money back/ }).waitFor();
     await admin.getByRole('cell', { name: /teamId: Support/ }).waitFor();
+    // the screens over sla, routing's automation, event webhooks and the WhatsApp registry answer with the real shapes
+    await admin.getByRole('tab', { name: 'Business hours' }).click();
+    await admin.getByLabel('Name', { exact: true }).fill('Berlin office');
+    await admin.getByLabel('Time zone').fill('Europe/Berlin');
+    await admin.getByRole('button', { name: 'Add hours' }).click();
+    await admin.getByRole('cell', { name: 'Mon 09:00–17:00; Tue 09:00–17:00; Wed 09:00–17:00; Thu 09:00–17:00; Fri 09:00–17:00' }).waitFor();
+    await admin.getByRole('tab', { name: 'Automation' }).click();
+    await admin.getByLabel('Shortcut', { exact: true }).fill('thanks');
+    await admin.getByLabel('Title', { exact: true }).fill('Thank you');
+    await admin.getByLabel('Response text').fill('Thanks {{contact.name}}!');
+    await admin.getByRole('button', { name: 'Add response' }).click();
+    await admin.getByRole('cell', { name: '/thanks' }).waitFor();
+    await admin.getByLabel('Rule name').fill('Tag refunds');
+    await admin.getByLabel('Text contains (comma-separated)').fill('refund');
+    await admin.getByLabel('Action 1 labels').fill('VIP');
+    await admin.getByRole('button', { name: 'Add rule' }).click();
+    await admin.getByRole('cell', { name: 'add labels VIP' }).waitFor();
+    await admin.getByRole('tab', { name: 'Event webhooks' }).click();
+    await admin.getByRole('button', { name: 'Add subscription' }).waitFor();
+    await admin.getByRole('tab', { name: 'WhatsApp' }).click();
+    await admin.getByRole('heading', { name: 'Business numbers' }).waitFor();
+    expect(await admin.getByText(/not available/).count()).toBe(0);
+    await shot(admin, 'admin-whatsapp');
 
     // Ana labels her conversation with it (catalogue labels only)
     const ana = await signIn(ANA);
