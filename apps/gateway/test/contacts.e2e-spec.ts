@@ -2,8 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { waitFor } from '@app/testing';
+import { parseConfig } from '@app/config';
+import { startApp, waitFor } from '@app/testing';
+import { NotificationsConfigSchema } from '../../notifications/src/config';
+import { NotificationsModule } from '../../notifications/src/notifications.module';
 import { Stack } from '../../../test/support/stack';
 import { textWebhook } from '../../../test/support/webhooks';
 
@@ -372,9 +376,53 @@ describe('contacts API (gateway + ingest + routing, real PostgreSQL and NATS)', 
     await waitFor(async () => ((await deliveries()).length === 2 ? true : null), { what: 'both events in the delivery log' });
     expect(JSON.stringify(await deliveries())).toContain('Secret Lane');
 
+    // an internal note, and routing's context of the conversation (opening message text, contact attributes)
+    await http().post(`/api/v1/conversations/${conv.id}/notes`).set(as('admin')).send({ body: 'she lives at Secret Lane, call after 6' }).expect(201);
+    const routing = s.routing.get(DataSource);
+    const routeContext = async () => (await routing.query(`SELECT route_context FROM routing.conversation_work WHERE conversation_id = $1`, [conv.id]))[0].route_context;
+    expect(JSON.stringify(await routeContext())).toContain('Secret Lane');
+
     await http().post(`/api/v1/contacts/${conv.contact.id}/erasure`).set(as('manager')).expect(403);
-    const erased = (await http().post(`/api/v1/contacts/${conv.contact.id}/erasure`).set(as('admin')).expect(200)).body;
-    expect(erased).toMatchObject({ contactId: conv.contact.id, contacts: 1, conversations: 1, messages: 2, mediaFiles: 1, webhookReceipts: 2, eventDeliveries: 2 });
+    // notifications not running: the erasure refuses fast (nothing reported done) and can be repeated
+    await http().post(`/api/v1/contacts/${conv.contact.id}/erasure`).set(as('admin')).expect(503);
+    expect(JSON.stringify(await routeContext())).toContain('Secret Lane');
+
+    let notifications: INestApplication | undefined;
+    try {
+      notifications = await startApp(NotificationsModule.register(parseConfig(NotificationsConfigSchema, { ...s.env.env, GRAPH_API_BASE_URL: 'http://127.0.0.1:9' })));
+      const nds = notifications.get(DataSource);
+      // a reply that went out to the person, and a template still queued to their number
+      const reply = { messaging_product: 'whatsapp', to: waId, type: 'text', text: { body: 'we ship to 12 Secret Lane tomorrow' } };
+      const template = { messaging_product: 'whatsapp', to: waId, type: 'template', template: { name: 'ship', components: [{ type: 'body', parameters: [{ type: 'text', text: 'Erin Erasable' }] }] } };
+      await nds.query(
+        `INSERT INTO notifications.outbound_send (id, idempotency_key, request_hash, phone_number_id, recipient, conversation_id, kind, graph_body, status, next_attempt_at)
+         VALUES (gen_random_uuid(), gen_random_uuid()::text, 'h', $1, $2, $3, 'text', $4, 'sent', now()),
+                (gen_random_uuid(), gen_random_uuid()::text, 'h', $1, $2, NULL, 'template', $5, 'queued', now() + interval '1 day')`,
+        [SALES, waId, conv.id, JSON.stringify(reply), JSON.stringify(template)],
+      );
+      const sends = () => nds.query(`SELECT recipient, graph_body, status, kind FROM notifications.outbound_send WHERE conversation_id = $1 OR recipient IN ($2, 'erased')`, [conv.id, waId]);
+
+      const erased = (await http().post(`/api/v1/contacts/${conv.contact.id}/erasure`).set(as('admin')).expect(200)).body;
+      expect(erased).toMatchObject({
+        contactId: conv.contact.id,
+        contacts: 1,
+        conversations: 1,
+        messages: 2,
+        mediaFiles: 1,
+        webhookReceipts: 2,
+        eventDeliveries: 2,
+        outboundSends: 2,
+        notes: 1,
+        routeContexts: 1,
+      });
+      // the sends keep their skeleton (kind, status; the queued one fails instead of going out), not the text or number
+      const left = await sends();
+      expect(left.map((r: any) => `${r.kind}:${r.status}:${r.recipient}`).sort()).toEqual(['template:failed:erased', 'text:sent:erased']);
+      for (const r of left) expect(r.graph_body).toEqual({ erased: true });
+      expect(await routeContext()).toBeNull();
+      const notes = await routing.query(`SELECT body FROM routing.note WHERE conversation_id = $1`, [conv.id]);
+      expect(notes).toEqual([{ body: '[erased]' }]);
+      expect(JSON.stringify(await routing.query(`SELECT * FROM routing.audit_entry WHERE conversation_id = $1`, [conv.id]))).not.toContain('Secret Lane');
     // the event-webhook deliveries keep id, type and time; their data is gone (a redelivery sends only that)
     for (const { body } of await deliveries())
       expect(JSON.parse(body)).toEqual({ id: expect.any(String), type: 'message.received', occurredAt: expect.any(String), data: { conversationId: conv.id, erased: true } });
@@ -401,8 +449,13 @@ describe('contacts API (gateway + ingest + routing, real PostgreSQL and NATS)', 
       mediaFiles: 0,
       webhookReceipts: 0,
       eventDeliveries: 0,
+      outboundSends: 0,
+      notes: 0,
+      routeContexts: 0,
     });
 
+    const [copies] = await auditOf('contact.receipts-erased', conv.contact.id);
+    expect(copies.after).toEqual({ contactId: conv.contact.id, webhookReceipts: 2, eventDeliveries: 2, outboundSends: 2, notes: 1, routeContexts: 1 });
     const [fact] = (await auditOf('contact.erased', conv.contact.id, 2)).reverse();
     expect(fact).toMatchObject({
       actor: { type: 'user', name: expect.any(String) },
@@ -411,6 +464,9 @@ describe('contacts API (gateway + ingest + routing, real PostgreSQL and NATS)', 
     });
     const trail = JSON.stringify((await http().get('/api/v1/audit?limit=1000').set(as('admin')).expect(200)).body);
     for (const secret of ['Secret Lane', 'passport', 'X1234567', 'Erin Erasable', waId]) expect(trail).not.toContain(secret);
+    } finally {
+      await notifications?.close();
+    }
   });
 
   it('API keys need contacts:read / contacts:write', async () => {

@@ -7,6 +7,7 @@ import { MediaCheck } from './delivery/media-check';
 import { SendRepository } from './delivery/send.repository';
 import { SendService } from './delivery/send.service';
 import { SendWorker } from './delivery/send.worker';
+import { ErasureHandler } from './erasure/erasure.handler';
 import { GraphClient } from './graph/graph.client';
 import { NumberCredentialsCache } from './graph/number-credentials';
 import { notificationsMigrations } from './migrations';
@@ -56,6 +57,7 @@ export class NotificationsModule {
         WindowHandler,
         TemplateStatusHandler,
         TemplateListHandler,
+        ErasureHandler,
       ],
     };
   }

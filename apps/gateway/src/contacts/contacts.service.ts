@@ -4,6 +4,8 @@ import {
   ContactKeysV1,
   describeIssues,
   EraseContactV1,
+  EraseConversationContentV1,
+  EraseRecipientV1,
   GetContactV1,
   GetWorkV1,
   ListContactsV1,
@@ -30,6 +32,15 @@ const WORK_PAGE = 200;
 /** A page of contacts for people who see only some of them is filled from at most this many ingest pages. */
 const MAX_ROUNDS = 10;
 const EXPORT_PAGE = 500;
+
+/** What an erasure redacted outside ingest (counts only). */
+export type ErasedCopies = {
+  webhookReceipts: number;
+  eventDeliveries: number;
+  outboundSends: number;
+  notes: number;
+  routeContexts: number;
+};
 
 export const CSV_COLUMNS = ['id', 'name', 'profile_name', 'wa_id', 'user_id', 'labels', 'attributes', 'blocked', 'created_at', 'updated_at'];
 
@@ -126,19 +137,29 @@ export class ContactsService {
   }
 
   /**
-   * Admin: GDPR erasure (see EraseContactV1). First the raw webhook bodies the gateway keeps that name one of the
-   * person's WhatsApp ids are redacted (asked before ingest forgets the ids, so a retry after a failure still finds
-   * them), then ingest erases. The audit trail keeps who, when and the counts.
+   * Admin: GDPR erasure (see EraseContactV1). First the copies other places keep are redacted, asked before ingest
+   * forgets the person's ids so a retry after a failure still finds them: the raw webhook bodies and event-webhook
+   * deliveries the gateway keeps, notifications' outbound sends (EraseRecipientV1) and routing's notes and route
+   * contexts (EraseConversationContentV1); then ingest erases. A service that does not answer makes it 503 (all
+   * steps are idempotent, so it can be repeated). The audit trail keeps who, when and the counts.
    */
-  async erase(p: Principal, id: string): Promise<ResponseOf<typeof EraseContactV1> & { webhookReceipts: number; eventDeliveries: number }> {
+  async erase(p: Principal, id: string): Promise<ResponseOf<typeof EraseContactV1> & ErasedCopies> {
     const { contactId, keys, conversationIds } = await this.bus.request(ContactKeysV1, { contactId: id });
-    const { webhookReceipts, eventDeliveries } = await this.ds.transaction(async (em) => {
-      const n = { webhookReceipts: await this.receipts.redactMentioning(em, keys), eventDeliveries: await this.receipts.redactDeliveries(em, conversationIds) };
-      if (n.webhookReceipts || n.eventDeliveries)
-        await this.audit.record(em, p, { action: 'contact.receipts-erased', entityType: 'contact', entityId: contactId, before: null, after: n });
+    const outbound = await this.bus.request(EraseRecipientV1, { conversationIds, recipients: keys });
+    const routing = await this.bus.request(EraseConversationContentV1, { conversationIds });
+    const copies = await this.ds.transaction(async (em) => {
+      const n: ErasedCopies = {
+        webhookReceipts: await this.receipts.redactMentioning(em, keys),
+        eventDeliveries: await this.receipts.redactDeliveries(em, conversationIds),
+        outboundSends: outbound.outboundSends,
+        notes: routing.notes,
+        routeContexts: routing.routeContexts,
+      };
+      if (Object.values(n).some((v) => v > 0))
+        await this.audit.record(em, p, { action: 'contact.receipts-erased', entityType: 'contact', entityId: contactId, before: null, after: { contactId, ...n } });
       return n;
     });
-    return { ...(await this.bus.request(EraseContactV1, { actor: actorOf(p), contactId })), webhookReceipts, eventDeliveries };
+    return { ...(await this.bus.request(EraseContactV1, { actor: actorOf(p), contactId })), ...copies };
   }
 
   /** CSV rows (header first) of every contact the caller may see, page by page, for streaming. */

@@ -4,11 +4,12 @@ import { SnoozeSweeper } from './snooze.sweeper';
 import { WorkChangesService } from './work-changes.service';
 import { WorkEventsHandler } from './work-events.handler';
 import { WorkQueriesService } from './work-queries.service';
+import { ErasureResponder } from './erasure.responder';
 import { WorkResponders } from './work.responders';
 import { AuditRepository, NoteRepository, WorkRepository } from './work.repository';
 
 @Module({
-  providers: [WorkRepository, AuditRepository, NoteRepository, WorkChangesService, WorkQueriesService, WorkEventsHandler, WorkResponders, SnoozeSweeper, SlaAuditHandler],
+  providers: [WorkRepository, AuditRepository, NoteRepository, WorkChangesService, WorkQueriesService, WorkEventsHandler, WorkResponders, ErasureResponder, SnoozeSweeper, SlaAuditHandler],
   exports: [WorkChangesService],
 })
 export class WorkModule {}

@@ -158,3 +158,30 @@ export const EraseContactV1 = defineRequest({
   }),
   timeoutMs: 30_000,
 });
+
+/**
+ * GDPR erasure, notifications' part: outbound sends to the person (by conversation or by recipient id from
+ * ContactKeysV1) lose their Graph body (reply texts, template parameters) and recipient number; a still-queued
+ * one fails instead of being sent. Per-number pacing and the contact projection forget the ids. Rows, statuses,
+ * attempts and counts stay for reports. Idempotent: a repeat redacts 0.
+ */
+export const EraseRecipientV1 = defineRequest({
+  subject: 'notifications.erase-recipient.v1',
+  service: 'notifications',
+  request: z.object({ conversationIds: z.array(z.string().uuid()), recipients: z.array(z.string()) }),
+  response: z.object({ outboundSends: z.number().int(), contactRefs: z.number().int() }),
+  timeoutMs: 10_000,
+});
+
+/**
+ * GDPR erasure, routing's part: internal note bodies on the person's conversations and the route context (opening
+ * message text, contact attributes) are cleared; notes keep author, time and mentions. Routing's audit trail is not
+ * touched (it never holds note bodies). Idempotent: a repeat clears 0.
+ */
+export const EraseConversationContentV1 = defineRequest({
+  subject: 'routing.erase-conversation-content.v1',
+  service: 'routing',
+  request: z.object({ conversationIds: z.array(z.string().uuid()) }),
+  response: z.object({ notes: z.number().int(), routeContexts: z.number().int() }),
+  timeoutMs: 10_000,
+});
