@@ -100,7 +100,7 @@ describe('manager view: dashboard, live updates, reports, CSV, reassign-all (gat
   const agentOf = (d: any, userId: string) => d.agents.find((a: any) => a.userId === userId);
 
   beforeAll(async () => {
-    env = await createTestEnv({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, SLA_TIMER_POLL_MS: '0', SLA_EVENT_BACKOFF_MS: '50', SLA_LATE_BREACH_GRACE_MS: '0' }); // the clock jumps past due times: breaches judge at once
+    env = await createTestEnv({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, SLA_TIMER_POLL_MS: '0', SLA_EVENT_BACKOFF_MS: '50' });
     routing = await startApp(RoutingModule.register(parseConfig(RoutingConfigSchema, env.env)));
     sla = await startApp(SlaModule.register(parseConfig(SlaConfigSchema, env.env), { clock }));
     gateway = await startApp(GatewayModule.register(parseConfig(GatewayConfigSchema, env.env)), { listen: true });

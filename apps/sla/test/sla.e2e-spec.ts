@@ -489,38 +489,6 @@ describe('sla service (real PostgreSQL + NATS, routing, notifications)', () => {
     ]);
   });
 
-  it('"tomorrow 9:00": the next calendar day in the team\'s business-hours time zone (UTC without hours), across DST', async () => {
-    const me: Actor = { type: 'user', id: randomUUID(), name: 'Agent', role: 'agent', teamIds: [] };
-    const hours = await peer.request(CreateBusinessHoursV1, {
-      actor: ADMIN,
-      hours: { name: 'Berlin reminders', timeZone: 'Europe/Berlin', weekly: [{ day: 'mon', open: '09:00', close: '18:00' }], holidays: [] },
-    });
-    const berlin = await team({ businessHoursId: hours.id });
-    const plain = await team();
-    // Tuesday 23:30 in Berlin is still Tuesday 22:30 in UTC: "tomorrow" is Wednesday there
-    clock.set('2026-11-24T23:30:00+01:00');
-    const b = await conversation(berlin.number, clock.now());
-    await waitFor(async () => (await slaDb(`SELECT team_id FROM sla.conversation WHERE conversation_id = $1`, [b.id]))[0]?.team_id === berlin.teamId, { what: 'team known' });
-    const r = await peer.request(CreateReminderV1, { actor: me, conversationId: b.id, nextDayAt: '09:00', note: null });
-    expect(r).toMatchObject({ at: '2026-11-25T08:00:00.000Z', timeZone: 'Europe/Berlin', state: 'pending' });
-    // the night clocks go forward (CET → CEST): 09:00 the next day is 07:00 UTC
-    clock.set('2027-03-27T12:00:00+01:00');
-    await expect(peer.request(CreateReminderV1, { actor: me, conversationId: b.id, nextDayAt: '09:00', note: null })).resolves.toMatchObject({
-      at: '2027-03-28T07:00:00.000Z',
-    });
-    // a team without business hours: UTC, said in the answer
-    clock.set('2026-11-24T23:30:00+01:00');
-    const p = await conversation(plain.number, clock.now());
-    await waitFor(async () => (await slaDb(`SELECT team_id FROM sla.conversation WHERE conversation_id = $1`, [p.id]))[0]?.team_id === plain.teamId, { what: 'team known' });
-    await expect(peer.request(CreateReminderV1, { actor: me, conversationId: p.id, nextDayAt: '09:00', note: null })).resolves.toMatchObject({
-      at: '2026-11-25T09:00:00.000Z',
-      timeZone: 'UTC',
-    });
-    // a bad time or both ways of saying when never leave the caller
-    expect(() => CreateReminderV1.request.parse({ actor: me, conversationId: p.id, nextDayAt: '24:00', note: null })).toThrow(/HH:MM/);
-    expect(() => CreateReminderV1.request.parse({ actor: me, conversationId: p.id, nextDayAt: '09:00', at: clock.now().toISOString(), note: null })).toThrow(/exactly one/);
-  });
-
   it('a reminder set after a reply (or a resolve) whose event is handled later is kept', async () => {
     const t = await team();
     const c = await conversation(t.number, clock.now());
