@@ -1,8 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { ClockTarget } from '@app/contracts';
 import { ClocksService, type ClockRow, type ConversationRow } from '../clocks/clocks.service';
-import { SLA_CONFIG, type SlaConfig } from '../config';
 import { EscalationWriter } from './escalation.writer';
 import { TimerRepository, type TimerRow } from './timer.repository';
 
@@ -20,7 +19,6 @@ export class TimerFireService {
     private readonly writer: EscalationWriter,
     private readonly timers: TimerRepository,
     private readonly clocks: ClocksService,
-    @Inject(SLA_CONFIG) private readonly cfg: SlaConfig,
   ) {}
 
   async fire(em: EntityManager, t: TimerRow & { late: boolean }, now: Date): Promise<void> {
@@ -50,12 +48,6 @@ export class TimerFireService {
       [c.conversation_id, target],
     );
     if (!k || !k.due_at || !k.warn_at) return; // met, stopped or paused meanwhile
-    if (t.kind === 'clock.breach' && t.late && !t.payload?.deferred && this.cfg.SLA_LATE_BREACH_GRACE_MS > 0) {
-      // fired late (sla was down): replies sent in time may still wait in the consumer's backlog; they are applied
-      // at their occurredAt and cancel this timer. The verdict comes once, after the grace.
-      await this.timers.schedule(em, t.kind, c.conversation_id, target, new Date(now.getTime() + this.cfg.SLA_LATE_BREACH_GRACE_MS), { deferred: true, late: true });
-      return;
-    }
     const data = { target, dueAt: k.due_at.toISOString() };
     if (t.kind === 'clock.warning') {
       if (k.state !== 'ok' || k.warn_at > now) return;
@@ -91,7 +83,7 @@ export class TimerFireService {
       { kind: 'sla.breach', conversationId: c.conversation_id, userIds: [], teamManagersOf: c.team_id, title: `${LABEL[target]} breached`, data },
       now,
     );
-    await this.writer.escalation(em, { conversationId: c.conversation_id, teamId: c.team_id, target, level: 'breach', dueAt: k.due_at, actions, late: t.late || !!t.payload?.late }, now);
+    await this.writer.escalation(em, { conversationId: c.conversation_id, teamId: c.team_id, target, level: 'breach', dueAt: k.due_at, actions, late: t.late }, now);
   }
 
   private async windowWarning(em: EntityManager, t: TimerRow & { late: boolean }, c: ConversationRow, now: Date): Promise<void> {
