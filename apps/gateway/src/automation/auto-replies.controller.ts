@@ -1,22 +1,14 @@
-import { ApiBadRequestResponse, ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { BadRequestException, Body, Controller, Delete, Get, Inject, Param, ParseUUIDPipe, Put, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, Inject, Param, ParseUUIDPipe, Put } from '@nestjs/common';
 import { DeleteAutoReplyV1, ListAutoRepliesV1, PutAutoReplyV1 } from '@app/contracts';
 import { Bus } from '@app/messaging';
-import { ErrorResponse } from '../auth/auth.responses';
-import { AuthGuard } from '../auth/auth.guard';
 import { actorOf, CurrentPrincipal, RequireScopes, type Principal } from '../auth/principal';
 import { TeamsService } from '../teams/teams.service';
 import { PutAutoReplyDto } from './auto-replies.dto';
+import { AutomationApi } from './automation-api.decorator';
 
 /** Greeting and away replies (admins: any team or number; managers: their teams). Routing holds and sends them. */
-@ApiTags('automation')
-@ApiBearerAuth('bearer')
-@ApiSecurity('apiKey')
-@ApiUnauthorizedResponse({ type: ErrorResponse })
-@ApiForbiddenResponse({ type: ErrorResponse })
-@ApiBadRequestResponse({ type: ErrorResponse })
+@AutomationApi()
 @Controller('api/v1/auto-replies')
-@UseGuards(AuthGuard)
 export class AutoRepliesController {
   constructor(
     @Inject(Bus) private readonly bus: Bus,

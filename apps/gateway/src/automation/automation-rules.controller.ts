@@ -1,13 +1,12 @@
-import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiForbiddenResponse, ApiSecurity, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, UseGuards } from '@nestjs/common';
+import { ApiBody } from '@nestjs/swagger';
+import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { z } from 'zod';
 import { AUTOMATION_EVENTS, AutomationRuleInput, CreateAutomationRuleV1, DryRunAutomationV1, ListAutomationRulesV1, SetAutomationRuleEnabledV1 } from '@app/contracts';
 import { Bus } from '@app/messaging';
-import { ErrorResponse } from '../auth/auth.responses';
-import { AuthGuard } from '../auth/auth.guard';
 import { actorOf, CurrentPrincipal, RequireScopes, type Principal } from '../auth/principal';
 import { TeamsService } from '../teams/teams.service';
-import { parseBody } from './macros.controller';
+import { parseBody } from '../http/parse-body';
+import { AutomationApi } from './automation-api.decorator';
 
 const EnabledBody = z.object({ enabled: z.boolean() }).strict();
 const DryRunBody = z
@@ -18,14 +17,8 @@ const DryRunBody = z
  * Automation rules (admins; managers for rules naming only their teams): `{name, event, conditions, actions, enabled}`;
  * unknown fields, missing teams and rules that would trigger each other endlessly → 400. Routing runs them.
  */
-@ApiTags('automation')
-@ApiBearerAuth('bearer')
-@ApiSecurity('apiKey')
-@ApiUnauthorizedResponse({ type: ErrorResponse })
-@ApiForbiddenResponse({ type: ErrorResponse })
-@ApiBadRequestResponse({ type: ErrorResponse })
+@AutomationApi()
 @Controller('api/v1/automation/rules')
-@UseGuards(AuthGuard)
 export class AutomationRulesController {
   constructor(
     @Inject(Bus) private readonly bus: Bus,

@@ -1,20 +1,12 @@
-import { ApiBadRequestResponse, ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, UseGuards } from '@nestjs/common';
-import { ErrorResponse } from '../auth/auth.responses';
-import { AuthGuard } from '../auth/auth.guard';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { CurrentPrincipal, RequireScopes, type Principal } from '../auth/principal';
 import { CannedQuery, CreateCannedDto, RenderCannedDto } from './canned.dto';
 import { CannedService } from './canned.service';
+import { AutomationApi } from './automation-api.decorator';
 
 /** Canned responses: team or personal, searched by shortcut from the composer, rendered for a conversation. */
-@ApiTags('automation')
-@ApiBearerAuth('bearer')
-@ApiSecurity('apiKey')
-@ApiUnauthorizedResponse({ type: ErrorResponse })
-@ApiForbiddenResponse({ type: ErrorResponse })
-@ApiBadRequestResponse({ type: ErrorResponse })
+@AutomationApi()
 @Controller('api/v1/canned-responses')
-@UseGuards(AuthGuard)
 export class CannedController {
   constructor(private readonly canned: CannedService) {}
 

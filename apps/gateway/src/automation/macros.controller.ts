@@ -1,37 +1,24 @@
-import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiForbiddenResponse, ApiSecurity, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, UseGuards } from '@nestjs/common';
+import { ApiBody } from '@nestjs/swagger';
+import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { z } from 'zod';
-import { CreateMacroV1, ListMacrosV1, MacroStep, RunMacroV1, describeIssues } from '@app/contracts';
+import { CreateMacroV1, ListMacrosV1, MacroStep, RunMacroV1 } from '@app/contracts';
 import { Bus } from '@app/messaging';
-import { ErrorResponse } from '../auth/auth.responses';
-import { AuthGuard } from '../auth/auth.guard';
 import { actorOf, CurrentPrincipal, RequireScopes, type Principal } from '../auth/principal';
 import { TeamsService } from '../teams/teams.service';
+import { parseBody } from '../http/parse-body';
+import { AutomationApi } from './automation-api.decorator';
 
 const CreateMacroBody = z
   .object({ name: z.string().trim().min(1).max(100), shared: z.boolean().default(false), steps: z.array(MacroStep).min(1).max(20) })
   .strict();
 const RunMacroBody = z.object({ conversationId: z.string().uuid() }).strict();
 
-/** A JSON body checked against a contract's zod schema (strict): 400 naming the fields. */
-export function parseBody<T extends z.ZodTypeAny>(schema: T, body: unknown): z.infer<T> {
-  const r = schema.safeParse(body);
-  if (!r.success) throw new BadRequestException(describeIssues(r.error.issues));
-  return r.data;
-}
-
 /**
  * Macros: named sequences of routing's audited commands run in one click (shared: admins/managers; personal:
  * anyone). Running one executes each step as the caller, so ownership and permissions hold.
  */
-@ApiTags('automation')
-@ApiBearerAuth('bearer')
-@ApiSecurity('apiKey')
-@ApiUnauthorizedResponse({ type: ErrorResponse })
-@ApiForbiddenResponse({ type: ErrorResponse })
-@ApiBadRequestResponse({ type: ErrorResponse })
+@AutomationApi()
 @Controller('api/v1/macros')
-@UseGuards(AuthGuard)
 export class MacrosController {
   constructor(
     @Inject(Bus) private readonly bus: Bus,

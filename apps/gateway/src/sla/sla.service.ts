@@ -1,5 +1,4 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
-import type { z } from 'zod';
 import {
   BusinessHoursInput,
   CancelReminderV1,
@@ -10,7 +9,6 @@ import {
   DeleteBusinessHoursV1,
   DeleteFollowUpRuleV1,
   DeleteSlaPolicyV1,
-  describeIssues,
   FollowUpRuleInput,
   GetConversationSlaV1,
   GetWorkV1,
@@ -28,13 +26,8 @@ import {
 import { Bus, BusError, NotFoundError } from '@app/messaging';
 import { actorOf, type Principal } from '../auth/principal';
 import { TeamsService } from '../teams/teams.service';
+import { parseBody } from '../http/parse-body';
 
-/** Parses a request body with a contract schema: a bad field is a 400 naming it. */
-export function parseBody<S extends z.ZodTypeAny>(schema: S, body: unknown): z.infer<S> {
-  const r = schema.safeParse(body ?? {});
-  if (!r.success) throw new BadRequestException(describeIssues(r.error.issues));
-  return r.data;
-}
 
 /** How long a conversation read waits for its SLA part before showing `sla: null`. */
 const SLA_READ_TIMEOUT_MS = 1_000;
