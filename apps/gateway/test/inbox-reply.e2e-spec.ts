@@ -14,12 +14,15 @@ import { RoutingConfigSchema } from '../../routing/src/config';
 import { RoutingModule } from '../../routing/src/routing.module';
 import { SandboxConfigSchema } from '../../sandbox/src/config';
 import { SandboxModule } from '../../sandbox/src/sandbox.module';
+import { SandboxState } from '../../sandbox/src/graph/sandbox-state';
 import { GatewayConfigSchema } from '../src/config';
 import { GatewayModule } from '../src/gateway.module';
 
 /**
  * Replies without duplicates, end to end: a customer writes in (webhook → ingest → routing, notifications opens the
  * 24 h window), agents reply through the gateway, notifications sends to the WhatsApp sandbox, which counts.
+ * Attachments too: the gateway stores the file in ingest's media store, notifications uploads it to the sandbox's
+ * `POST /{phone-number-id}/media` and sends the message with that media id; the timeline shows the stored file.
  */
 const ADMIN = { email: 'admin@example.test', password: 'admin-password-123' };
 const PASSWORD = 'agent-password-123';
@@ -30,12 +33,14 @@ describe('replies: gateway → routing → notifications → WhatsApp sandbox (r
   const apps: INestApplication[] = [];
   let gateway: INestApplication;
   let sandboxUrl: string;
+  let sandboxState: SandboxState;
   let peer: NatsBus;
   let ds: DataSource;
   const tokens: Record<string, string> = {};
   const as = (who: string) => ({ Authorization: `Bearer ${tokens[who]}` });
   const http = () => request(gateway.getHttpServer());
   const atSandbox = async (to: string) => (await request(sandboxUrl).get('/sandbox/sent').query({ to }).expect(200)).body.count as number;
+  const sentTo = async (to: string) => (await request(sandboxUrl).get('/sandbox/sent').query({ to }).expect(200)).body.messages as { body: Record<string, any> }[];
 
   async function customerWrites(): Promise<{ id: string; waId: string }> {
     const waId = `1555${Math.floor(1e6 + Math.random() * 9e6)}`;
@@ -86,6 +91,7 @@ describe('replies: gateway → routing → notifications → WhatsApp sandbox (r
     const sandbox = await startApp(SandboxModule.register(parseConfig(SandboxConfigSchema, { NODE_ENV: 'test', SANDBOX_WEBHOOKS: 'false' })), { listen: true });
     apps.push(sandbox);
     sandboxUrl = (await sandbox.getUrl()).replace('[::1]', '127.0.0.1');
+    sandboxState = sandbox.get(SandboxState);
     apps.push(await startApp(NotificationsModule.register(parseConfig(NotificationsConfigSchema, { ...env.env, GRAPH_API_BASE_URL: sandboxUrl }))));
     apps.push(await startApp(IngestModule.register(parseConfig(IngestConfigSchema, env.env))));
     apps.push(await startApp(RoutingModule.register(parseConfig(RoutingConfigSchema, env.env))));
@@ -227,5 +233,88 @@ describe('replies: gateway → routing → notifications → WhatsApp sandbox (r
       [typing.body.waMessageId, true],
       [typing.body.waMessageId, false],
     ]);
+  });
+
+  describe('attachments (POST /api/v1/conversations/:id/attachments)', () => {
+    const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.from('a tiny picture '.repeat(40_000))]); // ~600 KB: two bus chunks
+    const attach = (who: string, id: string, key: string, file: { data: Buffer; name: string; type: string }, fields: Record<string, string> = {}) => {
+      const r = http().post(`/api/v1/conversations/${id}/attachments`).set(as(who)).set('Idempotency-Key', key);
+      for (const [k, v] of Object.entries(fields)) r.field(k, v);
+      return r.attach('file', file.data, { filename: file.name, contentType: file.type });
+    };
+    const claim = async (who: string, id: string) => {
+      const v = (await http().get(`/api/v1/conversations/${id}`).set(as(who)).expect(200)).body.version;
+      await http().post(`/api/v1/conversations/${id}/claim`).set(as(who)).send({ version: v }).expect(200);
+    };
+
+    it('the owner sends an image with a caption: the sandbox gets the upload and one image message with its media id; the timeline shows the file', async () => {
+      const c = await customerWrites();
+      await claim('ana', c.id);
+      const sent = await attach('ana', c.id, 'pic-1', { data: PNG, name: 'receipt.png', type: 'image/png' }, { caption: 'Your receipt' }).expect(202);
+      expect(sent.body).toMatchObject({ type: 'image', status: 'queued', duplicate: false });
+      // the same key again (a retry): the first result, nothing sent twice
+      const again = await attach('ana', c.id, 'pic-1', { data: PNG, name: 'receipt.png', type: 'image/png' }, { caption: 'Your receipt' }).expect(202);
+      expect(again.body).toMatchObject({ sendId: sent.body.sendId, duplicate: true });
+
+      const [msg] = await waitFor(async () => ((await sentTo(c.waId)).length === 1 ? sentTo(c.waId) : null), { what: 'the image at the sandbox' });
+      expect(msg.body).toMatchObject({ type: 'image', to: c.waId, image: { caption: 'Your receipt' } });
+      expect(msg.body.image.upload_id).toBeUndefined();
+      const uploaded = sandboxState.media.get(msg.body.image.id);
+      expect(uploaded).toMatchObject({ phoneNumberId: NUMBER, mimeType: 'image/png' });
+      expect(Buffer.compare(uploaded!.data, PNG)).toBe(0);
+
+      // the agent's timeline: an outbound image whose stored file is the one sent
+      const out = await waitFor(
+        async () => {
+          const items = (await http().get(`/api/v1/conversations/${c.id}/messages`).set(as('ben')).expect(200)).body.items as any[];
+          return items.find((m) => m.direction === 'outbound' && m.type === 'image' && m.media?.state === 'stored') ?? null;
+        },
+        { what: 'the image in the timeline' },
+      );
+      expect(out.content.image.caption).toBe('Your receipt');
+      const file = await http().get(`/api/v1/media/${out.id}`).set(as('ben')).buffer(true).parse((res, cb) => {
+        const parts: Buffer[] = [];
+        res.on('data', (d: Buffer) => parts.push(d));
+        res.on('end', () => cb(null, Buffer.concat(parts)));
+      }).expect(200);
+      expect(file.headers['content-type']).toBe('image/png');
+      expect(Buffer.compare(file.body as Buffer, PNG)).toBe(0);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await sentTo(c.waId)).toHaveLength(1);
+    }, 60_000);
+
+    it('a PDF goes out as a document with its file name; audio cannot have a caption', async () => {
+      const c = await customerWrites();
+      await claim('ana', c.id);
+      await attach('ana', c.id, 'voice-1', { data: Buffer.from('ID3 not really mp3'), name: 'note.mp3', type: 'audio/mpeg' }, { caption: 'hear this' })
+        .expect(400)
+        .expect((r) => expect(r.body.message).toMatch(/caption/));
+      const pdf = Buffer.from('%PDF-1.4 a small invoice');
+      await attach('ana', c.id, 'doc-1', { data: pdf, name: 'invoice 42.pdf', type: 'application/pdf' }).expect(202)
+        .expect((r) => expect(r.body.type).toBe('document'));
+      const [msg] = await waitFor(async () => ((await sentTo(c.waId)).length === 1 ? sentTo(c.waId) : null), { what: 'the document at the sandbox' });
+      expect(msg.body).toMatchObject({ type: 'document', document: { filename: 'invoice 42.pdf' } });
+      expect(sandboxState.media.get(msg.body.document.id)?.mimeType).toBe('application/pdf');
+    });
+
+    it('too big → 413, a type WhatsApp refuses → 400, no file or no key → 400, a non-owner → 409 naming the owner: nothing reaches the customer', async () => {
+      const c = await customerWrites();
+      await claim('ana', c.id);
+      const big = await attach('ana', c.id, 'big-1', { data: Buffer.alloc((5 << 20) + 1, 1), name: 'huge.jpg', type: 'image/jpeg' }).expect(413);
+      expect(big.body.message).toMatch(/at most 5242880 bytes/);
+      const zip = await attach('ana', c.id, 'zip-1', { data: Buffer.from('PK zip'), name: 'a.zip', type: 'application/zip' }).expect(400);
+      expect(zip.body.message).toMatch(/does not accept application\/zip/);
+      await http().post(`/api/v1/conversations/${c.id}/attachments`).set(as('ana')).set('Idempotency-Key', 'none-1').field('caption', 'x').expect(400);
+      await http().post(`/api/v1/conversations/${c.id}/attachments`).set(as('ana')).attach('file', PNG, { filename: 'a.png', contentType: 'image/png' }).expect(400);
+      const notOwner = await attach('ben', c.id, 'ben-1', { data: PNG, name: 'a.png', type: 'image/png' }).expect(409);
+      expect(notOwner.body.message).toContain('owned by ANA <ana@example.test>');
+      // another file under a used key is refused, not sent
+      await attach('ana', c.id, 'same-key', { data: PNG, name: 'a.png', type: 'image/png' }).expect(202);
+      const other = await attach('ana', c.id, 'same-key', { data: Buffer.from('%PDF other'), name: 'b.pdf', type: 'application/pdf' }).expect(409);
+      expect(other.body.message).toMatch(/different/);
+      await waitFor(async () => (await sentTo(c.waId)).length === 1, { what: 'the one accepted file at the sandbox' });
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await sentTo(c.waId)).map((m) => m.body.type)).toEqual(['image']);
+    }, 60_000);
   });
 });

@@ -20,6 +20,8 @@ import { LocalMediaStore, MediaStore } from './media/media-store';
 import { MediaService } from './media/media.service';
 import { MediaReadHandler } from './media/media-read.handler';
 import { InboundMessageService } from './messages/inbound-message.service';
+import { UploadHandler } from './media/upload.handler';
+import { UploadService } from './media/upload.service';
 import { MessageRepository } from './messages/message.repository';
 import { OutboundHandler } from './messages/outbound.handler';
 import { ingestMigrations } from './migrations';
@@ -63,6 +65,8 @@ export class IngestModule {
         MediaService,
         MediaReadHandler,
         InboundMessageService,
+        UploadService,
+        UploadHandler,
         AccountEventService,
         WebhookHandler,
         OutboundHandler,

@@ -4,6 +4,7 @@ import { pingProviders, serviceCore } from '@app/platform';
 import { NOTIFICATIONS_CONFIG, type NotificationsConfig } from './config';
 import { DeliveryHandler } from './delivery/delivery.handler';
 import { MediaCheck } from './delivery/media-check';
+import { MediaUpload } from './delivery/media-upload';
 import { SendRepository } from './delivery/send.repository';
 import { SendService } from './delivery/send.service';
 import { SendWorker } from './delivery/send.worker';
@@ -46,6 +47,7 @@ export class NotificationsModule {
         NumberCredentialsCache,
         GraphClient,
         MediaCheck,
+        MediaUpload,
         SendRepository,
         WindowRepository,
         ConversationLookup,

@@ -1,6 +1,9 @@
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiPayloadTooLargeResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
@@ -18,11 +21,15 @@ import {
   MessagePageResponse,
   NoteResponse,
   NumberTeamResponse,
+  AttachmentResponse,
   ReplyResponse,
   TimelineResponse,
   WorkStateResponse,
 } from './inbox.responses';
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, UploadedFile, UseGuards, UseInterceptors } from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
+import { MEDIA_LIMITS } from '@app/contracts';
+import { AttachmentsService, type AttachmentFields, type UploadedFilePart } from './attachments.service';
 import { AuthGuard } from '../auth/auth.guard';
 import { CurrentPrincipal, RequireScopes, type Principal } from '../auth/principal';
 import {
@@ -57,7 +64,10 @@ const Id = new ParseUUIDPipe({ version: undefined });
 @Controller('api/v1/conversations')
 @UseGuards(AuthGuard)
 export class InboxController {
-  constructor(private readonly inbox: InboxService) {}
+  constructor(
+    private readonly inbox: InboxService,
+    private readonly attachments: AttachmentsService,
+  ) {}
 
   @Get()
   @ApiOkResponse({ type: ConversationPageResponse })
@@ -188,6 +198,40 @@ export class InboxController {
     @Body() dto: ReplyDto,
   ) {
     return this.inbox.reply(me, id, key, dto);
+  }
+
+  /**
+   * Send a file (multipart/form-data): an image (jpeg, png ≤ 5 MB), document (pdf, txt, Office ≤ 100 MB), audio
+   * (aac, amr, mp3, m4a, ogg ≤ 16 MB) or video (mp4, 3gpp ≤ 16 MB), with an optional caption (not for audio).
+   * Wrong type → 400, too big → 413. Requires `Idempotency-Key`; only the owner may send, as for a reply.
+   */
+  @Post(':id/attachments')
+  @HttpCode(202)
+  @UseInterceptors(FileInterceptor('file', { limits: { fileSize: MEDIA_LIMITS.document.maxBytes, files: 1, fields: 4 } }))
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['file'],
+      properties: {
+        file: { type: 'string', format: 'binary' },
+        caption: { type: 'string', maxLength: 1024 },
+        version: { type: 'integer', minimum: 1, description: 'Checked when the send claims an unassigned conversation' },
+      },
+    },
+  })
+  @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'Retries with the same key return the first result' })
+  @ApiAcceptedResponse({ type: AttachmentResponse })
+  @ApiPayloadTooLargeResponse({ type: ErrorResponse, description: 'Over WhatsApp’s limit for the file’s type' })
+  @RequireScopes('messages:send')
+  attach(
+    @CurrentPrincipal() me: Principal,
+    @Param('id', Id) id: string,
+    @Headers('idempotency-key') key: string | undefined,
+    @UploadedFile() file: UploadedFilePart | undefined,
+    @Body() fields: AttachmentFields,
+  ) {
+    return this.attachments.send(me, id, key, file, fields ?? {});
   }
 }
 

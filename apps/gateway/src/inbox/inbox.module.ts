@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditController } from '../audit/audit.controller';
+import { AttachmentsService } from './attachments.service';
 import { InboxController, NumbersController } from './inbox.controller';
 import { InboxService } from './inbox.service';
 import { MediaController } from './media.controller';
@@ -12,7 +13,7 @@ import { SlaApiModule } from '../sla/sla.module';
 @Module({
   imports: [SlaApiModule],
   controllers: [InboxController, NumbersController, AuditController, MediaController, LabelsController],
-  providers: [InboxService, MediaService, LabelsService, LabelsRepository],
+  providers: [InboxService, AttachmentsService, MediaService, LabelsService, LabelsRepository],
   exports: [LabelsService],
 })
 export class InboxModule {}

@@ -128,6 +128,10 @@ class MessageMediaResponse {
   @ApiProperty({ nullable: true, type: String }) mimeType!: string | null;
   @ApiProperty({ nullable: true, type: Number }) size!: number | null;
   @ApiProperty({ nullable: true, type: String }) sha256!: string | null;
+export class AttachmentResponse extends ReplyResponse {
+  @ApiProperty({ enum: ['image', 'document', 'audio', 'video'], description: 'How the file is sent, from its type' }) type!: string;
+}
+
   @ApiProperty({ description: 'pending | stored | failed | …' }) state!: string;
   @ApiProperty({ nullable: true, type: String, description: 'GET it with the same credentials (/api/v1/media/{messageId})' }) url!: string | null;
 }

@@ -189,15 +189,9 @@ export class InboxService {
   async reply(p: Principal, id: string, idempotencyKey: string | undefined, dto: ReplyDto) {
     requireIdempotencyKey(idempotencyKey);
     if ((dto.text === undefined) === (dto.template === undefined)) throw new BadRequestException('give exactly one of text or template');
-    // visibility first (404), then a blocked contact is refused (409) before the reply can claim anything
+    // visibility first (404)
     await this.bus.request(GetWorkV1, { actor: actorOf(p), conversationId: id });
-    const conv = await this.bus.request(GetConversationV1, { conversationId: id });
-    await assertNotBlocked(this.bus, { summary: conv });
-    const prepared = await this.bus
-      .request(PrepareReplyV1, { actor: actorOf(p), conversationId: id, version: dto.version })
-      .catch((e) => this.nameOwner(e));
-    const to = conv.contact.waId ?? conv.contact.userId;
-    if (!to) throw new ConflictException('the contact has no WhatsApp id to reply to');
+    const { conv, prepared, to } = await this.prepareSend(p, id, dto.version);
     const sent = await this.bus.request(SendMessageV1, {
       idempotencyKey: `reply:${id}:${idempotencyKey}`,
       phoneNumberId: conv.phoneNumberId,
@@ -207,14 +201,32 @@ export class InboxService {
       senderName: p.name,
       message: dto.template ? templateMessage(dto.template) : { type: 'text', body: dto.text! },
     });
-    // the customer sees their messages read once the owner answers (best effort: never fails the reply)
-    void this.markLatestRead(conv.phoneNumberId, id, false).catch((err) =>
-      new Logger('Inbox').warn(`mark-read after reply failed: ${(err as Error).message}`),
-    );
+    this.markReadAfterSend(conv.phoneNumberId, id);
     return { ...sent, claimed: prepared.claimed, version: prepared.state.version };
   }
 
   /** Approved templates for the conversation's number (visibility first: 404 if the caller may not see it). */
+  /**
+   * What every agent send does before it is queued (reply, attachment): a blocked contact is refused (409) before
+   * anything can be claimed, then routing checks ownership and version (claiming an unassigned conversation; 409
+   * naming the owner otherwise). Call after the visibility check.
+   */
+  async prepareSend(p: Principal, id: string, version: number | undefined) {
+    const conv = await this.bus.request(GetConversationV1, { conversationId: id });
+    await assertNotBlocked(this.bus, { summary: conv });
+    const prepared = await this.bus
+      .request(PrepareReplyV1, { actor: actorOf(p), conversationId: id, version })
+      .catch((e) => this.nameOwner(e));
+    const to = conv.contact.waId ?? conv.contact.userId;
+    if (!to) throw new ConflictException('the contact has no WhatsApp id to reply to');
+    return { conv, prepared, to };
+  }
+
+  /** The customer sees their messages read once the owner answers (best effort: never fails the send). */
+  markReadAfterSend(phoneNumberId: string, id: string): void {
+    void this.markLatestRead(phoneNumberId, id, false).catch((err) => new Logger('Inbox').warn(`mark-read after reply failed: ${(err as Error).message}`));
+  }
+
   async templates(p: Principal, id: string) {
     const w = await this.bus.request(GetWorkV1, { actor: actorOf(p), conversationId: id });
     return this.bus.request(ListTemplatesV1, { phoneNumberId: w.phoneNumberId });

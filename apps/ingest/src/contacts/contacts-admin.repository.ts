@@ -220,7 +220,8 @@ export class ContactsAdminRepository {
     const r = await rows<{ storage_key: string }>(
       em,
       `SELECT md.storage_key FROM ingest.media md JOIN ingest.message m ON m.id = md.message_id
-       WHERE m.conversation_id = ANY($1::uuid[]) AND md.storage_key IS NOT NULL`,
+       WHERE m.conversation_id = ANY($1::uuid[]) AND md.storage_key IS NOT NULL
+       UNION SELECT u.storage_key FROM ingest.upload u WHERE u.conversation_id = ANY($1::uuid[])`,
       [conversationIds],
     );
     return r.map((x) => x.storage_key);

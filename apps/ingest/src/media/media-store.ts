@@ -5,6 +5,8 @@ import * as path from 'node:path';
 export abstract class MediaStore {
   /** Stores the bytes under `key` (overwriting) and returns the key. */
   abstract put(key: string, data: Buffer, meta: { mimeType: string | null }): Promise<string>;
+  /** Writes `data` at `offset` (creating the file), for uploads that arrive in chunks. */
+  abstract writeAt(key: string, offset: number, data: Buffer): Promise<void>;
   abstract read(key: string): Promise<Buffer>;
   /** Up to `length` bytes from `offset` (fewer at the end of the file). */
   abstract readRange(key: string, offset: number, length: number): Promise<Buffer>;
@@ -33,6 +35,17 @@ export class LocalMediaStore extends MediaStore {
     await writeFile(tmp, data);
     await rename(tmp, file); // readers never see half a file
     return key;
+  }
+
+  async writeAt(key: string, offset: number, data: Buffer): Promise<void> {
+    const file = this.file(key);
+    await mkdir(path.dirname(file), { recursive: true });
+    const fh = await open(file, offset === 0 ? 'w' : 'r+');
+    try {
+      await fh.write(data, 0, data.length, offset);
+    } finally {
+      await fh.close();
+    }
   }
 
   async read(key: string): Promise<Buffer> {

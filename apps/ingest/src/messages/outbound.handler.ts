@@ -81,6 +81,16 @@ export class OutboundHandler implements OnApplicationBootstrap {
       sentAt: at,
     });
     if (!message) return;
+    const uploadId = (e.content[e.kind] as { upload_id?: unknown } | undefined)?.upload_id;
+    if (typeof uploadId === 'string') {
+      // an agent's attachment: the message's media is the stored upload (the timeline shows it like inbound media)
+      await em.query(
+        `INSERT INTO ingest.media (message_id, media_id, mime_type, size, sha256, state, storage_key)
+         SELECT $1, 'upload:' || u.id, u.mime_type, u.size, u.sha256, 'stored', u.storage_key FROM ingest.upload u
+         WHERE u.id = $2 AND u.state = 'stored' ON CONFLICT (message_id) DO NOTHING`,
+        [message.id, uploadId],
+      );
+    }
     await this.conversations.recordMessage(em, conversation, { sentAt: at, text: e.text, customer: false, receivedAt: at });
     if (send?.wa_message_id) await this.link(em, message, send.wa_message_id, send.sent_at);
     if (send?.failure) await this.fail(em, message, send.failure);

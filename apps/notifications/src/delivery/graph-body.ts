@@ -12,7 +12,8 @@ export function graphContent(req: Pick<SendMessageRequest, 'message' | 'context'
     case 'audio':
     case 'document':
     case 'sticker': {
-      const media: Record<string, unknown> = m.id ? { id: m.id } : { link: m.link };
+      // upload_id: a file stored in ingest, uploaded to the Graph API (and replaced by its id) by the sender
+      const media: Record<string, unknown> = m.id ? { id: m.id } : m.uploadId ? { upload_id: m.uploadId } : { link: m.link };
       if (m.caption !== undefined) media.caption = m.caption;
       if (m.filename !== undefined) media.filename = m.filename;
       return { type: m.type, [m.type]: media, ...ctx };

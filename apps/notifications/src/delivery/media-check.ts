@@ -1,16 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { MediaType } from '@app/contracts';
+import { MEDIA_LIMITS, type MediaType } from '@app/contracts';
 import { ValidationError } from '@app/messaging';
 import { GraphClient } from '../graph/graph.client';
 
-/** REFERENCE §3: largest file per media type, and the MIME types each accepts. */
-export const MEDIA_LIMITS: Record<MediaType, { maxBytes: number; mime: string[] }> = {
-  audio: { maxBytes: 16 << 20, mime: ['audio/aac', 'audio/amr', 'audio/mpeg', 'audio/mp4', 'audio/ogg'] },
-  document: { maxBytes: 100 << 20, mime: [] }, // many document types; size is what we check
-  image: { maxBytes: 5 << 20, mime: ['image/jpeg', 'image/png'] },
-  sticker: { maxBytes: 500 << 10, mime: ['image/webp'] },
-  video: { maxBytes: 16 << 20, mime: ['video/mp4', 'video/3gpp'] },
-};
+/** REFERENCE §3 limits, defined once in the contracts. */
+export { MEDIA_LIMITS };
 
 /**
  * Before queueing a media message sent by id: asks the Graph API about the id (bounded, 800 ms) and refuses

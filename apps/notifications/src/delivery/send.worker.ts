@@ -7,6 +7,7 @@ import { OutboxWriter } from '@app/persistence';
 import { NOTIFICATIONS_CONFIG, type NotificationsConfig } from '../config';
 import { GraphClient, type GraphResult } from '../graph/graph.client';
 import { explain, isRetryable } from '../graph/graph-errors';
+import { MediaUpload, uploadIdOf, withMediaId } from './media-upload';
 import { SendRepository, type Claimed } from './send.repository';
 
 const pairKey = (p: string, r: string) => `${p}|${r}`;
@@ -57,6 +58,7 @@ export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly sends: SendRepository,
     private readonly graph: GraphClient,
     private readonly outbox: OutboxWriter,
+    private readonly uploads: MediaUpload,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -215,9 +217,22 @@ export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   async execute(c: Claimed): Promise<void> {
+    let graphBody = c.graphBody;
+    const uploadId = uploadIdOf(graphBody);
+    if (uploadId) {
+      // an attachment stored in ingest: upload it first (no message yet, so a failure is retried like any other)
+      const up = await this.uploads.toGraph(c.phoneNumberId, uploadId);
+      if (up.kind !== 'uploaded') {
+        await persist(() => this.ds.transaction(async (em) => {
+          if (await this.sends.lockOwned(em, c.id, c.attemptId)) await this.record(em, c, up);
+        }));
+        return;
+      }
+      graphBody = withMediaId(graphBody, up.mediaId);
+    }
     const started = await this.sends.markCallStarted(this.ds.manager, c.id, c.attemptId);
     if (!started) return;
-    const res = await this.graph.postMessage(c.phoneNumberId, { messaging_product: 'whatsapp', recipient_type: 'individual', to: c.recipient, ...c.graphBody });
+    const res = await this.graph.postMessage(c.phoneNumberId, { messaging_product: 'whatsapp', recipient_type: 'individual', to: c.recipient, ...graphBody });
     const wamid = res.kind === 'ok' ? (res.body.messages as { id?: unknown }[] | undefined)?.[0]?.id : undefined;
     outcomes.inc({ outcome: res.kind, code: res.kind === 'error' ? String(res.code ?? res.status) : '' });
     if (res.kind === 'ok' && typeof wamid === 'string') {

@@ -31,6 +31,20 @@ export class GraphClient {
     return this.call('POST', this.url(`${encodeURIComponent(phoneNumberId)}/messages`, c.graphApiVersion), c.accessToken, body, timeoutMs);
   }
 
+  /**
+   * `POST /{phone-number-id}/media` (REFERENCE §3): multipart `file`, `type` (MIME), `messaging_product=whatsapp`
+   * → `{id}`, with the number's own credentials. An upload creates no message, so it is safe to repeat.
+   */
+  async uploadMedia(phoneNumberId: string, file: { data: Buffer; mimeType: string; filename: string | null }, timeoutMs = Math.max(this.cfg.GRAPH_API_TIMEOUT_MS, 30_000)): Promise<GraphResult> {
+    const c = await this.credentials.of(phoneNumberId);
+    if (!c.active) return { kind: 'error', status: 403, code: null, title: 'The business number (or its WhatsApp account or Meta app) is disabled in Switchboard.', details: null };
+    const form = new FormData();
+    form.set('messaging_product', 'whatsapp');
+    form.set('type', file.mimeType);
+    form.set('file', new Blob([new Uint8Array(file.data)], { type: file.mimeType }), file.filename ?? 'file');
+    return this.call('POST', this.url(`${encodeURIComponent(phoneNumberId)}/media`, c.graphApiVersion), c.accessToken, form, timeoutMs);
+  }
+
   get(urlOrPath: string, timeoutMs = this.cfg.GRAPH_API_TIMEOUT_MS): Promise<GraphResult> {
     const url = /^https?:\/\//.test(urlOrPath) ? urlOrPath : this.url(urlOrPath);
     return this.call('GET', url, this.credentials.defaults().accessToken, undefined, timeoutMs);
@@ -41,8 +55,9 @@ export class GraphClient {
     try {
       res = await fetch(url, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
+        // a FormData body sets its own multipart content type (with the boundary)
+        headers: { authorization: `Bearer ${token}`, ...(body && !(body instanceof FormData) ? { 'content-type': 'application/json' } : {}) },
+        body: body instanceof FormData ? body : body ? JSON.stringify(body) : undefined,
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {

@@ -3,6 +3,7 @@ import { api, ApiError, newKey } from '../lib/api';
 import { useApp } from '../lib/context';
 import { composerMode } from '../lib/permissions';
 import type { Conversation, ReplyResult, User } from '../lib/types';
+import { AttachmentPanel } from './Attachment';
 import { QuickReplies, shortcutQuery, type Rendered } from './QuickReplies';
 import { TemplatePicker, type TemplateChoice } from './TemplatePicker';
 
@@ -29,6 +30,7 @@ export const Composer = forwardRef<ComposerHandle, { conv: Conversation; onRefre
   const [menu, setMenu] = useState<'emoji' | 'quick' | null>(null);
   const [missing, setMissing] = useState<string[]>([]);
   const [templates, setTemplates] = useState(false);
+  const [attach, setAttach] = useState(false);
   const key = useRef(newKey());
   const inFlight = useRef(false);
   const area = useRef<HTMLTextAreaElement>(null);
@@ -213,6 +215,11 @@ export const Composer = forwardRef<ComposerHandle, { conv: Conversation; onRefre
               </button>
             )}
             {!note && (
+              <button className="ghost" aria-expanded={attach} onClick={() => setAttach(!attach)} disabled={!canType || windowClosed}>
+                Attach
+              </button>
+            )}
+            {!note && (
               <button className="ghost" aria-expanded={templates || windowClosed} onClick={() => setTemplates(!templates)} disabled={!canType || windowClosed}>
                 Templates
               </button>
@@ -231,6 +238,17 @@ export const Composer = forwardRef<ComposerHandle, { conv: Conversation; onRefre
                 </button>
               ))}
             </div>
+          )}
+          {!note && attach && canType && !windowClosed && (
+            <AttachmentPanel
+              conv={conv}
+              onClose={() => setAttach(false)}
+              onSent={(r) => {
+                setAttach(false);
+                if (r.status === 'failed') toast('WhatsApp refused the file; see the timeline for why.', 'error');
+                onRefresh();
+              }}
+            />
           )}
           {quickQuery !== null && canType && <QuickReplies query={quickQuery} conversationId={conv.id} onPick={applyRendered} onClose={() => setMenu(null)} />}
           {!note && (templates || windowClosed) && canType && (

@@ -229,7 +229,7 @@ function Media({ m }: { m: MessageView }) {
       </button>
     );
   if (!url) return <div className="media-loading muted">Loading {m.type}…</div>;
-  if (m.type === 'image' || m.type === 'sticker') return <img className="media" src={url} alt={str(c.caption) || `${m.type} from the customer`} />;
+  if (m.type === 'image' || m.type === 'sticker') return <img className="media" src={url} alt={str(c.caption) || (m.direction === 'outbound' ? `${m.type} sent to the customer` : `${m.type} from the customer`)} />;
   if (m.type === 'video') return <video className="media" src={url} controls />;
   return <audio src={url} controls aria-label={c.voice ? 'Voice message' : 'Audio'} />;
 }

@@ -110,9 +110,12 @@ export interface RequestOptions {
 async function send(path: string, s: Session | null, o: RequestOptions): Promise<Response> {
   const headers: Record<string, string> = { ...(o.headers ?? {}) };
   if (s) headers.authorization = `Bearer ${s.accessToken}`;
-  if (o.body !== undefined) headers['content-type'] = 'application/json';
+  // a FormData body (file upload) sets its own multipart content type with the boundary
+  const form = typeof FormData !== 'undefined' && o.body instanceof FormData;
+  if (o.body !== undefined && !form) headers['content-type'] = 'application/json';
+  const body = o.body === undefined ? undefined : form ? (o.body as FormData) : JSON.stringify(o.body);
   // no-store: the client decides when to re-read; a revalidated cache entry could hide changes its ETag does not cover
-  return fetch(path, { method: o.method ?? 'GET', headers, body: o.body === undefined ? undefined : JSON.stringify(o.body), signal: o.signal, cache: 'no-store' });
+  return fetch(path, { method: o.method ?? 'GET', headers, body, signal: o.signal, cache: 'no-store' });
 }
 
 /** Authenticated request; a 401 refreshes the session once and retries. */

@@ -89,6 +89,49 @@ export const ListMessagesV1 = defineRequest({
 export const MEDIA_CHUNK_MAX = 384 * 1024;
 
 /**
+ * An agent's attachment (gateway `POST /api/v1/conversations/:id/attachments`) stored in ingest's media store,
+ * written in chunks in order (offset 0 first). `uploadId` is derived from the conversation and the request's
+ * Idempotency-Key, so a retry writes the same upload; a different file under a used id is CONFLICT. The answer
+ * says whether the whole file is stored (then its sha256 was checked). Notifications reads it back with
+ * GetUploadChunkV1 to upload it to the Graph API; ingest links it to the outbound message (the timeline's media).
+ */
+export const PutUploadChunkV1 = defineRequest({
+  subject: 'ingest.put-upload-chunk.v1',
+  service: 'ingest',
+  request: z.object({
+    uploadId: z.string().uuid(),
+    conversationId: z.string().uuid(),
+    mimeType: z.string().min(1).max(200),
+    filename: z.string().max(240).nullable(),
+    size: z.number().int().min(1),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    offset: z.number().int().min(0),
+    data: z.string().max(Math.ceil((MEDIA_CHUNK_MAX * 4) / 3) + 4), // base64
+  }),
+  response: z.object({ stored: z.boolean(), received: z.number().int() }),
+  timeoutMs: 2_000,
+});
+
+/** A chunk of a stored upload (see PutUploadChunkV1), for notifications' Graph API upload. */
+export const GetUploadChunkV1 = defineRequest({
+  subject: 'ingest.get-upload-chunk.v1',
+  service: 'ingest',
+  request: z.object({
+    uploadId: z.string().uuid(),
+    offset: z.number().int().min(0).default(0),
+    length: z.number().int().min(1).max(MEDIA_CHUNK_MAX).default(MEDIA_CHUNK_MAX),
+  }),
+  response: z.object({
+    mimeType: z.string(),
+    filename: z.string().nullable(),
+    size: z.number().int(),
+    offset: z.number().int(),
+    data: z.string(), // base64
+  }),
+  timeoutMs: 2_000,
+});
+
+/**
  * A stored media file of a message, read in chunks over the bus (files are up to 100 MB; NATS messages are not).
  * The gateway checks `conversationId` against the caller's permissions before streaming anything.
  */

@@ -28,7 +28,7 @@ describe('SendMessageV1 request', () => {
   });
 
   it('refuses media without exactly one of id/link, more than 3 buttons, more than 10 list rows', () => {
-    expect(problems({ type: 'image' })).toContain('message.id: exactly one of message.id or message.link');
+    expect(problems({ type: 'image' })).toContain('message.id: exactly one of message.id, message.link or message.uploadId');
     expect(problems({ type: 'image', id: '1', link: 'https://x.y/z' })).toContain('message.id');
     const button = (i: number) => ({ id: `b${i}`, title: `B${i}` });
     expect(problems({ type: 'interactive', interactive: { type: 'button', body: { text: 'b' }, buttons: [1, 2, 3, 4].map(button) } })).toContain(

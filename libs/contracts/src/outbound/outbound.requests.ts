@@ -21,9 +21,36 @@ const textMessage = z.object({
   previewUrl: z.boolean().optional(),
 });
 
+/**
+ * REFERENCE §3: largest file per media type, and the MIME types each accepts (checked by the gateway's attachment
+ * upload and by notifications before a send by media id).
+ */
+export const MEDIA_LIMITS: Record<MediaType, { maxBytes: number; mime: string[] }> = {
+  audio: { maxBytes: 16 << 20, mime: ['audio/aac', 'audio/amr', 'audio/mpeg', 'audio/mp4', 'audio/ogg'] },
+  document: {
+    maxBytes: 100 << 20,
+    mime: [
+      'text/plain', 'application/pdf', 'application/vnd.ms-excel', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      'application/msword', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'application/vnd.ms-powerpoint',
+      'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+    ],
+  },
+  image: { maxBytes: 5 << 20, mime: ['image/jpeg', 'image/png'] },
+  sticker: { maxBytes: 500 << 10, mime: ['image/webp'] },
+  video: { maxBytes: 16 << 20, mime: ['video/mp4', 'video/3gpp'] },
+};
+
+/** The media type a MIME type is sent as (null: WhatsApp accepts no such file). */
+export function mediaTypeOfMime(mime: string): MediaType | null {
+  const m = mime.split(';')[0].trim().toLowerCase();
+  return (MEDIA_TYPES.find((t) => MEDIA_LIMITS[t].mime.includes(m)) as MediaType | undefined) ?? null;
+}
+
 const mediaFields = {
-  /** A media id from `POST /{phone-number-id}/media`. Exactly one of id / link. */
+  /** A media id from `POST /{phone-number-id}/media`. Exactly one of id / link / uploadId. */
   id: z.string().trim().min(1).max(256).optional(),
+  /** A file stored in ingest (PutUploadChunkV1): notifications uploads it to the Graph API and sends its media id. */
+  uploadId: z.string().uuid().optional(),
   link: z.string().url().max(2048).refine((u) => /^https?:\/\//i.test(u), 'link must be an http(s) URL').optional(),
   caption: z.string().max(1024).optional(),
   filename: z.string().max(240).optional(),
@@ -137,9 +164,9 @@ export const SendMessageRequest = z
   .superRefine((r, ctx) => {
     const m = r.message;
     if ((MEDIA_TYPES as readonly string[]).includes(m.type)) {
-      const media = m as { id?: string; link?: string; caption?: string; filename?: string };
-      if (!media.id === !media.link)
-        ctx.addIssue({ code: 'custom', path: ['message', 'id'], message: 'exactly one of message.id or message.link is required' });
+      const media = m as { id?: string; link?: string; uploadId?: string; caption?: string; filename?: string };
+      if ([media.id, media.link, media.uploadId].filter((x) => x !== undefined).length !== 1)
+        ctx.addIssue({ code: 'custom', path: ['message', 'id'], message: 'exactly one of message.id, message.link or message.uploadId is required' });
       if (media.caption !== undefined && (m.type === 'audio' || m.type === 'sticker'))
         ctx.addIssue({ code: 'custom', path: ['message', 'caption'], message: `${m.type} cannot have a caption` });
       if (media.filename !== undefined && m.type !== 'document')
