@@ -118,6 +118,10 @@ export class ReplyResponse {
   @ApiProperty() version!: number;
 }
 
+export class AttachmentResponse extends ReplyResponse {
+  @ApiProperty({ enum: ['image', 'document', 'audio', 'video'], description: 'How the file is sent, from its type' }) type!: string;
+}
+
 export class NumberTeamResponse {
   @ApiProperty() phoneNumberId!: string;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) teamId!: string | null;
@@ -128,10 +132,6 @@ class MessageMediaResponse {
   @ApiProperty({ nullable: true, type: String }) mimeType!: string | null;
   @ApiProperty({ nullable: true, type: Number }) size!: number | null;
   @ApiProperty({ nullable: true, type: String }) sha256!: string | null;
-export class AttachmentResponse extends ReplyResponse {
-  @ApiProperty({ enum: ['image', 'document', 'audio', 'video'], description: 'How the file is sent, from its type' }) type!: string;
-}
-
   @ApiProperty({ description: 'pending | stored | failed | …' }) state!: string;
   @ApiProperty({ nullable: true, type: String, description: 'GET it with the same credentials (/api/v1/media/{messageId})' }) url!: string | null;
 }
