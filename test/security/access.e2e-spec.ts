@@ -22,6 +22,7 @@ describe('security: access control, sessions and input handling (gateway + routi
   let automationRuleId = '';
   let macroId = '';
   let cannedId = '';
+  let csatSettingId = '';
 
   const auditOf = async (conversationId: string) =>
     (await s.http().get(`/api/v1/audit?conversationId=${conversationId}&limit=1000`).set(s.as('admin')).expect(200)).body.items;
@@ -60,6 +61,7 @@ describe('security: access control, sessions and input handling (gateway + routi
     cannedId = (
       await s.http().post('/api/v1/canned-responses').set(s.as('admin')).send({ shortcut: 'sales-only', title: 'Sales', text: `${CANARY} canned`, teamId: s.teams.Sales }).expect(201)
     ).body.id;
+    csatSettingId = (await s.http().put('/api/v1/csat/settings').set(s.as('admin')).send({ teamId: s.teams.Sales, question: `${CANARY} survey` }).expect(200)).body.id;
   }, 120_000);
   afterAll(() => s?.stop());
 
@@ -71,6 +73,9 @@ describe('security: access control, sessions and input handling (gateway + routi
       'post /api/v1/conversations/{id}/handoff': { version: v, toTeamId: s.teams.Support, note: 'mine now' },
       'post /api/v1/conversations/{id}/status': { version: v, status: 'resolved' },
       'post /api/v1/conversations/{id}/takeover': { version: v },
+      'post /api/v1/conversations/{id}/bot': { version: v },
+      'post /api/v1/conversations/{id}/handover': { version: v, teamId: s.teams.Support, note: 'mine now' },
+      'post /api/v1/conversations/{id}/take-back': { version: v },
       'post /api/v1/conversations/{id}/labels': { version: v, labels: ['vip'] },
       'post /api/v1/conversations/{id}/priority': { version: v, priority: 'urgent' },
       'post /api/v1/conversations/{id}/notes': { body: 'sneaky note' },
@@ -86,6 +91,7 @@ describe('security: access control, sessions and input handling (gateway + routi
       'patch /api/v1/automation/rules/{id}': { enabled: false },
       'post /api/v1/macros/{id}/run': { conversationId: victim.conversationId },
       'post /api/v1/canned-responses/{id}/render': { conversationId: victim.conversationId },
+      'put /api/v1/csat/settings': { teamId: s.teams.Sales, question: 'sneaky survey' },
       'post /api/v1/messages': { to: victim.waId, phoneNumberId: SALES_NUMBER, conversationId: victim.conversationId, type: 'text', text: { body: 'x' } },
     });
     /** Routes any signed-in person may call on these ids by design (directory reads, own session, system state). */
@@ -115,6 +121,7 @@ describe('security: access control, sessions and input handling (gateway + routi
       if (path.startsWith('/api/v1/automation/rules/')) return automationRuleId;
       if (before === 'macros') return macroId;
       if (before === 'canned-responses') return cannedId;
+      if (path.startsWith('/api/v1/csat/settings/')) return csatSettingId;
       return victim.conversationId; // conversations and any route added later: the most sensitive id
     };
 
@@ -176,6 +183,32 @@ describe('security: access control, sessions and input handling (gateway + routi
       }
       const positive = await s.http().get(`/api/v1/conversations?q=${CANARY}`).set(s.as('sales')).expect(200);
       expect(positive.body.items.map((i: { id: string }) => i.id)).toEqual([victim.conversationId]);
+    });
+  });
+
+  describe('bots', () => {
+    it('a bot cannot take a person’s conversation, hand over or reply in one it does not hold; people and plain keys cannot act as bots', async () => {
+      const key = async (name: string, scopes: string[]) => ({ 'X-Api-Key': (await s.http().post('/api/v1/api-keys').set(s.as('admin')).send({ name, scopes }).expect(201)).body.key as string });
+      const bot = await key('rogue bot', ['bot', 'conversations:read', 'conversations:write', 'messages:send']);
+      const plain = await key('plain', ['conversations:read', 'conversations:write', 'messages:send']);
+      const url = (path: string) => `/api/v1/conversations/${victim.conversationId}/${path}`;
+      const auditBefore = (await auditOf(victim.conversationId)).length;
+      const sendsBefore = s.sends.length;
+      const refused = async (who: Record<string, string>, path: string, status: number, message: RegExp, body: object = {}) => {
+        const r = await s.http().post(url(path)).set(who).set('Idempotency-Key', `bot-${randomUUID()}`).send(body);
+        expect(`${path} → ${r.status} ${r.body.message}`).toMatch(new RegExp(`→ ${status} .*${message.source}`));
+      };
+      await refused(bot, 'bot', 409, /owned by/);
+      await refused(bot, 'handover', 409, /not held by a bot/, { teamId: s.teams.Support, note: 'summary' });
+      await refused(bot, 'messages', 409, /owned by/, { text: 'from the bot' });
+      await refused(bot, 'take-back', 403, /only a person/, { version: victim.version });
+      for (const who of [s.as('sales'), s.as('admin'), plain]) {
+        await refused(who, 'bot', 403, /needs bot/);
+        await refused(who, 'handover', 403, /needs bot/, { teamId: s.teams.Support, note: 'summary' });
+      }
+      await refused(s.as('admin'), 'take-back', 409, /not held by a bot/, { version: victim.version });
+      expect((await auditOf(victim.conversationId)).length).toBe(auditBefore);
+      expect(s.sends.length).toBe(sendsBefore);
     });
   });
 

@@ -19,6 +19,7 @@ import { EventWebhooksModule } from './event-webhooks/event-webhooks.module';
 import { RateLimitModule } from './http/rate-limit';
 import { CorsModule } from './http/cors.module';
 import { ReportsApiModule } from './reports/reports.module';
+import { BotModule } from './bot/bot.module';
 
 /** Makes the parsed gateway config injectable everywhere as GATEWAY_CONFIG. */
 @Global()
@@ -58,6 +59,7 @@ export class GatewayModule {
         EventWebhooksModule,
         RateLimitModule,
         ReportsApiModule,
+        BotModule,
       ],
     };
   }

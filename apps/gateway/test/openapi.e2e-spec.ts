@@ -41,6 +41,9 @@ describe('OpenAPI document', () => {
       '/api/v1/conversations/{id}/takeover',
       '/api/v1/conversations/{id}/notes',
       '/api/v1/conversations/{id}/messages',
+      '/api/v1/conversations/{id}/bot',
+      '/api/v1/conversations/{id}/handover',
+      '/api/v1/conversations/{id}/take-back',
       '/api/v1/audit',
     ])
       expect(paths).toContain(p);
@@ -60,6 +63,10 @@ describe('OpenAPI document', () => {
     expect(send.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: true })]));
     expect(doc.paths['/api/v1/conversations/{id}/messages'].get.responses['200'].content['application/json'].schema.$ref).toBe('#/components/schemas/MessagePageResponse');
     expect(s.ConversationResponse.properties.owner).toBeDefined();
+    // bot handover: the holding bot on every conversation; a handover needs a team and a summary note
+    expect(s.ConversationResponse.properties.bot).toBeDefined();
+    expect(s.BotHandoverDto.required).toEqual(expect.arrayContaining(['teamId', 'note']));
+    expect(s.ApiKeyResponse?.properties.scopes.items.enum ?? s.CreateApiKeyDto.properties.scopes.items.enum).toContain('bot');
     const reply = doc.paths['/api/v1/conversations/{id}/messages'].post;
     expect(reply.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: true })]));
     expect(reply.responses['202'].content['application/json'].schema.$ref).toBe('#/components/schemas/ReplyResponse');

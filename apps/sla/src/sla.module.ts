@@ -8,6 +8,7 @@ import { ClocksService } from './clocks/clocks.service';
 import { SlaQueriesService } from './clocks/sla-queries.service';
 import { SLA_CONFIG, type SlaConfig } from './config';
 import { ClockEventsHandler } from './events/clock-events.handler';
+import { BotHoldHandler } from './events/bot-hold.handler';
 import { slaMigrations } from './migrations';
 import { SlaResponders } from './sla.responders';
 import { DashboardService } from './reports/dashboard.service';
@@ -57,6 +58,7 @@ export class SlaModule {
         TimerFireService,
         TimerWorker,
         ClockEventsHandler,
+        BotHoldHandler,
         SlaResponders,
         // issue 8: the reporting projection, dashboard and reports
         ReportsProjector,

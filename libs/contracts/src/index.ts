@@ -15,6 +15,7 @@ export * from './routing/routing.permissions';
 export * from './routing/presence';
 export * from './routing/assignment';
 export * from './routing/automation';
+export * from './routing/bot';
 export * from './notices/notices';
 export * from './sla/business-hours';
 export * from './integrations/integrations';

@@ -10,7 +10,7 @@ export class TokenPairResponse {
 }
 
 export class MeResponse {
-  @ApiProperty({ enum: ['user', 'api_key'] }) kind!: string;
+  @ApiProperty({ enum: ['user', 'api_key', 'bot'] }) kind!: string;
   @ApiProperty() id!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ nullable: true, type: String }) email!: string | null;

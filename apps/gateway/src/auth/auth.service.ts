@@ -114,7 +114,8 @@ export class AuthService {
     if (kind === 'sbk') {
       const key = await this.repo.useApiKey(this.ds.manager, tokenHash(token));
       if (!key) return null;
-      return { kind: 'api_key', id: key.id, name: key.name, email: null, role: 'admin', teamIds: [], scopes: key.scopes as Scope[] };
+      const scopes = key.scopes as Scope[];
+      return { kind: scopes.includes('bot') ? 'bot' : 'api_key', id: key.id, name: key.name, email: null, role: 'admin', teamIds: [], scopes };
     }
     return null;
   }

@@ -4,20 +4,23 @@ import { ROLES, type Actor } from '@app/contracts';
 export { ROLES };
 export type Role = (typeof ROLES)[number];
 
-/** What a route needs. Users get scopes from their role; API keys carry the scopes they were created with. */
-export const SCOPES = ['conversations:read', 'conversations:write', 'messages:send', 'audit:read', 'contacts:read', 'contacts:write', 'webhooks:manage', 'admin'] as const;
+/**
+ * What a route needs. Users get scopes from their role; API keys carry the scopes they were created with.
+ * `bot`: the key is an integrator's bot (principal kind `bot`), which may hold conversations and hand them over.
+ */
+export const SCOPES = ['conversations:read', 'conversations:write', 'messages:send', 'audit:read', 'contacts:read', 'contacts:write', 'webhooks:manage', 'admin', 'bot'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
   viewer: ['conversations:read', 'contacts:read'],
   agent: ['conversations:read', 'conversations:write', 'messages:send', 'contacts:read'],
   manager: ['conversations:read', 'conversations:write', 'messages:send', 'audit:read', 'contacts:read', 'contacts:write'],
-  admin: SCOPES,
+  admin: SCOPES.filter((s) => s !== 'bot'), // only an API key can be a bot
 };
 
-/** Who is calling: a signed-in user or an integrator's API key. */
+/** Who is calling: a signed-in user, an integrator's API key, or an API key with the `bot` scope (a bot). */
 export interface Principal {
-  kind: 'user' | 'api_key';
+  kind: 'user' | 'api_key' | 'bot';
   id: string;
   name: string;
   email: string | null;

@@ -17,6 +17,14 @@ export class WorkStateResponse {
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastMessageAt!: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) resolvedAt!: string | null;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ type: () => BotRef, nullable: true, required: false, description: 'The bot holding the conversation (bot handover), else null' })
+  bot?: BotRef | null;
+}
+
+export class BotRef {
+  @ApiProperty({ description: 'The bot’s API key id' }) id!: string;
+  @ApiProperty({ nullable: true, type: String }) name!: string | null;
+  @ApiProperty({ format: 'date-time', description: 'Held since' }) since!: string;
 }
 
 class NamedRef {
@@ -45,6 +53,8 @@ export class ConversationResponse {
   @ApiProperty({ type: [String] }) labels!: string[];
   @ApiProperty({ type: NamedRef, nullable: true }) owner!: NamedRef | null;
   @ApiProperty({ type: NamedRef, nullable: true }) team!: NamedRef | null;
+  @ApiProperty({ type: () => BotRef, nullable: true, description: 'The bot holding the conversation (routing and SLA wait; only it replies), else null' })
+  bot!: BotRef | null;
   @ApiProperty() phoneNumberId!: string;
   @ApiProperty({ type: ContactRef }) contact!: ContactRef;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastMessageAt!: string | null;

@@ -197,8 +197,9 @@ export class InboxService {
       phoneNumberId: conv.phoneNumberId,
       to,
       conversationId: id,
-      senderId: p.id,
-      senderName: p.name,
+      // a bot's reply is an automatic one (no sender): SLA clocks and reports count only people's replies
+      senderId: p.kind === 'bot' ? null : p.id,
+      senderName: p.kind === 'bot' ? `Bot: ${p.name}`.slice(0, 200) : p.name,
       message: dto.template ? templateMessage(dto.template) : { type: 'text', body: dto.text! },
     });
     this.markReadAfterSend(conv.phoneNumberId, id);
@@ -278,6 +279,7 @@ export class InboxService {
         labels: w.labels,
         owner: w.ownerId ? { id: w.ownerId, name: owner?.name ?? null } : null,
         team: w.teamId ? { id: w.teamId, name: team?.name ?? null } : null,
+        bot: w.bot ? { id: w.bot.id, name: w.bot.name, since: w.bot.since } : null,
         phoneNumberId: w.phoneNumberId,
         contact: s?.contact ?? { id: w.contactId, name: null, waId: null, userId: null },
         lastMessageAt: s?.lastMessageAt ?? w.lastMessageAt,

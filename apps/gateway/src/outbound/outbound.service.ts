@@ -20,6 +20,10 @@ export class OutboundService {
   ) {}
 
   async send(p: Principal, dto: SendMessageDto, idempotencyKey: string | undefined): Promise<ResponseOf<typeof SendMessageV1>> {
+    if (p.kind === 'bot')
+      throw new ForbiddenException(
+        'a bot replies from the conversation it holds (POST /api/v1/conversations/:id/messages), so nobody replies over it; this route is for integrators’ API keys',
+      );
     if (p.kind !== 'api_key')
       throw new ForbiddenException(
         'people reply from the conversation (POST /api/v1/conversations/:id/messages), where only the owner may send; this route is for integrators’ API keys',
@@ -55,6 +59,11 @@ export class OutboundService {
     if (summary.phoneNumberId !== dto.phoneNumberId || (dto.to !== summary.contact.waId && dto.to !== summary.contact.userId))
       throw new BadRequestException('to and phoneNumberId must be the customer and business number of conversationId');
     await assertNotBlocked(this.bus, { summary });
+    if (work.bot)
+      throw new ConflictException({
+        message: `conversation is held by bot "${work.bot.name ?? work.bot.id}"; only that bot replies in it until it hands over`,
+        details: { bot: work.bot },
+      });
     if (work.ownerId) {
       const owner = (await this.users.byIds([work.ownerId]))[0];
       throw new ConflictException({

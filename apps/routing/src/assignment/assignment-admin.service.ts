@@ -234,7 +234,7 @@ export class AssignmentAdminService {
     if (actor.role !== 'admin' && !actor.teamIds.includes(teamId)) throw new NotFoundError(`team ${teamId} not found`);
     const rows = await this.ds.query(
       `SELECT conversation_id, priority, queued_at, labels, required_skills, count(*) OVER ()::int AS total
-       FROM routing.conversation_work WHERE team_id = $1 AND owner_id IS NULL AND status = 'open'
+       FROM routing.conversation_work WHERE team_id = $1 AND owner_id IS NULL AND bot_id IS NULL AND status = 'open'
        ORDER BY priority_rank, queued_at, conversation_id LIMIT $2`,
       [teamId, limit],
     );

@@ -262,7 +262,7 @@ export class TeamRoutingRepository {
   async withQueue(em: EntityManager): Promise<string[]> {
     const rows = await em.query(
       `SELECT t.team_id FROM routing.team_routing t WHERE t.strategy <> 'manual'
-         AND EXISTS (SELECT 1 FROM routing.conversation_work w WHERE w.team_id = t.team_id AND w.owner_id IS NULL AND w.status = 'open')`,
+         AND EXISTS (SELECT 1 FROM routing.conversation_work w WHERE w.team_id = t.team_id AND w.owner_id IS NULL AND w.bot_id IS NULL AND w.status = 'open')`,
     );
     return rows.map((r: any) => r.team_id);
   }

@@ -212,7 +212,7 @@ export class AssignmentService {
       const r = await this.ds.transaction(async (em) => {
         const rows = await em.query(
           `SELECT conversation_id FROM routing.conversation_work
-           WHERE team_id = $1 AND owner_id IS NULL AND status = 'open' AND conversation_id <> ALL($2::uuid[])
+           WHERE team_id = $1 AND owner_id IS NULL AND bot_id IS NULL AND status = 'open' AND conversation_id <> ALL($2::uuid[])
            ORDER BY priority_rank, queued_at, conversation_id LIMIT 1 FOR UPDATE SKIP LOCKED`,
           [teamId, tried],
         );

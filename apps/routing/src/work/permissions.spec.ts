@@ -1,5 +1,5 @@
 import type { Actor } from '@app/contracts';
-import { canEditWork, canOwn, canSee, canWrite, managesTeam } from './permissions';
+import { canEditWork, canOwn, canSee, canWrite, isOwner, managesTeam } from './permissions';
 
 const SALES = '00000000-0000-4000-8000-000000000001';
 const SUPPORT = '00000000-0000-4000-8000-000000000002';
@@ -38,5 +38,8 @@ describe('routing permissions', () => {
     expect(canEditWork(user('agent', [SALES]), { teamId: SALES, ownerId: OTHER })).toBe(false);
     expect(canEditWork(user('manager', [SALES], OTHER), { teamId: SALES, ownerId: ME })).toBe(true);
     expect(canOwn({ type: 'api_key', id: 'k', name: 'k', role: 'admin', teamIds: [] })).toBe(false);
+    // a bot holds conversations (conversation_work.bot_id), it never owns one: it cannot claim or take back
+    expect(canOwn({ type: 'bot', id: 'k', name: 'Helper bot', role: 'admin', teamIds: [] })).toBe(false);
+    expect(isOwner({ type: 'bot', id: ME, name: 'Helper bot', role: 'admin', teamIds: [] }, { teamId: SALES, ownerId: ME })).toBe(false);
   });
 });

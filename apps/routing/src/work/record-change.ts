@@ -9,8 +9,8 @@ export type AssignReason = 'claim' | 'assign' | 'handoff' | 'takeover' | 'reply'
 
 export const SYSTEM_ACTOR = { type: 'system', id: null, name: 'routing' } as const;
 
-/** The part of the state an audit entry records before/after. */
-const snapshot = (w: WorkState) => ({
+/** The part of the state an audit entry records before/after (`bot` when a bot held it before or after). */
+const snapshot = (w: WorkState, withBot = false) => ({
   teamId: w.teamId,
   ownerId: w.ownerId,
   status: w.status,
@@ -18,6 +18,7 @@ const snapshot = (w: WorkState) => ({
   priority: w.priority,
   labels: w.labels,
   version: w.version,
+  ...(withBot ? { bot: w.bot ? { id: w.bot.id, name: w.bot.name } : null } : {}),
 });
 
 /** One audit entry and the events for a change (also used by the event handlers, with the system actor). */
@@ -37,14 +38,15 @@ export async function recordChange(
   },
 ): Promise<void> {
   const { before, after } = c;
+  const withBot = !!(before?.bot || after.bot);
   const now = new Date().toISOString();
   await audit.append(em, {
     conversationId: after.conversationId,
     teamId: after.teamId,
     actor: c.actor,
     action: c.action,
-    before: before ? snapshot(before) : null,
-    after: { ...snapshot(after), ...(c.why ?? {}) },
+    before: before ? snapshot(before, withBot) : null,
+    after: { ...snapshot(after, withBot), ...(c.why ?? {}) },
     note: c.note,
     requestId: currentCorrelationId() ?? null,
   });

@@ -7,6 +7,7 @@ import {
   type NoteView,
   type RequestOf,
   type AssignV1,
+  type BotHandoverV1,
   type HandoffV1,
   type SetStatusV1,
   type UserRef,
@@ -55,6 +56,7 @@ export class WorkChangesService {
       if (!canOwn(actor)) throw new ForbiddenError('only a person can claim a conversation');
       if (w.ownerId === actor.id) return { patch: null };
       if (w.ownerId) throw ownedError(w);
+      if (w.bot) throw botHeldError(w, 'take it back from the bot (POST …/take-back) to claim it');
       return { patch: { ownerId: actor.id }, reason: 'claim', capacityOf: actor.id };
     });
   }
@@ -69,7 +71,8 @@ export class WorkChangesService {
       // moving to another team without naming a person: the current owner stays only if a member there
       if (r.assignee === undefined && teamId !== w.teamId) ownerId = null;
       if (teamId === w.teamId && ownerId === w.ownerId) return { patch: null };
-      return { patch: { teamId, ownerId }, reason: 'assign' };
+      // a manager moving a bot's conversation ends the bot's hold
+      return { patch: { teamId, ownerId, ...(w.bot ? { bot: null } : {}) }, reason: 'assign' };
     });
   }
 
@@ -79,7 +82,7 @@ export class WorkChangesService {
         throw new ForbiddenError('only the owner or a manager of the team can hand off');
       const teamId = r.toTeamId ?? w.teamId;
       if (r.toUser) checkAssignee(r.toUser, teamId);
-      return { patch: { teamId, ownerId: r.toUser?.id ?? null }, reason: 'handoff', note: r.note };
+      return { patch: { teamId, ownerId: r.toUser?.id ?? null, ...(w.bot ? { bot: null } : {}) }, reason: 'handoff', note: r.note };
     });
   }
 
@@ -92,7 +95,10 @@ export class WorkChangesService {
       } else if (r.snoozeUntil) throw new ValidationError('snoozeUntil is only for status snoozed');
       if (r.status === w.status && (r.snoozeUntil ?? null) === w.snoozeUntil) return { patch: null };
       const patch: WorkPatch = { status: r.status, snoozeUntil: r.status === 'snoozed' ? r.snoozeUntil! : null };
-      if (r.status === 'resolved') patch.resolvedAt = 'now';
+      if (r.status === 'resolved') {
+        patch.resolvedAt = 'now';
+        if (w.bot) patch.bot = null; // a resolved conversation is held by nobody: the next message is routed
+      }
       else if (w.status === 'resolved') patch.resolvedAt = null;
       return { patch };
     });
@@ -133,11 +139,60 @@ export class WorkChangesService {
       if (!canWrite(actor)) throw new ForbiddenError('viewers cannot reply');
       if (w.ownerId === actor.id && actor.type === 'user') return { state: w, claimed: false };
       if (w.ownerId) throw ownedError(w);
+      // a bot replies only while it holds the conversation; nobody else replies over a bot
+      if (actor.type === 'bot') {
+        if (w.bot?.id === actor.id) return { state: w, claimed: false };
+        throw notHeldError(w, 'a bot replies only in conversations it holds (POST …/bot first)');
+      }
+      if (w.bot) throw botHeldError(w, 'take it back from the bot (POST …/take-back) before replying');
       if (!canOwn(actor)) return { state: w, claimed: false };
       if (version !== undefined && version !== w.version) throw staleError(w, version);
       await this.capacity.check(em, actor.id, w.teamId);
       const after = await this.apply(em, actor, w, 'conversation.claimed', { patch: { ownerId: actor.id }, reason: 'reply' });
       return { state: after, claimed: true };
+    });
+  }
+
+  /**
+   * A bot (API key with the `bot` scope) takes an open/pending conversation nobody owns: routing assigns nobody
+   * and SLA clocks pause until it hands over or a person takes it back. Holding it again is a no-op.
+   */
+  botHold(actor: Actor, conversationId: string, version?: number): Promise<WorkState> {
+    return this.change(actor, conversationId, version, 'conversation.bot-held', (w) => {
+      if (actor.type !== 'bot') throw new ForbiddenError('only a bot (an API key with the bot scope) can hold a conversation');
+      if (w.bot?.id === actor.id) return { patch: null };
+      if (w.ownerId) throw ownedError(w);
+      if (w.bot) throw botHeldError(w, 'another bot holds it');
+      if (w.status === 'resolved') throw new ConflictError('conversation is resolved: a bot holds only open or pending conversations', { current: w });
+      return { patch: { bot: { id: actor.id, name: actor.name }, ...(w.status === 'snoozed' ? { status: 'open' as const, snoozeUntil: null } : {}) } };
+    });
+  }
+
+  /**
+   * The holding bot hands over to a team with a summary note (an internal note agents see): the conversation
+   * is open and unowned in that team, and the team's strategy picks the owner from its queue (manual: it waits).
+   */
+  botHandover(actor: Actor, r: RequestOf<typeof BotHandoverV1>): Promise<WorkState> {
+    return this.change(actor, r.conversationId, r.version, 'conversation.bot-handover', (w) => {
+      if (actor.type !== 'bot') throw new ForbiddenError('only the bot holding the conversation can hand it over (people use handoff)');
+      if (w.bot?.id !== actor.id) throw notHeldError(w, 'only the bot holding it can hand it over');
+      return {
+        patch: { bot: null, teamId: r.teamId, ownerId: null, status: 'open', snoozeUntil: null },
+        reason: 'handoff',
+        note: r.note,
+      };
+    });
+  }
+
+  /** A person takes the conversation back from the bot and owns it (capacity checked like a claim). */
+  botTakeBack(actor: Actor, conversationId: string, version: number): Promise<WorkState> {
+    return this.change(actor, conversationId, version, 'conversation.bot-taken-back', (w) => {
+      if (!canOwn(actor)) throw new ForbiddenError('only a person (agent, manager, admin) can take a conversation back from a bot');
+      if (!w.bot) {
+        if (w.ownerId === actor.id) return { patch: null };
+        throw new ConflictError('conversation is not held by a bot', { current: w, ownerId: w.ownerId });
+      }
+      return { patch: { ownerId: actor.id, bot: null }, reason: 'takeover', capacityOf: actor.id };
     });
   }
 
@@ -173,14 +228,14 @@ export class WorkChangesService {
   private async change(
     actor: Actor,
     conversationId: string,
-    version: number,
+    version: number | undefined,
     action: string,
     decide: (w: WorkState) => Decision,
   ): Promise<WorkState> {
     const result = await this.ds.transaction(async (em) => {
       const w = await this.visible(em, actor, conversationId, true);
       if (!canWrite(actor)) throw new ForbiddenError('viewers cannot change conversations');
-      if (version !== w.version) throw staleError(w, version);
+      if (version !== undefined && version !== w.version) throw staleError(w, version);
       const d = decide(w);
       if (d.patch && d.capacityOf) await this.capacity.check(em, d.capacityOf, d.patch.teamId !== undefined ? d.patch.teamId : w.teamId);
       return { before: w, after: await this.apply(em, actor, w, action, d) };
@@ -223,4 +278,14 @@ function staleError(w: WorkState, sent: number): ConflictError {
 
 function ownedError(w: WorkState): ConflictError {
   return new ConflictError(`conversation is owned by user ${w.ownerId}`, { current: w, ownerId: w.ownerId });
+}
+
+function botHeldError(w: WorkState, what: string): ConflictError {
+  const name = w.bot?.name ? `"${w.bot.name}"` : w.bot?.id;
+  return new ConflictError(`conversation is held by bot ${name}; ${what}`, { current: w, bot: w.bot });
+}
+
+function notHeldError(w: WorkState, what: string): ConflictError {
+  const holder = w.bot ? `held by bot ${w.bot.name ? `"${w.bot.name}"` : w.bot.id}` : 'not held by a bot';
+  return new ConflictError(`conversation is ${holder}: ${what}`, { current: w, bot: w.bot });
 }

@@ -38,6 +38,7 @@ export class WorkQueriesService {
       actorId: r.actor.id,
       teamIds: r.actor.teamIds,
       view: r.view,
+      bot: r.actor.type === 'bot',
       status: r.status,
       teamId: r.teamId,
       assigneeId: r.assigneeId,

@@ -5,7 +5,7 @@ import type { AuditEntryView, NoteView, WorkState } from '@app/contracts';
 const iso = (d: unknown) => (d ? new Date(d as string).toISOString() : null);
 
 const WORK_COLS = `conversation_id, phone_number_id, contact_id, team_id, owner_id, status, snooze_until, priority, labels,
-  version, opened_at, last_message_at, resolved_at, updated_at, activity_at::text AS activity_key`;
+  version, opened_at, last_message_at, resolved_at, updated_at, activity_at::text AS activity_key, bot_id, bot_name, bot_since`;
 
 export function toWork(r: Record<string, any>): WorkState {
   return {
@@ -23,6 +23,7 @@ export function toWork(r: Record<string, any>): WorkState {
     lastMessageAt: iso(r.last_message_at),
     resolvedAt: iso(r.resolved_at),
     updatedAt: iso(r.updated_at)!,
+    bot: r.bot_id ? { id: r.bot_id, name: r.bot_name ?? null, since: iso(r.bot_since)! } : null,
   };
 }
 
@@ -37,6 +38,8 @@ export interface WorkPatch {
   resolvedAt?: 'now' | null;
   /** When an owner is set (routing's clock; default: the database's). */
   assignedAt?: Date;
+  /** The bot that holds the conversation (null = released). A held conversation waits in no queue. */
+  bot?: { id: string; name: string | null } | null;
 }
 
 export interface ListFilter {
@@ -44,6 +47,8 @@ export interface ListFilter {
   actorId: string;
   teamIds: string[];
   view: 'mine' | 'unassigned' | 'team' | 'all';
+  /** The actor is a bot: "mine" = the conversations it holds. */
+  bot?: boolean;
   status?: string;
   teamId?: string;
   assigneeId?: string;
@@ -110,7 +115,9 @@ export class WorkRepository {
   }
 
   /** Applies the patch and bumps the version by one. */
-  async update(em: EntityManager, conversationId: string, p: WorkPatch): Promise<WorkState> {
+  async update(em: EntityManager, conversationId: string, patch: WorkPatch): Promise<WorkState> {
+    // a person becoming the owner ends a bot's hold (a conversation has one holder)
+    const p: WorkPatch = patch.ownerId && patch.bot === undefined ? { ...patch, bot: null } : patch;
     const has = (k: keyof WorkPatch) => p[k] !== undefined;
     const [rows] = await em.query(
       `UPDATE routing.conversation_work SET
@@ -123,8 +130,15 @@ export class WorkRepository {
          resolved_at = CASE WHEN $14 THEN (CASE WHEN $15 THEN clock_timestamp() ELSE NULL END) ELSE resolved_at END,
          -- the queue: an unowned conversation waits from when it lost its owner or was reopened
          queued_at = CASE WHEN (CASE WHEN $4 THEN $5::uuid ELSE owner_id END) IS NOT NULL THEN NULL
+           WHEN (CASE WHEN $17 THEN $18 ELSE bot_id END) IS NOT NULL THEN NULL
+           -- released by a bot: waits in the queue from when the bot took it
+           WHEN bot_id IS NOT NULL THEN coalesce(bot_since, clock_timestamp())
            WHEN owner_id IS NOT NULL OR queued_at IS NULL OR (status = 'resolved' AND $6 AND $7 <> 'resolved') THEN clock_timestamp()
            ELSE queued_at END,
+         bot_since = CASE WHEN NOT $17 THEN bot_since WHEN $18::text IS NULL THEN NULL
+           WHEN $18::text IS NOT DISTINCT FROM bot_id THEN bot_since ELSE clock_timestamp() END,
+         bot_id = CASE WHEN $17 THEN $18 ELSE bot_id END,
+         bot_name = CASE WHEN $17 THEN $19 ELSE bot_name END,
          assigned_at = CASE WHEN $4 AND $5::uuid IS NOT NULL AND $5::uuid IS DISTINCT FROM owner_id THEN coalesce($16::timestamptz, clock_timestamp()) ELSE assigned_at END,
          last_owner_id = CASE WHEN $4 AND $5::uuid IS NOT NULL THEN $5::uuid ELSE last_owner_id END,
          version = version + 1, updated_at = clock_timestamp()
@@ -146,6 +160,9 @@ export class WorkRepository {
         has('resolvedAt'),
         p.resolvedAt === 'now',
         p.assignedAt ?? null,
+        has('bot'),
+        p.bot?.id ?? null,
+        p.bot?.name ?? null,
       ],
     );
     return toWork(rows[0]);
@@ -193,8 +210,8 @@ export class WorkRepository {
       if (f.ids.length === 0) return { items: [], last: null };
       common.push(`conversation_id = ANY(${arg(f.ids)}::uuid[])`);
     }
-    if (f.view === 'mine') common.push(`owner_id = ${arg(f.actorId)}::uuid`);
-    if (f.view === 'unassigned') common.push(`owner_id IS NULL`);
+    if (f.view === 'mine') common.push(f.bot ? `bot_id = ${arg(f.actorId)}` : `owner_id = ${arg(f.actorId)}::uuid`);
+    if (f.view === 'unassigned') common.push(`owner_id IS NULL AND bot_id IS NULL`);
     if (f.after) common.push(`(activity_at, conversation_id) < (${arg(f.after.activityKey)}::timestamptz, ${arg(f.after.id)}::uuid)`);
 
     // disjoint scopes the actor may see

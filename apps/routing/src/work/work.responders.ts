@@ -2,6 +2,9 @@ import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import {
   AddNoteV1,
   AssignV1,
+  BotHandoverV1,
+  BotHoldV1,
+  BotTakeBackV1,
   ClaimV1,
   GetActivityV1,
   GetWorkV1,
@@ -50,6 +53,9 @@ export class WorkResponders implements OnApplicationBootstrap {
       this.bus.respond(SetPriorityV1, (r) => c.setPriority(r.actor, r.conversationId, r.version, r.priority)),
       this.bus.respond(AddNoteV1, (r) => c.addNote(r.actor, r.conversationId, r.body, r.mentions, r.version)),
       this.bus.respond(PrepareReplyV1, (r) => c.prepareReply(r.actor, r.conversationId, r.version)),
+      this.bus.respond(BotHoldV1, (r) => c.botHold(r.actor, r.conversationId, r.version)),
+      this.bus.respond(BotHandoverV1, (r) => c.botHandover(r.actor, r)),
+      this.bus.respond(BotTakeBackV1, (r) => c.botTakeBack(r.actor, r.conversationId, r.version)),
       this.bus.respond(SetNumberTeamV1, async (r) => {
         if (r.actor.role !== 'admin') throw new ForbiddenError('only admins set a number’s default team');
         await this.ds.transaction(async (em) => {

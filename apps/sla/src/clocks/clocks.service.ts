@@ -21,6 +21,9 @@ export interface ConversationRow {
   window_closes_at: Date | null;
   pending_since: Date | null;
   follow_ups_sent: number;
+  /** A bot holds the conversation since then: every clock is paused (bot handover, issue 14). */
+  bot_since: Date | null;
+  bot_version: number;
 }
 
 export interface ClockRow {
@@ -54,7 +57,7 @@ const minutesOf: Record<ClockTarget, keyof SlaPolicyView> = {
  * The clocks of a conversation follow from its state: first response runs from the first customer message of a
  * cycle until the first reply by a person; next response from the first unanswered customer message after that;
  * resolution from the cycle's start until resolved. `sync` brings the stored clocks and their timers in line
- * with the conversation and its policy (pausing while pending/snoozed, counting business time).
+ * with the conversation and its policy (pausing while pending/snoozed or held by a bot, counting business time).
  */
 @Injectable()
 export class ClocksService {
@@ -164,7 +167,8 @@ export class ClocksService {
       nextResponse: c.first_reply_at && c.awaiting_since ? c.awaiting_since : null,
       resolution: c.status !== 'resolved' ? c.cycle_start_at : null,
     };
-    const paused = PAUSED.has(c.status);
+    const statusPaused = PAUSED.has(c.status);
+    const paused = statusPaused || c.bot_since !== null;
     for (const target of CLOCK_TARGETS) {
       const minutes = policy ? (policy[minutesOf[target]] as number | null) : null;
       let clock = active.find((k) => k.target === target);
@@ -192,7 +196,10 @@ export class ClocksService {
       let pausedMs = Number(k.paused_ms);
       let pausedSince = k.paused_since;
       if (paused && !pausedSince) {
-        const since = c.pending_since && c.pending_since > k.started_at ? c.pending_since : at;
+        // a bot's hold counts from when it took the conversation (a clock started meanwhile is paused from its start)
+        const since = statusPaused
+          ? c.pending_since && c.pending_since > k.started_at ? c.pending_since : at
+          : (c.bot_since ?? at);
         pausedSince = since < k.started_at ? k.started_at : since;
       } else if (!paused && pausedSince) {
         pausedMs += businessTimeBetween(cal, pausedSince.getTime(), at.getTime());
@@ -213,7 +220,7 @@ export class ClocksService {
       if (k.state === 'ok' || k.state === 'warning') await this.timers.schedule(em, 'clock.breach', conversationId, target, due);
     }
     // the window warning: only while the customer waits for an answer
-    if (c.awaiting_since && c.window_closes_at && c.status !== 'resolved') {
+    if (c.awaiting_since && c.window_closes_at && c.status !== 'resolved' && c.bot_since === null) {
       const minutes = policy?.windowWarningMinutes ?? this.cfg.SLA_WINDOW_WARNING_MINUTES;
       await this.timers.schedule(em, 'window.warning', conversationId, '', new Date(c.window_closes_at.getTime() - minutes * 60_000));
     } else await this.timers.cancel(em, conversationId, ['window.warning']);

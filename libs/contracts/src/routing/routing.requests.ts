@@ -13,7 +13,8 @@ export const WORK_STATUSES = ['open', 'pending', 'snoozed', 'resolved'] as const
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 
 export const Actor = z.object({
-  type: z.enum(['user', 'api_key', 'system']),
+  /** `bot`: an integrator's API key with the `bot` scope, which may hold conversations (see bot.ts). */
+  type: z.enum(['user', 'api_key', 'bot', 'system']),
   id: z.string().min(1).max(100),
   name: z.string().max(200).nullable(),
   role: z.enum(ROLES),
@@ -44,6 +45,8 @@ export const WorkState = z.object({
   lastMessageAt: z.string().nullable(),
   resolvedAt: z.string().nullable(),
   updatedAt: z.string(),
+  /** The bot holding the conversation (routing and SLA wait; only it replies); null or absent (older events) = none. */
+  bot: z.object({ id: z.string(), name: z.string().nullable(), since: z.string() }).nullable().optional(),
 });
 export type WorkState = z.infer<typeof WorkState>;
 
