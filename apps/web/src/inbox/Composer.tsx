@@ -14,12 +14,16 @@ export interface ComposerHandle {
 }
 
 /**
- * The reply box. Only the owner can send; others see who owns the conversation and Claim / Take over. One
+ * The reply box. Only the owner can send; others see who owns the conversation and Claim / Take over (a bot's
+ * conversation: who holds it and Take back). One
  * Idempotency-Key per draft, reused by every retry of that draft, and the button is locked while a send is in
  * flight, so a double click or a retry never sends twice. A stale-version 409 is explained and the view reloads.
  */
-export const Composer = forwardRef<ComposerHandle, { conv: Conversation; onRefresh(): void; onClaim(): void; onTakeover(): void; busy: boolean }>(function Composer(
-  { conv, onRefresh, onClaim, onTakeover, busy },
+export const Composer = forwardRef<
+  ComposerHandle,
+  { conv: Conversation; onRefresh(): void; onClaim(): void; onTakeover(): void; onTakeBack?(): void; busy: boolean }
+>(function Composer(
+  { conv, onRefresh, onClaim, onTakeover, onTakeBack, busy },
   ref,
 ) {
   const { me, rt, dir, toast } = useApp();
@@ -163,6 +167,17 @@ export const Composer = forwardRef<ComposerHandle, { conv: Conversation; onRefre
               </span>
               <button onClick={onTakeover} disabled={busy}>
                 Take over
+              </button>
+            </>
+          )}
+          {mode.mode === 'takeback' && (
+            <>
+              <span>
+                Held by bot <strong className="bot-name">{mode.bot}</strong>: it is answering the customer, and routing and SLA
+                wait until it hands over. Take it back to reply yourself.
+              </span>
+              <button onClick={onTakeBack} disabled={busy || !onTakeBack}>
+                Take back
               </button>
             </>
           )}

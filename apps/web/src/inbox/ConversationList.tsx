@@ -2,7 +2,7 @@ import { useEffect, useRef } from 'react';
 import { TeamOptions } from '../lib/bits';
 import { useApp, useNow } from '../lib/context';
 import { contactName, countdown, since, timeOf } from '../lib/format';
-import { isManager } from '../lib/permissions';
+import { botName, isManager } from '../lib/permissions';
 import { WORK_STATUSES, type Conversation } from '../lib/types';
 import { DEFAULT_FILTERS, isUnread, SLA_LABEL, slaSummary, type Filters, type View } from './listing';
 
@@ -118,7 +118,13 @@ export function ConversationList(props: {
                 </span>
                 <span className="conv-text">{c.lastMessageText ?? ''}</span>
                 <span className="conv-meta">
-                  <span className={`owner ${c.owner ? '' : 'none'}`}>{c.owner ? c.owner.name : 'Unassigned'}</span>
+                  {c.bot && !c.owner ? (
+                    <span className="owner bot" title="A bot holds this conversation until it hands over">
+                      Held by bot {botName(c.bot)}
+                    </span>
+                  ) : (
+                    <span className={`owner ${c.owner ? '' : 'none'}`}>{c.owner ? c.owner.name : 'Unassigned'}</span>
+                  )}
                   {c.team && <span className="chip">{c.team.name}</span>}
                   {c.status !== 'open' && <span className={`chip status-${c.status}`}>{c.status}</span>}
                   {c.priority !== 'normal' && <span className={`chip prio-${c.priority}`}>{c.priority}</span>}

@@ -5,7 +5,7 @@ import { useApp, useNow } from '../lib/context';
 import { contactName, countdown, dateTime, since } from '../lib/format';
 import { isTyping } from '../lib/keys';
 import { navigate } from '../lib/router';
-import { canEditWork, composerMode, managesTeam } from '../lib/permissions';
+import { botName, canEditWork, composerMode, managesTeam } from '../lib/permissions';
 import { PRIORITIES, WORK_STATUSES, type Conversation, type MessageView, type Page, type Timeline, type TimelineItem } from '../lib/types';
 import { Composer, type ComposerHandle } from './Composer';
 import { AssignDialog, HandoffDialog, TimeDialog } from './Dialogs';
@@ -133,6 +133,7 @@ export function ConversationView({ id, onChanged }: { id: string; onChanged(c: C
       return false;
     }
   };
+  const takeBack = () => void act('Take back', 'take-back', {});
   const takeover = () => {
     if (conv?.owner && confirm(`Take over from ${conv.owner.name}? They will no longer be able to reply.`)) void act('Take over', 'takeover', {});
   };
@@ -202,6 +203,8 @@ export function ConversationView({ id, onChanged }: { id: string; onChanged(c: C
                 <>
                   Owner: <strong className="owner-name">{conv.owner.name}</strong>
                 </>
+              ) : conv.bot ? (
+                <strong className="bot-name">Held by bot {botName(conv.bot)}</strong>
               ) : (
                 <strong>Unassigned</strong>
               )}
@@ -213,6 +216,11 @@ export function ConversationView({ id, onChanged }: { id: string; onChanged(c: C
             {mode.mode === 'claim' && (
               <button className="primary" onClick={claim} disabled={busy} title="Claim (c)">
                 Claim
+              </button>
+            )}
+            {mode.mode === 'takeback' && (
+              <button className="primary" onClick={takeBack} disabled={busy} title="Take back from the bot">
+                Take back
               </button>
             )}
             {mode.mode === 'takeover' && (
@@ -276,7 +284,7 @@ export function ConversationView({ id, onChanged }: { id: string; onChanged(c: C
           )}
           <TimelineList items={items} dir={dir} />
         </div>
-        <Composer ref={composer} conv={conv} onRefresh={() => void reload()} onClaim={claim} onTakeover={takeover} busy={busy} />
+        <Composer ref={composer} conv={conv} onRefresh={() => void reload()} onClaim={claim} onTakeover={takeover} onTakeBack={takeBack} busy={busy} />
       </section>
       <Details conv={conv} edit={edit} busy={busy} onPriority={(p) => void act('Priority', 'priority', { priority: p })} onLabels={(l) => void act('Labels', 'labels', { labels: l })} />
       {dialog === 'handoff' && <HandoffDialog conv={conv} onClose={() => setDialog(null)} onSubmit={(b) => act('Hand off', 'handoff', b)} />}
@@ -385,7 +393,7 @@ function Details({ conv, edit, busy, onPriority, onLabels }: { conv: Conversatio
         <h3>Work</h3>
         <dl>
           <dt>Owner</dt>
-          <dd>{conv.owner?.name ?? 'Unassigned'}</dd>
+          <dd>{conv.owner?.name ?? (conv.bot ? `${botName(conv.bot)} (bot, since ${dateTime(conv.bot.since)})` : 'Unassigned')}</dd>
           <dt>Team</dt>
           <dd>{conv.team?.name ?? 'No team'}</dd>
           <dt>Status</dt>

@@ -36,7 +36,8 @@ export function TimelineList({ items, dir }: { items: TimelineItem[]; dir: Direc
               <div className="note" role="note" aria-label="Internal note">
                 <div className="note-head">
                   <span>
-                    {handoffNotes.has(i.note.body) ? '↪ Handoff note' : 'Internal note'} · {i.note.author.name ?? 'someone'}
+                    {handoffNotes.has(i.note.body) ? (i.note.author.type === 'bot' ? '↪ Bot handover summary' : '↪ Handoff note') : 'Internal note'} ·{' '}
+                    {i.note.author.name ?? 'someone'}
                   </span>
                   <time dateTime={i.note.createdAt}>{timeOf(i.note.createdAt)}</time>
                 </div>
@@ -244,6 +245,12 @@ export function describeEvent(e: AuditEntry, dir: Directory): string {
     const target = { firstResponse: 'First response', nextResponse: 'Next response', resolution: 'Resolution' }[String(a.target)] ?? 'SLA';
     const level = e.action.slice(4);
     return `${target} SLA ${level === 'warning' ? 'at risk' : level === 'breach' || level === 'breached' ? 'breached' : level.replace(/[-_.]/g, ' ')}`;
+  }
+  if (verb === 'bot-held') return `Bot ${who} is handling the conversation (routing and SLA wait)`;
+  if (verb === 'bot-handover') return `Bot ${who} handed the conversation over to ${teamName(dir, a.teamId as string | null)}`;
+  if (verb === 'bot-taken-back') {
+    const bot = (b.bot as { name?: string | null } | null | undefined)?.name;
+    return `${who} took the conversation back from ${bot ? `bot ${bot}` : 'the bot'}`;
   }
   if (verb === 'opened') return 'Conversation opened';
   if (verb === 'reopened') return 'The customer wrote again: conversation reopened';

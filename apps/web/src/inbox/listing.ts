@@ -15,7 +15,7 @@ export const DEFAULT_FILTERS: Filters = { view: 'mine', status: 'open', teamId: 
 /** Whether a conversation (as fetched after a live event) belongs in the list the user is looking at. */
 export function matches(me: Me, f: Filters, c: Conversation): boolean {
   if (f.view === 'mine' && c.owner?.id !== me.id) return false;
-  if (f.view === 'unassigned' && c.owner) return false;
+  if (f.view === 'unassigned' && (c.owner || c.bot)) return false;
   if (f.view === 'team' && !(c.team && me.teamIds.includes(c.team.id))) return false;
   if (f.status && c.status !== f.status) return false;
   if (f.teamId && c.team?.id !== f.teamId) return false;

@@ -6,7 +6,7 @@ export const WORK_STATUSES: WorkStatus[] = ['open', 'pending', 'snoozed', 'resol
 export const PRIORITIES: Priority[] = ['low', 'normal', 'high', 'urgent'];
 
 export interface Me {
-  kind: 'user' | 'api_key';
+  kind: 'user' | 'api_key' | 'bot';
   id: string;
   name: string;
   email: string | null;
@@ -47,6 +47,8 @@ export interface Conversation {
   labels: string[];
   owner: NamedRef | null;
   team: NamedRef | null;
+  /** The integrator's bot holding the conversation (nobody owns it; routing and SLA wait), else null. */
+  bot?: { id: string; name: string | null; since: string } | null;
   phoneNumberId: string;
   contact: { id: string; name: string | null; waId: string | null; userId: string | null; blocked?: boolean };
   lastMessageAt: string | null;
