@@ -90,6 +90,7 @@ describe('security: access control, sessions and input handling (gateway + routi
       'put /api/v1/teams/{id}/routing': { strategy: 'round_robin' },
       'patch /api/v1/automation/rules/{id}': { enabled: false },
       'post /api/v1/macros/{id}/run': { conversationId: victim.conversationId },
+      'patch /api/v1/macros/{id}': { name: 'hijacked', steps: [{ type: 'note', body: 'x' }] },
       'post /api/v1/canned-responses/{id}/render': { conversationId: victim.conversationId },
       'put /api/v1/csat/settings': { teamId: s.teams.Sales, question: 'sneaky survey' },
       'post /api/v1/messages': { to: victim.waId, phoneNumberId: SALES_NUMBER, conversationId: victim.conversationId, type: 'text', text: { body: 'x' } },
@@ -134,7 +135,11 @@ describe('security: access control, sessions and input handling (gateway + routi
       }
       // the enumeration itself must see the routes that matter (a broken document would make this test vacuous)
       expect(routes.map(([m, p]) => `${m} ${p}`)).toEqual(
-        expect.arrayContaining(['get /api/v1/conversations/{id}', 'post /api/v1/conversations/{id}/messages', 'get /api/v1/media/{messageId}', 'patch /api/v1/users/{id}']),
+        expect.arrayContaining([
+          'get /api/v1/conversations/{id}', 'post /api/v1/conversations/{id}/messages', 'post /api/v1/conversations/{id}/attachments',
+          'get /api/v1/media/{messageId}', 'patch /api/v1/users/{id}', 'patch /api/v1/macros/{id}', 'delete /api/v1/macros/{id}',
+          'delete /api/v1/automation/rules/{id}',
+        ]),
       );
       const auditBefore = (await auditOf(victim.conversationId)).length;
       const sendsBefore = s.sends.length;

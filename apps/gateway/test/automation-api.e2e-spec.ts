@@ -237,4 +237,60 @@ describe('automation API (gateway + routing, real PostgreSQL and NATS)', () => {
     const dry = (await http.post('/api/v1/automation/rules/dry-run').set(as('admin')).send({ conversationId: c, event: 'label.added', label: 'a' }).expect(200)).body;
     expect(dry.matches.map((m: { name: string }) => m.name)).toEqual(['a to b']);
   });
+  it('macros are changed and deleted: owner or (shared) admins/managers; others 404/403; bad bodies 400; every change audited', async () => {
+    const mine = (await http.post('/api/v1/macros').set(as('ann')).send({ name: 'Mine', steps: [{ type: 'note', body: 'x' }] }).expect(201)).body;
+    const patch = (id: string, body: object, who = 'ann') => http.patch(`/api/v1/macros/${id}`).set(as(who)).send(body);
+    const changed = (await patch(mine.id, { name: 'Mine, renamed', steps: [{ type: 'setPriority', priority: 'low' }] }).expect(200)).body;
+    expect(changed).toMatchObject({ id: mine.id, name: 'Mine, renamed', ownerId: ids.ann, steps: [{ type: 'setPriority', priority: 'low' }] });
+    expect((await http.get('/api/v1/macros').set(as('ann')).expect(200)).body.items).toEqual(expect.arrayContaining([changed]));
+    expect((await patch(mine.id, {}).expect(400)).body.message).toContain('at least one');
+    expect(JSON.stringify((await patch(mine.id, { colour: 'red' }).expect(400)).body.message)).toContain('colour');
+    expect((await patch(mine.id, { steps: [] }).expect(400)).body.message).toContain('steps');
+    const missing = randomUUID();
+    expect((await patch(mine.id, { steps: [{ type: 'handoff', toTeamId: missing, note: 'n' }] }).expect(400)).body.message).toContain(`team ${missing} does not exist`);
+    await patch(mine.id, { shared: true }).expect(403); // agents do not share
+    await patch(mine.id, { name: 'theirs now' }, 'bob').expect(404); // someone else's personal macro is not even seen
+    await http.delete(`/api/v1/macros/${mine.id}`).set(as('bob')).expect(404);
+    await patch(randomUUID(), { name: 'nobody' }).expect(404);
+    const shared = (await http.post('/api/v1/macros').set(as('salesManager')).send({ name: 'Shared', shared: true, steps: [{ type: 'note', body: 'x' }] }).expect(201)).body;
+    await patch(shared.id, { name: 'hijacked' }).expect(403);
+    await http.delete(`/api/v1/macros/${shared.id}`).set(as('ann')).expect(403);
+    expect((await patch(shared.id, { name: 'Shared, renamed' }, 'admin').expect(200)).body.ownerId).toBeNull();
+    expect((await http.delete(`/api/v1/macros/${mine.id}`).set(as('ann')).expect(200)).body).toEqual({ deleted: true });
+    await http.delete(`/api/v1/macros/${mine.id}`).set(as('ann')).expect(404);
+    expect((await http.get('/api/v1/macros').set(as('ann')).expect(200)).body.items.map((m: { id: string }) => m.id)).not.toContain(mine.id);
+    const audit = (await http.get('/api/v1/audit?limit=200').set(as('admin')).expect(200)).body.items as Array<{ action: string; actor: { id: string }; before: any; after: any }>;
+    const updated = audit.find((e) => e.action === 'macro.updated' && e.before?.id === mine.id && e.after?.name === 'Mine, renamed');
+    expect(updated).toMatchObject({ actor: { id: ids.ann }, before: { name: 'Mine' } });
+    expect(audit.find((e) => e.action === 'macro.deleted' && e.before?.id === mine.id)).toMatchObject({ actor: { id: ids.ann }, after: null });
+    expect(audit.filter((e) => e.action === 'macro.updated' && e.before?.id === shared.id)).toHaveLength(1);
+  });
+
+  it('automation rules are edited and deleted: checked like new ones (400 naming the field, cycles), managers only their teams, 404 for unknown, audited', async () => {
+    const note = [{ type: 'note', body: 'x' }];
+    const rule = (await http.post('/api/v1/automation/rules').set(as('salesManager')).send({ name: 'Sales tidy', event: 'label.added', conditions: { teamIds: [teams.Sales], labels: ['tidy'] }, actions: note }).expect(201)).body;
+    const patch = (id: string, body: object, who = 'salesManager') => http.patch(`/api/v1/automation/rules/${id}`).set(as(who)).send(body);
+    const edited = (await patch(rule.id, { name: 'Sales tidy-up', actions: [{ type: 'setPriority', priority: 'low' }] }).expect(200)).body;
+    expect(edited).toMatchObject({ id: rule.id, name: 'Sales tidy-up', event: 'label.added', conditions: { teamIds: [teams.Sales], labels: ['tidy'] }, actions: [{ type: 'setPriority', priority: 'low' }], enabled: true });
+    expect((await http.get('/api/v1/automation/rules').set(as('admin')).expect(200)).body.items).toEqual(expect.arrayContaining([edited]));
+    expect(JSON.stringify((await patch(rule.id, { event: 'lunch.time' }).expect(400)).body.message)).toContain('event');
+    expect(JSON.stringify((await patch(rule.id, { colour: 'red' }).expect(400)).body.message)).toContain('colour');
+    expect((await patch(rule.id, {}).expect(400)).body.message).toContain('at least one');
+    expect((await patch(rule.id, { event: 'conversation.idle' }).expect(400)).body.message).toContain('idleMinutes');
+    const missing = randomUUID();
+    expect((await patch(rule.id, { actions: [{ type: 'handoff', toTeamId: missing, note: 'n' }] }).expect(400)).body.message).toContain(`team ${missing} does not exist`);
+    await patch(rule.id, { conditions: { teamIds: [teams['After-sales']] } }).expect(403); // a manager cannot move it to another team
+    await patch(rule.id, { name: 'x' }, 'ann').expect(403);
+    await patch(randomUUID(), { name: 'x' }, 'admin').expect(404);
+    await http.delete(`/api/v1/automation/rules/${randomUUID()}`).set(as('admin')).expect(404);
+    // an edit that would close a cycle with another rule is refused like a new rule
+    await http.post('/api/v1/automation/rules').set(as('admin')).send({ name: 'tidy to neat', event: 'label.added', conditions: { labels: ['tidy'] }, actions: [{ type: 'addLabels', labels: ['neat'] }] }).expect(201);
+    expect((await patch(rule.id, { conditions: { teamIds: [teams.Sales], labels: ['neat'] }, actions: [{ type: 'addLabels', labels: ['tidy'] }] }).expect(400)).body.message).toContain('endlessly');
+    await http.delete(`/api/v1/automation/rules/${rule.id}`).set(as('ann')).expect(403);
+    expect((await http.delete(`/api/v1/automation/rules/${rule.id}`).set(as('salesManager')).expect(200)).body).toEqual({ deleted: true });
+    expect((await http.get('/api/v1/automation/rules').set(as('admin')).expect(200)).body.items.map((r: { id: string }) => r.id)).not.toContain(rule.id);
+    const audit = (await http.get('/api/v1/audit?limit=200').set(as('admin')).expect(200)).body.items as Array<{ action: string; teamId: string | null; before: any; after: any }>;
+    expect(audit.find((e) => e.action === 'automation.rule.updated' && e.before?.id === rule.id)).toMatchObject({ teamId: teams.Sales, before: { name: 'Sales tidy' }, after: { name: 'Sales tidy-up' } });
+    expect(audit.find((e) => e.action === 'automation.rule.deleted' && e.before?.id === rule.id)).toMatchObject({ after: null });
+  });
 });

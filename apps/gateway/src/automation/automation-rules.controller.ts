@@ -1,7 +1,7 @@
 import { ApiBody } from '@nestjs/swagger';
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { z } from 'zod';
-import { AUTOMATION_EVENTS, AutomationRuleInput, CreateAutomationRuleV1, DryRunAutomationV1, ListAutomationRulesV1, SetAutomationRuleEnabledV1 } from '@app/contracts';
+import { AUTOMATION_EVENTS, AutomationRuleInput, AutomationRulePatch, CreateAutomationRuleV1, DeleteAutomationRuleV1, DryRunAutomationV1, ListAutomationRulesV1, SetAutomationRuleEnabledV1, UpdateAutomationRuleV1 } from '@app/contracts';
 import { Bus } from '@app/messaging';
 import { actorOf, CurrentPrincipal, RequireScopes, type Principal } from '../auth/principal';
 import { TeamsService } from '../teams/teams.service';
@@ -36,19 +36,38 @@ export class AutomationRulesController {
   @RequireScopes('conversations:write')
   async create(@CurrentPrincipal() me: Principal, @Body() body: unknown) {
     const rule = parseBody(AutomationRuleInput, body);
-    const named = [
-      ...(rule.conditions.teamIds ?? []).map((t, i) => [`conditions.teamIds.${i}`, t] as const),
-      ...rule.actions.flatMap((a, i) => (a.type === 'handoff' ? [[`actions.${i}.toTeamId`, a.toTeamId] as const] : [])),
-    ];
-    for (const [field, teamId] of named) if (!(await this.teams.exists(teamId))) throw new BadRequestException(`${field}: team ${teamId} does not exist`);
+    await this.checkTeams(rule);
     return this.bus.request(CreateAutomationRuleV1, { actor: actorOf(me), rule });
   }
 
+  /**
+   * `{enabled}` turns a rule on or off; any of `{name, event, conditions, actions, enabled}` changes it (given fields
+   * replace the old ones; the result is checked like a new rule). Audited.
+   */
   @Patch(':id')
   @ApiBody({ schema: { type: 'object', properties: { enabled: { type: 'boolean' } } } })
   @RequireScopes('conversations:write')
-  setEnabled(@CurrentPrincipal() me: Principal, @Param('id', ParseUUIDPipe) id: string, @Body() body: unknown) {
-    return this.bus.request(SetAutomationRuleEnabledV1, { actor: actorOf(me), ruleId: id, enabled: parseBody(EnabledBody, body).enabled });
+  async update(@CurrentPrincipal() me: Principal, @Param('id', ParseUUIDPipe) id: string, @Body() body: unknown) {
+    const only = body && typeof body === 'object' && Object.keys(body).length === 1 && 'enabled' in body;
+    if (only) return this.bus.request(SetAutomationRuleEnabledV1, { actor: actorOf(me), ruleId: id, enabled: parseBody(EnabledBody, body).enabled });
+    const patch = parseBody(AutomationRulePatch, body);
+    await this.checkTeams(patch);
+    return this.bus.request(UpdateAutomationRuleV1, { actor: actorOf(me), ruleId: id, patch });
+  }
+
+  @Delete(':id')
+  @RequireScopes('conversations:write')
+  remove(@CurrentPrincipal() me: Principal, @Param('id', ParseUUIDPipe) id: string) {
+    return this.bus.request(DeleteAutomationRuleV1, { actor: actorOf(me), ruleId: id });
+  }
+
+  /** Teams named in conditions or handoff actions must exist (400 naming the field). */
+  private async checkTeams(rule: Pick<AutomationRulePatch, 'conditions' | 'actions'>): Promise<void> {
+    const named = [
+      ...(rule.conditions?.teamIds ?? []).map((t, i) => [`conditions.teamIds.${i}`, t] as const),
+      ...(rule.actions ?? []).flatMap((a, i) => (a.type === 'handoff' ? [[`actions.${i}.toTeamId`, a.toTeamId] as const] : [])),
+    ];
+    for (const [field, teamId] of named) if (!(await this.teams.exists(teamId))) throw new BadRequestException(`${field}: team ${teamId} does not exist`);
   }
 
   /** Which enabled rules would run for that event on a (past) conversation. Changes nothing. */

@@ -1,7 +1,7 @@
 import { ApiBody } from '@nestjs/swagger';
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { z } from 'zod';
-import { CreateMacroV1, ListMacrosV1, MacroStep, RunMacroV1 } from '@app/contracts';
+import { CreateMacroV1, DeleteMacroV1, ListMacrosV1, MacroStep, RunMacroV1, UpdateMacroV1 } from '@app/contracts';
 import { Bus } from '@app/messaging';
 import { actorOf, CurrentPrincipal, RequireScopes, type Principal } from '../auth/principal';
 import { TeamsService } from '../teams/teams.service';
@@ -11,6 +11,9 @@ import { AutomationApi } from './automation-api.decorator';
 const CreateMacroBody = z
   .object({ name: z.string().trim().min(1).max(100), shared: z.boolean().default(false), steps: z.array(MacroStep).min(1).max(20) })
   .strict();
+const UpdateMacroBody = CreateMacroBody.partial()
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, { message: 'give at least one of name, shared, steps' });
 const RunMacroBody = z.object({ conversationId: z.string().uuid() }).strict();
 
 /**
@@ -37,9 +40,29 @@ export class MacrosController {
   @RequireScopes('conversations:write')
   async create(@CurrentPrincipal() me: Principal, @Body() body: unknown) {
     const dto = parseBody(CreateMacroBody, body);
-    for (const [i, s] of dto.steps.entries())
-      if (s.type === 'handoff' && !(await this.teams.exists(s.toTeamId))) throw new BadRequestException(`steps.${i}.toTeamId: team ${s.toTeamId} does not exist`);
+    await this.checkTeams(dto.steps);
     return this.bus.request(CreateMacroV1, { actor: actorOf(me), ...dto });
+  }
+
+  /** Any of `{name, shared, steps}` (steps replace the old ones); a personal macro by its owner, a shared one by admins/managers. */
+  @Patch(':id')
+  @ApiBody({ schema: { type: 'object' } })
+  @RequireScopes('conversations:write')
+  async update(@CurrentPrincipal() me: Principal, @Param('id', ParseUUIDPipe) id: string, @Body() body: unknown) {
+    const dto = parseBody(UpdateMacroBody, body);
+    await this.checkTeams(dto.steps ?? []);
+    return this.bus.request(UpdateMacroV1, { actor: actorOf(me), macroId: id, ...dto });
+  }
+
+  @Delete(':id')
+  @RequireScopes('conversations:write')
+  remove(@CurrentPrincipal() me: Principal, @Param('id', ParseUUIDPipe) id: string) {
+    return this.bus.request(DeleteMacroV1, { actor: actorOf(me), macroId: id });
+  }
+
+  private async checkTeams(steps: MacroStep[]): Promise<void> {
+    for (const [i, s] of steps.entries())
+      if (s.type === 'handoff' && !(await this.teams.exists(s.toTeamId))) throw new BadRequestException(`steps.${i}.toTeamId: team ${s.toTeamId} does not exist`);
   }
 
   @Post(':id/run')

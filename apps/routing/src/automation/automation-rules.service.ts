@@ -1,13 +1,17 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import {
   AUTOMATION_MAX_DEPTH,
   BusinessHoursStateV1,
   ConversationOpenedV1,
   ConversationWorkChangedV1,
+  AutomationRuleInput,
   CreateAutomationRuleV1,
+  DeleteAutomationRuleV1,
+  describeIssues,
   DryRunAutomationV1,
+  UpdateAutomationRuleV1,
   ListAutomationRulesV1,
   MessageReceivedV1,
   SetAutomationRuleEnabledV1,
@@ -23,10 +27,10 @@ import {
   type RequestOf,
   type WorkState,
 } from '@app/contracts';
-import { Bus, ForbiddenError, NotFoundError, ValidationError, runWithContext, type EventMeta } from '@app/messaging';
+import { Bus, currentCorrelationId, ForbiddenError, NotFoundError, ValidationError, runWithContext, type EventMeta } from '@app/messaging';
 import { RoutingClock } from '../assignment/clock';
 import { containsKeyword } from '../assignment/rules';
-import { WorkRepository } from '../work/work.repository';
+import { AuditRepository, WorkRepository } from '../work/work.repository';
 import { OutboxWriter } from '@app/persistence';
 import { MacroService } from './macro.service';
 
@@ -97,6 +101,7 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
     private readonly macros: MacroService,
     private readonly clock: RoutingClock,
     private readonly outbox: OutboxWriter,
+    private readonly audit: AuditRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -104,6 +109,8 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
       this.bus.respond(CreateAutomationRuleV1, (r) => this.create(r)),
       this.bus.respond(ListAutomationRulesV1, (r) => this.list(r.actor)),
       this.bus.respond(SetAutomationRuleEnabledV1, (r) => this.setEnabled(r.actor, r.ruleId, r.enabled)),
+      this.bus.respond(UpdateAutomationRuleV1, (r) => this.update(r)),
+      this.bus.respond(DeleteAutomationRuleV1, (r) => this.remove(r.actor, r.ruleId)),
       this.bus.respond(DryRunAutomationV1, (r) => this.dryRun(r)),
     ]);
     await this.bus.consume(ConversationOpenedV1, { durable: 'routing-automation-opened', concurrency: 4 }, (e, meta) =>
@@ -188,6 +195,60 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
     }
     const [rows] = await this.ds.query(`UPDATE routing.automation_rule SET enabled = $2 WHERE id = $1 RETURNING ${COLS}`, [ruleId, enabled]); // UPDATE: [rows, count]
     return toRule(rows[0]);
+  }
+
+  /** Changes any fields of a rule: the result is checked like a new rule (fields, permissions, cycles). Audited. */
+  async update(r: RequestOf<typeof UpdateAutomationRuleV1>): Promise<AutomationRule> {
+    const rules = await this.all();
+    const before = rules.find((x) => x.id === r.ruleId);
+    if (!before) throw new NotFoundError('no such automation rule');
+    if (!this.mayManage(r.actor, before.conditions)) throw new ForbiddenError('managers change only rules of their teams');
+    const { name, event, conditions, actions, enabled } = before;
+    const parsed = AutomationRuleInput.safeParse({ name, event, conditions, actions, enabled, ...r.patch });
+    if (!parsed.success) throw new ValidationError(describeIssues(parsed.error.issues), parsed.error.issues);
+    const next = parsed.data;
+    if (!this.mayManage(r.actor, next.conditions)) throw new ForbiddenError('managers may only make rules whose conditions name only their teams');
+    const candidate = { ...before, ...next } as AutomationRule;
+    if (next.enabled) {
+      const cycle = this.findCycle(candidate, [...rules.filter((x) => x.enabled && x.id !== before.id), candidate]);
+      if (cycle) throw new ValidationError(`these rules would trigger each other endlessly: ${cycle.join(' → ')}`);
+    }
+    return this.ds.transaction(async (em) => {
+      const [rows] = await em.query(
+        `UPDATE routing.automation_rule SET name = $2, event = $3, conditions = $4, actions = $5, enabled = $6 WHERE id = $1 RETURNING ${COLS}`,
+        [before.id, next.name, next.event, JSON.stringify(next.conditions), JSON.stringify(next.actions), next.enabled],
+      ); // UPDATE: [rows, count]
+      if (!rows[0]) throw new NotFoundError('no such automation rule');
+      const after = toRule(rows[0]);
+      await this.record(em, r.actor, 'automation.rule.updated', after, before, after);
+      return after;
+    });
+  }
+
+  /** Deletes a rule (same permissions as changing it). Audited. */
+  async remove(a: Actor, ruleId: string): Promise<{ deleted: true }> {
+    const before = (await this.all()).find((x) => x.id === ruleId);
+    if (!before) throw new NotFoundError('no such automation rule');
+    if (!this.mayManage(a, before.conditions)) throw new ForbiddenError('managers delete only rules of their teams');
+    return this.ds.transaction(async (em) => {
+      const [, count] = await em.query(`DELETE FROM routing.automation_rule WHERE id = $1`, [ruleId]);
+      if (!count) throw new NotFoundError('no such automation rule');
+      await this.record(em, a, 'automation.rule.deleted', before, before, null);
+      return { deleted: true as const };
+    });
+  }
+
+  /** A rule change in the audit trail (no conversation; the rule's first team, so its managers see it). */
+  private record(em: EntityManager, a: Actor, action: string, rule: AutomationRule, before: unknown, after: unknown): Promise<void> {
+    return this.audit.append(em, {
+      conversationId: null,
+      teamId: rule.conditions.teamIds?.[0] ?? null,
+      actor: { type: a.type, id: a.id, name: a.name },
+      action,
+      before,
+      after,
+      requestId: currentCorrelationId() ?? null,
+    });
   }
 
   private matches(rule: AutomationRule, w: WorkState & { routeContextAttributes?: Record<string, string> }, h: Happening): boolean {

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { WorkRepository } from '../work/work.repository';
+import { AuditRepository, WorkRepository } from '../work/work.repository';
 import { AutoReplyRepository } from './auto-reply.repository';
 import { AutoReplyService } from './auto-reply.service';
 import { MacroService } from './macro.service';
@@ -9,6 +9,6 @@ import { WorkModule } from '../work/work.module';
 /** Automation that runs where the work state is (issue 14): greeting and away replies, macros, automation rules. */
 @Module({
   imports: [WorkModule],
-  providers: [WorkRepository, AutoReplyRepository, AutoReplyService, MacroService, AutomationRulesService],
+  providers: [WorkRepository, AuditRepository, AutoReplyRepository, AutoReplyService, MacroService, AutomationRulesService],
 })
 export class AutomationModule {}

@@ -1,11 +1,11 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
-import { CreateMacroV1, ListMacrosV1, NoticeRequestedV1, RunMacroV1, type Actor, type Macro, type MacroStep, type RequestOf, type WorkState } from '@app/contracts';
-import { Bus, BusError, ForbiddenError, NotFoundError } from '@app/messaging';
+import { DataSource, type EntityManager } from 'typeorm';
+import { CreateMacroV1, DeleteMacroV1, ListMacrosV1, NoticeRequestedV1, RunMacroV1, UpdateMacroV1, type Actor, type Macro, type MacroStep, type RequestOf, type WorkState } from '@app/contracts';
+import { Bus, BusError, currentCorrelationId, ForbiddenError, NotFoundError } from '@app/messaging';
 import { OutboxWriter } from '@app/persistence';
 import { WorkChangesService } from '../work/work-changes.service';
-import { WorkRepository } from '../work/work.repository';
+import { AuditRepository, WorkRepository } from '../work/work.repository';
 
 type Row = { id: string; name: string; owner_id: string | null; steps: MacroStep[]; updated_at: string };
 const toMacro = (r: Row): Macro => ({ id: r.id, name: r.name, ownerId: r.owner_id, steps: r.steps, updatedAt: new Date(r.updated_at).toISOString() });
@@ -23,6 +23,7 @@ export class MacroService implements OnApplicationBootstrap {
     private readonly work: WorkRepository,
     private readonly changes: WorkChangesService,
     private readonly outbox: OutboxWriter,
+    private readonly audit: AuditRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -30,6 +31,8 @@ export class MacroService implements OnApplicationBootstrap {
       this.bus.respond(CreateMacroV1, (r) => this.create(r)),
       this.bus.respond(ListMacrosV1, (r) => this.list(r.actor)),
       this.bus.respond(RunMacroV1, (r) => this.run(r.actor, r.macroId, r.conversationId)),
+      this.bus.respond(UpdateMacroV1, (r) => this.update(r)),
+      this.bus.respond(DeleteMacroV1, (r) => this.remove(r.actor, r.macroId)),
     ]);
   }
 
@@ -48,6 +51,53 @@ export class MacroService implements OnApplicationBootstrap {
       [a.id],
     );
     return { items: rows.map(toMacro) };
+  }
+
+  /** Changes a macro the actor may change (audited with before/after). */
+  async update(r: RequestOf<typeof UpdateMacroV1>): Promise<Macro> {
+    return this.ds.transaction(async (em) => {
+      const before = await this.lockChangeable(em, r.actor, r.macroId);
+      if (r.shared === true && r.actor.role !== 'admin' && r.actor.role !== 'manager') throw new ForbiddenError('only admins and managers share macros');
+      const ownerId = r.shared === undefined ? before.owner_id : r.shared ? null : (before.owner_id ?? r.actor.id);
+      const [updated] = (await em.query(
+        `UPDATE routing.macro SET name = $2, owner_id = $3, steps = $4, updated_at = now() WHERE id = $1 RETURNING id, name, owner_id, steps, updated_at`,
+        [r.macroId, r.name ?? before.name, ownerId, JSON.stringify(r.steps ?? before.steps)],
+      )) as [Row[], number]; // UPDATE … RETURNING: [rows, count]
+      const after = toMacro(updated[0]);
+      await this.record(em, r.actor, 'macro.updated', toMacro(before), after);
+      return after;
+    });
+  }
+
+  /** Deletes a macro the actor may change (audited). */
+  async remove(a: Actor, macroId: string): Promise<{ deleted: true }> {
+    return this.ds.transaction(async (em) => {
+      const before = await this.lockChangeable(em, a, macroId);
+      await em.query(`DELETE FROM routing.macro WHERE id = $1`, [macroId]);
+      await this.record(em, a, 'macro.deleted', toMacro(before), null);
+      return { deleted: true as const };
+    });
+  }
+
+  /** A personal macro only for its owner (anyone else: not found); a shared one for admins and managers. */
+  private async lockChangeable(em: EntityManager, a: Actor, macroId: string): Promise<Row> {
+    const rows: Row[] = await em.query(`SELECT id, name, owner_id, steps, updated_at FROM routing.macro WHERE id = $1 FOR UPDATE`, [macroId]);
+    const m = rows[0];
+    if (!m || (m.owner_id !== null && m.owner_id !== a.id)) throw new NotFoundError('no such macro');
+    if (m.owner_id === null && a.role !== 'admin' && a.role !== 'manager') throw new ForbiddenError('only admins and managers change shared macros');
+    return m;
+  }
+
+  private record(em: EntityManager, a: Actor, action: string, before: unknown, after: unknown): Promise<void> {
+    return this.audit.append(em, {
+      conversationId: null,
+      teamId: null,
+      actor: { type: a.type, id: a.id, name: a.name },
+      action,
+      before,
+      after,
+      requestId: currentCorrelationId() ?? null,
+    });
   }
 
   async run(a: Actor, macroId: string, conversationId: string): Promise<{ state: WorkState; steps: Array<{ type: string; changed: boolean }> }> {

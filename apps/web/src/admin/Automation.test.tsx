@@ -127,4 +127,51 @@ describe('admin: automation', () => {
     await waitFor(() => expect(calls.some((c) => c.url.endsWith('/api/v1/macros') && c.init.method === 'POST')).toBe(true));
     expect(body(calls.find((c) => c.url.endsWith('/api/v1/macros') && c.init.method === 'POST')!)).toEqual({ name: 'Park', shared: true, steps: [{ type: 'snooze', minutes: 120 }] });
   });
+  it('edits a rule in the same form (PATCH; conditions the form does not show are kept) and shows the refusal', async () => {
+    const saved = LISTS['/api/v1/automation/rules'];
+    LISTS['/api/v1/automation/rules'] = [{ ...RULE, conditions: { ...RULE.conditions, priorities: ['high'] } }];
+    try {
+      const calls = stub((path, init) => (init.method === 'PATCH' ? { status: 400, body: { message: 'conditions.idleMinutes is required for event conversation.idle' } } : { status: 500 }));
+      renderWithApp(<Automation />, { me: MANAGER });
+      fireEvent.click(await screen.findByRole('button', { name: 'Edit rule Refunds to billing' }));
+      const form = formOf('Save rule');
+      expect(within(form).getByRole('heading').textContent).toBe('Edit rule Refunds to billing');
+      expect((within(form).getByLabelText('Rule name') as HTMLInputElement).value).toBe('Refunds to billing');
+      expect((within(form).getByLabelText('Text contains (comma-separated)') as HTMLInputElement).value).toBe('refund, money back');
+      fireEvent.change(within(form).getByLabelText('Rule name'), { target: { value: 'Refunds → billing' } });
+      fireEvent.click(within(form).getByRole('button', { name: 'Save rule' }));
+      expect((await within(form).findByRole('alert')).textContent).toBe('conditions.idleMinutes is required for event conversation.idle');
+      const patch = calls.find((c) => c.init.method === 'PATCH')!;
+      expect(patch.url).toBe(`/api/v1/automation/rules/${RULE.id}`);
+      expect(body(patch)).toEqual({ name: 'Refunds → billing', event: 'message.received', conditions: { keywords: ['refund', 'money back'], priorities: ['high'] }, actions: RULE.actions });
+      fireEvent.click(within(form).getByRole('button', { name: 'Cancel editing' }));
+      expect(screen.getByRole('button', { name: 'Add rule' })).toBeTruthy();
+    } finally {
+      LISTS['/api/v1/automation/rules'] = saved;
+    }
+  });
+
+  it('edits and deletes a macro (PATCH / DELETE after a confirmation); a rule is deleted the same way', async () => {
+    const calls = stub(() => ({ status: 200, body: {} }));
+    const confirm = window.confirm;
+    window.confirm = () => true;
+    try {
+      renderWithApp(<Automation />, { me: MANAGER });
+      fireEvent.click(await screen.findByRole('button', { name: 'Edit macro Escalate' }));
+      const form = formOf('Save macro');
+      expect((within(form).getByLabelText('Macro name') as HTMLInputElement).value).toBe('Escalate');
+      fireEvent.change(within(form).getByLabelText('Macro name'), { target: { value: 'Escalate now' } });
+      fireEvent.click(within(form).getByRole('button', { name: 'Save macro' }));
+      await waitFor(() => expect(calls.some((c) => c.init.method === 'PATCH')).toBe(true));
+      const patch = calls.find((c) => c.init.method === 'PATCH')!;
+      expect(patch.url).toBe('/api/v1/macros/m1');
+      expect(body(patch)).toEqual({ name: 'Escalate now', shared: true, steps: [{ type: 'setPriority', priority: 'urgent' }, { type: 'note', body: 'escalated' }] });
+      await screen.findByRole('button', { name: 'Add macro' }); // back to adding
+      fireEvent.click(within(screen.getByText('Escalate').closest('tr')!).getByRole('button', { name: 'Delete' }));
+      fireEvent.click(within(screen.getByText('Refunds to billing').closest('tr')!).getByRole('button', { name: 'Delete' }));
+      await waitFor(() => expect(calls.filter((c) => c.init.method === 'DELETE').map((c) => c.url)).toEqual(['/api/v1/macros/m1', `/api/v1/automation/rules/${RULE.id}`]));
+    } finally {
+      window.confirm = confirm;
+    }
+  });
 });

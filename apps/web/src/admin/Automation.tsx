@@ -351,8 +351,21 @@ function Macros() {
   const words = useStepWords();
   const list = useList<Macro>('/api/v1/macros');
   const { error, run } = useSubmit();
-  const [form, setForm] = useState({ name: '', shared: false, steps: [newStep('addLabels')] });
+  const blank = { name: '', shared: false, steps: [newStep('addLabels')] };
+  const [form, setForm] = useState(blank);
+  /** The macro being edited (the form below then saves it with PATCH), else null: the form adds one. */
+  const [editing, setEditing] = useState<Macro | null>(null);
   const mayShare = me.role === 'admin' || me.role === 'manager';
+  const mayChange = (m: Macro) => m.ownerId === me.id || (m.ownerId === null && mayShare);
+  const edit = (m: Macro) => {
+    setEditing(m);
+    setForm({ name: m.name, shared: m.ownerId === null, steps: m.steps.map((s) => ({ ...s })) });
+  };
+  const done = () => {
+    setEditing(null);
+    setForm(blank);
+    list.load();
+  };
   return (
     <>
       <h2>Macros</h2>
@@ -360,30 +373,46 @@ function Macros() {
         <p className="muted">Macros are not available: {list.error}</p>
       ) : (
         <table className="wide">
-          <TableHead cols={['Macro', 'Steps', 'For']} />
+          <TableHead cols={['Macro', 'Steps', 'For', '']} />
           <tbody>
             {list.items.map((m) => (
               <tr key={m.id}>
                 <td>{m.name}</td>
                 <td className="small">{m.steps.map(words).join(' → ')}</td>
                 <td>{m.ownerId ? 'personal' : 'everyone'}</td>
+                <td>
+                  {mayChange(m) && (
+                    <>
+                      <button className="link" aria-label={`Edit macro ${m.name}`} onClick={() => edit(m)}>
+                        Edit
+                      </button>{' '}
+                      <DeleteButton what={`macro ${m.name}`} path={`/api/v1/macros/${m.id}`} run={run} then={() => (editing?.id === m.id ? done() : list.load())} />
+                    </>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
       <AddForm
+        title={editing ? `Edit macro ${editing.name}` : undefined}
         error={error}
-        submit="Add macro"
+        submit={editing ? 'Save macro' : 'Add macro'}
         disabled={!form.steps.length}
         onSubmit={async () => {
           const body = { name: form.name, shared: form.shared, steps: cleanSteps(form.steps) };
-          if (await run(`Added macro ${form.name}`, () => api('/api/v1/macros', { method: 'POST', body }))) {
-            setForm({ name: '', shared: false, steps: [newStep('addLabels')] });
-            list.load();
-          }
+          const ok = editing
+            ? await run(`Saved macro ${form.name}`, () => api(`/api/v1/macros/${editing.id}`, { method: 'PATCH', body }))
+            : await run(`Added macro ${form.name}`, () => api('/api/v1/macros', { method: 'POST', body }));
+          if (ok) done();
         }}
       >
+        {editing && (
+          <button type="button" className="ghost" onClick={done}>
+            Cancel editing
+          </button>
+        )}
         <label>
           Macro name <input value={form.name} maxLength={100} onChange={(e) => setForm({ ...form, name: e.target.value })} required />
         </label>
@@ -405,25 +434,50 @@ function AutomationRules() {
   const { error, run } = useSubmit();
   const blank = { name: '', event: 'message.received', keywords: '', teamId: '', labels: '', idleMinutes: 60, businessHours: '', actions: [newStep('addLabels')] };
   const [form, setForm] = useState(blank);
+  /** The rule being edited (saved with PATCH; conditions the form does not show are kept), else null. */
+  const [editing, setEditing] = useState<AutomationRule | null>(null);
+  const edit = (r: AutomationRule) => {
+    const c = r.conditions as { keywords?: string[]; teamIds?: string[]; labels?: string[]; idleMinutes?: number; businessHours?: string };
+    setEditing(r);
+    setForm({
+      name: r.name,
+      event: r.event,
+      keywords: (c.keywords ?? []).join(', '),
+      teamId: c.teamIds?.[0] ?? '',
+      labels: (c.labels ?? []).join(', '),
+      idleMinutes: c.idleMinutes ?? 60,
+      businessHours: c.businessHours ?? '',
+      actions: r.actions.map((a) => ({ ...a })),
+    });
+  };
+  const done = () => {
+    setEditing(null);
+    setForm(blank);
+    list.load();
+  };
   const [dry, setDry] = useState({ conversationId: '', event: 'message.received', text: '' });
   const [dryResult, setDryResult] = useState<{ matches?: { ruleId: string; name: string; actions: Step[] }[]; error?: string } | null>(null);
   const conditionWords = (c: Record<string, unknown>) =>
     Object.entries(c)
       .map(([k, v]) => `${k}: ${k === 'teamIds' ? (v as string[]).map(team).join(', ') : Array.isArray(v) ? v.join(', ') : typeof v === 'object' ? Object.entries(v as object).map(([a, b]) => `${a}=${String(b)}`).join(', ') : String(v)}`)
       .join('; ');
-  async function create() {
+  async function save() {
+    // conditions the form does not show (priorities, statuses, contact attributes, further teams) stay as they were
+    const { keywords: _k, teamIds: _t, labels: _l, idleMinutes: _i, businessHours: _b, ...kept } = (editing?.conditions ?? {}) as Record<string, unknown>;
+    const otherTeams = ((editing?.conditions.teamIds as string[] | undefined) ?? []).slice(1);
     const conditions = {
+      ...kept,
       ...(csv(form.keywords).length ? { keywords: csv(form.keywords) } : {}),
-      ...(form.teamId ? { teamIds: [form.teamId] } : {}),
+      ...(form.teamId ? { teamIds: [form.teamId, ...otherTeams.filter((t) => t !== form.teamId)] } : {}),
       ...(csv(form.labels).length ? { labels: csv(form.labels) } : {}),
       ...(form.event === 'conversation.idle' ? { idleMinutes: Number(form.idleMinutes) } : {}),
       ...(form.businessHours ? { businessHours: form.businessHours } : {}),
     };
     const body = { name: form.name, event: form.event, conditions, actions: cleanSteps(form.actions) };
-    if (await run(`Added rule ${form.name}`, () => api('/api/v1/automation/rules', { method: 'POST', body }))) {
-      setForm(blank);
-      list.load();
-    }
+    const ok = editing
+      ? await run(`Saved rule ${form.name}`, () => api(`/api/v1/automation/rules/${editing.id}`, { method: 'PATCH', body }))
+      : await run(`Added rule ${form.name}`, () => api('/api/v1/automation/rules', { method: 'POST', body }));
+    if (ok) done();
   }
   return (
     <>
@@ -432,7 +486,7 @@ function AutomationRules() {
         <p className="muted">Automation rules are not available: {list.error}</p>
       ) : (
         <table className="wide">
-          <TableHead cols={['#', 'Rule', 'On', 'When', 'Then', 'Runs', 'Enabled']} />
+          <TableHead cols={['#', 'Rule', 'On', 'When', 'Then', 'Runs', 'Enabled', '']} />
           <tbody>
             {[...list.items]
               .sort((a, b) => a.position - b.position)
@@ -451,12 +505,29 @@ function AutomationRules() {
                   <td>
                     <input type="checkbox" aria-label={`${r.name} enabled`} checked={r.enabled} onChange={(e) => void run(`${r.name} ${e.target.checked ? 'enabled' : 'disabled'}`, () => api(`/api/v1/automation/rules/${r.id}`, { method: 'PATCH', body: { enabled: e.target.checked } })).then(list.load)} />
                   </td>
+                  <td>
+                    <button className="link" aria-label={`Edit rule ${r.name}`} onClick={() => edit(r)}>
+                      Edit
+                    </button>{' '}
+                    <DeleteButton what={`rule ${r.name}`} path={`/api/v1/automation/rules/${r.id}`} run={run} then={() => (editing?.id === r.id ? done() : list.load())} />
+                  </td>
                 </tr>
               ))}
           </tbody>
         </table>
       )}
-      <AddForm title="Add an automation rule" error={error} submit="Add rule" disabled={!form.actions.length} onSubmit={() => void create()}>
+      <AddForm
+        title={editing ? `Edit rule ${editing.name}` : 'Add an automation rule'}
+        error={error}
+        submit={editing ? 'Save rule' : 'Add rule'}
+        disabled={!form.actions.length}
+        onSubmit={() => void save()}
+      >
+        {editing && (
+          <button type="button" className="ghost" onClick={done}>
+            Cancel editing
+          </button>
+        )}
         <label>
           Rule name <input value={form.name} maxLength={100} onChange={(e) => setForm({ ...form, name: e.target.value })} required />
         </label>

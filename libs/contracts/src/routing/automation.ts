@@ -128,6 +128,30 @@ export const ListMacrosV1 = defineRequest({
   timeoutMs: 2_000,
 });
 
+/** Change a macro (any of name, shared, steps): personal ones by their owner, shared ones by admins and managers. Audited. */
+export const UpdateMacroV1 = defineRequest({
+  subject: 'routing.update-macro.v1',
+  service: 'routing',
+  request: z.object({
+    actor: Actor,
+    macroId: z.string().uuid(),
+    name: z.string().trim().min(1).max(100).optional(),
+    shared: z.boolean().optional(),
+    steps: z.array(MacroStep).min(1).max(20).optional(),
+  }),
+  response: Macro,
+  timeoutMs: 2_000,
+});
+
+/** Delete a macro (same permissions as changing it). Audited; NOT_FOUND for a macro the actor cannot see. */
+export const DeleteMacroV1 = defineRequest({
+  subject: 'routing.delete-macro.v1',
+  service: 'routing',
+  request: z.object({ actor: Actor, macroId: z.string().uuid() }),
+  response: z.object({ deleted: z.literal(true) }),
+  timeoutMs: 2_000,
+});
+
 export const RunMacroV1 = defineRequest({
   subject: 'routing.run-macro.v1',
   service: 'routing',
@@ -191,14 +215,24 @@ export const AutomationAction = z.discriminatedUnion('type', [
 ]);
 export type AutomationAction = z.infer<typeof AutomationAction>;
 
+const automationRuleFields = {
+  name: z.string().trim().min(1).max(100),
+  event: z.enum(AUTOMATION_EVENTS),
+  conditions: AutomationConditions.default({}),
+  actions: z.array(AutomationAction).min(1).max(20),
+  enabled: z.boolean().default(true),
+};
+
+/** A change to a rule: any of its fields (the result is checked as a whole, like a new rule). */
+export const AutomationRulePatch = z
+  .object(automationRuleFields)
+  .partial()
+  .strict()
+  .refine((p) => Object.keys(p).length > 0, { message: 'give at least one of name, event, conditions, actions, enabled' });
+export type AutomationRulePatch = z.infer<typeof AutomationRulePatch>;
+
 export const AutomationRuleInput = z
-  .object({
-    name: z.string().trim().min(1).max(100),
-    event: z.enum(AUTOMATION_EVENTS),
-    conditions: AutomationConditions.default({}),
-    actions: z.array(AutomationAction).min(1).max(20),
-    enabled: z.boolean().default(true),
-  })
+  .object(automationRuleFields)
   .strict()
   .refine((r) => (r.event === 'conversation.idle') === (r.conditions.idleMinutes !== undefined), {
     message: 'conditions.idleMinutes is required for event conversation.idle, and only there',
@@ -241,6 +275,24 @@ export const SetAutomationRuleEnabledV1 = defineRequest({
   service: 'routing',
   request: z.object({ actor: Actor, ruleId: z.string().uuid(), enabled: z.boolean() }),
   response: AutomationRule,
+  timeoutMs: 2_000,
+});
+
+/** Change a rule's fields (same permissions and checks as creating one, for the rule before and after). Audited. */
+export const UpdateAutomationRuleV1 = defineRequest({
+  subject: 'routing.update-automation-rule.v1',
+  service: 'routing',
+  request: z.object({ actor: Actor, ruleId: z.string().uuid(), patch: AutomationRulePatch }),
+  response: AutomationRule,
+  timeoutMs: 2_000,
+});
+
+/** Delete a rule (admins; managers for rules of their teams). Audited. */
+export const DeleteAutomationRuleV1 = defineRequest({
+  subject: 'routing.delete-automation-rule.v1',
+  service: 'routing',
+  request: z.object({ actor: Actor, ruleId: z.string().uuid() }),
+  response: z.object({ deleted: z.literal(true) }),
   timeoutMs: 2_000,
 });
 
