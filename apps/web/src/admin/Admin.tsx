@@ -26,7 +26,8 @@ const TABS = [
 /** What managers may change (for their own teams, as the API decides); everything else is for admins. */
 const MANAGER_TABS = new Set<string>(['sla', 'business-hours', 'routing', 'automation']);
 const ROLES: Role[] = ['agent', 'manager', 'admin', 'viewer'];
-const SCOPES = ['conversations:read', 'conversations:write', 'messages:send', 'audit:read', 'admin'];
+/** `bot`: the key is an integrator's bot that holds conversations and hands them over (docs/INTEGRATIONS.md). */
+const SCOPES = ['conversations:read', 'conversations:write', 'messages:send', 'audit:read', 'admin', 'bot'];
 
 /** Admin screens over the gateway's directory API. */
 export function Admin({ path }: { path: string }) {
