@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import {
   ConversationOpenedV1,
+  CsatAnsweredV1,
   DirectoryChangedV1,
   MessageReceivedV1,
   MessageStatusChangedV1,
@@ -50,7 +51,7 @@ export class IngestModule {
           service: 'ingest',
           schema: 'ingest',
           migrations: ingestMigrations,
-          outboxContracts: [MessageReceivedV1, MessageStatusChangedV1, ConversationOpenedV1, WhatsAppAccountEventV1, DirectoryChangedV1],
+          outboxContracts: [MessageReceivedV1, MessageStatusChangedV1, ConversationOpenedV1, WhatsAppAccountEventV1, DirectoryChangedV1, CsatAnsweredV1],
         }),
       ],
       providers: [

@@ -5,6 +5,7 @@ import {
   ConversationAssignedV1,
   ConversationResolvedV1,
   ConversationWorkChangedV1,
+  CsatRecordedV1,
   NoteAddedV1,
   NoticeRequestedV1,
 } from '@app/contracts';
@@ -26,7 +27,7 @@ export class RoutingModule {
           service: 'routing',
           schema: 'routing',
           migrations: routingMigrations,
-          outboxContracts: [ConversationWorkChangedV1, ConversationAssignedV1, ConversationResolvedV1, NoteAddedV1, NoticeRequestedV1, AgentStatusChangedV1, AutomationTriggeredV1],
+          outboxContracts: [ConversationWorkChangedV1, ConversationAssignedV1, ConversationResolvedV1, NoteAddedV1, NoticeRequestedV1, AgentStatusChangedV1, AutomationTriggeredV1, CsatRecordedV1],
         }),
         AssignmentModule,
         WorkModule,

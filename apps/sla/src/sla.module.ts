@@ -12,6 +12,7 @@ import { BotHoldHandler } from './events/bot-hold.handler';
 import { slaMigrations } from './migrations';
 import { SlaResponders } from './sla.responders';
 import { DashboardService } from './reports/dashboard.service';
+import { CsatProjector } from './reports/csat.projector';
 import { ReportsProjector } from './reports/reports.projector';
 import { ReportsResponders } from './reports/reports.responders';
 import { ReportsService } from './reports/reports.service';
@@ -62,6 +63,7 @@ export class SlaModule {
         SlaResponders,
         // issue 8: the reporting projection, dashboard and reports
         ReportsProjector,
+        CsatProjector,
         DashboardService,
         ReportsService,
         ReportsResponders,

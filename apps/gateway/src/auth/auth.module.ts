@@ -3,7 +3,6 @@ import { PassportModule } from '@nestjs/passport';
 import { TeamsController } from '../teams/teams.controller';
 import { TeamsRepository } from '../teams/teams.repository';
 import { TeamsService } from '../teams/teams.service';
-import { RolesController } from '../users/roles.controller';
 import { UsersController } from '../users/users.controller';
 import { UsersRepository } from '../users/users.repository';
 import { UsersService } from '../users/users.service';
@@ -24,7 +23,7 @@ import { TokenStrategy } from './token.strategy';
 @Global()
 @Module({
   imports: [PassportModule],
-  controllers: [AuthController, UsersController, RolesController, TeamsController, ApiKeysController],
+  controllers: [AuthController, UsersController, TeamsController, ApiKeysController],
   providers: [
     AuthRepository,
     AuthService,

@@ -2,12 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { AUTO_REPLY_KINDS, type AutoReplyKind } from '@app/contracts';
 
-/** A greeting or away reply for a team or a business number (exactly one of them). */
-export class PutAutoReplyDto {
-  @ApiProperty({ enum: AUTO_REPLY_KINDS })
-  @IsIn(AUTO_REPLY_KINDS)
-  kind!: AutoReplyKind;
-
+/** What an automation setting is for: a team or a business number (exactly one of them, checked by the controller). */
+export class TeamOrNumberDto {
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
   @IsUUID()
@@ -17,6 +13,13 @@ export class PutAutoReplyDto {
   @IsOptional()
   @Matches(/^\d{1,32}$/, { message: 'phoneNumberId must be digits' })
   phoneNumberId?: string;
+}
+
+/** A greeting or away reply for a team or a business number (exactly one of them). */
+export class PutAutoReplyDto extends TeamOrNumberDto {
+  @ApiProperty({ enum: AUTO_REPLY_KINDS })
+  @IsIn(AUTO_REPLY_KINDS)
+  kind!: AutoReplyKind;
 
   @ApiProperty({ maxLength: 4096 })
   @IsString()

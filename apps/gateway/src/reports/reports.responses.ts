@@ -27,6 +27,12 @@ class Queue {
   @ApiProperty() length!: number;
   @ApiProperty({ type: String, nullable: true }) oldestQueuedAt!: string | null;
 }
+class CsatLast7Days {
+  @ApiProperty({ description: 'CSAT surveys sent in the last 7 days' }) sent!: number;
+  @ApiProperty({ description: 'Of those, rated by the customer' }) rated!: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'Ratings of 4–5 ÷ rated × 100 (null: none rated)' }) scorePercent!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Rated ÷ sent × 100 (null: none sent)' }) responseRatePercent!: number | null;
+}
 export class DashboardTeam {
   @ApiProperty({ format: 'uuid' }) teamId!: string;
   @ApiProperty({ type: String, nullable: true }) name!: string | null;
@@ -35,6 +41,7 @@ export class DashboardTeam {
   @ApiProperty({ type: AgeByStatus, description: `Age buckets (${AGE_BUCKETS.join(', ')}) of now − opened` }) age!: AgeByStatus;
   @ApiProperty({ type: SlaCounts }) sla!: SlaCounts;
   @ApiProperty() windowsClosingIn2h!: number;
+  @ApiProperty({ type: CsatLast7Days }) csatLast7Days!: CsatLast7Days;
 }
 class Capacity {
   @ApiProperty({ description: "Open + pending conversations owned (routing's count against the maximum)" }) used!: number;

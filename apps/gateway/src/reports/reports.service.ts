@@ -165,6 +165,13 @@ export class ReportsApiService implements OnApplicationBootstrap, OnApplicationS
         out.push(csvRow(['agent_id', 'online_seconds', 'conversations_handled', 'replies', 'handoffs_given', 'handoffs_received', 'system_reassignments']));
         for (const a of r.agents) out.push(csvRow([a.agentId, a.onlineSeconds, a.conversationsHandled, a.replies, a.handoffsGiven, a.handoffsReceived, a.systemReassignments]));
         break;
+      case 'csat':
+        out.push(csvRow(['scope', 'id', 'sent', 'rated', 'response_rate_percent', 'score_percent', 'average_rating']));
+        out.push(csvRow(['all', '', r.sent, r.rated, r.responseRatePercent, r.scorePercent, r.averageRating]));
+        for (const t of r.byTeam) out.push(csvRow(['team', t.teamId, t.sent, t.rated, t.responseRatePercent, t.scorePercent, t.averageRating]));
+        for (const a of r.byAgent) out.push(csvRow(['agent', a.agentId, a.sent, a.rated, a.responseRatePercent, a.scorePercent, a.averageRating]));
+        for (const d of r.distribution) out.push(csvRow(['rating', d.rating, d.count, '', '', '', '']));
+        break;
     }
     yield out[0];
     yield out.slice(1).join('');

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { ConversationOpenedV1, MessageReceivedV1 } from '@app/contracts';
+import { ConversationOpenedV1, CsatAnsweredV1, MessageReceivedV1 } from '@app/contracts';
 import { OutboxWriter } from '@app/persistence';
 import { ContactRepository, type ContactRow } from '../contacts/contact.repository';
 import { ConversationRepository, type ConversationRow } from '../conversations/conversation.repository';
@@ -9,6 +9,7 @@ import { lockKey } from '../db.util';
 import { MediaService } from '../media/media.service';
 import type { NormalizedMessage } from '../normalize/normalized.types';
 import { StatusService, wamidLockKey } from '../statuses/status.service';
+import { csatAnswerOf } from './csat-answer';
 import { MessageRepository } from './message.repository';
 
 /** Thrown to roll back the transaction of a message that is already stored. */
@@ -74,10 +75,25 @@ export class InboundMessageService {
     // a blocked contact's messages are stored, but neither reopen nor route (no events): see docs/ARCHITECTURE.md
     const blocked = customer && contact.blocked_at !== null;
     if (blocked && created) await this.conversations.parkBlocked(em, conversation, receivedAt);
-    const reopened = await this.conversations.recordMessage(em, conversation, { sentAt: m.sentAt, text: m.text, customer: customer && !blocked, receivedAt });
+    // a CSAT answer (survey row picked, or the comment right after it) is kept in the thread but is nobody's
+    // customer message: it does not reopen, move the 24 h window or publish message.received (docs/ARCHITECTURE.md)
+    const csat = customer && !blocked ? await csatAnswerOf(em, conversation, m, message.id) : null;
+    const reopened = await this.conversations.recordMessage(em, conversation, { sentAt: m.sentAt, text: m.text, customer: customer && !blocked && !csat, receivedAt });
     if ((created || reopened) && !blocked) await this.opened(em, conversation, contact, reopened, receivedAt, m);
     if (m.media) await this.media.record(em, message.id, m.media);
-    if (m.origin !== 'system' && !blocked) {
+    if (csat) {
+      await this.outbox.add(em, CsatAnsweredV1, {
+        eventId: randomUUID(),
+        occurredAt: receivedAt.toISOString(),
+        conversationId: conversation.id,
+        phoneNumberId: pnid,
+        messageId: message.id,
+        surveyId: csat.surveyId,
+        rating: csat.rating,
+        comment: csat.comment,
+        answeredAt: m.sentAt.toISOString(),
+      });
+    } else if (m.origin !== 'system' && !blocked) {
       await this.outbox.add(em, MessageReceivedV1, {
         eventId: randomUUID(),
         occurredAt: receivedAt.toISOString(),

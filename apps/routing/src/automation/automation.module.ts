@@ -1,14 +1,16 @@
 import { Module } from '@nestjs/common';
 import { AuditRepository, WorkRepository } from '../work/work.repository';
+import { CsatRepository } from './csat.repository';
+import { CsatService } from './csat.service';
 import { AutoReplyRepository } from './auto-reply.repository';
 import { AutoReplyService } from './auto-reply.service';
 import { MacroService } from './macro.service';
 import { AutomationRulesService } from './automation-rules.service';
 import { WorkModule } from '../work/work.module';
 
-/** Automation that runs where the work state is (issue 14): greeting and away replies, macros, automation rules. */
+/** Automation that runs where the work state is (issue 14): greeting and away replies, macros, automation rules, CSAT surveys. */
 @Module({
   imports: [WorkModule],
-  providers: [WorkRepository, AuditRepository, AutoReplyRepository, AutoReplyService, MacroService, AutomationRulesService],
+  providers: [WorkRepository, AuditRepository, AutoReplyRepository, AutoReplyService, MacroService, AutomationRulesService, CsatRepository, CsatService],
 })
 export class AutomationModule {}

@@ -1,14 +1,17 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { EraseConversationContentV1, type RequestOf, type ResponseOf } from '@app/contracts';
+import { randomUUID } from 'node:crypto';
+import { CsatRecordedV1, EraseConversationContentV1, type RequestOf, type ResponseOf } from '@app/contracts';
 import { Bus } from '@app/messaging';
+import { OutboxWriter } from '@app/persistence';
 
 export const ERASED_NOTE = '[erased]';
 
 /**
  * GDPR erasure, routing's part (EraseConversationContentV1): note bodies on the person's conversations become
  * `[erased]` (author, time, mentions stay) and the route context (opening message text, contact attributes) is
- * dropped. The audit trail is append-only and is not touched: `note.added` entries hold only the note id and
+ * dropped; CSAT survey comments become `[erased]` (re-published as `inbox.csat.recorded.v1`, so the reports copy
+ * follows). The audit trail is append-only and is not touched: `note.added` entries hold only the note id and
  * mentions. Never logs content. Idempotent: a repeat clears 0.
  */
 @Injectable()
@@ -16,6 +19,7 @@ export class ErasureResponder implements OnApplicationBootstrap {
   constructor(
     @Inject(Bus) private readonly bus: Bus,
     private readonly ds: DataSource,
+    private readonly outbox: OutboxWriter,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -32,6 +36,28 @@ export class ErasureResponder implements OnApplicationBootstrap {
         `UPDATE routing.conversation_work SET route_context = NULL WHERE conversation_id = ANY($1::uuid[]) AND route_context IS NOT NULL`,
         [r.conversationIds],
       );
+      const [surveys] = await em.query(
+        `UPDATE routing.csat_survey SET comment = $2, version = version + 1
+         WHERE conversation_id = ANY($1::uuid[]) AND comment IS NOT NULL AND comment <> $2 RETURNING *`,
+        [r.conversationIds, ERASED_NOTE],
+      );
+      for (const s of surveys as Record<string, any>[]) {
+        if (!s.sent_at) continue;
+        await this.outbox.add(em, CsatRecordedV1, {
+          eventId: randomUUID(),
+          occurredAt: new Date().toISOString(),
+          surveyId: s.id,
+          conversationId: s.conversation_id,
+          phoneNumberId: s.phone_number_id,
+          teamId: s.team_id,
+          agentId: s.agent_id,
+          sentAt: new Date(s.sent_at).toISOString(),
+          rating: s.rating === null ? null : Number(s.rating),
+          ratedAt: s.rated_at ? new Date(s.rated_at).toISOString() : null,
+          comment: s.comment,
+          version: Number(s.version),
+        });
+      }
       return { notes: Number(notes) || 0, routeContexts: Number(routeContexts) || 0 };
     });
   }

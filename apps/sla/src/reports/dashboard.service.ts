@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AGE_BUCKETS, type DashboardOwnerFigures, type DashboardTeamFigures, type DrillItem, type RequestOf, type ResponseOf, DashboardDrillV1, GetDashboardV1 } from '@app/contracts';
 import { Clock } from '../clock/clock';
+import { csatFigures } from './reports.service';
 
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 
@@ -63,7 +64,7 @@ export class DashboardService {
     const byTeam = new Map<string, any>(teams.map((t: any) => [t.team_id, t]));
     const teamIds: string[] = r.teamIds ?? [...byTeam.keys()];
     const ages = (t: any, status: string) => Object.fromEntries(AGE_BUCKETS.map((b) => [b, t ? t[`${status}_${b}`] : 0])) as DashboardTeamFigures['age']['open'];
-    const teamFigures: DashboardTeamFigures[] = teamIds.sort().map((teamId) => {
+    const teamFigures: Omit<DashboardTeamFigures, 'csatLast7Days'>[] = teamIds.sort().map((teamId) => {
       const t = byTeam.get(teamId);
       return {
         teamId,
@@ -86,7 +87,22 @@ export class DashboardService {
         repliesLastHour: repliesBy.get(userId) ?? 0,
       };
     });
-    return { at: now.toISOString(), teams: teamFigures, owners: ownerFigures };
+    return { at: now.toISOString(), teams: await this.withCsat(teamFigures, now), owners: ownerFigures };
+  }
+
+  /** Each team's CSAT over the surveys sent in (now − 7 days, now] (docs/METRICS.md). */
+  private async withCsat(teams: Omit<DashboardTeamFigures, 'csatLast7Days'>[], now: Date): Promise<DashboardTeamFigures[]> {
+    const rows = await this.ds.query(
+      `SELECT team_id, count(*)::int AS sent, count(rating)::int AS rated, count(*) FILTER (WHERE rating >= 4)::int AS satisfied
+       FROM sla.rpt_csat WHERE team_id = ANY($1::uuid[]) AND sent_at > $2::timestamptz - interval '7 days' AND sent_at <= $2::timestamptz
+       GROUP BY team_id`,
+      [teams.map((t) => t.teamId), now],
+    );
+    const by = new Map<string, any>(rows.map((c: any) => [c.team_id, c]));
+    return teams.map((t) => {
+      const { sent, rated, scorePercent, responseRatePercent } = csatFigures(by.get(t.teamId) ?? { sent: 0, rated: 0, satisfied: 0, average: null });
+      return { ...t, csatLast7Days: { sent, rated, scorePercent, responseRatePercent } };
+    });
   }
 
   /** The conversations behind a number: the same definitions, oldest first. */

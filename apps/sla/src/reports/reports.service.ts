@@ -45,8 +45,38 @@ export class ReportsService {
         return this.volume(f);
       case 'agents':
         return this.agents(f, agentIds);
+      case 'csat':
+        return this.csat(f);
     }
   }
+
+  private csatWhere(f: ReportFilter): Where {
+    return new Where().range('sent_at', f).teams('team_id', f).eq('agent_id', f.agentId, 'uuid').eq('phone_number_id', f.phoneNumberId);
+  }
+
+  /** Over the surveys sent in the range: response rate = rated ÷ sent, score = share of 4–5 among the rated. */
+  private async csat(f: ReportFilter): Promise<ReportResult> {
+    const w = this.csatWhere(f);
+    const [groups, dist] = await Promise.all([
+      this.ds.query(
+        `SELECT team_id, agent_id, GROUPING(team_id) AS g_team, GROUPING(agent_id) AS g_agent, count(*)::int AS sent, count(rating)::int AS rated,
+           count(*) FILTER (WHERE rating >= 4)::int AS satisfied, avg(rating)::float AS average
+         FROM sla.rpt_csat ${w} GROUP BY GROUPING SETS ((), (team_id), (agent_id))`,
+        w.params,
+      ),
+      this.ds.query(`SELECT rating, count(*)::int AS n FROM sla.rpt_csat ${w} AND rating IS NOT NULL GROUP BY rating`, w.params),
+    ]);
+    const total = groups.find((g: any) => g.g_team === 1 && g.g_agent === 1) ?? { sent: 0, rated: 0, satisfied: 0, average: null };
+    const byRating = new Map<number, number>(dist.map((d: any) => [Number(d.rating), d.n]));
+    return {
+      kind: 'csat',
+      ...csatFigures(total),
+      distribution: [1, 2, 3, 4, 5].map((rating) => ({ rating, count: byRating.get(rating) ?? 0 })),
+      byTeam: groups.filter((g: any) => g.g_team === 0).map((g: any) => ({ ...csatFigures(g), teamId: g.team_id })),
+      byAgent: groups.filter((g: any) => g.g_agent === 0).map((g: any) => ({ ...csatFigures(g), agentId: g.agent_id })),
+    };
+  }
+
 
   private async durations(f: ReportFilter, timeCol: string, agentCol: string, prefix: 'frt' | 'resolution') {
     const w = new Where().range(`e.${timeCol}`, f).teams('e.team_id', f).eq(`e.${agentCol}`, f.agentId).eq('e.phone_number_id', f.phoneNumberId);
@@ -263,8 +293,31 @@ export class ReportsService {
           (r) => [r.user_id, r.status, iso(r.s), iso(r.e), (new Date(r.e).getTime() - new Date(r.s).getTime()) / 1000],
         );
       }
+      case 'csat': {
+        const w = this.csatWhere(f).after('sent_at', 'survey_id', cursor);
+        return page(
+          ['survey_id', 'conversation_id', 'team_id', 'agent_id', 'phone_number_id', 'sent_at', 'rating', 'rated_at', 'comment'],
+          `SELECT *, sent_at::text AS cursor_t FROM sla.rpt_csat ${w} ORDER BY sent_at, survey_id`,
+          w,
+          (r) => [r.cursor_t, r.survey_id],
+          (r) => [r.survey_id, r.conversation_id, r.team_id, r.agent_id, r.phone_number_id, iso(r.sent_at), r.rating === null ? null : Number(r.rating), iso(r.rated_at), r.comment],
+        );
+      }
     }
   }
+}
+
+const pct = (n: number, d: number) => (d ? Math.round((n * 10000) / d) / 100 : null);
+
+/** docs/METRICS.md, csat: rounded to 2 decimals; null when there is nothing to divide by. */
+export function csatFigures(g: { sent: number; rated: number; satisfied: number; average: number | null }) {
+  return {
+    sent: g.sent,
+    rated: g.rated,
+    responseRatePercent: pct(g.rated, g.sent),
+    scorePercent: pct(g.satisfied, g.rated),
+    averageRating: g.rated && g.average !== null ? Math.round(Number(g.average) * 100) / 100 : null,
+  };
 }
 
 /** Why a clock breached, in words: the target, and who had the conversation when it did. */

@@ -24,6 +24,7 @@ const LISTS: Record<string, unknown[]> = {
   '/api/v1/canned-responses': [{ id: 'c1', shortcut: 'thanks', title: 'Thank you', text: 'Thanks {{contact.name}}!', teamId: null, ownerId: MANAGER.id, updatedAt: '' }],
   '/api/v1/macros': [{ id: 'm1', name: 'Escalate', ownerId: null, steps: [{ type: 'setPriority', priority: 'urgent' }, { type: 'note', body: 'escalated' }], updatedAt: '' }],
   '/api/v1/automation/rules': [RULE],
+  '/api/v1/csat/settings': [],
 };
 const body = (c: { init: RequestInit }) => JSON.parse(String(c.init.body));
 

@@ -2,7 +2,8 @@ import { useState } from 'react';
 import { api, ApiError } from '../lib/api';
 import { TableHead, TeamOptions } from '../lib/bits';
 import { useApp } from '../lib/context';
-import { AddForm, DeleteButton, useList, useSubmit } from './shared';
+import { CsatSettings } from './CsatSettings';
+import { AddForm, DeleteButton, TeamOrNumberFields, useList, useSubmit } from './shared';
 
 const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 const EVENTS = ['conversation.opened', 'message.received', 'status.changed', 'label.added', 'sla.warning', 'sla.breach', 'conversation.idle'] as const;
@@ -63,6 +64,7 @@ export function Automation() {
       <CannedResponses />
       <Macros />
       <AutomationRules />
+      <CsatSettings />
     </section>
   );
 }
@@ -252,26 +254,7 @@ function AutoReplies() {
             <option value="away">away (outside business hours)</option>
           </select>
         </label>
-        <label>
-          For
-          <select value={form.target} onChange={(e) => setForm({ ...form, target: e.target.value as 'team' | 'number' })}>
-            <option value="team">a team</option>
-            <option value="number">a business number</option>
-          </select>
-        </label>
-        {form.target === 'team' ? (
-          <label>
-            Team
-            <select value={form.teamId} onChange={(e) => setForm({ ...form, teamId: e.target.value })} required>
-              <option value="">Choose…</option>
-              <TeamOptions />
-            </select>
-          </label>
-        ) : (
-          <label>
-            Phone number id <input value={form.phoneNumberId} inputMode="numeric" onChange={(e) => setForm({ ...form, phoneNumberId: e.target.value })} required />
-          </label>
-        )}
+        <TeamOrNumberFields form={form} onChange={(patch) => setForm({ ...form, ...patch })} />
         <label>
           Reply text <textarea value={form.text} maxLength={4096} onChange={(e) => setForm({ ...form, text: e.target.value })} required />
         </label>

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiError } from '../lib/api';
+import { TeamOptions } from '../lib/bits';
 import { useApp } from '../lib/context';
 
 /** Building blocks shared by the admin tabs. */
@@ -91,5 +92,42 @@ export function ActiveToggle({ name, status, path, run, then }: { name: string; 
       checked={status === 'active'}
       onChange={(e) => void run(`${name} ${e.target.checked ? 'enabled' : 'disabled'}`, () => api(path, { method: 'PATCH', body: { status: e.target.checked ? 'active' : 'disabled' } })).then(then)}
     />
+  );
+}
+
+/** "For a team / a business number" and the team or the number (greeting/away replies, CSAT surveys). */
+type TeamOrNumber = { target: 'team' | 'number'; teamId: string; phoneNumberId: string };
+export function TeamOrNumberFields({
+  form,
+  onChange,
+  labels = { for: 'For', team: 'Team', number: 'Phone number id' },
+}: {
+  form: TeamOrNumber;
+  onChange(patch: Partial<TeamOrNumber>): void;
+  labels?: { for: string; team: string; number: string };
+}) {
+  return (
+    <>
+      <label>
+        {labels.for}
+        <select value={form.target} onChange={(e) => onChange({ target: e.target.value as 'team' | 'number' })}>
+          <option value="team">a team</option>
+          <option value="number">a business number</option>
+        </select>
+      </label>
+      {form.target === 'team' ? (
+        <label>
+          {labels.team}
+          <select value={form.teamId} onChange={(e) => onChange({ teamId: e.target.value })} required>
+            <option value="">Choose…</option>
+            <TeamOptions />
+          </select>
+        </label>
+      ) : (
+        <label>
+          {labels.number} <input value={form.phoneNumberId} inputMode="numeric" onChange={(e) => onChange({ phoneNumberId: e.target.value })} required />
+        </label>
+      )}
+    </>
   );
 }

@@ -5,6 +5,7 @@ import { contactName, countdown, since } from '../lib/format';
 import { navigate } from '../lib/router';
 import type { Conversation, Page } from '../lib/types';
 import { slaState, slaSummary } from '../inbox/listing';
+import { CsatPanel } from './Csat';
 import { Reports } from './Reports';
 
 const MAX = 1000;
@@ -195,6 +196,7 @@ export function Dashboard() {
         <StatTable title="Team queues" head={['Team', 'Unassigned', 'Open']} rows={load_.teams.map((t) => ({ key: t.name, cells: [t.name, t.unassigned, t.open] }))} />
       </div>
       <Reports />
+      <CsatPanel />
       {selected.size > 0 && (
         <div className="banner info row">
           {selected.size} selected — reassign to

@@ -246,6 +246,13 @@ export function describeEvent(e: AuditEntry, dir: Directory): string {
     const level = e.action.slice(4);
     return `${target} SLA ${level === 'warning' ? 'at risk' : level === 'breach' || level === 'breached' ? 'breached' : level.replace(/[-_.]/g, ' ')}`;
   }
+  if (e.action.startsWith('csat.')) {
+    const agent = a.agentId ? ` (${userName(dir, a.agentId as string)})` : '';
+    if (e.action === 'csat.sent') return 'Satisfaction survey sent to the customer';
+    if (e.action === 'csat.rated') return `The customer rated the conversation ${str(a.rating)}/5${agent}`;
+    if (e.action === 'csat.commented') return `The customer added a comment to their ${str(a.rating)}/5 rating`;
+    if (e.action === 'csat.not-sent') return 'Satisfaction survey not sent';
+  }
   if (verb === 'bot-held') return `Bot ${who} is handling the conversation (routing and SLA wait)`;
   if (verb === 'bot-handover') return `Bot ${who} handed the conversation over to ${teamName(dir, a.teamId as string | null)}`;
   if (verb === 'bot-taken-back') {

@@ -50,6 +50,13 @@ export const DashboardTeamFigures = z.object({
   age: z.object({ open: ageBuckets, pending: ageBuckets, snoozed: ageBuckets }),
   sla: z.object({ atRisk: z.number().int(), breached: z.number().int() }),
   windowsClosingIn2h: z.number().int(),
+  /** CSAT over the surveys sent in the last 7 days (docs/METRICS.md). */
+  csatLast7Days: z.object({
+    sent: z.number().int(),
+    rated: z.number().int(),
+    scorePercent: z.number().nullable(),
+    responseRatePercent: z.number().nullable(),
+  }),
 });
 export type DashboardTeamFigures = z.infer<typeof DashboardTeamFigures>;
 
@@ -104,7 +111,7 @@ export const DashboardDrillV1 = defineRequest({
 
 // ------------------------------------------------------------------ reports
 
-export const REPORT_KINDS = ['first-response', 'resolution', 'sla', 'volume', 'agents'] as const;
+export const REPORT_KINDS = ['first-response', 'resolution', 'sla', 'volume', 'agents', 'csat'] as const;
 export type ReportKind = (typeof REPORT_KINDS)[number];
 /** Longest range a report covers. */
 export const REPORT_MAX_DAYS = 366;
@@ -169,7 +176,27 @@ export const AgentsReport = z.object({
     }),
   ),
 });
-export const ReportResult = z.discriminatedUnion('kind', [FirstResponseReport, ResolutionReport, SlaReport, VolumeReport, AgentsReport]);
+/** CSAT over the surveys sent in the range (docs/METRICS.md): score = share of 4–5 ratings, response rate = rated ÷ sent. */
+const csatFigures = z.object({
+  sent: z.number().int(),
+  rated: z.number().int(),
+  /** rated ÷ sent × 100, 2 decimals; null when nothing was sent. */
+  responseRatePercent: z.number().nullable(),
+  /** Ratings of 4 or 5 ÷ rated × 100, 2 decimals; null when nothing was rated. */
+  scorePercent: z.number().nullable(),
+  /** Mean rating, 2 decimals; null when nothing was rated. */
+  averageRating: z.number().nullable(),
+});
+export const CsatReport = z.object({
+  kind: z.literal('csat'),
+  ...csatFigures.shape,
+  /** Ratings 1–5 with their counts. */
+  distribution: z.array(z.object({ rating: z.number().int(), count: z.number().int() })),
+  byTeam: z.array(csatFigures.extend({ teamId: uuid.nullable() })),
+  byAgent: z.array(csatFigures.extend({ agentId: uuid.nullable() })),
+});
+export const ReportResult = z.discriminatedUnion('kind', [FirstResponseReport, ResolutionReport, SlaReport, VolumeReport, AgentsReport, CsatReport]);
+
 export type ReportResult = z.infer<typeof ReportResult>;
 
 export const GetReportV1 = defineRequest({

@@ -328,3 +328,153 @@ export const AutomationTriggeredV1 = defineEvent({
     ownerId: z.string().uuid().nullable(),
   }),
 });
+
+// ------------------------------------------------------------------ CSAT (issue 14, item 5)
+
+/**
+ * Customer satisfaction surveys. A setting per team or business number (the number's wins, as for greeting/away
+ * replies): when a conversation is resolved, its 24 h window is open and no survey went out in this episode (since
+ * the customer last opened or reopened it), routing sends one interactive list (rows 5 … 1, ids
+ * `csat:<surveyId>:<rating>:<commentMinutes>`) as the system. The customer's pick is recorded as the rating of the
+ * conversation and of its owner at the resolve, without reopening it; with a comment prompt, one free-text message
+ * within `commentMinutes` after the rating is stored as the comment (also without reopening).
+ */
+export const CSAT_RATINGS = [5, 4, 3, 2, 1] as const;
+/** The list rows, best first (titles ≤ 24 characters, REFERENCE §2). */
+export const CSAT_ROW_TITLES: Record<number, string> = { 5: '5 – Excellent', 4: '4 – Good', 3: '3 – Okay', 2: '2 – Poor', 1: '1 – Very poor' };
+/** A list-reply / button-reply id of a survey row: survey, rating, minutes a comment is taken for (0 = none). */
+export const CSAT_REPLY_ID = /^csat:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):([1-5]):(\d{1,2})$/;
+export const csatReplyId = (surveyId: string, rating: number, commentMinutes: number) => `csat:${surveyId}:${rating}:${commentMinutes}`;
+
+export const CsatSetting = z.object({
+  id: z.string().uuid(),
+  /** Exactly one of teamId / phoneNumberId; a number's setting wins over its team's. */
+  teamId: z.string().uuid().nullable(),
+  phoneNumberId: z.string().nullable(),
+  enabled: z.boolean(),
+  /** The survey's text (the interactive list's body). */
+  question: z.string(),
+  /** The label of the button that opens the list. */
+  buttonText: z.string(),
+  /** Sent after a rating, asking for a comment; null = no comment asked. */
+  commentPrompt: z.string().nullable(),
+  /** How long after the rating a free-text message counts as the comment. */
+  commentMinutes: z.number().int(),
+  sentCount: z.number().int(),
+  errorCount: z.number().int(),
+  lastError: z.string().nullable(),
+  updatedAt: z.string(),
+});
+export type CsatSetting = z.infer<typeof CsatSetting>;
+
+const nonBlank = (max: number, what: string) =>
+  z
+    .string()
+    .max(max, `${what} is longer than ${max} characters`)
+    .refine((s) => s.trim().length > 0, `${what} must not be empty`);
+
+export const CsatSettingInput = z
+  .object({
+    teamId: z.string().uuid().nullable().default(null),
+    phoneNumberId: z.string().trim().regex(/^\d{1,32}$/, 'phoneNumberId must be digits').nullable().default(null),
+    enabled: z.boolean().default(true),
+    question: nonBlank(1024, 'question').default('How satisfied are you with our help?'),
+    buttonText: nonBlank(20, 'buttonText').default('Rate us'),
+    commentPrompt: nonBlank(1024, 'commentPrompt').nullable().default(null),
+    commentMinutes: z.number().int().min(1).max(60).default(10),
+  })
+  .strict()
+  .refine((r) => (r.teamId === null) !== (r.phoneNumberId === null), 'give exactly one of teamId or phoneNumberId');
+
+/** Create or replace the CSAT setting of that team or number (admins; managers for their teams). */
+export const PutCsatSettingV1 = defineRequest({
+  subject: 'routing.put-csat-setting.v1',
+  service: 'routing',
+  request: z.object({ actor: Actor, setting: CsatSettingInput }),
+  response: CsatSetting,
+  timeoutMs: 2_000,
+});
+
+export const ListCsatSettingsV1 = defineRequest({
+  subject: 'routing.list-csat-settings.v1',
+  service: 'routing',
+  request: z.object({ actor: Actor }),
+  response: z.object({ items: z.array(CsatSetting) }),
+  timeoutMs: 2_000,
+});
+
+export const DeleteCsatSettingV1 = defineRequest({
+  subject: 'routing.delete-csat-setting.v1',
+  service: 'routing',
+  request: z.object({ actor: Actor, id: z.string().uuid() }),
+  response: z.object({ deleted: z.boolean() }),
+  timeoutMs: 2_000,
+});
+
+export const CSAT_SURVEY_STATUSES = ['sending', 'sent', 'not_sent'] as const;
+export const CsatSurvey = z.object({
+  surveyId: z.string().uuid(),
+  conversationId: z.string().uuid(),
+  /** 1 = the first opening, +1 per reopening by the customer. */
+  episode: z.number().int(),
+  teamId: z.string().uuid().nullable(),
+  /** The owner when the conversation was resolved (null = nobody owned it). */
+  agentId: z.string().uuid().nullable(),
+  status: z.enum(CSAT_SURVEY_STATUSES),
+  /** Why it was not sent (e.g. the 24 h window had closed). */
+  reason: z.string().nullable(),
+  sentAt: z.string().nullable(),
+  rating: z.number().int().min(1).max(5).nullable(),
+  ratedAt: z.string().nullable(),
+  comment: z.string().nullable(),
+});
+export type CsatSurvey = z.infer<typeof CsatSurvey>;
+
+/** A conversation's surveys, oldest first (the actor must be allowed to see the conversation). */
+export const GetConversationCsatV1 = defineRequest({
+  subject: 'routing.get-conversation-csat.v1',
+  service: 'routing',
+  request: z.object({ actor: Actor, conversationId: z.string().uuid() }),
+  response: z.object({ items: z.array(CsatSurvey) }),
+  timeoutMs: 2_000,
+});
+
+/**
+ * Ingest recognised a customer message as a CSAT answer (a survey row picked: `rating`; or the free-text comment
+ * after it: `comment`). Such a message is stored in the thread but is not a customer message for anyone else: it
+ * publishes no `message.received`, reopens nothing and does not move the 24 h window.
+ */
+export const CsatAnsweredV1 = defineEvent({
+  subject: 'inbox.csat.answered.v1',
+  stream: 'INBOX_EVENTS',
+  schema: z.object({
+    ...eventBase,
+    conversationId: z.string().uuid(),
+    phoneNumberId: z.string(),
+    messageId: z.string().uuid(),
+    surveyId: z.string().uuid(),
+    rating: z.number().int().min(1).max(5).nullable(),
+    comment: z.string().max(4096).nullable(),
+    /** The customer's time (WhatsApp timestamp). */
+    answeredAt: z.string(),
+  }),
+});
+
+/** A survey's state after it was sent, rated or commented (routing's outbox); the newest `version` wins. */
+export const CsatRecordedV1 = defineEvent({
+  subject: 'inbox.csat.recorded.v1',
+  stream: 'INBOX_EVENTS',
+  schema: z.object({
+    ...eventBase,
+    surveyId: z.string().uuid(),
+    conversationId: z.string().uuid(),
+    phoneNumberId: z.string(),
+    teamId: z.string().uuid().nullable(),
+    agentId: z.string().uuid().nullable(),
+    sentAt: z.string(),
+    rating: z.number().int().min(1).max(5).nullable(),
+    ratedAt: z.string().nullable(),
+    comment: z.string().nullable(),
+    version: z.number().int(),
+  }),
+});
