@@ -85,6 +85,7 @@ describe('security: access control, sessions and input handling (gateway + routi
       'patch /api/v1/teams/{id}': { name: 'Hijacked' },
       'patch /api/v1/labels/{id}': { name: 'hijacked' },
       'put /api/v1/numbers/{phoneNumberId}/team': { teamId: s.teams.Support },
+      'put /api/v1/numbers/{phoneNumberId}/bot': { apiKeyId: apiKeyId },
       'patch /api/v1/contacts/{id}': { name: 'hijacked', labels: ['vip'] },
       'post /api/v1/conversations/{id}/reminders': { inMinutes: 30 },
       'put /api/v1/teams/{id}/routing': { strategy: 'round_robin' },

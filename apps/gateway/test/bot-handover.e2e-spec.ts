@@ -31,6 +31,7 @@ import { textWebhook } from '../../../test/support/webhooks';
 const ADMIN = { email: 'admin@example.test', password: 'admin-password-123' };
 const PASSWORD = 'agent-password-123';
 const NUMBER = '106540352277042';
+const BOT_NUMBER = '106540352277043';
 const TOKEN = 'EAAG-bot-handover-token';
 const MIN = 60_000;
 
@@ -55,8 +56,8 @@ describe('bot handover (gateway, ingest, routing, sla, notifications, sandbox; r
   const teams: Record<string, string> = {};
   const sockets: WebSocket[] = [];
 
-  async function customerWrites(waId: string, text: string): Promise<void> {
-    const body = textWebhook({ phoneNumberId: NUMBER, from: waId, text, ts: Math.floor(Date.now() / 1000) });
+  async function customerWrites(waId: string, text: string, phoneNumberId = NUMBER): Promise<void> {
+    const body = textWebhook({ phoneNumberId, from: waId, text, ts: Math.floor(Date.now() / 1000) });
     await peer.publish(WebhookReceivedV1, { eventId: randomUUID(), occurredAt: new Date().toISOString(), body });
   }
 
@@ -232,6 +233,46 @@ describe('bot handover (gateway, ingest, routing, sla, notifications, sandbox; r
     // and Ana replies as its owner
     await http.post(`/api/v1/conversations/${c.id}/messages`).set(auth.ana).set('Idempotency-Key', 'ana-1').send({ text: 'Sure, done.' }).expect(202);
   }, 150_000);
+
+  it('a number whose conversations go to a bot first: the bot holds them before any strategy; revoking the key gives them back to the team', async () => {
+    await http.put(`/api/v1/numbers/${BOT_NUMBER}/team`).set(auth.admin).send({ teamId: teams.Support }).expect(200);
+    const anaFeed = await socket('ana'); // Ana is online: the Support strategy would give her any new conversation
+    await waitFor(async () => (await http.put('/api/v1/me/status').set(auth.ana).send({ status: 'online' })).status === 200, { what: 'ana online' });
+    const numberBot = (await http.post('/api/v1/api-keys').set(auth.admin).send({ name: 'Number bot', scopes: ['bot', 'conversations:read', 'messages:send'] }).expect(201)).body;
+    const botKeyId: string = numberBot.id;
+    const crmKeyId = (await http.get('/api/v1/api-keys').set(auth.admin).expect(200)).body.items.find((k: any) => k.name === 'crm').id;
+    expect((await http.put(`/api/v1/numbers/${BOT_NUMBER}/bot`).set(auth.admin).send({ apiKeyId: crmKeyId }).expect(400)).body.message).toMatch(/"crm" has no bot scope/);
+    expect((await http.put(`/api/v1/numbers/${BOT_NUMBER}/bot`).set(auth.admin).send({ apiKeyId: randomUUID() }).expect(400)).body.message).toMatch(/does not exist/);
+    await http.put(`/api/v1/numbers/${BOT_NUMBER}/bot`).set(auth.ana).send({ apiKeyId: botKeyId }).expect(403);
+    expect((await http.put(`/api/v1/numbers/${BOT_NUMBER}/bot`).set(auth.admin).send({ apiKeyId: botKeyId }).expect(200)).body).toMatchObject({ bot: { id: botKeyId, name: 'Number bot' } });
+
+    const waId = `49${Math.floor(1e9 + Math.random() * 9e9)}`;
+    await customerWrites(waId, 'Hello bot?', BOT_NUMBER);
+    const c = await waitFor(
+      async () => (await http.get('/api/v1/conversations?view=all&limit=200').set(auth.admin)).body.items?.find((x: any) => x.contact.waId === waId && x.bot) ?? null,
+      { what: 'conversation held by the number’s bot', timeoutMs: 20_000 },
+    );
+    expect(c).toMatchObject({ owner: null, bot: { id: botKeyId, name: 'Number bot' }, team: { id: teams.Support } });
+    const audit = (await http.get(`/api/v1/audit?conversationId=${c.id}`).set(auth.admin).expect(200)).body.items;
+    expect(audit.find((e: any) => e.action === 'conversation.bot-held')).toMatchObject({ actor: { type: 'system' }, after: { bot: { id: botKeyId }, ownerId: null } });
+    expect(audit.find((e: any) => e.action === 'conversation.routed')).toBeUndefined();
+    expect((await http.get('/api/v1/conversations?view=mine').set('X-Api-Key', numberBot.key).expect(200)).body.items.map((i: any) => i.id)).toContain(c.id);
+
+    // the key is revoked: the number's route goes, the conversation goes back to Support, whose strategy gives it to Ana
+    await http.delete(`/api/v1/api-keys/${botKeyId}`).set(auth.admin).expect(200);
+    const released = await waitFor(async () => ((await get(c.id)).owner?.id === ids.ana ? get(c.id) : null), { what: 'released and routed to Ana', timeoutMs: 20_000 });
+    expect(released.bot).toBeNull();
+    const after = (await http.get(`/api/v1/audit?conversationId=${c.id}`).set(auth.admin).expect(200)).body.items.map((e: any) => e.action);
+    expect(after).toEqual(expect.arrayContaining(['conversation.bot-released', 'conversation.routed']));
+    await waitFor(() => anaFeed.frames.find((f) => f.type === 'event' && f.conversationId === c.id && f.event === 'conversation.assigned'), { what: 'assignment on Ana’s feed' });
+    const next = `49${Math.floor(1e9 + Math.random() * 9e9)}`;
+    await customerWrites(next, 'Anyone there?', BOT_NUMBER);
+    const routed = await waitFor(
+      async () => (await http.get('/api/v1/conversations?view=all&limit=200').set(auth.admin)).body.items?.find((x: any) => x.contact.waId === next && x.owner) ?? null,
+      { what: 'the next conversation routed as usual', timeoutMs: 20_000 },
+    );
+    expect(routed).toMatchObject({ bot: null, owner: { id: ids.ana } });
+  }, 120_000);
 
   it('an agent takes a conversation back from the bot; a bot cannot take back, nor act on what it does not hold', async () => {
     const c = await newConversation();

@@ -44,6 +44,7 @@ describe('OpenAPI document', () => {
       '/api/v1/conversations/{id}/bot',
       '/api/v1/conversations/{id}/handover',
       '/api/v1/conversations/{id}/take-back',
+      '/api/v1/numbers/{phoneNumberId}/bot',
       '/api/v1/audit',
     ])
       expect(paths).toContain(p);

@@ -1,11 +1,11 @@
-import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, Put, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiSecurity, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { AuthGuard } from '../auth/auth.guard';
 import { ErrorResponse } from '../auth/auth.responses';
 import { CurrentPrincipal, RequireScopes, type Principal } from '../auth/principal';
 import { IfMatchVersion } from '../http/etag';
 import { WorkStateResponse } from '../inbox/inbox.responses';
-import { BotHandoverDto, BotHoldDto, TakeBackDto } from './bot.dto';
+import { BotHandoverDto, BotHoldDto, NumberBotDto, TakeBackDto } from './bot.dto';
 import { BotService } from './bot.service';
 
 const Id = new ParseUUIDPipe({ version: undefined });
@@ -55,5 +55,24 @@ export class BotController {
   @RequireScopes('conversations:write')
   takeBack(@CurrentPrincipal() me: Principal, @Param('id', Id) id: string, @Body() dto: TakeBackDto) {
     return this.bots.takeBack(me, id, dto.version);
+  }
+}
+
+/** Admin: a business number's new (and reopened, unowned) conversations go to a bot first. */
+@ApiTags('numbers')
+@ApiBearerAuth('bearer')
+@ApiSecurity('apiKey')
+@ApiUnauthorizedResponse({ type: ErrorResponse })
+@ApiForbiddenResponse({ type: ErrorResponse })
+@Controller('api/v1/numbers')
+@UseGuards(AuthGuard)
+export class NumberBotController {
+  constructor(private readonly bots: BotService) {}
+
+  @Put(':phoneNumberId/bot')
+  @ApiOkResponse({ description: '{phoneNumberId, bot: {id, name} | null}' })
+  @RequireScopes('admin')
+  setBot(@CurrentPrincipal() me: Principal, @Param('phoneNumberId') phoneNumberId: string, @Body() dto: NumberBotDto) {
+    return this.bots.setNumberBot(me, phoneNumberId, dto.apiKeyId);
   }
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, IsUUID, MaxLength, Min, MinLength } from 'class-validator';
+import { IsInt, IsOptional, IsString, IsUUID, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
 
 export class BotHoldDto {
   @IsOptional()
@@ -26,4 +26,11 @@ export class TakeBackDto {
   @Min(1)
   @ApiProperty({ minimum: 1, description: 'The conversation version seen (stale → 409); If-Match works too' })
   version!: number;
+}
+
+export class NumberBotDto {
+  @ValidateIf((_, v) => v !== null)
+  @IsUUID()
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'An API key with the bot scope; null = new conversations are routed as usual' })
+  apiKeyId!: string | null;
 }

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
-import { BotController } from './bot.controller';
+import { ApiKeysRepository } from '../auth/api-keys.repository';
+import { BotController, NumberBotController } from './bot.controller';
 import { BotService } from './bot.service';
 
 /** Bot handover routes (issue 14). */
-@Module({ controllers: [BotController], providers: [BotService] })
+@Module({ controllers: [BotController, NumberBotController], providers: [BotService, ApiKeysRepository] })
 export class BotModule {}

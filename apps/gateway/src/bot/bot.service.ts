@@ -1,6 +1,8 @@
 import { BadRequestException, ConflictException, Inject, Injectable } from '@nestjs/common';
-import { BotHandoverV1, BotHoldV1, BotTakeBackV1 } from '@app/contracts';
+import { BotHandoverV1, BotHoldV1, BotTakeBackV1, SetNumberBotV1 } from '@app/contracts';
+import { DataSource } from 'typeorm';
 import { Bus, BusError } from '@app/messaging';
+import { ApiKeysRepository } from '../auth/api-keys.repository';
 import { actorOf, type Principal } from '../auth/principal';
 import { TeamsService } from '../teams/teams.service';
 import { UsersService } from '../users/users.service';
@@ -15,6 +17,8 @@ export class BotService {
     @Inject(Bus) private readonly bus: Bus,
     private readonly teams: TeamsService,
     private readonly users: UsersService,
+    private readonly ds: DataSource,
+    private readonly keys: ApiKeysRepository,
   ) {}
 
   hold(p: Principal, conversationId: string, version: number | undefined) {
@@ -29,6 +33,19 @@ export class BotService {
 
   takeBack(p: Principal, conversationId: string, version: number) {
     return this.bus.request(BotTakeBackV1, { actor: actorOf(p), conversationId, version });
+  }
+
+  /** Admin: new conversations on the number go to this bot first (a live API key with the bot scope), or not (null). */
+  async setNumberBot(p: Principal, phoneNumberId: string, apiKeyId: string | null) {
+    let bot: { id: string; name: string } | null = null;
+    if (apiKeyId) {
+      const key = await this.ds.transaction((em) => this.keys.findById(em, apiKeyId));
+      if (!key) throw new BadRequestException(`apiKeyId: API key ${apiKeyId} does not exist`);
+      if (key.revokedAt) throw new BadRequestException(`apiKeyId: API key "${key.name}" is revoked`);
+      if (!key.scopes.includes('bot')) throw new BadRequestException(`apiKeyId: API key "${key.name}" has no bot scope (create a key with the scope bot)`);
+      bot = { id: key.id, name: key.name };
+    }
+    return this.bus.request(SetNumberBotV1, { actor: actorOf(p), phoneNumberId, bot });
   }
 
   /** A person owns it: a bot never takes it from them (say who, by name). */

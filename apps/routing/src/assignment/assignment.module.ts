@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { AuditRepository, WorkRepository } from '../work/work.repository';
+import { BotRouteRepository } from '../work/bot-route.repository';
 import { AssignmentService } from './assignment.service';
 import { assignmentProviders } from './assignment.providers';
 import { AssignmentSweeper, QueueDrainer } from './assignment.sweeper';
@@ -12,7 +13,7 @@ import { RoutingClock } from './clock';
  */
 @Global()
 @Module({
-  providers: [...assignmentProviders, WorkRepository, AuditRepository],
+  providers: [...assignmentProviders, WorkRepository, AuditRepository, BotRouteRepository],
   exports: [AssignmentService, CapacityGuard, QueueDrainer, AssignmentSweeper, RoutingClock],
 })
 export class AssignmentModule {}

@@ -15,6 +15,7 @@ import { Bus } from '@app/messaging';
 import { OutboxWriter } from '@app/persistence';
 import { recordChange, SYSTEM_ACTOR } from '../work/record-change';
 import { AuditRepository, WorkRepository } from '../work/work.repository';
+import { BotRouteRepository, type BotRef } from '../work/bot-route.repository';
 import { AgentRepository, RuleRepository, TeamRoutingRepository } from './assignment.repository';
 import { RoutingClock } from './clock';
 import { firstMatch, RuleSkipped, type RouteContext } from './rules';
@@ -65,6 +66,7 @@ export class AssignmentService {
     private readonly teams: TeamRoutingRepository,
     private readonly rules: RuleRepository,
     private readonly clock: RoutingClock,
+    private readonly bots: BotRouteRepository,
   ) {}
 
   /** Evaluates the rules for a conversation (outside any transaction: a business-hours rule asks sla). */
@@ -110,6 +112,12 @@ export class AssignmentService {
   ): Promise<{ state: WorkState; explanation: RouteExplanation }> {
     const plan = o.plan ?? null;
     const skills = o.skills ?? (await this.skillsOf(em, w.conversationId));
+    // bot handover: a number whose conversations go to a bot first — the bot holds it and nobody is picked
+    // (a rule naming a person still wins)
+    if ((o.trigger === 'opened' || o.trigger === 'reopened') && !w.ownerId && !w.bot && !plan?.assigneeId) {
+      const bot = await this.bots.forNumber(em, w.phoneNumberId);
+      if (bot) return this.holdForBot(em, w, bot, plan, skills);
+    }
     const settings = w.teamId ? await this.teams.get(em, w.teamId) : null;
     const strategy: Strategy = settings?.strategy ?? 'manual';
     const pick = settings ? await this.pick(em, w, settings, plan?.assigneeId, skills, o.exclude ?? []) : null;
@@ -143,6 +151,32 @@ export class AssignmentService {
       why: { routing: explanation },
     });
     await this.notice(em, 'assigned', { userIds: [pick.agentId] }, after, 'A conversation was assigned to you', explanation.reason);
+    return { state: after, explanation };
+  }
+
+  /** The number's bot holds the conversation: one audit entry (`conversation.bot-held` by routing, naming the bot). */
+  private async holdForBot(em: EntityManager, w: WorkState, bot: BotRef, plan: Plan | null, skills: string[]) {
+    const explanation: RouteExplanation = {
+      rule: plan?.rule ?? null,
+      skipped: plan?.skipped ?? [],
+      teamId: w.teamId,
+      priority: plan?.priority ?? null,
+      labels: plan?.labels ?? [],
+      skills,
+      strategy: 'manual',
+      agentId: null,
+      reason: `number ${w.phoneNumberId} goes to bot ${bot.name ?? bot.id} first; it hands over to a team when a person is needed`,
+    };
+    decisions.inc({ outcome: 'bot', strategy: 'bot' });
+    const after = await this.work.update(em, w.conversationId, { bot });
+    await recordChange(this.audit, this.outbox, em, {
+      actor: SYSTEM_ACTOR,
+      action: 'conversation.bot-held',
+      before: w,
+      after,
+      note: explanation.reason,
+      why: { routing: explanation },
+    });
     return { state: after, explanation };
   }
 

@@ -6,7 +6,7 @@ import { conversation, ME, renderWithApp, stubFetch } from '../test-utils';
 import { ConversationList } from './ConversationList';
 import { ConversationView } from './ConversationView';
 import { DEFAULT_FILTERS, matches } from './listing';
-import { TimelineList } from './Timeline';
+import { describeEvent, TimelineList } from './Timeline';
 
 const noop = () => undefined;
 const BOT = { id: 'k-helper', name: 'Helper bot', since: new Date().toISOString() };
@@ -96,5 +96,8 @@ describe('bot handover in the web client', () => {
     expect(screen.getByText('Bot Helper bot is handling the conversation (routing and SLA wait)')).toBeTruthy();
     expect(screen.getByText('Bot Helper bot handed the conversation over to Support')).toBeTruthy();
     expect(screen.getByText('Ana took the conversation back from bot Helper bot')).toBeTruthy();
+    // a number's bot: routing (the system) gives it to the bot
+    const routed = event(4, 'conversation.bot-held', { bot: null }, { bot: { id: BOT.id, name: 'Number bot' } }, { type: 'system', id: null as unknown as string, name: 'routing' });
+    expect(describeEvent(routed, { users: new Map(), teams: new Map(), labels: [] })).toBe('Bot Number bot is handling the conversation (routing and SLA wait)');
   });
 });

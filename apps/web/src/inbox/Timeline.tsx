@@ -253,7 +253,12 @@ export function describeEvent(e: AuditEntry, dir: Directory): string {
     if (e.action === 'csat.commented') return `The customer added a comment to their ${str(a.rating)}/5 rating`;
     if (e.action === 'csat.not-sent') return 'Satisfaction survey not sent';
   }
-  if (verb === 'bot-held') return `Bot ${who} is handling the conversation (routing and SLA wait)`;
+  if (verb === 'bot-held') {
+    // held by the bot itself, or by routing for a number whose conversations go to a bot first
+    const bot = (a.bot as { name?: string | null } | null | undefined)?.name ?? who;
+    return `Bot ${bot} is handling the conversation (routing and SLA wait)`;
+  }
+  if (verb === 'bot-released') return `The bot's API key was revoked: the conversation went back to ${teamName(dir, a.teamId as string | null)}'s queue`;
   if (verb === 'bot-handover') return `Bot ${who} handed the conversation over to ${teamName(dir, a.teamId as string | null)}`;
   if (verb === 'bot-taken-back') {
     const bot = (b.bot as { name?: string | null } | null | undefined)?.name;

@@ -41,3 +41,19 @@ export const BotTakeBackV1 = defineRequest({
   response: WorkState,
   timeoutMs: 2_000,
 });
+
+/**
+ * Admin: new (and reopened, unowned) conversations on a business number go to this bot instead of the team's
+ * strategy (null = no bot). The gateway checks the key is a live API key with the `bot` scope. Audited.
+ */
+export const SetNumberBotV1 = defineRequest({
+  subject: 'routing.set-number-bot.v1',
+  service: 'routing',
+  request: z.object({
+    actor: Actor,
+    phoneNumberId: z.string().trim().min(1).max(64),
+    bot: z.object({ id: z.string().uuid(), name: z.string().max(200).nullable() }).nullable(),
+  }),
+  response: z.object({ phoneNumberId: z.string(), bot: z.object({ id: z.string(), name: z.string().nullable() }).nullable() }),
+  timeoutMs: 2_000,
+});
