@@ -1,6 +1,8 @@
 import {
   ConversationAssignedV1,
   ConversationWorkChangedV1,
+  CsatAnsweredV1,
+  CsatRecordedV1,
   MessageReceivedV1,
   MessageStatusChangedV1,
   NoteAddedV1,
@@ -21,6 +23,9 @@ export const CLIENT_EVENTS: { contract: EventContract; event: string }[] = [
   { contract: OutboundSentV1, event: 'message.sent' },
   { contract: OutboundFailedV1, event: 'message.failed' },
   { contract: NoteAddedV1, event: 'note.created' },
+  // a CSAT answer is stored in the thread without message.received (it is nobody's customer message)
+  { contract: CsatAnsweredV1, event: 'csat.answered' },
+  { contract: CsatRecordedV1, event: 'csat.recorded' },
 ];
 
 /** Server → client frames. `seq` is the JetStream sequence: reconnect with `?since=<seq>` to catch up. */

@@ -1,5 +1,6 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { CsatSettings } from '../admin/CsatSettings';
+import { CsatDetails } from '../inbox/CsatDetails';
 import { describeEvent } from '../inbox/Timeline';
 import { saveSession } from '../lib/api';
 import type { AuditEntry, User } from '../lib/types';
@@ -52,6 +53,23 @@ describe('CSAT in the web client', () => {
     expect(describeEvent(e('csat.sent', { surveyId: 's', agentId: ANN.id }), dir)).toBe('Satisfaction survey sent to the customer');
     expect(describeEvent(e('csat.rated', { surveyId: 's', rating: 4, agentId: ANN.id }), dir)).toBe('The customer rated the conversation 4/5 (Ann Agent)');
     expect(describeEvent(e('csat.commented', { surveyId: 's', rating: 4 }), dir)).toBe('The customer added a comment to their 4/5 rating');
+  });
+
+  it('conversation details: the rating with the agent rated and the comment; a survey not sent says why', async () => {
+    const calls = stubFetch(() => ({
+      status: 200,
+      body: {
+        items: [
+          { surveyId: 's1', episode: 1, agentId: null, status: 'not_sent', reason: 'outside the customer-service window only an approved template can be sent', sentAt: null, rating: null, ratedAt: null, comment: null },
+          { surveyId: 's2', episode: 2, agentId: ANN.id, status: 'sent', reason: null, sentAt: new Date().toISOString(), rating: 4, ratedAt: new Date().toISOString(), comment: 'Quick and friendly' },
+        ],
+      },
+    }));
+    renderWithApp(<CsatDetails conversationId="c-1" />, { me: MANAGER, users: [ANN] });
+    const box = await screen.findByRole('region', { name: 'Satisfaction' });
+    expect(box.textContent).toContain('Survey not sent: outside the customer-service window only an approved template can be sent');
+    expect(box.textContent).toContain('4/5 for Ann Agent — “Quick and friendly”');
+    expect(new URL(calls[0].url, 'http://x').pathname).toBe('/api/v1/conversations/c-1/csat');
   });
 
   it('admin: saves a team survey with a comment prompt and shows the API’s refusal in words', async () => {

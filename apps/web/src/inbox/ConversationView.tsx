@@ -10,6 +10,7 @@ import { PRIORITIES, WORK_STATUSES, type Conversation, type MessageView, type Pa
 import { Composer, type ComposerHandle } from './Composer';
 import { AssignDialog, HandoffDialog, TimeDialog } from './Dialogs';
 import { SLA_LABEL, slaSummary } from './listing';
+import { CsatDetails } from './CsatDetails';
 import { TimelineList } from './Timeline';
 
 interface Presence {
@@ -420,6 +421,7 @@ function Details({ conv, edit, busy, onPriority, onLabels }: { conv: Conversatio
           )}
         </dl>
       </section>
+      <CsatDetails conversationId={conv.id} />
       <section>
         <h3>Labels</h3>
         <div className="labels">
