@@ -100,7 +100,7 @@ describe('manager view: dashboard, live updates, reports, CSV, reassign-all (gat
   const agentOf = (d: any, userId: string) => d.agents.find((a: any) => a.userId === userId);
 
   beforeAll(async () => {
-    env = await createTestEnv({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, SLA_TIMER_POLL_MS: '0', SLA_EVENT_BACKOFF_MS: '50' });
+    env = await createTestEnv({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, SLA_TIMER_POLL_MS: '0', SLA_EVENT_BACKOFF_MS: '50', SLA_LATE_CLOCK_GRACE_MS: '0' }); // the clock jumps past due times: late clocks are judged at once
     routing = await startApp(RoutingModule.register(parseConfig(RoutingConfigSchema, env.env)));
     sla = await startApp(SlaModule.register(parseConfig(SlaConfigSchema, env.env), { clock }));
     gateway = await startApp(GatewayModule.register(parseConfig(GatewayConfigSchema, env.env)), { listen: true });

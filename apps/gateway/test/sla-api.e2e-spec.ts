@@ -84,7 +84,7 @@ describe('SLA API and notifications (gateway + ingest + routing + sla)', () => {
 
   beforeAll(async () => {
     clock.set(Date.now());
-    env = await createTestEnv({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, MEDIA_DIR: `/tmp/sla-api-${randomUUID()}`, SLA_TIMER_POLL_MS: '30' });
+    env = await createTestEnv({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, MEDIA_DIR: `/tmp/sla-api-${randomUUID()}`, SLA_TIMER_POLL_MS: '30', SLA_LATE_CLOCK_GRACE_MS: '0' }); // the clock jumps past due times: late clocks are judged at once
     ingest = await startApp(IngestModule.register(parseConfig(IngestConfigSchema, env.env)));
     routing = await startApp(RoutingModule.register(parseConfig(RoutingConfigSchema, env.env)));
     sla = await startApp(SlaModule.register(parseConfig(SlaConfigSchema, env.env), { clock }));
@@ -229,6 +229,17 @@ describe('SLA API and notifications (gateway + ingest + routing + sla)', () => {
     const id = await customerWrites();
     await http.post(`/api/v1/conversations/${id}/reminders`).set(as('agent')).send({ inMinutes: 30, at: new Date().toISOString() }).expect(400);
     await http.post(`/api/v1/conversations/${id}/reminders`).set(as('agent')).send({ note: 'x' }).expect(400);
+    const other = await customerWrites();
+    // "tomorrow 9:00": a bad time or two ways of saying when are refused with the field named
+    const bad = await http.post(`/api/v1/conversations/${other}/reminders`).set(as('agent')).send({ nextDayAt: '24:00' }).expect(400);
+    expect(JSON.stringify(bad.body)).toMatch(/nextDayAt/);
+    await http.post(`/api/v1/conversations/${other}/reminders`).set(as('agent')).send({ nextDayAt: '9:00' }).expect(400);
+    await http.post(`/api/v1/conversations/${other}/reminders`).set(as('agent')).send({ nextDayAt: '09:00', inMinutes: 5 }).expect(400);
+    const tomorrow = (await http.post(`/api/v1/conversations/${other}/reminders`).set(as('agent')).send({ nextDayAt: '09:00' }).expect(201)).body;
+    // the team's policy has no business hours: UTC, named in the answer
+    const today = clock.now();
+    expect(tomorrow).toMatchObject({ timeZone: 'UTC', at: new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + 1, 9)).toISOString() });
+    await http.delete(`/api/v1/conversations/${other}/reminders/${tomorrow.id}`).set(as('agent')).expect(200);
     const at = new Date(clock.now().getTime() + 120 * MIN).toISOString();
     const r1 = (await http.post(`/api/v1/conversations/${id}/reminders`).set(as('agent')).send({ at, note: 'call the customer back' }).expect(201)).body;
     const r2 = (await http.post(`/api/v1/conversations/${id}/reminders`).set(as('agent')).send({ at }).expect(201)).body;

@@ -10,6 +10,11 @@ export const SlaConfigSchema = BaseConfigSchema.extend({
   SLA_TIMER_BATCH: z.coerce.number().int().min(1).max(5000).default(500),
   /** A timer fired more than this after its due time is flagged late (the service was down or behind). */
   SLA_TIMER_LATE_MS: z.coerce.number().int().min(0).default(5_000),
+  /**
+   * A clock's warning or breach timer that fires late (sla was down or behind) waits this long once more, so the
+   * backlog (replies, applied at their `occurredAt`, and status changes) reaches the clock before it is judged.
+   */
+  SLA_LATE_CLOCK_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   /** Deliveries of a clock event before it is dead-lettered (an unknown conversation keeps failing). */
   SLA_EVENT_MAX_DELIVER: z.coerce.number().int().min(1).max(50).default(5),
   /** First redelivery delay of a failed clock event (doubles each time). */

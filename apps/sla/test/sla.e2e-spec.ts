@@ -130,11 +130,38 @@ describe('sla service (real PostgreSQL + NATS, routing, notifications)', () => {
     sentAt: sentAt.toISOString(),
   });
 
+  /** What routing publishes when it opens a conversation into a team (tests that drive sla's handler directly). */
+  const opened = (c: { id: string; contactId: string; number: string }, teamId: string, openedAt: Date, lastMessageAt: Date): Parameters<ClockEventsHandler['work']>[0] => {
+    const now = clock.now().toISOString();
+    return {
+      eventId: randomUUID(),
+      occurredAt: now,
+      action: 'conversation.opened',
+      actor: { type: 'system', id: 'routing', name: null },
+      state: {
+        conversationId: c.id,
+        phoneNumberId: c.number,
+        contactId: c.contactId,
+        teamId,
+        ownerId: null,
+        status: 'open',
+        snoozeUntil: null,
+        priority: 'normal',
+        labels: [],
+        version: 1,
+        openedAt: openedAt.toISOString(),
+        lastMessageAt: lastMessageAt.toISOString(),
+        resolvedAt: null,
+        updatedAt: now,
+      },
+    };
+  };
+
   async function customerWrites(c: { id: string; contactId: string; number: string }, sentAt: Date): Promise<void> {
     await peer.publish(MessageReceivedV1, customerMessage(c, sentAt));
   }
 
-  async function agentReplies(conversationId: string, number: string, senderId: string = randomUUID(), occurredAt = new Date()): Promise<void> {
+  async function agentReplies(conversationId: string, number: string, senderId: string = randomUUID(), occurredAt = clock.now()): Promise<void> {
     await peer.publish(OutboundQueuedV1, {
       eventId: randomUUID(),
       occurredAt: occurredAt.toISOString(),
@@ -302,13 +329,130 @@ describe('sla service (real PostgreSQL + NATS, routing, notifications)', () => {
     expect((await slaOf(c.id)).sla.firstResponse?.state).toBe('breached');
   });
 
+  it('sla down while the customer wrote and was answered in time: restarted after the due time, the target is met, nothing escalated', async () => {
+    const t = await team({ firstResponseMinutes: 10, onBreach: 'raise-priority', raiseTo: 'urgent' });
+    const start = clock.now();
+    // sla stops; routing keeps running (the conversation is opened and routed to the team meanwhile)
+    await sla.close();
+    const c = { id: randomUUID(), contactId: randomUUID(), number: t.number };
+    await peer.publish(ConversationOpenedV1, {
+      eventId: randomUUID(),
+      occurredAt: start.toISOString(),
+      conversationId: c.id,
+      phoneNumberId: c.number,
+      contactId: c.contactId,
+      contactName: 'Customer',
+      waId: '4915222222222',
+      userId: null,
+      reopened: false,
+    });
+    await waitFor(() => work(c.id).catch(() => null), { what: 'work item in routing' });
+    await customerWrites(c, start);
+    const repliedAt = new Date(start.getTime() + 5 * MIN); // answered 5 minutes in: in time
+    await agentReplies(c.id, t.number, randomUUID(), repliedAt);
+
+    // sla comes back 20 minutes later: its timers are due (late) while its consumers replay the backlog. The worst
+    // order is made certain: the reply is held back until the breach timer has fired.
+    clock.set(start.getTime() + 20 * MIN);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    sla = await startApp(SlaModule.register(parseConfig(SlaConfigSchema, env.env), { clock }), {
+      setup: (app) => {
+        const h = app.get(ClockEventsHandler);
+        const reply = h.reply.bind(h);
+        h.reply = async (e) => {
+          if (e.conversationId === c.id) await held;
+          return reply(e);
+        };
+      },
+    });
+    await waitFor(async () => (await slaDb(`SELECT 1 FROM sla.timer WHERE conversation_id = $1 AND kind = 'clock.breach' AND status = 'fired'`, [c.id])).length > 0, {
+      what: 'the late breach timer fired',
+    });
+    release();
+    const met = await waitFor(async () => ((await slaOf(c.id))?.sla.firstResponse?.state === 'met' ? (await slaOf(c.id)).sla.firstResponse : null), {
+      what: 'met by the backlog',
+    });
+    expect(met).toMatchObject({ startedAt: start.toISOString(), dueAt: new Date(start.getTime() + 10 * MIN).toISOString(), metAt: repliedAt.toISOString() });
+
+    // past any grace: nothing left to judge, nothing said
+    clock.advance(HOUR);
+    await drain();
+    await drain();
+    await relayed();
+    const view = await slaOf(c.id);
+    expect(view.sla.firstResponse).toMatchObject({ state: 'met', metAt: repliedAt.toISOString() });
+    expect(view.escalations).toEqual([]);
+    expect(noticesOf(c.id, 'sla.breach')).toHaveLength(0);
+    expect(noticesOf(c.id, 'sla.warning')).toHaveLength(0);
+    expect((await work(c.id)).priority).not.toBe('urgent');
+    expect(await slaDb(`SELECT kind FROM sla.timer WHERE conversation_id = $1 AND status = 'pending' AND kind LIKE 'clock.%'`, [c.id])).toEqual([]);
+  });
+
+  it('a clock timer that fires late is judged after one grace: a reply applied meanwhile (at its time) leaves it met', async () => {
+    const t = await team({ firstResponseMinutes: 10, onBreach: 'raise-priority', raiseTo: 'urgent' });
+    const start = clock.now();
+    const c = await conversation(t.number, start);
+    await waitFor(async () => (await slaOf(c.id)).sla.firstResponse);
+    // sla was behind: both timers are due, late, before the reply is applied
+    clock.advance(20 * MIN);
+    // (the poller may be the one firing them: wait for its pass to commit)
+    const deferredRows = () => slaDb(`SELECT kind, due_at, payload FROM sla.timer WHERE conversation_id = $1 AND kind LIKE 'clock.%' AND status = 'pending' ORDER BY kind`, [c.id]);
+    const deferred = await waitFor(async () => ((await deferredRows()).every((r: { payload: unknown }) => r.payload) ? deferredRows() : drain().then(() => null)), {
+      what: 'late timers deferred',
+    });
+    const graceEnds = new Date(clock.now().getTime() + 30_000);
+    expect(deferred).toEqual([
+      { kind: 'clock.breach', due_at: graceEnds, payload: { deferred: true, late: true } },
+      { kind: 'clock.warning', due_at: graceEnds, payload: { deferred: true, late: true } },
+    ]);
+    expect((await slaOf(c.id)).sla.firstResponse?.state).toBe('ok');
+    const repliedAt = new Date(start.getTime() + 5 * MIN);
+    await agentReplies(c.id, t.number, randomUUID(), repliedAt);
+    await waitFor(async () => (await slaOf(c.id)).sla.firstResponse?.state === 'met', { what: 'met by the late reply' });
+    clock.advance(HOUR);
+    await drain();
+    await relayed();
+    expect((await slaOf(c.id)).escalations).toEqual([]);
+
+    // with no reply in the backlog, the late verdict comes after the grace, flagged late, exactly once
+    const d = await conversation(t.number, clock.now());
+    await waitFor(async () => (await slaOf(d.id)).sla.firstResponse);
+    clock.advance(20 * MIN);
+    await drain();
+    expect((await slaOf(d.id)).escalations).toEqual([]); // not yet: within the grace
+    clock.advance(30_000);
+    await waitFor(() => noticesOf(d.id, 'sla.breach').length > 0 || drain().then(() => false), { what: 'late breach after the grace' });
+    await drain();
+    await relayed();
+    const view = await slaOf(d.id);
+    expect(view.sla.firstResponse?.state).toBe('breached');
+    expect(view.escalations.map((e) => [e.level, e.late])).toEqual([
+      ['warning', true],
+      ['breach', true],
+    ]);
+    expect(noticesOf(d.id, 'sla.breach')).toHaveLength(1);
+  });
+
+  it('a reply dated in the future of sla\'s clock counts at sla\'s clock', async () => {
+    const t = await team({ firstResponseMinutes: 10 });
+    const c = await conversation(t.number, clock.now());
+    await waitFor(async () => (await slaOf(c.id)).sla.firstResponse);
+    clock.advance(MIN);
+    await agentReplies(c.id, t.number, randomUUID(), new Date(clock.now().getTime() + HOUR));
+    const met = await waitFor(async () => ((await slaOf(c.id)).sla.firstResponse?.state === 'met' ? (await slaOf(c.id)).sla.firstResponse : null));
+    expect(met.metAt).toBe(clock.now().toISOString());
+  });
+
   it('a breach can return the conversation to the queue (routing requeue), and lists rank by SLA', async () => {
     const t = await team({ firstResponseMinutes: 5, onBreach: 'requeue' });
     const c = await conversation(t.number, clock.now());
     await waitFor(async () => (await slaOf(c.id)).sla.firstResponse);
     const due = await peer.request(RankBySlaV1, { sort: 'due-soonest', limit: 500 });
     expect(due.ids).toContain(c.id);
-    clock.advance(5 * MIN);
+    clock.advance(4 * MIN); // 80 %: the warning (a timer more than SLA_TIMER_LATE_MS late would wait one grace)
+    await waitFor(() => noticesOf(c.id, 'sla.warning').length > 0 || drain().then(() => false), { what: 'warning notice' });
+    clock.advance(MIN);
     // the requeue request succeeded (routing answers it; while routing's responder is not there the peer does)
     const action = await waitFor(
       async () => (await slaDb(`SELECT ref, status, last_error FROM sla.timer WHERE conversation_id = $1 AND kind = 'action' AND status <> 'pending'`, [c.id]))[0],
@@ -419,6 +563,25 @@ describe('sla service (real PostgreSQL + NATS, routing, notifications)', () => {
     expect(window.map((e) => e.actions)).toEqual([['notify-managers']]);
   });
 
+  it('a window warning due before routing\'s work state reached sla waits for it: nobody is skipped, it is told once', async () => {
+    const t = await team({ firstResponseMinutes: 600, windowWarningMinutes: 60 });
+    const c = { id: randomUUID(), contactId: randomUUID(), number: t.number };
+    const handler = sla.get(ClockEventsHandler);
+    const sentAt = new Date(clock.now().getTime() - 23 * HOUR - 30 * MIN);
+    // the customer's message is applied; the work state (team, owner) is still on its way from routing
+    await handler.message(customerMessage(c, sentAt));
+    await drain();
+    await drain();
+    expect((await slaOf(c.id)).escalations).toEqual([]); // not marked warned: there was nobody to tell
+    await handler.work(opened(c, t.teamId, sentAt, sentAt));
+    await waitFor(() => noticesOf(c.id, 'window.closing').length > 0 || drain().then(() => false), { what: 'window warning once the team is known' });
+    await drain();
+    await relayed();
+    expect(noticesOf(c.id, 'window.closing')).toHaveLength(1);
+    expect(noticesOf(c.id, 'window.closing')[0].audience).toEqual({ userIds: [], teamManagersOf: t.teamId });
+    expect((await slaOf(c.id)).escalations.filter((e) => e.level === 'window.closing').map((e) => e.actions)).toEqual([['notify-managers']]);
+  });
+
   it('reminders: set, fire once, list; a reminder on a conversation resolved meanwhile is cancelled', async () => {
     const t = await team();
     const c = await conversation(t.number, clock.now());
@@ -447,6 +610,43 @@ describe('sla service (real PostgreSQL + NATS, routing, notifications)', () => {
       { id: r3.id, state: 'cancelled', cancelled_reason: 'cancelled' },
       { id: r2.id, state: 'cancelled', cancelled_reason: 'resolved' },
     ]);
+  });
+
+  it('"tomorrow 9:00": the next calendar day in the team\'s business-hours time zone (UTC without hours), across DST', async () => {
+    const me: Actor = { type: 'user', id: randomUUID(), name: 'Agent', role: 'agent', teamIds: [] };
+    const hours = await peer.request(CreateBusinessHoursV1, {
+      actor: ADMIN,
+      hours: { name: 'Berlin reminders', timeZone: 'Europe/Berlin', weekly: [{ day: 'mon', open: '09:00', close: '18:00' }], holidays: [] },
+    });
+    const berlin = await team({ businessHoursId: hours.id });
+    const plain = await team();
+    // Tuesday 23:30 in Berlin is still Tuesday 22:30 in UTC: "tomorrow" is Wednesday there
+    clock.set('2026-11-24T23:30:00+01:00');
+    const b = await conversation(berlin.number, clock.now());
+    await waitFor(async () => (await slaDb(`SELECT team_id FROM sla.conversation WHERE conversation_id = $1`, [b.id]))[0]?.team_id === berlin.teamId, { what: 'team known' });
+    const r = await peer.request(CreateReminderV1, { actor: me, conversationId: b.id, nextDayAt: '09:00', note: null });
+    expect(r).toMatchObject({ at: '2026-11-25T08:00:00.000Z', timeZone: 'Europe/Berlin', state: 'pending' });
+    // the night clocks go forward (CET → CEST): 09:00 the next day is 07:00 UTC
+    clock.set('2027-03-27T12:00:00+01:00');
+    await expect(peer.request(CreateReminderV1, { actor: me, conversationId: b.id, nextDayAt: '09:00', note: null })).resolves.toMatchObject({
+      at: '2027-03-28T07:00:00.000Z',
+    });
+    // a team without business hours: UTC, said in the answer
+    clock.set('2026-11-24T23:30:00+01:00');
+    const p = await conversation(plain.number, clock.now());
+    await waitFor(async () => (await slaDb(`SELECT team_id FROM sla.conversation WHERE conversation_id = $1`, [p.id]))[0]?.team_id === plain.teamId, { what: 'team known' });
+    await expect(peer.request(CreateReminderV1, { actor: me, conversationId: p.id, nextDayAt: '09:00', note: null })).resolves.toMatchObject({
+      at: '2026-11-25T09:00:00.000Z',
+      timeZone: 'UTC',
+    });
+    // the team the caller read from routing wins over sla's projection (it may not have caught up yet)
+    await expect(peer.request(CreateReminderV1, { actor: me, conversationId: p.id, nextDayAt: '09:00', teamId: berlin.teamId, note: null })).resolves.toMatchObject({
+      at: '2026-11-25T08:00:00.000Z',
+      timeZone: 'Europe/Berlin',
+    });
+    // a bad time or both ways of saying when never leave the caller
+    expect(() => CreateReminderV1.request.parse({ actor: me, conversationId: p.id, nextDayAt: '24:00', note: null })).toThrow(/HH:MM/);
+    expect(() => CreateReminderV1.request.parse({ actor: me, conversationId: p.id, nextDayAt: '09:00', at: clock.now().toISOString(), note: null })).toThrow(/exactly one/);
   });
 
   it('a reminder set after a reply (or a resolve) whose event is handled later is kept', async () => {
@@ -587,28 +787,7 @@ describe('sla service (real PostgreSQL + NATS, routing, notifications)', () => {
       senderName: 'Agent',
     });
     const now = clock.now().toISOString();
-    await handler.work({
-      eventId: randomUUID(),
-      occurredAt: now,
-      action: 'conversation.opened',
-      actor: { type: 'system', id: 'routing', name: null },
-      state: {
-        conversationId: c.id,
-        phoneNumberId: t.number,
-        contactId: c.contactId,
-        teamId: t.teamId,
-        ownerId: null,
-        status: 'open',
-        snoozeUntil: null,
-        priority: 'normal',
-        labels: [],
-        version: 1,
-        openedAt: wrote.toISOString(),
-        lastMessageAt: now,
-        resolvedAt: null,
-        updatedAt: now,
-      },
-    });
+    await handler.work(opened(c, t.teamId, wrote, clock.now()));
     expect((await slaOf(c.id)).sla.firstResponse).toMatchObject({ state: 'met', startedAt: wrote.toISOString(), metAt: now });
   });
 

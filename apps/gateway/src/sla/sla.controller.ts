@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDateString, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsDateString, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { AuthGuard } from '../auth/auth.guard';
 import { CurrentPrincipal, RequireScopes, type Principal } from '../auth/principal';
 import { SlaApiService } from './sla.service';
@@ -28,6 +28,15 @@ export class ReminderDto {
   @Max(366 * 24 * 60)
   @ApiPropertyOptional({ description: 'Or: in this many minutes' })
   inMinutes?: number;
+
+  @IsOptional()
+  @Matches(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'nextDayAt must be a time HH:MM (00:00–23:59)' })
+  @ApiPropertyOptional({
+    example: '09:00',
+    description:
+      "Or: tomorrow at this time (HH:MM) — the next calendar day in the time zone of the conversation team's business hours (UTC when the team has none; the answer's `timeZone` says which)",
+  })
+  nextDayAt?: string;
 
   @IsOptional()
   @IsString()

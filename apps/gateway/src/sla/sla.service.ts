@@ -99,12 +99,13 @@ export class SlaApiService {
     return this.bus.request(DeleteFollowUpRuleV1, { actor: actorOf(p), id });
   }
 
-  /** `at` (ISO time) or `inMinutes` from now, plus an optional note; on a conversation the caller may see. */
-  async createReminder(p: Principal, conversationId: string, dto: { at?: string; inMinutes?: number; note?: string }) {
-    if ((dto.at === undefined) === (dto.inMinutes === undefined)) throw new BadRequestException('exactly one of at or inMinutes is required');
-    const at = dto.at ?? new Date(Date.now() + dto.inMinutes! * 60_000).toISOString();
-    await this.visible(p, conversationId);
-    return this.bus.request(CreateReminderV1, { actor: actorOf(p), conversationId, at, note: dto.note ?? null });
+  /** `at` (ISO time), `inMinutes` from now or `nextDayAt` (HH:MM tomorrow, resolved by sla in the team's zone), plus an optional note; on a conversation the caller may see. */
+  async createReminder(p: Principal, conversationId: string, dto: { at?: string; inMinutes?: number; nextDayAt?: string; note?: string }) {
+    if ([dto.at, dto.inMinutes, dto.nextDayAt].filter((x) => x !== undefined).length !== 1)
+      throw new BadRequestException('exactly one of at, inMinutes or nextDayAt is required');
+    const at = dto.nextDayAt !== undefined ? undefined : (dto.at ?? new Date(Date.now() + dto.inMinutes! * 60_000).toISOString());
+    const work = await this.visible(p, conversationId);
+    return this.bus.request(CreateReminderV1, { actor: actorOf(p), conversationId, at, nextDayAt: dto.nextDayAt, teamId: work.teamId, note: dto.note ?? null });
   }
 
   async listReminders(p: Principal, conversationId: string) {

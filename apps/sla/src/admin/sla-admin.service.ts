@@ -86,6 +86,15 @@ export class SlaAdminService {
     return { deleted: true };
   }
 
+  /** The business-hours id a team's policies use (the policy without priority first); null = none. */
+  async teamHoursId(em: EntityManager, teamId: string): Promise<string | null> {
+    const [p] = await em.query(
+      `SELECT business_hours_id FROM sla.policy WHERE team_id = $1 AND business_hours_id IS NOT NULL ORDER BY priority NULLS FIRST LIMIT 1`,
+      [teamId],
+    );
+    return p?.business_hours_id ?? null;
+  }
+
   /** The calendar by id (null = around the clock, also when it no longer exists). */
   async calendar(em: EntityManager, id: string | null): Promise<Calendar | null> {
     if (!id) return null;

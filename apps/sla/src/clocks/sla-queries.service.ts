@@ -70,13 +70,7 @@ export class SlaQueriesService {
 
   async businessHoursState(q: { businessHoursId?: string; teamId?: string; at: string }) {
     let id = q.businessHoursId ?? null;
-    if (!id && q.teamId) {
-      const [p] = await this.ds.query(
-        `SELECT business_hours_id FROM sla.policy WHERE team_id = $1 AND business_hours_id IS NOT NULL ORDER BY priority NULLS FIRST LIMIT 1`,
-        [q.teamId],
-      );
-      id = p?.business_hours_id ?? null;
-    }
+    if (!id && q.teamId) id = await this.admin.teamHoursId(this.ds.manager, q.teamId);
     const cal = id ? await this.admin.calendar(this.ds.manager, id) : null;
     const s = stateAt(cal, Date.parse(q.at));
     return {

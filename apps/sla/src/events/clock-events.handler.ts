@@ -22,7 +22,9 @@ const DURABLE = { message: 'sla-clocks-on-message', reply: 'sla-clocks-on-reply'
  * Inputs of the clocks, each a durable consumer idempotent by event id (processed_event in the same
  * transaction as the effect): a customer message starts clocks and the window (from its WhatsApp time); a reply by
  * a person meets the response clocks; the work state (team, priority, owner, status) picks the policy, pauses and
- * resolves. Replies and status changes take effect at sla's clock when applied (the injected Clock).
+ * resolves. A reply meets the clocks at its `occurredAt` (never later than sla's clock, never before the wait it
+ * answers), so a backlog applied after downtime keeps a reply sent in time `met`; work changes (pause, resolve) take
+ * effect at sla's clock when applied.
  */
 @Injectable()
 export class ClockEventsHandler implements OnApplicationBootstrap {
@@ -58,7 +60,10 @@ export class ClockEventsHandler implements OnApplicationBootstrap {
       if (!(await claimEvent(em, 'sla', DURABLE.reply, e.eventId))) return;
       const c = await this.clocks.lockConversation(em, id);
       if (!c) throw new UnknownConversationError(id);
-      await this.clocks.personReplied(em, c, this.clock.now());
+      // a reply is never dated before the wait it answers (clocks of the services differ; its met time stays ≥ start)
+      const since = c.awaiting_since ?? c.cycle_start_at;
+      const at = this.eventTime(e.occurredAt);
+      await this.clocks.personReplied(em, c, since && at < since ? since : at);
       // a reminder on a conversation answered meanwhile is no longer needed (one set after the reply stays)
       await this.cancelReminders(em, id, 'answered', new Date(e.occurredAt));
     });
@@ -96,6 +101,13 @@ export class ClockEventsHandler implements OnApplicationBootstrap {
         );
       await this.clocks.sync(em, s.conversationId, at);
     });
+  }
+
+  /** When an event happened, bounded by sla's clock (a sender's clock ahead of ours never dates an effect in the future). */
+  private eventTime(occurredAt: string): Date {
+    const now = this.clock.now();
+    const at = new Date(occurredAt);
+    return Number.isNaN(at.getTime()) || at > now ? now : at;
   }
 
   private async scheduleFollowUps(em: import('typeorm').EntityManager, conversationId: string, teamId: string | null, at: Date): Promise<void> {

@@ -73,6 +73,14 @@ function localToUtc(y: number, m: number, d: number, minutes: number, timeZone: 
   return offsetMs(t2, timeZone) === o2 ? t2 : guess - Math.min(o1, o2);
 }
 
+/** The next calendar day (after the local date of `nowMs`) at `hhmm` wall time in `timeZone` (a DST gap: the later side). */
+export function nextDayAt(timeZone: string, nowMs: number, hhmm: string): number {
+  const p = localParts(nowMs, timeZone);
+  const next = new Date(Date.UTC(p.y, p.m - 1, p.d + 1));
+  const minutes = Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+  return localToUtc(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), minutes, timeZone);
+}
+
 /** Builds a calendar, refusing what cannot be right (unknown zone, open ≥ close, overlaps, bad dates). */
 export function buildCalendar(h: Pick<BusinessHoursInput, 'timeZone' | 'weekly' | 'holidays'>): Calendar {
   if (!isValidTimeZone(h.timeZone)) throw new CalendarError(`timeZone: unknown time zone "${h.timeZone}" (use an IANA name like Europe/Berlin)`);

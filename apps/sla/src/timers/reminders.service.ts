@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Actor, ReminderView } from '@app/contracts';
 import { ForbiddenError, NotFoundError, ValidationError } from '@app/messaging';
+import { SlaAdminService } from '../admin/sla-admin.service';
 import { Clock } from '../clock/clock';
+import { nextDayAt } from '../hours/calendar';
 import { TimerRepository } from './timer.repository';
 
 /** "Remind me" on a conversation: a reminder row and its durable timer, written together. */
@@ -12,11 +14,27 @@ export class RemindersService {
     private readonly ds: DataSource,
     private readonly timers: TimerRepository,
     private readonly clock: Clock,
+    private readonly admin: SlaAdminService,
   ) {}
 
-  async create(actor: Actor, conversationId: string, atIso: string, note: string | null): Promise<ReminderView> {
+  /**
+   * `at` an instant, or `nextDayAt` "HH:MM": the next calendar day (not the next business day — a person chose the
+   * time) at that wall time in the time zone of the conversation team's business hours; UTC when it has none. The
+   * team is the one the caller read from routing (`teamId`), else the one sla's projection knows.
+   */
+  async create(
+    actor: Actor,
+    conversationId: string,
+    when: { at: string } | { nextDayAt: string; teamId?: string | null },
+    note: string | null,
+  ): Promise<ReminderView> {
     if (actor.type !== 'user') throw new ForbiddenError('reminders are for people (sign in as a user)');
-    const at = new Date(atIso);
+    let timeZone: string | undefined;
+    let at: Date;
+    if ('nextDayAt' in when) {
+      timeZone = await this.teamTimeZone(conversationId, when.teamId);
+      at = new Date(nextDayAt(timeZone, this.clock.now().getTime(), when.nextDayAt));
+    } else at = new Date(when.at);
     if (at.getTime() <= this.clock.now().getTime()) throw new ValidationError('at: must be in the future');
     return this.ds.transaction(async (em) => {
       const [row] = await em.query(`INSERT INTO sla.reminder (conversation_id, user_id, at, note) VALUES ($1, $2, $3, $4) RETURNING *`, [
@@ -26,8 +44,18 @@ export class RemindersService {
         note,
       ]);
       await this.timers.schedule(em, 'reminder', conversationId, row.id, at);
-      return view(row);
+      return timeZone ? { ...view(row), timeZone } : view(row);
     });
+  }
+
+  private async teamTimeZone(conversationId: string, knownTeamId?: string | null): Promise<string> {
+    let teamId = knownTeamId;
+    if (teamId === undefined) {
+      const [c]: { team_id: string | null }[] = await this.ds.query(`SELECT team_id FROM sla.conversation WHERE conversation_id = $1`, [conversationId]);
+      teamId = c?.team_id ?? null;
+    }
+    const id = teamId ? await this.admin.teamHoursId(this.ds.manager, teamId) : null;
+    return (await this.admin.calendar(this.ds.manager, id))?.timeZone ?? 'UTC';
   }
 
   async list(conversationId: string): Promise<ReminderView[]> {

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { ClockTarget } from '@app/contracts';
 import { ClocksService, type ClockRow, type ConversationRow } from '../clocks/clocks.service';
+import { SLA_CONFIG, type SlaConfig } from '../config';
 import { EscalationWriter } from './escalation.writer';
 import { TimerRepository, type TimerRow } from './timer.repository';
 
@@ -19,6 +20,7 @@ export class TimerFireService {
     private readonly writer: EscalationWriter,
     private readonly timers: TimerRepository,
     private readonly clocks: ClocksService,
+    @Inject(SLA_CONFIG) private readonly cfg: SlaConfig,
   ) {}
 
   async fire(em: EntityManager, t: TimerRow & { late: boolean }, now: Date): Promise<void> {
@@ -48,6 +50,14 @@ export class TimerFireService {
       [c.conversation_id, target],
     );
     if (!k || !k.due_at || !k.warn_at) return; // met, stopped or paused meanwhile
+    const late = t.late || !!t.payload?.late;
+    if (t.late && !t.payload?.deferred && this.cfg.SLA_LATE_CLOCK_GRACE_MS > 0) {
+      // fired late (sla was down or behind): replies and status changes made in time may still wait in the
+      // consumers' backlog; applied at their occurredAt, they meet or pause the clock and cancel this timer. The
+      // clock is judged once, after the grace (a clock moved meanwhile re-schedules this row at its new time).
+      await this.timers.schedule(em, t.kind, c.conversation_id, target, new Date(now.getTime() + this.cfg.SLA_LATE_CLOCK_GRACE_MS), { deferred: true, late: true });
+      return;
+    }
     const data = { target, dueAt: k.due_at.toISOString() };
     if (t.kind === 'clock.warning') {
       if (k.state !== 'ok' || k.warn_at > now) return;
@@ -63,7 +73,7 @@ export class TimerFireService {
         },
         now,
       );
-      await this.writer.escalation(em, { conversationId: c.conversation_id, teamId: c.team_id, target, level: 'warning', dueAt: k.due_at, actions: [c.owner_id ? 'notify-owner' : 'notify-managers'], late: t.late }, now);
+      await this.writer.escalation(em, { conversationId: c.conversation_id, teamId: c.team_id, target, level: 'warning', dueAt: k.due_at, actions: [c.owner_id ? 'notify-owner' : 'notify-managers'], late }, now);
       return;
     }
     if ((k.state !== 'ok' && k.state !== 'warning') || k.due_at > now) return;
@@ -83,11 +93,14 @@ export class TimerFireService {
       { kind: 'sla.breach', conversationId: c.conversation_id, userIds: [], teamManagersOf: c.team_id, title: `${LABEL[target]} breached`, data },
       now,
     );
-    await this.writer.escalation(em, { conversationId: c.conversation_id, teamId: c.team_id, target, level: 'breach', dueAt: k.due_at, actions, late: t.late }, now);
+    await this.writer.escalation(em, { conversationId: c.conversation_id, teamId: c.team_id, target, level: 'breach', dueAt: k.due_at, actions, late }, now);
   }
 
   private async windowWarning(em: EntityManager, t: TimerRow & { late: boolean }, c: ConversationRow, now: Date): Promise<void> {
     if (!c.awaiting_since || !c.window_closes_at || c.window_closes_at <= now || c.status === 'resolved') return;
+    // nobody to tell yet: routing's work state (team, owner) has not reached sla. Nothing is recorded, so the
+    // window is not marked warned; applying that state syncs the clocks, which schedules this warning again.
+    if (!c.owner_id && !c.team_id) return;
     // once per window: any later sync (a work change) schedules the warning again after it fired
     const warned = await em.query(`SELECT 1 FROM sla.escalation WHERE conversation_id = $1 AND level = 'window.closing' AND at >= $2 LIMIT 1`, [
       c.conversation_id,

@@ -65,7 +65,10 @@ export class TimerRepository {
        RETURNING t.id, t.kind, t.conversation_id, t.ref, t.due_at, t.payload, t.attempts, t.late`,
       [now, limit, by, lateMs],
     );
-    return (Array.isArray(rows[0]) ? (rows[0] as unknown as (TimerRow & { late: boolean })[]) : rows).sort((a, b) => +a.due_at - +b.due_at);
+    // by due time; at the same time in TIMER_KINDS order (a clock's warning before its breach)
+    return (Array.isArray(rows[0]) ? (rows[0] as unknown as (TimerRow & { late: boolean })[]) : rows).sort(
+      (a, b) => +a.due_at - +b.due_at || TIMER_KINDS.indexOf(a.kind) - TIMER_KINDS.indexOf(b.kind),
+    );
   }
 
   /** One due action (a call to another service), locked for the caller's transaction. */

@@ -109,6 +109,8 @@ export const ReminderView = z.object({
   firedAt: z.string().nullable(),
   cancelledReason: z.string().nullable(),
   createdAt: z.string(),
+  /** Only on the answer to a `nextDayAt` reminder: the time zone it was resolved in ('UTC' when the team has no hours). */
+  timeZone: z.string().optional(),
 });
 export type ReminderView = z.infer<typeof ReminderView>;
 
@@ -203,7 +205,18 @@ export const DeleteFollowUpRuleV1 = defineRequest({ subject: 'sla.delete-follow-
 export const CreateReminderV1 = defineRequest({
   subject: 'sla.create-reminder.v1',
   service: 'sla',
-  request: z.object({ ...admin, conversationId: uuid, at: z.string().datetime({ offset: true }), note: z.string().max(500).nullable() }),
+  request: z
+    .object({
+      ...admin,
+      conversationId: uuid,
+      at: z.string().datetime({ offset: true }).optional(),
+      /** Or: the next calendar day at this wall time in the team's business-hours time zone (none: UTC). */
+      nextDayAt: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'nextDayAt: a time HH:MM (00:00–23:59)').optional(),
+      /** The conversation's team as routing has it (the gateway read it); absent: the team sla's projection knows. */
+      teamId: uuid.nullable().optional(),
+      note: z.string().max(500).nullable(),
+    })
+    .refine((r) => (r.at === undefined) !== (r.nextDayAt === undefined), { message: 'exactly one of at or nextDayAt is required' }),
   response: ReminderView,
   timeoutMs: 2_000,
 });
