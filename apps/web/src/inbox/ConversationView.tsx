@@ -123,11 +123,15 @@ export function ConversationView({ id, onChanged }: { id: string; onChanged(c: C
   );
 
   const claim = () => void act('Claim', 'claim', {});
-  /** A reminder for me on this conversation (sla service); it arrives as a notification. */
-  const remind = async (at: string): Promise<boolean> => {
+  /**
+   * A reminder for me on this conversation (sla service); it arrives as a notification. `nextDayAt` "HH:MM" is
+   * tomorrow at that time in the team's time zone, resolved by the server (the answer names the zone).
+   */
+  const remind = async (when: { at: string } | { nextDayAt: string }): Promise<boolean> => {
     try {
-      await api(`/api/v1/conversations/${id}/reminders`, { method: 'POST', body: { at } });
-      toast(`Reminder set for ${dateTime(at)}.`);
+      const r = await api<{ at: string; timeZone?: string }>(`/api/v1/conversations/${id}/reminders`, { method: 'POST', body: when });
+      const zone = 'nextDayAt' in when && r.timeZone ? ` (${when.nextDayAt} in ${r.timeZone})` : '';
+      toast(`Reminder set for ${dateTime(r.at)}${zone}.`);
       return true;
     } catch (e) {
       toast(`Reminder not set: ${e instanceof Error ? e.message : e}`, 'error');
@@ -291,7 +295,7 @@ export function ConversationView({ id, onChanged }: { id: string; onChanged(c: C
       {dialog === 'handoff' && <HandoffDialog conv={conv} onClose={() => setDialog(null)} onSubmit={(b) => act('Hand off', 'handoff', b)} />}
       {dialog === 'assign' && <AssignDialog conv={conv} onClose={() => setDialog(null)} onSubmit={(b) => act('Assign', 'assign', b)} />}
       {dialog === 'snooze' && <TimeDialog title="Snooze until" action="Snooze" onClose={() => setDialog(null)} onSubmit={(until) => setStatus('snoozed', until)} />}
-      {dialog === 'remind' && <TimeDialog title="Remind me" action="Set reminder" onClose={() => setDialog(null)} onSubmit={remind} />}
+      {dialog === 'remind' && <TimeDialog title="Remind me" action="Set reminder" onClose={() => setDialog(null)} onSubmit={(at) => remind({ at })} onNextDay={(nextDayAt) => remind({ nextDayAt })} />}
     </>
   );
 }

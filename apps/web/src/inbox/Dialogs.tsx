@@ -125,8 +125,23 @@ export function AssignDialog({ conv, onClose, onSubmit }: { conv: Conversation; 
   );
 }
 
-/** Pick a moment: presets or a date and time (snooze until, remind me at). */
-export function TimeDialog({ title, action, onClose, onSubmit }: { title: string; action: string; onClose(): void; onSubmit(untilIso: string): Promise<boolean> }) {
+/**
+ * Pick a moment: presets or a date and time (snooze until, remind me at). With `onNextDay`, also "tomorrow at HH:MM"
+ * in the team's time zone: the server resolves the wall time (the browser's zone may not be the team's).
+ */
+export function TimeDialog({
+  title,
+  action,
+  onClose,
+  onSubmit,
+  onNextDay,
+}: {
+  title: string;
+  action: string;
+  onClose(): void;
+  onSubmit(untilIso: string): Promise<boolean>;
+  onNextDay?(hhmm: string): Promise<boolean>;
+}) {
   const presets: [string, number][] = [
     ['1 hour', 3600_000],
     ['4 hours', 4 * 3600_000],
@@ -134,7 +149,9 @@ export function TimeDialog({ title, action, onClose, onSubmit }: { title: string
     ['1 week', 7 * 24 * 3600_000],
   ];
   const [custom, setCustom] = useState('');
-  const go = async (iso: string) => (await onSubmit(iso)) && onClose();
+  const [nextDay, setNextDay] = useState('09:00');
+  const done = async (ok: Promise<boolean>) => (await ok) && onClose();
+  const go = (iso: string) => done(onSubmit(iso));
   return (
     <Modal title={title} onClose={onClose}>
       <div className="row wrap">
@@ -144,6 +161,25 @@ export function TimeDialog({ title, action, onClose, onSubmit }: { title: string
           </button>
         ))}
       </div>
+      {onNextDay && (
+        <form
+          className="form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (nextDay) void done(onNextDay(nextDay.slice(0, 5)));
+          }}
+        >
+          <label>
+            Tomorrow at (the team's time zone)
+            <input type="time" value={nextDay} onChange={(e) => setNextDay(e.target.value)} />
+          </label>
+          <div className="row end">
+            <button type="submit" disabled={!nextDay}>
+              Tomorrow at {nextDay || '…'}
+            </button>
+          </div>
+        </form>
+      )}
       <form
         className="form"
         onSubmit={(e) => {
