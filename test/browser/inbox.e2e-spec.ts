@@ -17,6 +17,8 @@ const PASSWORD = 'switchboard-demo';
 const ANA = { email: 'ana@demo.switchboard.test', name: 'Demo Agent (Ana, Sales)' };
 const BEN = { email: 'ben@demo.switchboard.test', name: 'Demo Agent (Ben, Sales + Support)' };
 const MARA = { email: 'manager@demo.switchboard.test', name: 'Demo Manager (Mara)' };
+/** A 1×1 PNG (a real picture, so the browser can show it). */
+const PNG_1PX = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
 describe('web client in Chromium against the real stack', () => {
   let stack: BrowserStack;
@@ -155,6 +157,51 @@ describe('web client in Chromium against the real stack', () => {
 
     // still exactly one message at the customer's phone
     expect((await stack.sentTo(waId)).count).toBe(1);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
+  it('window closed: free text is blocked and explained, an approved template with parameters reaches the customer once; once the customer writes again, an attached picture reaches them', async () => {
+    const waId = `1555${Math.floor(1e6 + Math.random() * 9e6)}`;
+    const customerName = `Tom ${waId.slice(-4)}`;
+    await stack.customerWrites(waId, customerName, 'Any news on my order?', new Date(Date.now() - 25 * 3_600_000)); // wrote yesterday
+    const ana = await signIn(ANA);
+    await ana.getByRole('tab', { name: 'Unassigned' }).click();
+    await ana.locator('.conv-item', { hasText: customerName }).click();
+    await ana.getByRole('button', { name: 'Claim' }).first().click();
+    await ana.locator('.conv-head').getByText(ANA.name).waitFor();
+
+    // the 24 h window is closed: no free text, no attachment; the template picker is offered instead
+    await ana.getByText(/24-hour window is closed/).waitFor();
+    expect(await ana.getByLabel('Reply to the customer').isDisabled()).toBe(true);
+    expect(await ana.getByRole('button', { name: 'Attach' }).isDisabled()).toBe(true);
+    const picker = ana.getByRole('region', { name: 'Send a template' });
+    await picker.getByLabel('Template').selectOption('order_update|en_US');
+    expect(await picker.getByRole('button', { name: 'Send template' }).isDisabled()).toBe(true); // every parameter is needed
+    await picker.getByLabel('Parameter 1').fill('Tom');
+    await picker.getByLabel('Parameter 2').fill('A-1042');
+    await picker.getByLabel('Parameter 3').fill('shipped');
+    await picker.getByText('Hi Tom, your order A-1042 is now shipped.').waitFor();
+    await shot(ana, 'composer-template-window-closed');
+    await picker.getByRole('button', { name: 'Send template' }).dblclick();
+    await waitFor(async () => (await stack.sentTo(waId)).count === 1, { what: 'the template at the sandbox', timeoutMs: 25_000 });
+    const [template] = (await stack.sentTo(waId)).messages;
+    expect(template.body).toMatchObject({ type: 'template', template: { name: 'order_update', language: { code: 'en_US' } } });
+    expect(JSON.stringify(template.body.template.components)).toContain('A-1042');
+
+    // the customer answers: the window opens live; Ana attaches a picture with a caption
+    await stack.customerWrites(waId, customerName, 'Great, can you send a photo of the parcel?');
+    await ana.locator('.timeline').getByText('Great, can you send a photo of the parcel?').waitFor();
+    await ana.getByRole('button', { name: 'Attach' }).click();
+    const attach = ana.getByRole('group', { name: 'Attach a file' });
+    await attach.getByLabel('File').setInputFiles({ name: 'parcel.png', mimeType: 'image/png', buffer: PNG_1PX });
+    await attach.getByLabel('Caption (optional)').fill('Your parcel');
+    await attach.getByRole('button', { name: 'Send file' }).click();
+    await waitFor(async () => (await stack.sentTo(waId)).count === 2, { what: 'the picture at the sandbox', timeoutMs: 25_000 });
+    const picture = (await stack.sentTo(waId)).messages[1];
+    expect(picture.body).toMatchObject({ type: 'image', image: { caption: 'Your parcel' } });
+    expect(picture.body.image.id).toMatch(/^\d+$/); // uploaded to the sandbox's /media first, sent by id
+    await ana.locator('.timeline').getByRole('img', { name: 'Your parcel' }).waitFor(); // the sent file in the timeline
+    await shot(ana, 'composer-attachment');
     expect(pageErrors).toEqual([]);
   }, 120_000);
 

@@ -81,7 +81,7 @@ export class BrowserStack {
   }
 
   /** What the business sent to one customer, as the sandbox's phone saw it. */
-  async sentTo(waId: string): Promise<{ count: number; messages: { text?: { body: string } }[] }> {
+  async sentTo(waId: string): Promise<{ count: number; messages: { type: string; body: Record<string, any> }[] }> {
     return (await fetch(`${this.sandboxUrl}/sandbox/sent?to=${waId}`)).json();
   }
 
@@ -100,11 +100,11 @@ export class BrowserStack {
   }
 
   /** A customer writes through the sandbox (signed webhook to the gateway, as Meta would). */
-  async customerWrites(waId: string, name: string, text: string): Promise<void> {
+  async customerWrites(waId: string, name: string, text: string, at?: Date): Promise<void> {
     const res = await fetch(`${this.sandboxUrl}/sandbox/customers/${waId}/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name, text }),
+      body: JSON.stringify({ name, text, ...(at ? { timestamp: Math.floor(at.getTime() / 1000) } : {}) }),
     });
     if (res.status !== 200) throw new Error(`sandbox refused the customer message: ${res.status}`);
   }

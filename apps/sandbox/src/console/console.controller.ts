@@ -126,7 +126,10 @@ const MESSAGE_TYPES = ['text', 'image', 'video', 'audio', 'document', 'sticker',
 
 /** A Meta-shaped inbound message (REFERENCE §1.4/1.5) from `{ text }` or a message object. */
 export function buildCustomerMessage(waId: string, body: Record<string, unknown>): Record<string, unknown> & { id: string } {
-  const base = { from: waId, id: newWamid(), timestamp: String(Math.floor(Date.now() / 1000)) };
+  // `timestamp` (unix seconds, up to 30 days back): a customer who wrote earlier, e.g. to play a closed 24 h window
+  const at = typeof body.timestamp === 'number' && Number.isInteger(body.timestamp) ? body.timestamp : Math.floor(Date.now() / 1000);
+  if (at > Date.now() / 1000 + 60 || at < Date.now() / 1000 - 30 * 86_400) throw new BadRequestException('timestamp must be unix seconds within the last 30 days');
+  const base = { from: waId, id: newWamid(), timestamp: String(at) };
   const context = typeof body.replyTo === 'string' ? { context: { from: waId, id: body.replyTo } } : {};
   if (typeof body.type === 'string' && body.type !== 'text') {
     if (!MESSAGE_TYPES.includes(body.type)) throw new BadRequestException(`type must be one of ${MESSAGE_TYPES.join(', ')}`);

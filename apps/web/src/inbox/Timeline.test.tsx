@@ -59,6 +59,18 @@ describe('timeline', () => {
     expect(screen.getByText('[Unsupported message: poll_vote]')).toBeTruthy();
   });
 
+  it('an attachment the agent sent shows its file and caption (the outbound content is the Graph body)', async () => {
+    stubFetch((url) => (url.includes('/api/v1/media/') ? { status: 200, body: 'png bytes' } : { status: 404 }));
+    globalThis.URL.createObjectURL ??= () => 'blob:test';
+    const media = { mediaId: 'upload:x', mimeType: 'image/png', size: 9, sha256: null, state: 'stored', url: '/api/v1/media/x' };
+    const sent = msg({ type: 'image', direction: 'outbound', origin: 'inbox', status: 'sent', text: 'Your parcel', content: { type: 'image', image: { upload_id: 'u', caption: 'Your parcel' } }, media });
+    const doc = msg({ type: 'document', direction: 'outbound', origin: 'inbox', status: 'sent', text: '[document]', content: { type: 'document', document: { upload_id: 'v', filename: 'invoice 42.pdf' } }, media: { ...media, mimeType: 'application/pdf' } });
+    renderWithApp(<TimelineList items={[item(sent), item(doc)]} dir={dir} />);
+    expect(await screen.findByRole('img', { name: 'Your parcel' })).toBeTruthy();
+    expect(screen.getByText('Your parcel', { selector: 'p' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: /invoice 42\.pdf/ })).toBeTruthy();
+  });
+
   it('stored markup in messages, notes and names is shown as text, never run', () => {
     const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
     const items: TimelineItem[] = [

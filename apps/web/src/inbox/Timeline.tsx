@@ -6,6 +6,11 @@ import type { AuditEntry, MessageView, TimelineItem } from '../lib/types';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+/** The media object of a message: inbound content is the type's object; an outbound one is the Graph body (`{image: {…}}`). */
+const mediaOf = (m: { type: string; direction: string; content: unknown }): Obj => {
+  const c = obj(m.content);
+  return m.direction === 'outbound' && Object.keys(obj(c[m.type])).length ? obj(c[m.type]) : c;
+};
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
 
 /** Every entry of a conversation: messages of every type, internal notes, and system events, oldest first. */
@@ -122,7 +127,7 @@ export function MessageBody({ m }: { m: MessageView }) {
       return (
         <div className="media-msg">
           <Media m={m} />
-          {str(c.caption) && <p className="body">{str(c.caption)}</p>}
+          {str(mediaOf(m).caption) && <p className="body">{str(mediaOf(m).caption)}</p>}
         </div>
       );
     case 'location': {
@@ -185,7 +190,7 @@ export function MessageBody({ m }: { m: MessageView }) {
 function Media({ m }: { m: MessageView }) {
   const [url, setUrl] = useState<string | null>(null);
   const [failed, setFailed] = useState<string | null>(null);
-  const c = obj(m.content);
+  const c = mediaOf(m);
   const mime = m.media?.mimeType ?? str(c.mime_type);
   const fetchable = m.media !== null && m.media.state !== 'failed';
   useEffect(() => {
