@@ -13,6 +13,7 @@ const { connect, JSONCodec, headers } = require('nats');
 const { Client, Pool } = require('pg');
 const { machine, createDatabase, httpRequest, summarize, fmt } = require('./lib');
 const { execFileSync } = require('node:child_process');
+const { readFileSync } = require('node:fs');
 const { entryOf, ROOT } = require('../scripts/services');
 
 const CONVERSATIONS = Number(process.env.BENCH_N || 10_000);
@@ -37,7 +38,19 @@ async function startRouting(env, i) {
     if (Date.now() > deadline) throw new Error('routing did not become ready');
     await new Promise((res) => setTimeout(res, 200));
   }
-  return () => new Promise((res) => (child.exitCode !== null ? res() : (child.once('exit', res), child.kill('SIGTERM'))));
+  const stop = () => new Promise((res) => (child.exitCode !== null ? res() : (child.once('exit', res), child.kill('SIGTERM'))));
+  stop.pid = child.pid;
+  return stop;
+}
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc; null elsewhere). */
+function cpuSeconds(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
+  } catch {
+    return null;
+  }
 }
 
 async function main() {
@@ -72,6 +85,7 @@ async function main() {
     const ids = Array.from({ length: CONVERSATIONS }, () => randomUUID());
     const sentAt = new Map();
     const subject = `${ns}.inbox.conversation.opened.v1`;
+    const cpu0 = stops.map((s) => cpuSeconds(s.pid));
     const t0 = Date.now();
     let next = 0;
     await Promise.all(
@@ -111,6 +125,7 @@ async function main() {
       if (Date.now() - t0 > 600_000) throw new Error(`only ${n} assigned after 10 minutes`);
       await new Promise((r) => setTimeout(r, 200));
     }
+    const cpu1 = stops.map((s) => cpuSeconds(s.pid));
     const routed = (
       await pg.query(
         `SELECT conversation_id, extract(epoch FROM created_at) * 1000 AS at FROM routing.audit_entry
@@ -129,11 +144,21 @@ async function main() {
         [teamId],
       )
     ).rows[0].n;
+    // a conversation whose transaction found every fitting agent locked by other transactions (SKIP LOCKED) waits in
+    // the queue until the next drain (≤ 1 s sweep): counted, since it shows as 'conversation.queued' then routed
+    const queuedFirst = (
+      await pg.query(`SELECT count(DISTINCT conversation_id)::int AS n FROM routing.audit_entry WHERE team_id = $1 AND action = 'conversation.queued'`, [teamId])
+    ).rows[0].n;
     const perAgent = (await pg.query(`SELECT count(*)::int AS n FROM routing.conversation_work WHERE team_id = $1 GROUP BY owner_id`, [teamId])).rows.map((r) => r.n);
     console.log(`published ${ids.length} events in ${publishS.toFixed(1)} s (${(ids.length / publishS).toFixed(0)}/s, bare JetStream publish, 200 in flight)`);
     console.log(`assigned ${routed.length} in ${seconds.toFixed(1)} s: ${(routed.length / seconds).toFixed(0)} assignments/s with ${REPLICAS} replicas`);
     console.log(`publish → owner set: ${fmt(summarize(lat))}`);
-    console.log(`double assignments: ${doubles}; per agent min ${Math.min(...perAgent)} max ${Math.max(...perAgent)}`);
+    console.log(`double assignments: ${doubles}; per agent min ${Math.min(...perAgent)} max ${Math.max(...perAgent)}; queued first (all fitting agents locked at that instant): ${queuedFirst}`);
+    if (!cpu0.includes(null) && !cpu1.includes(null)) {
+      // CPU time, unlike throughput, barely depends on what else loads the machine: the cost figure to compare runs by
+      const used = cpu1.reduce((a, b, i) => a + b - cpu0[i], 0);
+      console.log(`routing CPU (user + system, all replicas) from the first publish to the last owner: ${used.toFixed(1)} s = ${((used * 1000) / ids.length).toFixed(2)} ms per conversation`);
+    }
     console.log(`machine load average (1 min) after the burst was published: ${loadDuring.toFixed(1)}, after it was assigned: ${require('node:os').loadavg()[0].toFixed(1)}`);
 
     // floor: the bare SQL of one assignment per transaction, on as many connections as the replicas may use at once

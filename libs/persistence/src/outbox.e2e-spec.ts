@@ -6,7 +6,7 @@ import { defineEvent } from '@app/contracts';
 import { Bus, MessagingModule, NatsBus } from '@app/messaging';
 import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
 import { commonTablesUp } from './common-tables';
-import { claimEvent } from './processed-event';
+import { claimEvent, claimEvents } from './processed-event';
 import { DatabaseModule, openDataSource } from './database.module';
 import { OutboxRelay, OutboxWriter } from './outbox';
 
@@ -106,6 +106,56 @@ describe('transactional outbox on real PostgreSQL and JetStream', () => {
     const second = await ds.transaction((em) => claimEvent(em, 'outboxtest', 'c1', id));
     const otherConsumer = await ds.transaction((em) => claimEvent(em, 'outboxtest', 'c2', id));
     expect([first, second, otherConsumer]).toEqual([true, false, true]);
+    await ds.destroy();
+  });
+
+  it('collect: the events of a batch transaction are written by one INSERT in the order added, published once; none if it rolls back', async () => {
+    const app = await startApp(TestModule.register(env.env));
+    const bus = app.get(Bus) as NatsBus;
+    const seen: string[] = [];
+    await bus.consume(Happened, { durable: 'outboxtest-collect' }, async (p) => {
+      if (p.label.startsWith('batch-')) seen.push(p.label);
+    });
+    const ds = app.get(DataSource);
+    const outbox = app.get(OutboxWriter);
+    const labels = Array.from({ length: 5 }, (_, i) => `batch-${i}`);
+    const inserts: string[] = [];
+    await ds.transaction(async (em) => {
+      const query = em.query.bind(em);
+      em.query = ((sql: string, params?: unknown[]) => (inserts.push(sql), query(sql, params))) as typeof em.query;
+      await outbox.collect(em, async () => {
+        for (const label of labels) await outbox.add(em, Happened, { eventId: randomUUID(), label });
+        // nothing is written before the collection ends
+        const [{ n }] = await query(`SELECT count(*)::int AS n FROM outboxtest.outbox WHERE payload->>'label' LIKE 'batch-%'`);
+        expect(n).toBe(0);
+      });
+    });
+    expect(inserts.filter((q) => q.includes('INSERT INTO outboxtest.outbox'))).toHaveLength(1);
+    const rows = await ds.query(`SELECT payload->>'label' AS label FROM outboxtest.outbox WHERE payload->>'label' LIKE 'batch-%' ORDER BY created_at`);
+    expect(rows.map((r: { label: string }) => r.label)).toEqual(labels);
+    await expect(
+      ds.transaction((em) =>
+        outbox.collect(em, async () => {
+          await outbox.add(em, Happened, { eventId: randomUUID(), label: 'batch-lost' });
+          throw new Error('rolled back');
+        }),
+      ),
+    ).rejects.toThrow('rolled back');
+    await waitFor(() => seen.length >= labels.length, { what: 'the batch events' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen.sort()).toEqual(labels);
+    await app.close();
+  });
+
+  it('claimEvents claims several event ids in one statement: only those not applied before come back', async () => {
+    const ds = await openDataSource({
+      schema: 'outboxtest', url: env.env.DATABASE_URL, entities: [], migrations: [InitTest1000000000001], migrationsRun: true,
+    });
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    await ds.transaction((em) => claimEvent(em, 'outboxtest', 'many', b));
+    const claimed = await ds.transaction((em) => claimEvents(em, 'outboxtest', 'many', [a, b, c, a]));
+    expect([...claimed].sort()).toEqual([a, c].sort());
+    expect((await ds.transaction((em) => claimEvents(em, 'outboxtest', 'many', [a, c]))).size).toBe(0);
     await ds.destroy();
   });
 

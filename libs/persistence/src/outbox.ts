@@ -146,6 +146,42 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 }
 
+/**
+ * Writes held back per transaction: while `run(em, fn, flush)` runs `fn`, `of(em)` is the list to push to instead of
+ * writing; `flush` then writes the list at once (one multi-row INSERT) in the same transaction. Nested runs join
+ * the outer one. Keyed by the transaction's EntityManager, so other transactions write as usual.
+ */
+export class TxCollector<E> {
+  private readonly pending = new WeakMap<EntityManager, E[]>();
+
+  of(em: EntityManager): E[] | undefined {
+    return this.pending.get(em);
+  }
+
+  async run<T>(em: EntityManager, fn: () => Promise<T>, flush: (items: E[]) => Promise<void>): Promise<T> {
+    if (this.pending.has(em)) return fn();
+    const items: E[] = [];
+    this.pending.set(em, items);
+    let result: T;
+    try {
+      result = await fn();
+    } finally {
+      this.pending.delete(em);
+    }
+    if (items.length) await flush(items);
+    return result;
+  }
+}
+
+interface PendingEvent {
+  id: string;
+  subject: string;
+  payload: Record<string, unknown>;
+  correlation_id: string | null;
+}
+/** Transactions whose events are being collected (see `OutboxWriter.collect`; module-wide, whichever instance adds). */
+const collectingEvents = new TxCollector<PendingEvent>();
+
 /** Writes an event in the caller's transaction. The relay publishes it after commit. */
 @Injectable()
 export class OutboxWriter {
@@ -157,6 +193,11 @@ export class OutboxWriter {
   async add<C extends EventContract>(em: EntityManager, contract: C, payload: PayloadOf<C>): Promise<string> {
     const data = contract.schema.parse(payload) as Record<string, unknown>;
     const id = typeof data.eventId === 'string' ? data.eventId : randomUUID();
+    const pending = collectingEvents.of(em);
+    if (pending) {
+      pending.push({ id, subject: contract.subject, payload: data, correlation_id: currentCorrelationId() ?? null });
+      return id;
+    }
     await em.query(
       `INSERT INTO ${this.opts.schema}.outbox (id, subject, payload, correlation_id) VALUES ($1, $2, $3, $4)
        ON CONFLICT (id) DO NOTHING`,
@@ -164,5 +205,23 @@ export class OutboxWriter {
     );
     this.relay.kickSoon();
     return id;
+  }
+
+  /**
+   * Runs `fn` in the caller's transaction with every event added on `em` held back, then writes them all in one
+   * multi-row INSERT (in the order added) before returning: a batch transaction pays one round trip instead of
+   * one per event. Nested calls join the outer collection.
+   */
+  async collect<T>(em: EntityManager, fn: () => Promise<T>): Promise<T> {
+    return collectingEvents.run(em, fn, async (pending) => {
+      await em.query(
+        `INSERT INTO ${this.opts.schema}.outbox (id, subject, payload, correlation_id)
+         SELECT (e->>'id')::uuid, e->>'subject', e->'payload', e->>'correlation_id'
+         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n
+         ON CONFLICT (id) DO NOTHING`,
+        [JSON.stringify(pending)],
+      );
+      this.relay.kickSoon();
+    });
   }
 }

@@ -11,3 +11,13 @@ export async function claimEvent(em: EntityManager, schema: string, consumer: st
   );
   return rows.length > 0;
 }
+
+/** `claimEvent` for several events in one statement: the ids not applied before (the caller applies only those). */
+export async function claimEvents(em: EntityManager, schema: string, consumer: string, eventIds: string[]): Promise<Set<string>> {
+  const rows: { event_id: string }[] = await em.query(
+    `INSERT INTO ${schema}.processed_event (consumer, event_id) SELECT $1, e FROM unnest($2::text[]) e ORDER BY e
+     ON CONFLICT DO NOTHING RETURNING event_id`,
+    [consumer, eventIds],
+  );
+  return new Set(rows.map((r) => r.event_id));
+}

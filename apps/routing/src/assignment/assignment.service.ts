@@ -18,7 +18,7 @@ import { AuditRepository, WorkRepository } from '../work/work.repository';
 import { BotRouteRepository, type BotRef } from '../work/bot-route.repository';
 import { AgentRepository, RuleRepository, TeamRoutingRepository } from './assignment.repository';
 import { RoutingClock } from './clock';
-import { firstMatch, RuleSkipped, type RouteContext } from './rules';
+import { firstMatch, RuleSkipped, type BusinessHoursAsk, type RouteContext, type StoredRule } from './rules';
 
 const counter = (name: string, help: string, labelNames: string[]) =>
   (register.getSingleMetric(name) as Counter<string>) ?? new Counter({ name, help, labelNames });
@@ -40,6 +40,20 @@ export interface Plan {
 interface Pick {
   agentId: string;
   how: string;
+}
+
+/** What one (batch) transaction reads once and reuses: team settings by team id, a number's bot by number id. */
+export interface RouteMemo {
+  teams: Map<string, TeamRouting>;
+  bots: Map<string, BotRef | null>;
+}
+
+/** The remembered value, else read (and remember it when there is a memo). */
+async function once<K, V>(memo: Map<K, V> | undefined, key: K, read: () => Promise<V>): Promise<V> {
+  if (memo?.has(key)) return memo.get(key) as V;
+  const value = await read();
+  memo?.set(key, value);
+  return value;
 }
 
 /** Why a routing step happened, carried into its audit entry. */
@@ -71,9 +85,29 @@ export class AssignmentService {
 
   /** Evaluates the rules for a conversation (outside any transaction: a business-hours rule asks sla). */
   async plan(ctx: RouteContext, at: Date): Promise<Plan> {
+    return (await this.planMany([ctx], at))[0];
+  }
+
+  /**
+   * `plan` for several conversations at the same moment: the rules are read once, and each business-hours
+   * question is asked of sla once for all of them (same calendar, same instant, same answer).
+   */
+  async planMany(ctxs: RouteContext[], at: Date): Promise<Plan[]> {
     const rules = await this.rules.all(this.ds.manager, true);
-    if (!rules.length) return { rule: null, skipped: [] };
-    const outcome = await firstMatch(rules, ctx, at, (q) => this.businessHoursOpen(q, at));
+    if (!rules.length) return ctxs.map(() => ({ rule: null, skipped: [] }));
+    const asked = new Map<string, Promise<boolean>>();
+    const hours = (q: { businessHoursId?: string; teamId?: string }) => {
+      const key = `${q.businessHoursId ?? ''}/${q.teamId ?? ''}`;
+      if (!asked.has(key)) asked.set(key, this.businessHoursOpen(q, at));
+      return asked.get(key)!;
+    };
+    const plans: Plan[] = [];
+    for (const ctx of ctxs) plans.push(await this.planOne(rules, ctx, at, hours));
+    return plans;
+  }
+
+  private async planOne(rules: StoredRule[], ctx: RouteContext, at: Date, hours: BusinessHoursAsk): Promise<Plan> {
+    const outcome = await firstMatch(rules, ctx, at, hours);
     for (const s of outcome.skipped) {
       this.log.warn(`rule "${s.name}" (${s.ruleId}) skipped: ${s.reason}`);
       ruleSkips.inc({ reason: s.reason.startsWith('business hours') ? 'business_hours' : 'error' });
@@ -108,17 +142,26 @@ export class AssignmentService {
   async route(
     em: EntityManager,
     w: WorkState,
-    o: { plan?: Plan | null; trigger: RouteTrigger; exclude?: string[]; skills?: string[]; auditQueued?: boolean },
+    o: {
+      plan?: Plan | null;
+      trigger: RouteTrigger;
+      exclude?: string[];
+      skills?: string[];
+      auditQueued?: boolean;
+      /** What this transaction has read already (a batch reads each team's settings and number's bot once). */
+      memo?: RouteMemo;
+    },
   ): Promise<{ state: WorkState; explanation: RouteExplanation }> {
     const plan = o.plan ?? null;
     const skills = o.skills ?? (await this.skillsOf(em, w.conversationId));
     // bot handover: a number whose conversations go to a bot first — the bot holds it and nobody is picked
     // (a rule naming a person still wins)
     if ((o.trigger === 'opened' || o.trigger === 'reopened') && !w.ownerId && !w.bot && !plan?.assigneeId) {
-      const bot = await this.bots.forNumber(em, w.phoneNumberId);
+      const bot = await once(o.memo?.bots, w.phoneNumberId, () => this.bots.forNumber(em, w.phoneNumberId));
       if (bot) return this.holdForBot(em, w, bot, plan, skills);
     }
-    const settings = w.teamId ? await this.teams.get(em, w.teamId) : null;
+    const teamId = w.teamId;
+    const settings = teamId ? await once(o.memo?.teams, teamId, () => this.teams.get(em, teamId)) : null;
     const strategy: Strategy = settings?.strategy ?? 'manual';
     const pick = settings ? await this.pick(em, w, settings, plan?.assigneeId, skills, o.exclude ?? []) : null;
     const explanation = explain(plan, w, strategy, skills, pick, settings === null, o.trigger);

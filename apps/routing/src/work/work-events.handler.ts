@@ -2,12 +2,18 @@ import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ConversationOpenedV1, DirectoryChangedV1, MessageReceivedV1, OutboundQueuedV1, type PayloadOf, type WorkState } from '@app/contracts';
 import { Bus, type EventMeta } from '@app/messaging';
-import { claimEvent, OutboxWriter } from '@app/persistence';
-import { AssignmentService } from '../assignment/assignment.service';
+import { claimEvent, claimEvents, OutboxWriter } from '@app/persistence';
+import { AssignmentService, type Plan, type RouteMemo } from '../assignment/assignment.service';
 import { RoutingClock } from '../assignment/clock';
 import { contextOf } from '../assignment/rules';
+import { MicroBatcher } from './micro-batcher';
 import { recordChange, SYSTEM_ACTOR } from './record-change';
 import { AuditRepository, WorkRepository } from './work.repository';
+
+const OPENED_DURABLE = 'routing-work-on-opened';
+/** Opened events decided per transaction at most, and such transactions at once per replica. */
+const OPENED_BATCH = 16;
+const OPENED_BATCHES_IN_FLIGHT = 2;
 
 /**
  * Keeps the work state in step with ingest: a new conversation becomes an unowned work item in the number's
@@ -26,8 +32,11 @@ export class WorkEventsHandler implements OnApplicationBootstrap {
     private readonly clock: RoutingClock,
   ) {}
 
+  private readonly openedBatches = new MicroBatcher((batch: { item: PayloadOf<typeof ConversationOpenedV1>; within: <R>(fn: () => R) => R }[]) => this.openedBatch(batch), OPENED_BATCH, OPENED_BATCHES_IN_FLIGHT);
+
   async onApplicationBootstrap(): Promise<void> {
-    await this.bus.consume(ConversationOpenedV1, { durable: 'routing-work-on-opened', concurrency: 8 }, (e) => this.opened(e));
+    // enough deliveries in flight to fill the batches (OPENED_BATCH × OPENED_BATCHES_IN_FLIGHT)
+    await this.bus.consume(ConversationOpenedV1, { durable: OPENED_DURABLE, concurrency: OPENED_BATCH * OPENED_BATCHES_IN_FLIGHT }, (e) => this.opened(e));
     await this.bus.consume(MessageReceivedV1, { durable: 'routing-work-on-message', concurrency: 8 }, (e) => this.message(e));
     await this.bus.consume(DirectoryChangedV1, { durable: 'routing-audit-directory' }, (e, meta) => this.directory(e, meta));
     await this.bus.consume(OutboundQueuedV1, { durable: 'routing-work-on-outbound' }, (e) => this.outbound(e));
@@ -53,47 +62,90 @@ export class WorkEventsHandler implements OnApplicationBootstrap {
    * A new conversation: the rules (evaluated first, outside the transaction, since a business-hours rule asks sla)
    * set team, priority, labels and skills; then, in one transaction with the new row, the team's strategy picks
    * the owner or it waits in the queue. A reopened one keeps its owner; without one it is routed again.
+   * Deliveries that arrive together are decided together (`openedBatch`); resolves once committed.
    */
-  async opened(e: PayloadOf<typeof ConversationOpenedV1>): Promise<void> {
-    const ctx = contextOf(e);
-    const plan = e.reopened ? null : await this.assignment.plan(ctx, this.clock.now());
-    await this.ds.transaction(async (em) => {
-      if (!(await claimEvent(em, 'routing', 'routing-work-on-opened', e.eventId))) return;
-      const created = await this.work.insertOpened(em, {
-        conversationId: e.conversationId,
-        phoneNumberId: e.phoneNumberId,
-        contactId: e.contactId,
-        openedAt: e.occurredAt,
-        teamId: plan?.teamId,
-        priority: plan?.priority,
-        labels: plan?.labels ? [...new Set(plan.labels)].sort() : undefined,
-        skills: plan?.skills,
-        context: ctx,
-      });
-      if (created) {
-        await recordChange(this.audit, this.outbox, em, {
-          actor: SYSTEM_ACTOR,
-          action: 'conversation.opened',
-          before: null,
-          after: created,
-          note: null,
-          why: { routing: { rule: plan?.rule ?? null, skipped: plan?.skipped ?? [] } },
-        });
-        await this.assignment.route(em, created, { plan, trigger: 'opened', skills: plan?.skills ?? [] });
-        return;
-      }
-      const w = (await this.work.lock(em, e.conversationId))!;
-      // reopen only a conversation resolved before this event happened (an older reopen arriving late is ignored)
-      if (w.status !== 'resolved' || !w.resolvedAt || new Date(w.resolvedAt) > new Date(e.occurredAt)) return;
-      await this.reopen(em, w);
-    });
+  opened(e: PayloadOf<typeof ConversationOpenedV1>): Promise<void> {
+    return this.openedBatches.submit(e);
+  }
+
+  /**
+   * Several opened events in one transaction (a burst costs a few statements per conversation, not ~15): the rules
+   * are read once and each business-hours question asked once; the events are claimed and the new work items
+   * inserted with one statement each; existing rows (reopened) are locked next, before any agent row (lock order:
+   * work rows, then agents); then each conversation is routed in arrival order exactly as alone — agent rows
+   * `FOR UPDATE SKIP LOCKED`, load re-counted after the lock, owner + version — and the audit entries and outbox
+   * events of the whole batch are written with one multi-row INSERT each before the commit.
+   */
+  private async openedBatch(batch: { item: PayloadOf<typeof ConversationOpenedV1>; within: <R>(fn: () => R) => R }[]): Promise<void> {
+    const fresh = batch.filter((b) => !b.item.reopened);
+    const plans = new Map<string, Plan>();
+    const planned = await this.assignment.planMany(fresh.map((b) => contextOf(b.item)), this.clock.now());
+    fresh.forEach((b, i) => plans.set(b.item.eventId, planned[i]));
+    await this.ds.transaction((em) =>
+      this.outbox.collect(em, () =>
+        this.audit.collect(em, async () => {
+          const claimed = await claimEvents(em, 'routing', OPENED_DURABLE, batch.map((b) => b.item.eventId));
+          const todo = batch.filter((b) => claimed.has(b.item.eventId));
+          const created = await this.work.insertOpenedMany(
+            em,
+            todo.map(({ item: e }) => {
+              const plan = plans.get(e.eventId);
+              return {
+                conversationId: e.conversationId,
+                phoneNumberId: e.phoneNumberId,
+                contactId: e.contactId,
+                openedAt: e.occurredAt,
+                teamId: plan?.teamId,
+                priority: plan?.priority,
+                labels: plan?.labels ? [...new Set(plan.labels)].sort() : undefined,
+                skills: plan?.skills,
+                context: contextOf(e),
+              };
+            }),
+          );
+          const existing = new Map<string, WorkState>();
+          const toLock = [...new Set(todo.map((b) => b.item.conversationId).filter((id) => !created.has(id)))].sort();
+          for (const id of toLock) {
+            const w = await this.work.lock(em, id);
+            if (w) existing.set(id, w);
+          }
+          const memo: RouteMemo = { teams: new Map(), bots: new Map() };
+          for (const { item: e, within } of todo) {
+            await within(async () => {
+              const row = created.get(e.conversationId);
+              if (row) {
+                created.delete(e.conversationId); // a second event for the same conversation in this batch finds it existing
+                existing.set(e.conversationId, row);
+                const plan = plans.get(e.eventId) ?? null;
+                await recordChange(this.audit, this.outbox, em, {
+                  actor: SYSTEM_ACTOR,
+                  action: 'conversation.opened',
+                  before: null,
+                  after: row,
+                  note: null,
+                  why: { routing: { rule: plan?.rule ?? null, skipped: plan?.skipped ?? [] } },
+                });
+                const { state } = await this.assignment.route(em, row, { plan, trigger: 'opened', skills: plan?.skills ?? [], memo });
+                existing.set(e.conversationId, state);
+                return;
+              }
+              const w = existing.get(e.conversationId);
+              // reopen only a conversation resolved before this event happened (an older reopen arriving late is ignored)
+              if (!w || w.status !== 'resolved' || !w.resolvedAt || new Date(w.resolvedAt) > new Date(e.occurredAt)) return;
+              existing.set(e.conversationId, await this.reopen(em, w));
+            });
+          }
+        }),
+      ),
+    );
   }
 
   /** Back to open (same owner); without an owner the team's strategy picks one. */
-  private async reopen(em: EntityManager, w: WorkState): Promise<void> {
+  private async reopen(em: EntityManager, w: WorkState): Promise<WorkState> {
     const after = await this.work.update(em, w.conversationId, { status: 'open', snoozeUntil: null, resolvedAt: null });
     await recordChange(this.audit, this.outbox, em, { actor: SYSTEM_ACTOR, action: 'conversation.reopened', before: w, after, note: null });
-    if (!after.ownerId) await this.assignment.route(em, after, { trigger: 'reopened' });
+    if (!after.ownerId) return (await this.assignment.route(em, after, { trigger: 'reopened' })).state;
+    return after;
   }
 
   /** Someone (a person, an integration) answered: the customer no longer waits. */

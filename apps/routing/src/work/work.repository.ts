@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { AuditEntryView, NoteView, WorkState } from '@app/contracts';
+import { TxCollector } from '@app/persistence';
 
 const iso = (d: unknown) => (d ? new Date(d as string).toISOString() : null);
 
@@ -42,6 +43,20 @@ export interface WorkPatch {
   bot?: { id: string; name: string | null } | null;
 }
 
+/** A new conversation's work item (`insertOpened`). */
+export interface OpenedInsert {
+  conversationId: string;
+  phoneNumberId: string;
+  contactId: string;
+  openedAt: string;
+  /** Set by a rule; undefined = the number's default team. */
+  teamId?: string;
+  priority?: WorkState['priority'];
+  labels?: string[];
+  skills?: string[];
+  context?: unknown;
+}
+
 export interface ListFilter {
   admin: boolean;
   actorId: string;
@@ -78,40 +93,29 @@ export class WorkRepository {
    * New work item in the team the rules chose, else the number's default team (or the unassigned-team queue),
    * waiting in that team's queue. Null if it exists.
    */
-  async insertOpened(
-    em: EntityManager,
-    w: {
-      conversationId: string;
-      phoneNumberId: string;
-      contactId: string;
-      openedAt: string;
-      /** Set by a rule; undefined = the number's default team. */
-      teamId?: string;
-      priority?: WorkState['priority'];
-      labels?: string[];
-      skills?: string[];
-      context?: unknown;
-    },
-  ): Promise<WorkState | null> {
+  async insertOpened(em: EntityManager, w: OpenedInsert): Promise<WorkState | null> {
+    return (await this.insertOpenedMany(em, [w])).get(w.conversationId) ?? null;
+  }
+
+  /**
+   * `insertOpened` for several conversations in one statement, queued in the order given. Returns the rows
+   * created, by conversation id (those that existed are absent).
+   */
+  async insertOpenedMany(em: EntityManager, items: OpenedInsert[]): Promise<Map<string, WorkState>> {
+    if (!items.length) return new Map();
     const rows = await em.query(
       `INSERT INTO routing.conversation_work (conversation_id, phone_number_id, contact_id, team_id, opened_at, activity_at,
          priority, labels, required_skills, route_context, queued_at, waiting_since)
-       VALUES ($1, $2, $3, coalesce($5::uuid, (SELECT team_id FROM routing.number_team WHERE phone_number_id = $2)), $4, $4,
-         coalesce($6, 'normal'), coalesce($7::text[], '{}'), coalesce($8::text[], '{}'), $9, clock_timestamp(), $4)
+       SELECT (e->>'conversationId')::uuid, e->>'phoneNumberId', (e->>'contactId')::uuid,
+         coalesce((e->>'teamId')::uuid, (SELECT t.team_id FROM routing.number_team t WHERE t.phone_number_id = e->>'phoneNumberId')),
+         (e->>'openedAt')::timestamptz, (e->>'openedAt')::timestamptz, coalesce(e->>'priority', 'normal'),
+         ARRAY(SELECT jsonb_array_elements_text(coalesce(e->'labels', '[]'))), ARRAY(SELECT jsonb_array_elements_text(coalesce(e->'skills', '[]'))),
+         e->'context', clock_timestamp(), (e->>'openedAt')::timestamptz
+       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n
        ON CONFLICT (conversation_id) DO NOTHING RETURNING ${WORK_COLS}`,
-      [
-        w.conversationId,
-        w.phoneNumberId,
-        w.contactId,
-        w.openedAt,
-        w.teamId ?? null,
-        w.priority ?? null,
-        w.labels ?? null,
-        w.skills ?? null,
-        w.context === undefined ? null : JSON.stringify(w.context),
-      ],
+      [JSON.stringify(items)],
     );
-    return rows[0] ? toWork(rows[0]) : null;
+    return new Map(rows.map((r: Record<string, any>) => [r.conversation_id, toWork(r)]));
   }
 
   /** Applies the patch and bumps the version by one. */
@@ -300,10 +304,18 @@ const toNote = (r: Record<string, any>): NoteView => ({
   createdAt: iso(r.created_at)!,
 });
 
+/** Transactions whose audit entries are being collected (see `AuditRepository.collect`; module-wide: two modules provide the class). */
+const collectingAudit = new TxCollector<AuditInsert>();
+
 /** Append-only: this class has no update or delete, and the table's trigger refuses them anyway. */
 @Injectable()
 export class AuditRepository {
   async append(em: EntityManager, e: AuditInsert): Promise<void> {
+    const pending = collectingAudit.of(em);
+    if (pending) {
+      pending.push(e);
+      return;
+    }
     await em.query(
       `INSERT INTO routing.audit_entry (conversation_id, team_id, actor_type, actor_id, actor_name, action, before, after, note, request_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
@@ -320,6 +332,23 @@ export class AuditRepository {
         e.requestId ?? null,
       ],
     );
+  }
+
+  /**
+   * Runs `fn` in the caller's transaction with the entries appended on `em` held back, then writes them in one
+   * multi-row INSERT, in the order appended (so `seq` keeps each conversation's order), before returning. Only for
+   * code that does not read the audit trail it is writing (the batch of opened conversations).
+   */
+  async collect<T>(em: EntityManager, fn: () => Promise<T>): Promise<T> {
+    return collectingAudit.run(em, fn, async (pending) => {
+      await em.query(
+        `INSERT INTO routing.audit_entry (conversation_id, team_id, actor_type, actor_id, actor_name, action, before, after, note, request_id)
+         SELECT (e->>'conversationId')::uuid, (e->>'teamId')::uuid, e->'actor'->>'type', e->'actor'->>'id', e->'actor'->>'name', e->>'action',
+           e->'before', e->'after', e->>'note', e->>'requestId'
+         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n`,
+        [JSON.stringify(pending)], // as `append`: undefined before/after → SQL NULL (key dropped), null → JSON null
+      );
+    });
   }
 
   async forConversation(em: EntityManager, conversationId: string, limit: number): Promise<AuditEntryView[]> {
