@@ -326,6 +326,74 @@ describe('reports: a seeded week with known answers (real PostgreSQL + NATS)', (
     clock.set(end);
   });
 
+  it('the live counters equal a recount of the work rows, and the dashboard the row-by-row definition at every boundary', async () => {
+    const NIL = '00000000-0000-0000-0000-000000000000';
+    // the pre-aggregates (kept by triggers from every change of rpt_work) against a recount of the rows
+    const counters = await db(`SELECT team_id, owner_id, status, sla_state, n FROM sla.rpt_live_count WHERE n <> 0 ORDER BY 1, 2, 3, 4`);
+    const recount = await db(
+      `SELECT coalesce(team_id, $1) AS team_id, coalesce(owner_id, $1) AS owner_id, status, sla_state, count(*)::int AS n FROM sla.rpt_work
+       WHERE status <> 'resolved' GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+      [NIL],
+    );
+    expect(recount.map((r: any) => [r.team_id, r.owner_id, r.status, r.n]).sort()).toEqual(
+      [
+        [teamId, alice, 'open', 1],
+        [teamId, bob, 'open', 1],
+      ].sort(),
+    );
+    expect(counters).toEqual(recount);
+    const ages = await db(`SELECT team_id, status, opened_hour, n FROM sla.rpt_live_age WHERE n <> 0 ORDER BY 1, 2, 3`);
+    const ageRecount = await db(
+      `SELECT coalesce(team_id, $1) AS team_id, status, coalesce(date_bin('1 hour', opened_at, TIMESTAMPTZ '2000-01-01 00:00:00+00'), '-infinity') AS opened_hour, count(*)::int AS n
+       FROM sla.rpt_work WHERE status <> 'resolved' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      [NIL],
+    );
+    expect(ages).toEqual(ageRecount);
+    expect(ages.map((a: any) => a.n)).toEqual([1, 1]);
+
+    // the dashboard (from the counters) against its definition applied row by row, with the clock just before, at and
+    // just after each age-bucket boundary and 24-hour-window boundary of the open conversations
+    const HOUR = 60 * MIN;
+    const open = seeds.filter((s) => !s.resolved);
+    const instants = open.flatMap((s) => [1, 4, 24, 72, 22].flatMap((h) => [-1, 0, 1].map((d) => new Date(s.opened.getTime() + h * HOUR + d))));
+    const bucket = (age: number) => (age < HOUR ? 'lt1h' : age < 4 * HOUR ? '1to4h' : age < 24 * HOUR ? '4to24h' : age < 72 * HOUR ? '1to3d' : 'gt3d');
+    const seen = new Set<string>();
+    for (const now of instants) {
+      clock.set(now);
+      const d = await peer.request(GetDashboardV1, { teamIds: [teamId], userIds: [alice, bob] });
+      const rows = await db(`SELECT * FROM sla.rpt_work WHERE status <> 'resolved' AND team_id = $1`, [teamId]);
+      const t = now.getTime();
+      const age = Object.fromEntries(
+        (['open', 'pending', 'snoozed'] as const).map((st) => [
+          st,
+          Object.fromEntries(['lt1h', '1to4h', '4to24h', '1to3d', 'gt3d'].map((b) => [b, rows.filter((w: any) => w.status === st && bucket(t - w.opened_at.getTime()) === b).length])),
+        ]),
+      );
+      const closing = rows.filter((w: any) => w.last_inbound_at && w.last_inbound_at.getTime() + 24 * HOUR > t && w.last_inbound_at.getTime() + 24 * HOUR <= t + 2 * HOUR);
+      expect(d.teams[0]).toMatchObject({
+        teamId,
+        queue: { length: 0, oldestQueuedAt: null },
+        byStatus: { open: rows.length, pending: 0, snoozed: 0 },
+        age,
+        sla: { atRisk: rows.filter((w: any) => w.sla_state === 'warning').length, breached: rows.filter((w: any) => w.sla_state === 'breached').length },
+        windowsClosingIn2h: closing.length,
+      });
+      for (const who of [alice, bob]) {
+        const mine = rows.filter((w: any) => w.owner_id === who);
+        const waiting = mine.map((w: any) => w.awaiting_since).filter(Boolean).sort((a: Date, b: Date) => a.getTime() - b.getTime());
+        expect(d.owners.find((o) => o.userId === who)).toMatchObject({ owned: { open: mine.length, pending: 0, snoozed: 0 }, oldestWaitingSince: waiting[0]?.toISOString() ?? null });
+      }
+      // asked without a list of agents (as the gateway does), every owner and replier of the scope is answered
+      const all = await peer.request(GetDashboardV1, { teamIds: [teamId], userIds: null });
+      expect(all.teams).toEqual(d.teams);
+      expect([...all.owners].sort((a, b) => a.userId.localeCompare(b.userId))).toEqual([...d.owners].sort((a, b) => a.userId.localeCompare(b.userId)));
+      seen.add(JSON.stringify([d.teams[0].age.open, d.teams[0].windowsClosingIn2h]));
+    }
+    // the instants do cross boundaries: the figures differ between them
+    expect(seen.size).toBeGreaterThanOrEqual(6);
+    clock.set(end);
+  });
+
   it('refuses a reversed range, a range over 366 days and an unknown time zone', async () => {
     await expect(report('volume', { from: week.to, to: week.from })).rejects.toMatchObject({ code: 'VALIDATION' });
     await expect(report('volume', { from: '2024-01-01T00:00:00Z', to: '2025-06-01T00:00:00Z' })).rejects.toMatchObject({ code: 'VALIDATION' });

@@ -25,6 +25,8 @@ import type { DrillQuery, ReassignAllDto, ReportQuery } from './reports.dto';
 
 const DAY = 86_400_000;
 const EXPORT_PAGE = 5_000;
+/** The figures of an agent who owns nothing and sent no reply in the scope. */
+const NOBODY = { owned: { open: 0, pending: 0, snoozed: 0 }, oldestWaitingSince: null, sla: { atRisk: 0, breached: 0 }, repliesLastHour: 0 };
 
 function validTimeZone(tz: string): boolean {
   try {
@@ -74,16 +76,17 @@ export class ReportsApiService implements OnApplicationBootstrap, OnApplicationS
   async dashboard(p: Principal, teamId?: string) {
     const scope = this.scope(p, teamId);
     if (teamId) await this.teams.get(teamId);
-    const [agents, allTeams] = await Promise.all([this.bus.request(ListAgentsV1, { actor: actorOf(p), teamId }), this.teams.list()]);
-    const teamIds = scope ?? allTeams.map((t) => t.id);
-    const figures = await this.bus.request(GetDashboardV1, { teamIds, userIds: agents.items.map((a) => a.userId) });
+    // routing's agents and sla's figures at the same time: sla answers for every owner and replier in the scope
+    const teamsP = this.teams.list();
+    const figuresP = teamsP.then((all) => this.bus.request(GetDashboardV1, { teamIds: scope ?? all.map((t) => t.id), userIds: null }));
+    const [agents, allTeams, figures] = await Promise.all([this.bus.request(ListAgentsV1, { actor: actorOf(p), teamId }), teamsP, figuresP]);
     const names = new Map(allTeams.map((t) => [t.id, t.name]));
     const owners = new Map(figures.owners.map((o) => [o.userId, o]));
     return {
       at: figures.at,
       teams: figures.teams.map((t) => ({ ...t, name: names.get(t.teamId) ?? null })),
       agents: agents.items.map((a) => {
-        const o = owners.get(a.userId)!;
+        const o = owners.get(a.userId) ?? NOBODY;
         return {
           userId: a.userId,
           name: a.name,
@@ -180,15 +183,18 @@ export class ReportsApiService implements OnApplicationBootstrap, OnApplicationS
   /** Every raw row, page by page through the cursor (flat memory: one page at a time). */
   async *rawCsv(p: Principal, kind: ReportKind, q: ReportQuery): AsyncGenerator<string> {
     const { filter, agentIds } = await this.filter(p, kind, q);
-    let cursor: string | null = null;
+    const fetch = (cursor: string | null) => this.bus.request(ReportRowsV1, { kind, filter, agentIds, cursor, limit: EXPORT_PAGE });
+    // the next page is asked for while this one is written (at most two pages in memory)
+    let next: ReturnType<typeof fetch> | null = fetch(null);
     let first = true;
-    do {
-      const page: Awaited<ReturnType<typeof this.bus.request<typeof ReportRowsV1>>> = await this.bus.request(ReportRowsV1, { kind, filter, agentIds, cursor, limit: EXPORT_PAGE });
+    while (next) {
+      const page: Awaited<ReturnType<typeof fetch>> = await next;
+      next = page.nextCursor ? fetch(page.nextCursor) : null;
+      next?.catch(() => undefined); // a failure surfaces when awaited (above); never as an unhandled rejection meanwhile
       if (first) yield csvRow(page.columns);
       first = false;
       yield page.rows.map((r) => csvRow(r)).join('');
-      cursor = page.nextCursor;
-    } while (cursor);
+    }
   }
 
   /**

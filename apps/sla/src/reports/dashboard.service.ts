@@ -6,6 +6,13 @@ import { csatFigures } from './reports.service';
 
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 
+/** The age bucket of a conversation opened at `col` (null = unknown: the oldest bucket) at $2 = now. */
+const ageOf = (col: string) => `CASE WHEN $2::timestamptz - ${col} < interval '1 hour' THEN 'lt1h'
+         WHEN $2::timestamptz - ${col} < interval '4 hours' THEN '1to4h'
+         WHEN $2::timestamptz - ${col} < interval '24 hours' THEN '4to24h'
+         WHEN $2::timestamptz - ${col} < interval '72 hours' THEN '1to3d'
+         ELSE 'gt3d' END`;
+
 /**
  * Every unresolved conversation in the scope with what the dashboard counts (docs/METRICS.md, "Dashboard"):
  * $1 = team scope (null = all), $2 = now. `sla` = breached if a running clock is breached and not met, else
@@ -15,13 +22,42 @@ const LIVE = `
   SELECT w.conversation_id, w.team_id, w.owner_id, w.status, w.opened_at, w.queued_since, w.awaiting_since,
     w.last_inbound_at + interval '24 hours' AS window_closes_at,
     w.sla_state AS sla,
-    CASE WHEN $2::timestamptz - w.opened_at < interval '1 hour' THEN 'lt1h'
-         WHEN $2::timestamptz - w.opened_at < interval '4 hours' THEN '1to4h'
-         WHEN $2::timestamptz - w.opened_at < interval '24 hours' THEN '4to24h'
-         WHEN $2::timestamptz - w.opened_at < interval '72 hours' THEN '1to3d'
-         ELSE 'gt3d' END AS age
+    ${ageOf('w.opened_at')} AS age
   FROM sla.rpt_work w
   WHERE w.status <> 'resolved' AND ($1::uuid[] IS NULL OR w.team_id = ANY($1::uuid[]))`;
+
+/** The counters' stand-in for "no team" / "nobody" (their key columns are NOT NULL). */
+export const NIL = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * The dashboard's counts from the live counters the projection keeps (`rpt_live_count`, `rpt_live_age`; migration
+ * ReportsLiveCounters): by team, owner, status and SLA state; ages summed per opening hour, where the (up to 4) hours
+ * that contain a bucket boundary (now − 1 h, 4 h, 24 h, 72 h) are counted from their rows, so every bucket is exact.
+ * Oldest queued / waiting and the closing windows come from indexes of rpt_work. $1 = team scope, $2 = now.
+ */
+const COUNTS = `SELECT team_id, owner_id, status, sla_state, n FROM sla.rpt_live_count WHERE n <> 0 AND ($1::uuid[] IS NULL OR team_id = ANY($1::uuid[]))`;
+const AGES = `
+  WITH edge AS (SELECT DISTINCT date_bin('1 hour', $2::timestamptz - x, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS h
+                FROM unnest(ARRAY['1 hour', '4 hours', '24 hours', '72 hours']::interval[]) x)
+  SELECT team_id, status, age, sum(n)::int AS n FROM (
+    SELECT a.team_id, a.status, ${ageOf(`nullif(a.opened_hour, '-infinity')`)} AS age, a.n FROM sla.rpt_live_age a
+    WHERE a.n <> 0 AND a.team_id <> '${NIL}' AND ($1::uuid[] IS NULL OR a.team_id = ANY($1::uuid[])) AND a.opened_hour NOT IN (SELECT h FROM edge)
+    UNION ALL
+    SELECT w.team_id, w.status, ${ageOf('w.opened_at')}, 1 FROM edge JOIN sla.rpt_work w ON w.opened_at >= edge.h AND w.opened_at < edge.h + interval '1 hour'
+    WHERE w.status <> 'resolved' AND w.team_id IS NOT NULL AND ($1::uuid[] IS NULL OR w.team_id = ANY($1::uuid[]))) x
+  GROUP BY 1, 2, 3`;
+const OLDEST_QUEUED = `
+  SELECT t.team_id, (SELECT min(w.queued_since) FROM sla.rpt_work w WHERE w.team_id = t.team_id AND w.owner_id IS NULL AND w.status = 'open') AS oldest
+  FROM (SELECT unnest($1::uuid[]) AS team_id UNION SELECT team_id FROM sla.rpt_live_count WHERE $1::uuid[] IS NULL AND team_id <> '${NIL}') t`;
+const WINDOWS = `
+  SELECT team_id, count(*)::int AS n FROM sla.rpt_work
+  WHERE status <> 'resolved' AND last_inbound_at > $2::timestamptz - interval '24 hours' AND last_inbound_at <= $2::timestamptz - interval '22 hours'
+    AND team_id IS NOT NULL AND ($1::uuid[] IS NULL OR team_id = ANY($1::uuid[]))
+  GROUP BY team_id`;
+const OLDEST_WAITING = `
+  SELECT u AS owner_id, (SELECT min(w.awaiting_since) FROM sla.rpt_work w WHERE w.owner_id = u AND w.status = 'open' AND ($1::uuid[] IS NULL OR w.team_id = ANY($1::uuid[]))) AS oldest
+  FROM (SELECT unnest($2::uuid[]) AS u UNION SELECT owner_id FROM sla.rpt_live_count
+        WHERE $2::uuid[] IS NULL AND owner_id <> '${NIL}' AND status = 'open' AND ($1::uuid[] IS NULL OR team_id = ANY($1::uuid[]))) x`;
 
 const WINDOW_SOON = `(window_closes_at > $2::timestamptz AND window_closes_at <= $2::timestamptz + interval '2 hours')`;
 const QUEUED = `(owner_id IS NULL AND status = 'open' AND team_id IS NOT NULL)`;
@@ -36,48 +72,59 @@ export class DashboardService {
 
   async dashboard(r: RequestOf<typeof GetDashboardV1>): Promise<ResponseOf<typeof GetDashboardV1>> {
     const now = this.clock.now();
-    const ageCols = (status: string) => AGE_BUCKETS.map((b) => `count(*) FILTER (WHERE status = '${status}' AND age = '${b}')::int AS "${status}_${b}"`).join(', ');
-    const [grouped, replies] = await Promise.all([
-      this.ds.query(
-        `WITH live AS (${LIVE}) SELECT team_id, owner_id, GROUPING(team_id) AS by_owner,
-           count(*) FILTER (WHERE ${QUEUED})::int AS queue, min(queued_since) FILTER (WHERE ${QUEUED}) AS oldest_queued,
-           count(*) FILTER (WHERE status = 'open')::int AS open, count(*) FILTER (WHERE status = 'pending')::int AS pending,
-           count(*) FILTER (WHERE status = 'snoozed')::int AS snoozed,
-           ${ageCols('open')}, ${ageCols('pending')}, ${ageCols('snoozed')},
-           count(*) FILTER (WHERE sla = 'warning')::int AS at_risk, count(*) FILTER (WHERE sla = 'breached')::int AS breached,
-           count(*) FILTER (WHERE ${WINDOW_SOON})::int AS windows,
-           min(awaiting_since) FILTER (WHERE status = 'open') AS oldest_waiting
-         FROM live GROUP BY GROUPING SETS ((team_id), (owner_id))`,
-        [r.teamIds, now],
-      ),
+    const [counts, ages, queued, windows, waiting, replies] = await Promise.all([
+      this.ds.query(COUNTS, [r.teamIds]),
+      this.ds.query(AGES, [r.teamIds, now]),
+      this.ds.query(OLDEST_QUEUED, [r.teamIds]),
+      this.ds.query(WINDOWS, [r.teamIds, now]),
+      this.ds.query(OLDEST_WAITING, [r.teamIds, r.userIds]),
       this.ds.query(
         `SELECT sender_id, count(*)::int AS n FROM sla.rpt_message
-         WHERE direction = 'out' AND sender_id = ANY($1::text[]) AND at > $2::timestamptz - interval '1 hour' AND at <= $2::timestamptz
+         WHERE direction = 'out' AND ($1::text[] IS NULL AND sender_id ~ '^[0-9a-f-]{36}$' OR sender_id = ANY($1::text[]))
+           AND at > $2::timestamptz - interval '1 hour' AND at <= $2::timestamptz
            AND ($3::uuid[] IS NULL OR team_id = ANY($3::uuid[]))
          GROUP BY sender_id`,
         [r.userIds, now, r.teamIds],
       ),
     ]);
-    const teams = grouped.filter((g: any) => g.by_owner === 0 && g.team_id);
-    const wanted = new Set(r.userIds);
-    const owners = grouped.filter((g: any) => g.by_owner === 1 && g.owner_id && wanted.has(g.owner_id));
-    const byTeam = new Map<string, any>(teams.map((t: any) => [t.team_id, t]));
+    // the figures per team and per owner, named as the columns of the row-by-row query they replace
+    const zero = () => ({ queue: 0, oldest_queued: null, open: 0, pending: 0, snoozed: 0, at_risk: 0, breached: 0, windows: 0, oldest_waiting: null }) as Record<string, any>;
+    const add = (m: Map<string, Record<string, any>>, key: string, field: string, n: number) => {
+      const x = m.get(key) ?? m.set(key, zero()).get(key)!;
+      x[field] = (x[field] ?? 0) + n;
+    };
+    const byTeam = new Map<string, Record<string, any>>();
+    const byOwner = new Map<string, Record<string, any>>();
+    for (const c of counts) {
+      const keys: [Map<string, Record<string, any>>, string][] = [];
+      if (c.team_id !== NIL) keys.push([byTeam, c.team_id]);
+      if (c.owner_id !== NIL) keys.push([byOwner, c.owner_id]);
+      for (const [m, key] of keys) {
+        add(m, key, c.status, c.n);
+        if (c.sla_state === 'warning') add(m, key, 'at_risk', c.n);
+        if (c.sla_state === 'breached') add(m, key, 'breached', c.n);
+      }
+      if (c.team_id !== NIL && c.owner_id === NIL && c.status === 'open') add(byTeam, c.team_id, 'queue', c.n);
+    }
+    for (const a of ages) add(byTeam, a.team_id, `${a.status}_${a.age}`, a.n);
+    for (const w of windows) add(byTeam, w.team_id, 'windows', w.n);
+    for (const q of queued) if (q.oldest) (byTeam.get(q.team_id) ?? byTeam.set(q.team_id, zero()).get(q.team_id)!).oldest_queued = q.oldest;
+    for (const w of waiting) if (w.oldest) (byOwner.get(w.owner_id) ?? byOwner.set(w.owner_id, zero()).get(w.owner_id)!).oldest_waiting = w.oldest;
     const teamIds: string[] = r.teamIds ?? [...byTeam.keys()];
-    const ages = (t: any, status: string) => Object.fromEntries(AGE_BUCKETS.map((b) => [b, t ? t[`${status}_${b}`] : 0])) as DashboardTeamFigures['age']['open'];
+    const ageFigures = (t: any, status: string) => Object.fromEntries(AGE_BUCKETS.map((b) => [b, t?.[`${status}_${b}`] ?? 0])) as DashboardTeamFigures['age']['open'];
     const teamFigures: Omit<DashboardTeamFigures, 'csatLast7Days'>[] = teamIds.sort().map((teamId) => {
       const t = byTeam.get(teamId);
       return {
         teamId,
         queue: { length: t?.queue ?? 0, oldestQueuedAt: iso(t?.oldest_queued ?? null) },
         byStatus: { open: t?.open ?? 0, pending: t?.pending ?? 0, snoozed: t?.snoozed ?? 0 },
-        age: { open: ages(t, 'open'), pending: ages(t, 'pending'), snoozed: ages(t, 'snoozed') },
+        age: { open: ageFigures(t, 'open'), pending: ageFigures(t, 'pending'), snoozed: ageFigures(t, 'snoozed') },
         sla: { atRisk: t?.at_risk ?? 0, breached: t?.breached ?? 0 },
         windowsClosingIn2h: t?.windows ?? 0,
       };
     });
-    const byOwner = new Map<string, any>(owners.map((o: any) => [o.owner_id, o]));
     const repliesBy = new Map<string, number>(replies.map((x: any) => [x.sender_id, x.n]));
-    const ownerFigures: DashboardOwnerFigures[] = r.userIds.map((userId) => {
+    const ownerFigures: DashboardOwnerFigures[] = (r.userIds ?? [...new Set([...byOwner.keys(), ...repliesBy.keys()])].sort()).map((userId) => {
       const o = byOwner.get(userId);
       return {
         userId,

@@ -9,6 +9,8 @@ import { decodeCursor, encodeCursor, Where } from './report-filter';
 const DAY = 86_400_000;
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 const secs = (ms: unknown) => (ms === null || ms === undefined ? null : Number(ms) / 1000);
+/** Most JSON a page of raw rows may carry (NATS's max_payload is 1 MiB by default; the reply envelope adds a little). */
+const PAGE_BYTES = 768 * 1024;
 
 /** The clocks decided (met or breached) with their team, number, agent (owner when decided) and decision time. */
 const DECIDED = `SELECT clock_id AS id, conversation_id, target, started_at, due_at, met_at, breached_at, target_ms, team_id, phone_number_id, decided_at, agent_id
@@ -76,7 +78,6 @@ export class ReportsService {
       byAgent: groups.filter((g: any) => g.g_agent === 0).map((g: any) => ({ ...csatFigures(g), agentId: g.agent_id })),
     };
   }
-
 
   private async durations(f: ReportFilter, timeCol: string, agentCol: string, prefix: 'frt' | 'resolution') {
     const w = new Where().range(`e.${timeCol}`, f).teams('e.team_id', f).eq(`e.${agentCol}`, f.agentId).eq('e.phone_number_id', f.phoneNumberId);
@@ -235,8 +236,17 @@ export class ReportsService {
     if (cursorText && !cursor) throw new ValidationError('cursor: not a cursor this export gave out');
     const page = async (columns: string[], sql: string, w: Where, key: (r: any) => [string, string], row: (r: any) => (string | number | null)[]) => {
       const rows = await this.ds.query(`${sql} LIMIT ${w.param(limit)}`, w.params);
-      const last = rows[rows.length - 1];
-      return { columns, rows: rows.map(row), nextCursor: rows.length === limit ? encodeCursor(...key(last)) : null };
+      // a page ends early when its JSON would not fit in one bus message (NATS: 1 MiB by default); the cursor then
+      // points after the last row sent (5,000 rows of the sla export are ~1.2 MB)
+      const out: (string | number | null)[][] = [];
+      let bytes = 0;
+      for (const r of rows) {
+        const cells = row(r);
+        bytes += JSON.stringify(cells).length + 1;
+        if (bytes > PAGE_BYTES && out.length) return { columns, rows: out, nextCursor: encodeCursor(...key(rows[out.length - 1])) };
+        out.push(cells);
+      }
+      return { columns, rows: out, nextCursor: rows.length === limit ? encodeCursor(...key(rows[rows.length - 1])) : null };
     };
     switch (kind) {
       case 'first-response':
@@ -246,7 +256,9 @@ export class ReportsService {
         const w = new Where().range(`e.${t}`, f).teams('e.team_id', f).eq(frt ? 'e.responder_id' : 'e.resolver_id', f.agentId).eq('e.phone_number_id', f.phoneNumberId).after(`e.${t}`, 'e.conversation_id', cursor);
         return page(
           ['conversation_id', 'team_id', 'phone_number_id', 'opened_at', frt ? 'first_response_at' : 'resolved_at', frt ? 'responder_id' : 'resolver_id', 'wall_clock_seconds', 'business_seconds'],
-          `SELECT *, e.${t}::text AS cursor_t FROM sla.rpt_episode e ${w} ORDER BY e.${t}, e.conversation_id`,
+          // the columns the rows need only (turning timestamps into Dates is most of a page's cost)
+          `SELECT e.conversation_id, e.team_id, e.phone_number_id, e.opened_at, e.${t}, ${frt ? 'e.responder_id, e.frt_ms, e.frt_business_ms' : 'e.resolver_id, e.resolution_ms, e.resolution_business_ms'},
+             e.${t}::text AS cursor_t FROM sla.rpt_episode e ${w} ORDER BY e.${t}, e.conversation_id`,
           w,
           (r) => [r.cursor_t, r.conversation_id],
           (r) =>
