@@ -214,7 +214,12 @@ describe('CSAT surveys (all services + sandbox, real PostgreSQL and NATS)', () =
 
     const waC = '4917000000003';
     const c = await resolvedConversation(waC);
-    await surveyAt(waC);
+    // racing the first send: four more resolved events for the same episode, handled in parallel (consumer concurrency 4)
+    await Promise.all(
+      [1, 2, 3, 4].map(() => peer.publish(ConversationResolvedV1, { eventId: randomUUID(), occurredAt: new Date().toISOString(), conversationId: c, resolvedBy: ids.ann })),
+    );
+    await surveyConsumerIdle();
+    await surveyAt(waC); // exactly one interactive message at the sandbox
     await waitFor(async () => (await surveysOf(c))[0]?.status === 'sent', { what: 'survey C sent' });
 
     // surveys sent: 3 (first test, b, c); rated: 2 (4 and 2) → response rate 66.67 %, score (4–5) 50 %, average 3
