@@ -62,6 +62,14 @@ describe('composer: attachments', () => {
     expect((await screen.findByRole('alert')).textContent).toContain('Not sent: file: the image is 6000000 bytes');
   });
 
+  it('keyboard: the file picker gets the focus when the panel opens; Escape closes it', () => {
+    renderWithApp(<Composer conv={conversation()} onRefresh={noop} onClaim={noop} onTakeover={noop} busy={false} />);
+    fireEvent.click(screen.getByRole('button', { name: 'Attach' }));
+    expect(document.activeElement).toBe(screen.getByLabelText('File'));
+    fireEvent.keyDown(screen.getByLabelText('File'), { key: 'Escape' });
+    expect(screen.queryByRole('group', { name: 'Attach a file' })).toBeNull();
+  });
+
   it('audio takes no caption; not the owner or the window closed: no Attach', () => {
     renderWithApp(<Composer conv={conversation()} onRefresh={noop} onClaim={noop} onTakeover={noop} busy={false} />);
     fireEvent.click(screen.getByRole('button', { name: 'Attach' }));

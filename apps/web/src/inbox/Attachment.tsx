@@ -1,4 +1,4 @@
-import { useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { api, ApiError, newKey } from '../lib/api';
 import { bytes } from '../lib/format';
 import type { Conversation, ReplyResult } from '../lib/types';
@@ -44,6 +44,8 @@ export function AttachmentPanel({ conv, onSent, onClose }: { conv: Conversation;
   const key = useRef(newKey());
   const inFlight = useRef(false);
   const fileId = useId();
+  const fileInput = useRef<HTMLInputElement>(null);
+  useEffect(() => fileInput.current?.focus(), []); // keyboard users land on the file picker
   const captionId = useId();
   const check = file ? attachmentCheck(file) : null;
 
@@ -80,9 +82,9 @@ export function AttachmentPanel({ conv, onSent, onClose }: { conv: Conversation;
   }
 
   return (
-    <div className="popover attachment" role="group" aria-label="Attach a file">
+    <div className="popover attachment" role="group" aria-label="Attach a file" onKeyDown={(e) => e.key === 'Escape' && !sending && onClose()}>
       <label htmlFor={fileId}>File</label>
-      <input id={fileId} type="file" accept={ACCEPT} onChange={(e) => choose(e.target.files?.[0] ?? null)} disabled={sending} />
+      <input ref={fileInput} id={fileId} type="file" accept={ACCEPT} onChange={(e) => choose(e.target.files?.[0] ?? null)} disabled={sending} />
       {file && (
         <p className="muted small">
           {file.name} · {bytes(file.size)}
