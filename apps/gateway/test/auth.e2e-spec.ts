@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { parseConfig } from '@app/config';
@@ -175,5 +176,27 @@ describe('authentication, users, teams and API keys (real PostgreSQL)', () => {
     await http.delete(`/api/v1/api-keys/${created.id}`).set(as(adminToken)).expect(200);
     await http.get('/api/v1/teams').set('X-Api-Key', created.key).expect(401);
     await http.post('/api/v1/api-keys').set(as(adminToken)).send({ name: 'x', scopes: ['root'] }).expect(400);
+  });
+  it('lists the built-in roles with their permissions in words, read-only, to any signed-in person; the list is what the API enforces', async () => {
+    await http.get('/api/v1/roles').expect(401);
+    await http.post('/api/v1/users').set(as(adminToken)).send({ email: 'roles-viewer@example.test', name: 'Vera', password: 'viewer-password-1', role: 'viewer' }).expect(201);
+    const viewer = (await login('roles-viewer@example.test', 'viewer-password-1').expect(200)).body.accessToken;
+    const roles = (await http.get('/api/v1/roles').set(as(viewer)).expect(200)).body;
+    expect(roles.custom).toBe(false);
+    expect(roles.items.map((r: { role: string }) => r.role)).toEqual(['admin', 'manager', 'agent', 'viewer']);
+    const scopesOf = (role: string) => roles.items.find((r: { role: string }) => r.role === role).scopes.map((s: { scope: string }) => s.scope);
+    expect(scopesOf('admin')).toEqual(expect.arrayContaining(['admin', 'messages:send', 'audit:read']));
+    expect(scopesOf('agent')).toEqual(expect.arrayContaining(['conversations:write', 'messages:send']));
+    expect(scopesOf('agent')).not.toContain('admin');
+    expect(scopesOf('viewer')).toEqual(['conversations:read', 'contacts:read']);
+    for (const r of roles.items) {
+      expect(r.description.length).toBeGreaterThan(10);
+      for (const s of r.scopes) expect(s.description.length).toBeGreaterThan(5);
+    }
+    // what the list says a viewer lacks is refused by the API
+    const refused = await http.post(`/api/v1/conversations/${randomUUID()}/messages`).set(as(viewer)).set('Idempotency-Key', 'k1').send({ text: 'hi' }).expect(403);
+    expect(refused.body.message).toContain('messages:send');
+    await http.post('/api/v1/teams').set(as(viewer)).send({ name: 'Not mine' }).expect(403);
+    await http.post('/api/v1/roles').set(as(adminToken)).send({ name: 'custom' }).expect(404); // read-only: no custom roles
   });
 });

@@ -3,6 +3,7 @@ import { PassportModule } from '@nestjs/passport';
 import { TeamsController } from '../teams/teams.controller';
 import { TeamsRepository } from '../teams/teams.repository';
 import { TeamsService } from '../teams/teams.service';
+import { RolesController } from '../users/roles.controller';
 import { UsersController } from '../users/users.controller';
 import { UsersRepository } from '../users/users.repository';
 import { UsersService } from '../users/users.service';
@@ -23,7 +24,7 @@ import { TokenStrategy } from './token.strategy';
 @Global()
 @Module({
   imports: [PassportModule],
-  controllers: [AuthController, UsersController, TeamsController, ApiKeysController],
+  controllers: [AuthController, UsersController, RolesController, TeamsController, ApiKeysController],
   providers: [
     AuthRepository,
     AuthService,

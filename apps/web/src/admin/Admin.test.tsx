@@ -13,7 +13,7 @@ describe('admin tabs by role', () => {
 
   it('admins get every screen', () => {
     renderWithApp(<Admin path="/admin/webhooks" />, { me: { ...ME, role: 'admin' } });
-    expect(tabs()).toEqual(['Users', 'Teams', 'Labels', 'API keys', 'SLA policies', 'Business hours', 'Routing rules', 'Automation', 'Event webhooks', 'WhatsApp']);
+    expect(tabs()).toEqual(['Users', 'Roles', 'Teams', 'Labels', 'API keys', 'SLA policies', 'Business hours', 'Routing rules', 'Automation', 'Event webhooks', 'WhatsApp']);
     expect(screen.getByRole('tab', { selected: true }).textContent).toBe('Event webhooks');
   });
 
@@ -21,6 +21,35 @@ describe('admin tabs by role', () => {
     renderWithApp(<Admin path="/admin/whatsapp" />, { me: MANAGER });
     expect(tabs()).toEqual(['SLA policies', 'Business hours', 'Routing rules', 'Automation']);
     expect(screen.getByRole('tab', { selected: true }).textContent).toBe('SLA policies');
+  });
+});
+
+describe('roles', () => {
+  beforeEach(() => saveSession({ accessToken: 'sba_test', refreshToken: 'sbr_test', expiresAt: Date.now() + 60_000 }));
+
+  it('lists the built-in roles with what they may do and their permissions, read-only', async () => {
+    const calls = stubFetch((url) =>
+      url.startsWith('/api/v1/roles')
+        ? {
+            status: 200,
+            body: {
+              custom: false,
+              items: [
+                { role: 'admin', description: 'Everything, in every team.', scopes: [{ scope: 'admin', description: 'manage users, teams, roles' }] },
+                { role: 'viewer', description: 'Read only: their teams’ conversations.', scopes: [{ scope: 'conversations:read', description: 'see conversations' }] },
+              ],
+            },
+          }
+        : { status: 200, body: { items: [] } },
+    );
+    renderWithApp(<Admin path="/admin/roles" />, { me: { ...ME, role: 'admin' } });
+    expect(screen.getByRole('tab', { selected: true }).textContent).toBe('Roles');
+    const viewer = (await screen.findByRole('rowheader', { name: 'viewer' })).closest('tr')!;
+    expect(viewer.textContent).toContain('Read only: their teams’ conversations.');
+    expect(viewer.textContent).toContain('conversations:read: see conversations');
+    expect(screen.getByText(/custom roles are not available yet/)).toBeTruthy();
+    expect(screen.queryByRole('button', { name: /add|save|delete/i })).toBeNull(); // read-only
+    expect(calls.every((c) => (c.init.method ?? 'GET') === 'GET')).toBe(true);
   });
 });
 

@@ -13,6 +13,7 @@ import type { ApiKey, Role } from '../lib/types';
 
 const TABS = [
   ['users', 'Users'],
+  ['roles', 'Roles'],
   ['teams', 'Teams'],
   ['labels', 'Labels'],
   ['api-keys', 'API keys'],
@@ -46,6 +47,7 @@ export function Admin({ path }: { path: string }) {
         ))}
       </div>
       {tab === 'users' && <Users />}
+      {tab === 'roles' && <Roles />}
       {tab === 'teams' && <Teams />}
       {tab === 'labels' && <Labels />}
       {tab === 'api-keys' && <ApiKeys />}
@@ -56,6 +58,52 @@ export function Admin({ path }: { path: string }) {
       {tab === 'webhooks' && <EventWebhooks />}
       {tab === 'whatsapp' && <WhatsAppAccounts />}
     </main>
+  );
+}
+
+interface RoleView {
+  role: Role;
+  description: string;
+  scopes: { scope: string; description: string }[];
+}
+
+/** The built-in roles and what each may do, as the API enforces them (read-only: custom roles are not built). */
+function Roles() {
+  const list = useList<RoleView>('/api/v1/roles');
+  return (
+    <section aria-labelledby="roles-h">
+      <h2 id="roles-h">Roles</h2>
+      <p className="muted">
+        These are the built-in roles; custom roles are not available yet. A person’s role is changed on the Users tab. Routing applies the team rules
+        on top: people see the conversations of their teams and the unassigned queue, and only the owner replies.
+      </p>
+      {list.error ? (
+        <p className="error" role="alert">
+          Roles are not available: {list.error}
+        </p>
+      ) : (
+        <table className="wide">
+          <TableHead cols={['Role', 'May', 'Permissions']} />
+          <tbody>
+            {list.items.map((r) => (
+              <tr key={r.role}>
+                <th scope="row">{r.role}</th>
+                <td>{r.description}</td>
+                <td>
+                  <ul className="plain small">
+                    {r.scopes.map((s) => (
+                      <li key={s.scope}>
+                        <code>{s.scope}</code>: {s.description}
+                      </li>
+                    ))}
+                  </ul>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
   );
 }
 
