@@ -1,38 +1,25 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import {
   CSAT_RATINGS,
   CSAT_ROW_TITLES,
   ConversationResolvedV1,
   CsatAnsweredV1,
-  CsatRecordedV1,
-  DeleteCsatSettingV1,
-  GetConversationCsatV1,
   GetConversationV1,
-  ListCsatSettingsV1,
-  PutCsatSettingV1,
   SendMessageV1,
   csatReplyId,
-  type Actor,
   type CsatSetting,
-  type CsatSurvey,
   type PayloadOf,
-  type RequestOf,
 } from '@app/contracts';
-import { Bus, BusError, DomainError, ForbiddenError, NotFoundError, RemoteError, ValidationError } from '@app/messaging';
-import { claimEvent, OutboxWriter } from '@app/persistence';
-import { RoutingClock } from '../assignment/clock';
-import { canSee } from '../work/permissions';
-import { AuditRepository, WorkRepository } from '../work/work.repository';
-import { CsatRepository, toSurvey, type SurveyRow } from './csat.repository';
+import { Bus, BusError, DomainError, RemoteError, ValidationError } from '@app/messaging';
+import { claimEvent } from '@app/persistence';
+import { WorkRepository } from '../work/work.repository';
+import { CsatRecorder } from './csat.recorder';
+import { CsatRepository, type SurveyRow } from './csat.repository';
 
 /** Refusals a retry cannot change (e.g. VALIDATION: the 24 h window closed): the survey is recorded as not sent. */
 const PERMANENT = new Set(['VALIDATION', 'NOT_FOUND', 'CONFLICT', 'FORBIDDEN']);
-const CSAT_ACTOR = { type: 'system', id: null, name: 'CSAT survey' } as const;
 const SENDER_NAME = 'Satisfaction survey';
-
-const managesTeam = (a: Actor, teamId: string | null) => a.role === 'admin' || (a.role === 'manager' && !!teamId && a.teamIds.includes(teamId));
 
 /**
  * CSAT surveys (issue 14, item 5). On `conversation.resolved`: if the conversation is still resolved and a setting
@@ -52,47 +39,12 @@ export class CsatService implements OnApplicationBootstrap {
     private readonly ds: DataSource,
     private readonly csat: CsatRepository,
     private readonly work: WorkRepository,
-    private readonly audit: AuditRepository,
-    private readonly outbox: OutboxWriter,
-    private readonly clock: RoutingClock,
+    private readonly record: CsatRecorder,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await Promise.all([
-      this.bus.respond(PutCsatSettingV1, (r) => this.put(r)),
-      this.bus.respond(ListCsatSettingsV1, (r) => this.list(r.actor)),
-      this.bus.respond(DeleteCsatSettingV1, (r) => this.remove(r.actor, r.id)),
-      this.bus.respond(GetConversationCsatV1, (r) => this.forConversation(r.actor, r.conversationId)),
-    ]);
     await this.bus.consume(ConversationResolvedV1, { durable: 'routing-csat-on-resolved', concurrency: 4 }, (e) => this.onResolved(e));
     await this.bus.consume(CsatAnsweredV1, { durable: 'routing-csat-answers', concurrency: 4 }, (e) => this.onAnswered(e));
-  }
-
-  // ------------------------------------------------------------------ settings
-
-  async put(r: RequestOf<typeof PutCsatSettingV1>): Promise<CsatSetting> {
-    const a = r.actor;
-    if (r.setting.phoneNumberId && a.role !== 'admin') throw new ForbiddenError('only admins set a business number’s CSAT survey; managers set their teams’');
-    if (r.setting.teamId && !managesTeam(a, r.setting.teamId)) throw new ForbiddenError('only admins and the team’s managers set its CSAT survey');
-    return this.csat.put(this.ds.manager, r.setting);
-  }
-
-  async list(a: Actor): Promise<{ items: CsatSetting[] }> {
-    if (a.role !== 'admin' && a.role !== 'manager') throw new ForbiddenError('only admins and managers see CSAT settings');
-    return { items: await this.csat.list(this.ds.manager, a.role === 'admin' ? null : a.teamIds) };
-  }
-
-  async remove(a: Actor, id: string): Promise<{ deleted: boolean }> {
-    const s = await this.csat.get(this.ds.manager, id);
-    if (!s) throw new NotFoundError('no such CSAT setting');
-    if (s.phoneNumberId ? a.role !== 'admin' : !managesTeam(a, s.teamId)) throw new ForbiddenError('only admins and the team’s managers delete its CSAT survey');
-    return { deleted: await this.csat.delete(this.ds.manager, id) };
-  }
-
-  async forConversation(a: Actor, conversationId: string): Promise<{ items: CsatSurvey[] }> {
-    const w = await this.work.find(this.ds.manager, conversationId);
-    if (!w || !canSee(a, w)) throw new NotFoundError('conversation not found');
-    return { items: (await this.csat.forConversation(this.ds.manager, conversationId)).map(toSurvey) };
   }
 
   // ------------------------------------------------------------------ survey
@@ -124,18 +76,10 @@ export class CsatService implements OnApplicationBootstrap {
       const reason = (err as Error).message;
       this.log.warn(`CSAT survey ${survey.id} on ${survey.conversation_id} not sent: ${reason}`);
       await this.ds.transaction(async (tx) => {
-        const done = await this.csat.finish(tx, survey.id, { status: 'not_sent', at: this.clock.now(), reason });
+        const done = await this.csat.finish(tx, survey.id, { status: 'not_sent', at: this.record.now(), reason });
         if (!done) return;
         await this.csat.counted(tx, setting.id, reason);
-        await this.audit.append(tx, {
-          conversationId: done.conversation_id,
-          teamId: done.team_id,
-          actor: CSAT_ACTOR,
-          action: 'csat.not-sent',
-          before: null,
-          after: { surveyId: done.id, episode: done.episode, agentId: done.agent_id },
-          note: reason.slice(0, 500),
-        });
+        await this.record.step(tx, done, 'csat.not-sent', reason);
       });
     }
   }
@@ -162,18 +106,10 @@ export class CsatService implements OnApplicationBootstrap {
     });
     if (sent.status === 'failed') throw new ValidationError(`the survey could not be sent (${sent.status})`);
     await this.ds.transaction(async (tx) => {
-      const done = await this.csat.finish(tx, survey.id, { status: 'sent', at: this.clock.now(), reason: null });
+      const done = await this.csat.finish(tx, survey.id, { status: 'sent', at: this.record.now(), reason: null });
       if (!done) return; // another delivery finished it
       await this.csat.counted(tx, setting.id, null);
-      await this.audit.append(tx, {
-        conversationId: done.conversation_id,
-        teamId: done.team_id,
-        actor: CSAT_ACTOR,
-        action: 'csat.sent',
-        before: null,
-        after: { surveyId: done.id, episode: done.episode, agentId: done.agent_id },
-      });
-      await this.recorded(tx, done);
+      await this.record.step(tx, done, 'csat.sent');
     });
   }
 
@@ -182,23 +118,6 @@ export class CsatService implements OnApplicationBootstrap {
     const to = conv.contact.waId ?? conv.contact.userId;
     if (!to) throw new ValidationError('the contact has no WhatsApp id');
     return to;
-  }
-
-  private async recorded(em: EntityManager, s: SurveyRow): Promise<void> {
-    await this.outbox.add(em, CsatRecordedV1, {
-      eventId: randomUUID(),
-      occurredAt: this.clock.now().toISOString(),
-      surveyId: s.id,
-      conversationId: s.conversation_id,
-      phoneNumberId: s.phone_number_id,
-      teamId: s.team_id,
-      agentId: s.agent_id,
-      sentAt: new Date(s.sent_at!).toISOString(),
-      rating: s.rating === null ? null : Number(s.rating),
-      ratedAt: s.rated_at ? new Date(s.rated_at).toISOString() : null,
-      comment: s.comment,
-      version: Number(s.version),
-    });
   }
 
   // ------------------------------------------------------------------ answers
@@ -214,28 +133,12 @@ export class CsatService implements OnApplicationBootstrap {
       if (e.rating !== null) {
         if (s.rating !== null) return null; // the first rating counts
         const after = await this.csat.rate(em, s.id, e.rating, e.answeredAt, e.messageId);
-        await this.audit.append(em, {
-          conversationId: s.conversation_id,
-          teamId: s.team_id,
-          actor: CSAT_ACTOR,
-          action: 'csat.rated',
-          before: null,
-          after: { surveyId: s.id, rating: e.rating, agentId: s.agent_id },
-        });
-        await this.recorded(em, after);
+        await this.record.step(em, after, 'csat.rated');
         return after.comment_prompt ? after : null;
       }
       if (e.comment !== null && s.rating !== null && s.comment === null) {
         const after = await this.csat.comment(em, s.id, e.comment);
-        await this.audit.append(em, {
-          conversationId: s.conversation_id,
-          teamId: s.team_id,
-          actor: CSAT_ACTOR,
-          action: 'csat.commented',
-          before: null,
-          after: { surveyId: s.id, rating: Number(s.rating), agentId: s.agent_id },
-        });
-        await this.recorded(em, after);
+        await this.record.step(em, after, 'csat.commented');
       }
       return null;
     });

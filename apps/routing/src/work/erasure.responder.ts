@@ -1,9 +1,10 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { randomUUID } from 'node:crypto';
 import { CsatRecordedV1, EraseConversationContentV1, type RequestOf, type ResponseOf } from '@app/contracts';
 import { Bus } from '@app/messaging';
 import { OutboxWriter } from '@app/persistence';
+import { csatRecorded } from '../automation/csat.recorder';
+import type { SurveyRow } from '../automation/csat.repository';
 
 export const ERASED_NOTE = '[erased]';
 
@@ -41,23 +42,7 @@ export class ErasureResponder implements OnApplicationBootstrap {
          WHERE conversation_id = ANY($1::uuid[]) AND comment IS NOT NULL AND comment <> $2 RETURNING *`,
         [r.conversationIds, ERASED_NOTE],
       );
-      for (const s of surveys as Record<string, any>[]) {
-        if (!s.sent_at) continue;
-        await this.outbox.add(em, CsatRecordedV1, {
-          eventId: randomUUID(),
-          occurredAt: new Date().toISOString(),
-          surveyId: s.id,
-          conversationId: s.conversation_id,
-          phoneNumberId: s.phone_number_id,
-          teamId: s.team_id,
-          agentId: s.agent_id,
-          sentAt: new Date(s.sent_at).toISOString(),
-          rating: s.rating === null ? null : Number(s.rating),
-          ratedAt: s.rated_at ? new Date(s.rated_at).toISOString() : null,
-          comment: s.comment,
-          version: Number(s.version),
-        });
-      }
+      for (const s of surveys as SurveyRow[]) if (s.sent_at) await this.outbox.add(em, CsatRecordedV1, csatRecorded(s, new Date()));
       return { notes: Number(notes) || 0, routeContexts: Number(routeContexts) || 0 };
     });
   }
