@@ -1,7 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PRIORITIES, WORK_STATUSES } from '@app/contracts';
 
-/** Response shapes for the OpenAPI document (what the handlers return). */
+// Response shapes for the OpenAPI document (what the handlers return).
+
+/** The bot holding a conversation (declared first: decorator metadata refers to it when the classes below are defined). */
+export class BotRef {
+  @ApiProperty({ description: 'The bot’s API key id' }) id!: string;
+  @ApiProperty({ nullable: true, type: String }) name!: string | null;
+  @ApiProperty({ format: 'date-time', description: 'Held since' }) since!: string;
+}
+
 export class WorkStateResponse {
   @ApiProperty({ format: 'uuid' }) conversationId!: string;
   @ApiProperty() phoneNumberId!: string;
@@ -17,14 +25,8 @@ export class WorkStateResponse {
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastMessageAt!: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) resolvedAt!: string | null;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
-  @ApiProperty({ type: () => BotRef, nullable: true, required: false, description: 'The bot holding the conversation (bot handover), else null' })
+  @ApiProperty({ type: BotRef, nullable: true, required: false, description: 'The bot holding the conversation (bot handover), else null' })
   bot?: BotRef | null;
-}
-
-export class BotRef {
-  @ApiProperty({ description: 'The bot’s API key id' }) id!: string;
-  @ApiProperty({ nullable: true, type: String }) name!: string | null;
-  @ApiProperty({ format: 'date-time', description: 'Held since' }) since!: string;
 }
 
 class NamedRef {
@@ -53,7 +55,7 @@ export class ConversationResponse {
   @ApiProperty({ type: [String] }) labels!: string[];
   @ApiProperty({ type: NamedRef, nullable: true }) owner!: NamedRef | null;
   @ApiProperty({ type: NamedRef, nullable: true }) team!: NamedRef | null;
-  @ApiProperty({ type: () => BotRef, nullable: true, description: 'The bot holding the conversation (routing and SLA wait; only it replies), else null' })
+  @ApiProperty({ type: BotRef, nullable: true, description: 'The bot holding the conversation (routing and SLA wait; only it replies), else null' })
   bot!: BotRef | null;
   @ApiProperty() phoneNumberId!: string;
   @ApiProperty({ type: ContactRef }) contact!: ContactRef;
