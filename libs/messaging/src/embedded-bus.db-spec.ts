@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { z } from 'zod';
 import { defineEvent, defineRequest } from '@app/contracts';
 import { createTestDatabase, waitFor, type TestDatabase } from '@app/testing';
@@ -156,6 +157,41 @@ describe('EmbeddedBus', () => {
       [3, 1],
     ]);
     await life2.close();
+  });
+
+  it('a backlog larger than a consumer holds in memory arrives whole and in order, and every ack is recorded', async () => {
+    const B = { ...Thing, subject: 'inbox.test-backlog.happened.v1' };
+    const sent = Array.from({ length: 300 }, (_, i) => i);
+    for (const n of sent) await bus.publish(B, ev(n));
+    const seen: number[] = [];
+    await bus.consume(B, { durable: 'test-backlog' }, async (p) => void seen.push(p.n));
+    await waitFor(() => seen.length === sent.length, { what: 'the whole backlog', timeoutMs: 20_000 });
+    expect(seen).toEqual(sent);
+    // acked rows are gone (acks are written in batches, after the handlers)
+    const c = new Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      const left = async () => (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${bus.schema}.pending WHERE durable = 'test-backlog'`)).rows[0].n;
+      await waitFor(async () => (await left()) === 0, { what: 'acks recorded' });
+      expect(await left()).toBe(0);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('a delivery still running after its ack wait is delivered again, counted', async () => {
+    const H = { ...Thing, subject: 'inbox.test-hung.happened.v1' };
+    const deliveries: number[] = [];
+    let release!: () => void;
+    const hung = new Promise<void>((r) => (release = r));
+    await bus.consume(H, { durable: 'test-hung', concurrency: 2, ackWaitMs: 200 }, async (_p, meta) => {
+      deliveries.push(meta.deliveryCount);
+      if (meta.deliveryCount === 1) await hung; // hangs until the end of the test
+    });
+    await bus.publish(H, ev(1));
+    await waitFor(() => deliveries.length === 2, { what: 'the redelivery' });
+    release();
+    expect(deliveries).toEqual([1, 2]);
   });
 
   it('tails a stream from now and replays a past range (the real-time feed and ?since=)', async () => {

@@ -30,10 +30,13 @@ export interface EmbeddedBusOptions {
 
 type Query = (sql: string, params?: unknown[]) => Promise<unknown>;
 
-/** Idle consumers look for due redeliveries and expired leases at least this often. */
-const IDLE_POLL_MS = 2_000;
+/** The hub looks for events it was not told about (none, in one process) and tails re-read at least this often. */
+const IDLE_POLL_MS = 5_000;
 const PRUNE_EVERY_MS = 3600_000;
-const MOVE_BATCH = 1000;
+/** Events a consumer holds in memory (leased, waiting for a free handler slot) at most. */
+const QUEUE_CAP = 256;
+/** How often deliveries running past their ack wait are looked for. */
+const ACK_WAIT_SWEEP_MS = 1_000;
 
 /** NATS subject filter (`*` one token, `>` the rest) → a PostgreSQL regular expression. */
 export function subjectRegex(filter: string): string {
@@ -75,7 +78,15 @@ export class EmbeddedHub {
   private refs = 0;
   private ready?: Promise<void>;
   private pruneTimer?: NodeJS.Timeout;
+  private pollTimer?: NodeJS.Timeout;
   private nudgeQueued = false;
+  /** Running consumers by durable (one per durable: a later registration takes over). */
+  private readonly consumers = new Map<string, EmbeddedConsumer>();
+  private fanning?: Promise<void>;
+  private fanAgain = false;
+  private acks: { durable: string; seq: string }[] = [];
+  private acking?: Promise<void>;
+  private closed = false;
 
   private constructor(
     private readonly key: string,
@@ -112,8 +123,12 @@ export class EmbeddedHub {
   async release(): Promise<void> {
     if (--this.refs > 0) return;
     EmbeddedHub.hubs.delete(this.key);
+    this.closed = true;
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    if (this.pollTimer) clearInterval(this.pollTimer);
     for (const w of this.waiters.keys()) w();
+    await this.fanning;
+    await this.flushAcks();
     await this.pool.end().catch(() => undefined);
   }
 
@@ -155,6 +170,120 @@ export class EmbeddedHub {
     }
     this.pruneTimer = setInterval(() => void this.prune().catch(() => undefined), PRUNE_EVERY_MS);
     this.pruneTimer.unref();
+    let sweeps = 0;
+    this.pollTimer = setInterval(() => {
+      for (const c of this.consumers.values()) c.sweepAckWait();
+      if (++sweeps % Math.round(IDLE_POLL_MS / ACK_WAIT_SWEEP_MS) === 0) this.fanOutSoon();
+    }, ACK_WAIT_SWEEP_MS);
+    this.pollTimer.unref();
+  }
+
+  // ---------------------------------------------------------------- consumers
+
+  /** A consumer starts receiving: it takes over its durable from an earlier instance in this process. */
+  register(c: EmbeddedConsumer): void {
+    this.consumers.set(c.durable, c);
+    this.fanOutSoon();
+  }
+
+  unregister(c: EmbeddedConsumer): void {
+    if (this.consumers.get(c.durable) === c) this.consumers.delete(c.durable);
+  }
+
+  /** Look for new events for every consumer now (or right after the pass in progress). */
+  fanOutSoon(): void {
+    if (this.closed) return;
+    if (this.fanning) {
+      this.fanAgain = true;
+      return;
+    }
+    this.fanning = (async () => {
+      do {
+        this.fanAgain = false;
+        await new Promise((r) => setImmediate(r));
+        try {
+          await this.fanOut();
+        } catch (err) {
+          if (this.closed) break;
+          new Logger('Bus').warn(`reading the event log failed, will retry: ${(err as Error).message}`);
+          await new Promise((r) => setTimeout(r, 500));
+          this.fanAgain = true;
+        }
+      } while (this.fanAgain && !this.closed);
+    })().finally(() => (this.fanning = undefined));
+  }
+
+  /**
+   * One statement for every running consumer with room: the events past its position that match its filter become
+   * `pending` rows (its delivery 1) and its position moves to the stream's end as this statement saw it (appends
+   * commit in sequence order, so nothing below it can still appear) — or to the last event taken when its room ran
+   * out. The events come back once each, with the consumers they go to, and are handed over in memory: the rows are
+   * the durable record until each consumer acks.
+   */
+  private async fanOut(): Promise<void> {
+    const ready = [...this.consumers.values()].filter((c) => c.running && c.room > 0);
+    if (ready.length === 0) return;
+    const roomOf = new Map(ready.map((c) => [c.durable, c.room]));
+    const s = this.schema;
+    const { rows } = await this.pool.query<Leased & { durables: string[] }>(
+      `WITH a AS (SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::bool[]) AS a(durable, room, re, exact)),
+            c AS (SELECT c.durable, c.stream, c.last_seq, a.room, a.re, a.exact, c.filter
+                  FROM ${s}.consumer c JOIN a ON a.durable = c.durable FOR UPDATE OF c),
+            top AS (SELECT COALESCE(max(seq), 0) AS seq FROM ${s}.event),
+            m AS (SELECT c.durable, x.seq FROM c CROSS JOIN top CROSS JOIN LATERAL (
+                    SELECT e.seq FROM ${s}.event e
+                    WHERE e.stream = c.stream AND e.seq > c.last_seq AND e.seq <= top.seq
+                      AND CASE WHEN c.exact THEN e.subject = c.filter ELSE e.subject ~ c.re END
+                    ORDER BY e.seq LIMIT c.room) x),
+            ins AS (INSERT INTO ${s}.pending (durable, seq, deliveries, due_at)
+                    SELECT durable, seq, 1, clock_timestamp() FROM m
+                    ON CONFLICT DO NOTHING RETURNING durable, seq),
+            pos AS (UPDATE ${s}.consumer u SET last_seq = GREATEST(u.last_seq, CASE
+                      WHEN (SELECT count(*) FROM m WHERE m.durable = u.durable) >= c.room
+                        THEN (SELECT max(m.seq) FROM m WHERE m.durable = u.durable)
+                      ELSE top.seq END)
+                    FROM c, top WHERE u.durable = c.durable)
+       SELECT e.seq, 1 AS deliveries, e.subject, e.msg_id, e.payload, e.correlation_id, array_agg(i.durable) AS durables
+       FROM ins i JOIN ${s}.event e ON e.seq = i.seq GROUP BY e.seq ORDER BY e.seq`,
+      [ready.map((c) => c.durable), ready.map((c) => roomOf.get(c.durable)), ready.map((c) => c.regex), ready.map((c) => !c.wildcard)],
+    );
+    const given = new Map<string, number>();
+    for (const r of rows) {
+      const { durables, ...leased } = r;
+      for (const d of durables) {
+        given.set(d, (given.get(d) ?? 0) + 1);
+        this.consumers.get(d)?.enqueue({ ...leased, deliveries: 1 });
+      }
+    }
+    // a consumer that took all it had room for may have more waiting in the log: it asks again when it has room
+    for (const c of ready) if ((given.get(c.durable) ?? 0) >= roomOf.get(c.durable)!) c.full = true;
+  }
+
+  /** Record an ack (the pending row goes); acks of one tick share one statement. */
+  ack(durable: string, seq: string): void {
+    this.acks.push({ durable, seq });
+    if (!this.acking) this.acking = new Promise<void>((r) => setImmediate(r)).then(() => this.flushAcks());
+  }
+
+  private async flushAcks(): Promise<void> {
+    while (this.acks.length) {
+      const batch = this.acks;
+      this.acks = [];
+      try {
+        await this.pool.query(
+          `DELETE FROM ${this.schema}.pending p USING unnest($1::text[], $2::bigint[]) AS a(durable, seq)
+           WHERE p.durable = a.durable AND p.seq = a.seq`,
+          [batch.map((a) => a.durable), batch.map((a) => a.seq)],
+        );
+      } catch (err) {
+        // the rows stay: a restart redelivers them (handlers are idempotent); try again with the next acks
+        new Logger('Bus').warn(`acks not recorded yet (${(err as Error).message}); will retry`);
+        this.acks.unshift(...batch);
+        if (this.closed) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    this.acking = undefined;
   }
 
   /** Retention like the streams' max age; a pending delivery keeps its event. */
@@ -187,6 +316,7 @@ export class EmbeddedHub {
     this.recent[this.appendCount % this.recent.length] = subject;
     this.appendCount++;
     this.nudgeSoon(subject);
+    this.fanOutSoon();
   }
 
   /** Runs `fn` in one transaction on the hub's own connection. */
@@ -424,20 +554,27 @@ interface Leased {
   correlation_id: string | null;
 }
 
-/** One durable consumer: moves new matching events into `pending`, leases due ones, acks/naks/dead-letters them. */
+/**
+ * One durable consumer. The hub hands it its new events (already `pending` rows, delivery 1); it runs up to
+ * `concurrency` handlers at once in sequence order, acks after each handler (row deleted, batched by the hub), naks
+ * with exponential backoff (a timer here; the delivery count is written before the retry) and dead-letters on the
+ * last delivery or an invalid payload. On start it takes back every row its durable left pending — a killed
+ * process's deliveries that were never acked — and delivers them again first (delivery count + 1).
+ */
 class EmbeddedConsumer {
-  private running = true;
-  private loopDone?: Promise<void>;
-  private readonly slots = new Set<Promise<void>>();
-  private readonly durable: string;
+  /** False once stopped (or, in tests, "killed"): receives and delivers nothing more. */
+  running = true;
+  /** The hub's last hand-over filled our room: there may be more in the log for us. */
+  full = false;
+  readonly durable: string;
+  readonly regex: string;
+  readonly wildcard: boolean;
+  private readonly queue: Leased[] = [];
+  private readonly active = new Map<Promise<void>, { r: Leased; since: number }>();
+  private readonly retries = new Set<NodeJS.Timeout>();
   private readonly maxDeliver: number;
   private readonly concurrency: number;
-  private readonly ackWaitS: number;
-  /** The hub's append count at our last move, and when it ran. */
-  private movedAt = -1;
-  private movedTime = 0;
-  /** A retry was scheduled since we last looked up the next due time. */
-  private nakSinceIdle = true;
+  private readonly ackWaitMs: number;
 
   constructor(
     private readonly hub: EmbeddedHub,
@@ -450,11 +587,18 @@ class EmbeddedConsumer {
     this.durable = opts.durable;
     this.maxDeliver = opts.maxDeliver ?? 5;
     this.concurrency = opts.concurrency ?? 1;
-    this.ackWaitS = (opts.ackWaitMs ?? 30_000) / 1000;
+    this.ackWaitMs = opts.ackWaitMs ?? 30_000;
+    this.wildcard = contract.subject.includes('*') || contract.subject.includes('>');
+    this.regex = subjectRegex(contract.subject);
   }
 
   private get s(): string {
     return this.hub.schema;
+  }
+
+  /** Events the hub may hand over now. */
+  get room(): number {
+    return Math.max(0, QUEUE_CAP - this.queue.length - this.active.size);
   }
 
   async start(): Promise<void> {
@@ -464,100 +608,95 @@ class EmbeddedConsumer {
        ON CONFLICT (durable) DO UPDATE SET stream = EXCLUDED.stream, filter = EXCLUDED.filter`,
       [this.durable, this.contract.stream, this.contract.subject],
     );
-    // one process owns the data directory: leases of a process that died are void, redeliver them now
-    await this.hub.pool.query(`UPDATE ${this.s}.pending SET due_at = clock_timestamp() WHERE durable = $1 AND due_at > clock_timestamp()`, [
-      this.durable,
-    ]);
-    this.loopDone = this.loop();
+    // one process owns the data directory: what its durable left pending was handed to a process that is gone
+    // (or to an earlier instance here): deliver it again, counted
+    const { rows } = await this.hub.pool.query<Leased>(
+      `UPDATE ${this.s}.pending p SET deliveries = p.deliveries + 1, due_at = clock_timestamp()
+       FROM ${this.s}.event e WHERE p.durable = $1 AND e.seq = p.seq
+       RETURNING p.seq, p.deliveries, e.subject, e.msg_id, e.payload, e.correlation_id`,
+      [this.durable],
+    );
+    for (const r of rows.sort((a, b) => Number(a.seq) - Number(b.seq))) this.enqueue(r);
+    this.hub.register(this);
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.hub.nudgeSoon();
-    await this.loopDone;
-    await Promise.allSettled([...this.slots]);
+    this.hub.unregister(this);
+    for (const t of this.retries) clearTimeout(t);
+    this.retries.clear();
+    await Promise.allSettled([...this.active.keys()]);
+    // handed over but never started: not a delivery (a retry waiting for its timer was counted when it failed)
+    const unstarted = this.queue.splice(0).map((r) => r.seq);
+    if (unstarted.length)
+      await this.hub.pool
+        .query(`UPDATE ${this.s}.pending SET deliveries = deliveries - 1 WHERE durable = $1 AND seq = ANY($2::bigint[]) AND deliveries > 0`, [
+          this.durable,
+          unstarted,
+        ])
+        .catch(() => undefined);
   }
 
-  private async loop(): Promise<void> {
-    const filter = this.contract.subject.includes('*') || this.contract.subject.includes('>');
-    const match = filter ? `e.subject ~ $3` : `e.subject = $3`;
-    const matchArg = filter ? subjectRegex(this.contract.subject) : this.contract.subject;
-    const re = new RegExp(subjectRegex(this.contract.subject));
-    const wants = (subject: string) => re.test(subject);
-    while (this.running) {
-      const since = this.hub.appended;
-      try {
-        if (this.slots.size >= this.concurrency) {
-          await Promise.race(this.slots);
-          continue;
-        }
-        // move matching events past our position into `pending`; the position then jumps to the stream's end as
-        // this statement saw it (appends commit in sequence order, so nothing below it can still appear). Skipped
-        // when nothing was appended since the last move (one process owns the log), but not for longer than the idle poll.
-        const appended = this.hub.appended;
-        if (appended !== this.movedAt || Date.now() - this.movedTime >= IDLE_POLL_MS) {
-          await this.hub.pool.query(
-          `WITH c AS (SELECT last_seq FROM ${this.s}.consumer WHERE durable = $1 FOR UPDATE),
-                top AS (SELECT COALESCE(max(seq), 0) AS seq FROM ${this.s}.event WHERE stream = $2),
-                moved AS (
-                  INSERT INTO ${this.s}.pending (durable, seq, due_at)
-                  SELECT $1, e.seq, clock_timestamp() FROM ${this.s}.event e, c, top
-                  WHERE e.stream = $2 AND e.seq > c.last_seq AND e.seq <= top.seq AND ${match}
-                  ORDER BY e.seq LIMIT ${MOVE_BATCH}
-                  ON CONFLICT DO NOTHING RETURNING seq)
-           UPDATE ${this.s}.consumer SET last_seq = CASE
-             WHEN (SELECT count(*) FROM moved) >= ${MOVE_BATCH} THEN (SELECT max(seq) FROM moved)
-             ELSE GREATEST(last_seq, (SELECT seq FROM top)) END
-           WHERE durable = $1`,
-            [this.durable, this.contract.stream, matchArg],
-          );
-          this.movedAt = appended;
-          this.movedTime = Date.now();
-        }
-        const { rows } = await this.hub.pool.query<Leased>(
-          `UPDATE ${this.s}.pending p SET deliveries = p.deliveries + 1, due_at = clock_timestamp() + make_interval(secs => $3)
-           FROM ${this.s}.event e
-           WHERE p.durable = $1 AND e.seq = p.seq AND p.seq IN (
-             SELECT seq FROM ${this.s}.pending WHERE durable = $1 AND due_at <= clock_timestamp() ORDER BY seq LIMIT $2)
-           RETURNING p.seq, p.deliveries, e.subject, e.msg_id, e.payload, e.correlation_id`,
-          [this.durable, this.concurrency - this.slots.size, this.ackWaitS],
-        );
-        if (!this.running) {
-          // leased while stopping: hand them straight back
-          if (rows.length) await this.release(rows.map((r) => r.seq));
-          break;
-        }
-        rows.sort((a, b) => Number(a.seq) - Number(b.seq));
-        for (const r of rows) {
-          const p: Promise<void> = this.bus.track(this.deliver(r)).finally(() => this.slots.delete(p));
-          this.slots.add(p);
-        }
-        if (rows.length === 0 && !this.nakSinceIdle) {
-          await this.hub.wait(IDLE_POLL_MS, wants, since); // nothing due, no retry scheduled: sleep until an append
-        } else if (rows.length === 0) {
-          const next = await this.hub.pool.query<{ ms: number | null }>(
-            `SELECT (extract(epoch FROM min(due_at) - clock_timestamp()) * 1000)::float8 AS ms FROM ${this.s}.pending WHERE durable = $1`,
-            [this.durable],
-          );
-          const ms = next.rows[0]?.ms;
-          this.nakSinceIdle = ms !== null && ms !== undefined; // rows still waiting: look again next time
-          await this.hub.wait(ms === null || ms === undefined ? IDLE_POLL_MS : Math.min(IDLE_POLL_MS, Math.max(ms, 5)), wants, since);
-        }
-      } catch (err) {
-        if (!this.running) break;
-        this.log.warn(`${this.durable}: reading the event log failed, will retry: ${(err as Error).message}`);
-        await this.hub.wait(500);
-      }
+  /** Take an event (in sequence order) and start handlers while slots are free. */
+  enqueue(r: Leased): void {
+    if (!this.running) return;
+    const seq = Number(r.seq);
+    let i = this.queue.length;
+    while (i > 0 && Number(this.queue[i - 1].seq) > seq) i--;
+    this.queue.splice(i, 0, r);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.running && this.active.size < this.concurrency && this.queue.length) {
+      const r = this.queue.shift()!;
+      const p: Promise<void> = this.bus
+        .track(this.deliver(r))
+        .catch((err) => this.log.warn(`${this.durable}: delivery failed: ${(err as Error).message}`))
+        .finally(() => {
+          this.active.delete(p);
+          this.pump();
+          if (this.full && this.room >= QUEUE_CAP / 2) {
+            this.full = false;
+            this.hub.fanOutSoon(); // room again for what is still in the log
+          }
+        });
+      this.active.set(p, { r, since: Date.now() });
     }
   }
 
-  private async release(seqs: string[]): Promise<void> {
-    await this.hub.pool
-      .query(
-        `UPDATE ${this.s}.pending SET deliveries = deliveries - 1, due_at = clock_timestamp() WHERE durable = $1 AND seq = ANY($2::bigint[])`,
-        [this.durable, seqs],
-      )
-      .catch(() => undefined);
+  /** A delivery still running after its ack wait is delivered again (counted), as the broker would. */
+  sweepAckWait(): void {
+    if (!this.running) return;
+    const now = Date.now();
+    for (const a of this.active.values()) {
+      if (now - a.since < this.ackWaitMs) continue;
+      a.since = now;
+      void this.redeliver(a.r, 0);
+    }
+  }
+
+  /** Count the next delivery in its row, then queue it after `delayMs`. */
+  private async redeliver(r: Leased, delayMs: number): Promise<void> {
+    const t = setTimeout(() => {
+      this.retries.delete(t);
+      if (!this.running) return;
+      this.hub.pool
+        .query<{ deliveries: number }>(`UPDATE ${this.s}.pending SET deliveries = deliveries + 1 WHERE durable = $1 AND seq = $2 RETURNING deliveries`, [
+          this.durable,
+          r.seq,
+        ])
+        .then(
+          ({ rows }) => {
+            if (rows[0]) this.enqueue({ ...r, deliveries: rows[0].deliveries }); // no row: acked meanwhile
+          },
+          (err) => {
+            this.log.warn(`${this.durable}: scheduling a redelivery failed (${(err as Error).message}); retrying`);
+            void this.redeliver(r, 1_000);
+          },
+        );
+    }, delayMs);
+    this.retries.add(t);
   }
 
   private async deliver(r: Leased): Promise<void> {
@@ -590,25 +729,14 @@ class EmbeddedConsumer {
         } else {
           const delay = Math.min((this.opts.backoffMs ?? 500) * 2 ** (r.deliveries - 1), this.opts.maxBackoffMs ?? 30_000);
           this.log.warn(`${this.durable}: ${subject} failed (delivery ${r.deliveries}), retry in ${delay} ms: ${message}`);
-          await this.settle(`UPDATE ${this.s}.pending SET due_at = clock_timestamp() + make_interval(secs => $3) WHERE durable = $1 AND seq = $2`, [
-            this.durable,
-            r.seq,
-            delay / 1000,
-          ]);
-          this.nakSinceIdle = true;
-          this.hub.nudgeSoon(subject); // our loop may be idle: let it see the new due time
+          void this.redeliver(r, delay);
           outcome('retried');
         }
         return;
       }
-      await this.settle(`DELETE FROM ${this.s}.pending WHERE durable = $1 AND seq = $2`, [this.durable, r.seq]);
+      this.hub.ack(this.durable, r.seq);
       outcome('ok');
     });
-  }
-
-  /** Ack/nak: if the database hiccups, the lease simply expires and the event is redelivered. */
-  private async settle(sql: string, params: unknown[]): Promise<void> {
-    await this.hub.pool.query(sql, params).catch((err) => this.log.warn(`${this.durable}: ack/nak not recorded (${(err as Error).message}); it will be redelivered`));
   }
 
   private async deadLetter(r: Leased, error: string): Promise<void> {
@@ -630,7 +758,10 @@ class EmbeddedConsumer {
           this.hub.committed(deadLetterSubject(r.subject));
           busMetrics.deadLettered.inc({ durable: this.durable, subject: this.contract.subject });
         },
-        (err) => this.log.warn(`${this.durable}: dead-lettering failed (${(err as Error).message}); it will be redelivered`),
+        (err) => {
+          this.log.warn(`${this.durable}: dead-lettering failed (${(err as Error).message}); it will be redelivered`);
+          void this.redeliver(r, 1_000);
+        },
       );
   }
 }

@@ -102,6 +102,34 @@ describe('embedded PostgreSQL (PGlite + PGliteServer)', () => {
     expect((await waiting).rows[0].taken_by).toBeNull();
   });
 
+  it('keeps answering right with statements prepared behind the scenes: errors, a changed table, the settings', async () => {
+    const [a, b] = [await open(), await open()];
+    await a.query('CREATE TABLE note (id int PRIMARY KEY, body text)');
+    await a.query('INSERT INTO note VALUES ($1, $2), ($3, $4)', [1, 'one', 2, 'two']);
+    const read = (c: Client, id: number) => c.query('SELECT * FROM note WHERE id = $1', [id]);
+    // the same text from two connections, many times: one prepared statement serves both
+    for (let i = 0; i < 5; i++) {
+      expect((await read(a, 1)).rows).toEqual([{ id: 1, body: 'one' }]);
+      expect((await read(b, 2)).rows).toEqual([{ id: 2, body: 'two' }]);
+    }
+    // a failing first use is not kept: the same text works once the table exists
+    await expect(a.query('SELECT * FROM later WHERE id = $1', [1])).rejects.toThrow(/later/);
+    await a.query('CREATE TABLE later (id int)');
+    await a.query('INSERT INTO later VALUES (1)');
+    expect((await a.query('SELECT * FROM later WHERE id = $1', [1])).rows).toEqual([{ id: 1 }]);
+    // a new column changes what SELECT * returns (PostgreSQL refuses that for a kept plan): DDL forgets them
+    await b.query('ALTER TABLE note ADD COLUMN tag text');
+    expect((await read(a, 1)).rows).toEqual([{ id: 1, body: 'one', tag: null }]);
+    // in a transaction that fails half-way, then rolls back, the statements still serve
+    await a.query('BEGIN');
+    await expect(a.query('INSERT INTO note VALUES ($1, $2)', [1, 'dup'])).rejects.toThrow(/duplicate key/);
+    await a.query('ROLLBACK');
+    expect((await read(b, 1)).rows).toEqual([{ id: 1, body: 'one', tag: null }]);
+    // the embedded settings are applied (memory, and commits written before they are answered)
+    const setting = async (n: string) => (await a.query('SELECT current_setting($1) AS v', [n])).rows[0].v;
+    expect([await setting('shared_buffers'), await setting('synchronous_commit')]).toEqual(['32MB', 'on']);
+  });
+
   it('committed writes survive the process being killed', async () => {
     const c = await open();
     await c.query(`UPDATE job SET taken_by = 'kept' WHERE id = 4`);

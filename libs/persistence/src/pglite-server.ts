@@ -1,13 +1,16 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
+import { ErrorScan, StatementCache, parseCompleteMessage, type StatementScope } from './pglite-statements';
 
 const SSL_REQUEST = 80877103;
 const CANCEL_REQUEST = 80877102;
 /** Message types after which the client waits for an answer: the end of one atomic batch. */
 const BATCH_END = new Set(['S', 'Q', 'p', 'H', 'c', 'f']);
 
-interface Conn {
+interface Conn extends StatementScope {
   socket: Socket;
+  /** The startup exchange is done (later batches are protocol messages). */
+  greeted: boolean;
   buf: Buffer;
   started: boolean;
   pending: Buffer[];
@@ -26,8 +29,18 @@ export class PGliteServer {
   private readonly conns = new Set<Conn>();
   private owner: Conn | null = null;
   private busy = false;
+  private readonly statements: StatementCache | null;
 
-  constructor(private readonly db: PGlite) {}
+  /**
+   * `syncToFs: false` when the data directory is PGlite's NodeFS, which writes through to the files as PostgreSQL
+   * writes (its syncToFs does nothing; skipping it saves a lock round per batch).
+   */
+  constructor(
+    private readonly db: PGlite,
+    private readonly opts: { syncToFs?: boolean; preparedStatements?: number } = {},
+  ) {
+    this.statements = opts.preparedStatements ? new StatementCache(opts.preparedStatements) : null;
+  }
 
   async listen(port: number, host = '127.0.0.1'): Promise<number> {
     this.server = createServer((socket) => this.accept(socket));
@@ -46,7 +59,7 @@ export class PGliteServer {
 
   private accept(socket: Socket): void {
     socket.setNoDelay(true);
-    const c: Conn = { socket, buf: Buffer.alloc(0), started: false, pending: [], closed: false };
+    const c: Conn = { socket, buf: Buffer.alloc(0), started: false, greeted: false, pending: [], closed: false, unnamed: null };
     this.conns.add(c);
     socket.on('data', (d) => this.receive(c, d));
     socket.on('error', () => socket.destroy());
@@ -110,25 +123,43 @@ export class PGliteServer {
     this.busy = true;
     try {
       for (let c = this.next(); c; c = this.next()) {
-        const batch = c.pending.shift()!;
+        const raw = c.pending.shift()!;
         // move this connection to the back, so every client gets its turn
         this.conns.delete(c);
         if (!c.closed) this.conns.add(c);
+        const greeting = !c.greeted;
+        c.greeted = true;
+        const r = this.statements && !greeting ? this.statements.rewrite(c, raw) : null;
+        const errors = r?.created.length ? new ErrorScan() : null;
+        if (r?.parseAnswered && !c.closed) c.socket.write(parseCompleteMessage);
         await this.db.runExclusive(() =>
-          this.db.execProtocolRawStream(new Uint8Array(batch), {
+          this.db.execProtocolRawStream(new Uint8Array(r?.batch ?? raw), {
+            syncToFs: this.opts.syncToFs ?? true,
             onRawData: (out) => {
+              errors?.feed(out);
               if (!c.closed) c.socket.write(Buffer.from(out));
             },
           }),
         ).catch((err) => {
           c.socket.destroy(err as Error);
         });
+        if (errors?.sawError) this.statements!.failed(r!.created);
         this.owner = this.db.isInTransaction() ? c : null;
         if (this.owner?.closed) await this.rollback();
+        if (!this.owner) await this.closeForgotten();
       }
     } finally {
       this.busy = false;
     }
+  }
+
+  /** Statements the cache no longer keeps are closed between transactions (their output goes nowhere). */
+  private async closeForgotten(): Promise<void> {
+    const closes = this.statements?.takeCloses();
+    if (!closes) return;
+    await this.db
+      .runExclusive(() => this.db.execProtocolRawStream(new Uint8Array(closes), { syncToFs: false, onRawData: () => undefined }))
+      .catch(() => undefined);
   }
 
   private async rollback(): Promise<void> {
