@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { parseConfig } from '@app/config';
-import { SendMessageV1, type RequestOf } from '@app/contracts';
+import { CheckSendV1, SendMessageV1, type RequestOf } from '@app/contracts';
 import { NatsBus } from '@app/messaging';
 import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
 import { GatewayConfigSchema } from '../../apps/gateway/src/config';
@@ -84,6 +84,8 @@ export class Stack {
     s.base = `127.0.0.1:${(s.gateway.getHttpServer().address() as AddressInfo).port}`;
     s.peer = await NatsBus.connect({ url: TEST_NATS_URL, namespace: s.env.namespace, service: 'peer' });
     const first = new Map<string, string>();
+    // notifications' check before a reply claims: this fake accepts every send
+    await s.peer.respond(CheckSendV1, async (r) => ({ ok: true as const, duplicate: first.has(r.idempotencyKey) }));
     await s.peer.respond(SendMessageV1, async (r) => {
       s.sends.push(r);
       const known = first.get(r.idempotencyKey);

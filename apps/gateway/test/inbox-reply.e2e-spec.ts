@@ -42,7 +42,8 @@ describe('replies: gateway → routing → notifications → WhatsApp sandbox (r
   const atSandbox = async (to: string) => (await request(sandboxUrl).get('/sandbox/sent').query({ to }).expect(200)).body.count as number;
   const sentTo = async (to: string) => (await request(sandboxUrl).get('/sandbox/sent').query({ to }).expect(200)).body.messages as { body: Record<string, any> }[];
 
-  async function customerWrites(): Promise<{ id: string; waId: string }> {
+  /** `ts`: when the customer wrote (ms; default now). Older than 24 h: the window is closed. */
+  async function customerWrites(ts = Date.now()): Promise<{ id: string; waId: string }> {
     const waId = `1555${Math.floor(1e6 + Math.random() * 9e6)}`;
     const body = JSON.stringify({
       object: 'whatsapp_business_account',
@@ -56,7 +57,7 @@ describe('replies: gateway → routing → notifications → WhatsApp sandbox (r
                 messaging_product: 'whatsapp',
                 metadata: { display_phone_number: '15550000077', phone_number_id: NUMBER },
                 contacts: [{ profile: { name: 'Customer' }, wa_id: waId }],
-                messages: [{ from: waId, id: `wamid.${randomUUID()}`, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'Hello?' } }],
+                messages: [{ from: waId, id: `wamid.${randomUUID()}`, timestamp: String(Math.floor(ts / 1000)), type: 'text', text: { body: 'Hello?' } }],
               },
             },
           ],
@@ -141,6 +142,30 @@ describe('replies: gateway → routing → notifications → WhatsApp sandbox (r
     );
     expect(actions.reverse()).toEqual(['conversation.opened', 'conversation.claimed', 'conversation.takeover']);
   }, 60_000);
+
+  it('a refused send changes no ownership: free-form outside the 24 h window or a bad template → 400, still unowned, no claim audited', async () => {
+    const c = await customerWrites(Date.now() - 25 * 3600_000);
+    const audit = async () =>
+      (await http().get(`/api/v1/audit?conversationId=${c.id}`).set(as('admin')).expect(200)).body.items.map((e: { action: string }) => e.action).reverse();
+    const before = (await http().get(`/api/v1/conversations/${c.id}`).set(as('ana')).expect(200)).body;
+    expect(before.owner).toBeNull();
+    const template = (who: string, key: string, name: string) =>
+      http().post(`/api/v1/conversations/${c.id}/messages`).set(as(who)).set('Idempotency-Key', key).send({ template: { name, language: 'en_US' } });
+    const late = await reply('ana', c.id, 'late-1', 'Sorry for the wait').expect(400);
+    expect(late.body.message).toContain('only an approved template can be sent');
+    const unknown = await template('ana', 'late-2', 'no_such_template').expect(400);
+    expect(unknown.body.message).toContain('does not exist');
+    const after = (await http().get(`/api/v1/conversations/${c.id}`).set(as('ana')).expect(200)).body;
+    expect(after).toMatchObject({ owner: null, version: before.version });
+    expect(await audit()).toEqual(['conversation.opened']);
+    // Ben may still pick it up: an approved template goes, and only that send claims it
+    const ok = await template('ben', 'late-3', 'hello_world').expect(202);
+    expect(ok.body.claimed).toBe(true);
+    expect((await http().get(`/api/v1/conversations/${c.id}`).set(as('ana')).expect(200)).body.owner.name).toBe('BEN');
+    expect(await audit()).toEqual(['conversation.opened', 'conversation.claimed']);
+    await waitFor(async () => (await atSandbox(c.waId)) === 1, { what: 'the template at the sandbox' });
+    expect((await sentTo(c.waId)).map((m) => m.body.type)).toEqual(['template']);
+  });
 
   it('the same Idempotency-Key sent 5 times at once: one message at the sandbox, every answer the same send', async () => {
     const c = await customerWrites();

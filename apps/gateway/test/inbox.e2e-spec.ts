@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { parseConfig } from '@app/config';
-import { SendMessageV1, WebhookReceivedV1, type RequestOf } from '@app/contracts';
+import { CheckSendV1, SendMessageV1, WebhookReceivedV1, type RequestOf } from '@app/contracts';
 import { NatsBus } from '@app/messaging';
 import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
 import { GatewayConfigSchema } from '../src/config';
@@ -71,6 +71,8 @@ describe('team inbox API (gateway + routing + ingest, real PostgreSQL and NATS)'
     gateway = await startApp(GatewayModule.register(parseConfig(GatewayConfigSchema, env.env)));
     http = request.agent(gateway.getHttpServer());
     peer = await NatsBus.connect({ url: TEST_NATS_URL, namespace: env.namespace, service: 'peer' });
+    // notifications' check before a reply claims: this fake accepts every send
+    await peer.respond(CheckSendV1, async (r) => ({ ok: true as const, duplicate: firstByKey.has(r.idempotencyKey) }));
     await peer.respond(SendMessageV1, async (r) => {
       sends.push(r);
       const first = firstByKey.get(r.idempotencyKey);

@@ -48,24 +48,25 @@ export class AttachmentsService {
     const key = requireIdempotencyKey(idempotencyKey);
     await this.bus.request(GetWorkV1, { actor: actorOf(p), conversationId: id }); // visibility first (404)
     const { type, mimeType, caption, filename, version } = this.check(file, fields);
-    const { conv, prepared, to } = await this.inbox.prepareSend(p, id, version);
     const uploadId = uuidOf(`attachment:${id}:${key}`);
-    await this.store(uploadId, id, file!, mimeType, filename);
     const message = {
       type,
       uploadId,
       ...(caption !== undefined ? { caption } : {}),
       ...(filename !== null ? { filename } : {}),
     } as OutboundMessage;
-    const sent = await this.bus.request(SendMessageV1, {
+    // checked by notifications before anything is claimed or stored (e.g. the 24 h window)
+    const { conv, prepared, request } = await this.inbox.prepareSend(p, id, version, (c, to) => ({
       idempotencyKey: `attachment:${id}:${key}`,
-      phoneNumberId: conv.phoneNumberId,
+      phoneNumberId: c.phoneNumberId,
       to,
       conversationId: id,
       senderId: p.id,
       senderName: p.name,
       message,
-    });
+    }));
+    await this.store(uploadId, id, file!, mimeType, filename);
+    const sent = await this.bus.request(SendMessageV1, request);
     this.inbox.markReadAfterSend(conv.phoneNumberId, id);
     return { ...sent, type, claimed: prepared.claimed, version: prepared.state.version };
   }

@@ -2,6 +2,7 @@ import { BadRequestException, ConflictException, Inject, Injectable, Logger } fr
 import {
   MarkReadV1,
   AddNoteV1,
+  CheckSendV1,
   AssignV1,
   ClaimV1,
   GetActivityV1,
@@ -23,6 +24,7 @@ import {
   TakeoverV1,
   type ConversationSummary,
   type OutboundMessage,
+  type SendMessageRequest,
   type UserRef,
   type WorkState,
 } from '@app/contracts';
@@ -191,36 +193,40 @@ export class InboxService {
     if ((dto.text === undefined) === (dto.template === undefined)) throw new BadRequestException('give exactly one of text or template');
     // visibility first (404)
     await this.bus.request(GetWorkV1, { actor: actorOf(p), conversationId: id });
-    const { conv, prepared, to } = await this.prepareSend(p, id, dto.version);
-    const sent = await this.bus.request(SendMessageV1, {
+    const { conv, prepared, request } = await this.prepareSend(p, id, dto.version, (c, to) => ({
       idempotencyKey: `reply:${id}:${idempotencyKey}`,
-      phoneNumberId: conv.phoneNumberId,
+      phoneNumberId: c.phoneNumberId,
       to,
       conversationId: id,
       // a bot's reply is an automatic one (no sender): SLA clocks and reports count only people's replies
       senderId: p.kind === 'bot' ? null : p.id,
       senderName: p.kind === 'bot' ? `Bot: ${p.name}`.slice(0, 200) : p.name,
       message: dto.template ? templateMessage(dto.template) : { type: 'text', body: dto.text! },
-    });
+    }));
+    const sent = await this.bus.request(SendMessageV1, request);
     this.markReadAfterSend(conv.phoneNumberId, id);
     return { ...sent, claimed: prepared.claimed, version: prepared.state.version };
   }
 
   /** Approved templates for the conversation's number (visibility first: 404 if the caller may not see it). */
   /**
-   * What every agent send does before it is queued (reply, attachment): a blocked contact is refused (409) before
-   * anything can be claimed, then routing checks ownership and version (claiming an unassigned conversation; 409
-   * naming the owner otherwise). Call after the visibility check.
+   * What every agent send does before it is queued (reply, attachment): a blocked contact is refused (409) and
+   * notifications checks the send (`check-send`: 400 for free-form outside the 24 h window, a bad template, a
+   * bad body; 409 for a used key) before anything can be claimed, so a refused send changes no ownership; then
+   * routing checks ownership and version (claiming an unassigned conversation; 409 naming the owner otherwise).
+   * Call after the visibility check; send the returned request.
    */
-  async prepareSend(p: Principal, id: string, version: number | undefined) {
+  async prepareSend(p: Principal, id: string, version: number | undefined, build: (conv: ConversationSummary, to: string) => SendMessageRequest) {
     const conv = await this.bus.request(GetConversationV1, { conversationId: id });
     await assertNotBlocked(this.bus, { summary: conv });
+    const to = conv.contact.waId ?? conv.contact.userId;
+    if (!to) throw new ConflictException('the contact has no WhatsApp id to reply to');
+    const request = build(conv, to);
+    await this.bus.request(CheckSendV1, request);
     const prepared = await this.bus
       .request(PrepareReplyV1, { actor: actorOf(p), conversationId: id, version })
       .catch((e) => this.nameOwner(e));
-    const to = conv.contact.waId ?? conv.contact.userId;
-    if (!to) throw new ConflictException('the contact has no WhatsApp id to reply to');
-    return { conv, prepared, to };
+    return { conv, prepared, request };
   }
 
   /** The customer sees their messages read once the owner answers (best effort: never fails the send). */

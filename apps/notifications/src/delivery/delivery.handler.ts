@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { z } from 'zod';
-import { MarkReadV1, SendMessageV1, describeIssues } from '@app/contracts';
+import { CheckSendV1, MarkReadV1, SendMessageV1, describeIssues } from '@app/contracts';
 import { Bus, BusError, ValidationError } from '@app/messaging';
 import { NOTIFICATIONS_CONFIG, type NotificationsConfig } from '../config';
 import { GraphClient } from '../graph/graph.client';
@@ -8,8 +8,8 @@ import { SendService } from './send.service';
 import { SendWorker } from './send.worker';
 
 /**
- * Answers notifications.send-message.v1 and notifications.mark-read.v1. The request is parsed here (not by
- * the bus) so a refusal names the field: `VALIDATION: message.body: text must not be empty`.
+ * Answers notifications.send-message.v1, notifications.check-send.v1 and notifications.mark-read.v1. The request
+ * is parsed here (not by the bus) so a refusal names the field: `VALIDATION: message.body: text must not be empty`.
  */
 @Injectable()
 export class DeliveryHandler implements OnApplicationBootstrap {
@@ -27,6 +27,7 @@ export class DeliveryHandler implements OnApplicationBootstrap {
       if (!res.duplicate) this.worker.kick();
       return res;
     });
+    await this.bus.respond({ ...CheckSendV1, request: z.unknown() } as unknown as typeof CheckSendV1, (body) => this.service.check(body));
     await this.bus.respond({ ...MarkReadV1, request: z.unknown() } as unknown as typeof MarkReadV1, (body) => this.markRead(body));
   }
 

@@ -45,7 +45,22 @@ export class SendService {
     private readonly media: MediaCheck,
   ) {}
 
-  async enqueue(input: unknown): Promise<SendMessageResponse> {
+  /**
+   * Would `enqueue` accept this send? The same checks, nothing written: a used key with the same message is a
+   * duplicate (enqueue returns the first result), with another message CONFLICT; else every rule of a new send.
+   */
+  async check(input: unknown): Promise<{ ok: true; duplicate: boolean }> {
+    const { req, requestHash } = this.parse(input);
+    const earlier = await this.sends.findByKey(this.ds.manager, req.idempotencyKey);
+    if (earlier) {
+      this.repeat(earlier, requestHash);
+      return { ok: true, duplicate: true };
+    }
+    await this.checkRules(req);
+    return { ok: true, duplicate: false };
+  }
+
+  private parse(input: unknown): { req: SendMessageRequest; graphBody: Record<string, unknown>; requestHash: string } {
     const parsed = SendMessageRequest.safeParse(input);
     if (!parsed.success) throw new ValidationError(describeIssues(parsed.error.issues), parsed.error.issues);
     const req = parsed.data;
@@ -53,6 +68,11 @@ export class SendService {
     const requestHash = createHash('sha256')
       .update(canonical({ p: req.phoneNumberId, t: req.to, c: req.conversationId, b: graphBody }))
       .digest('hex');
+    return { req, graphBody, requestHash };
+  }
+
+  async enqueue(input: unknown): Promise<SendMessageResponse> {
+    const { req, graphBody, requestHash } = this.parse(input);
 
     const earlier = await this.sends.findByKey(this.ds.manager, req.idempotencyKey);
     if (earlier) return this.repeat(earlier, requestHash);

@@ -197,6 +197,19 @@ export const SendMessageV1 = defineRequest({
   timeoutMs: 2_000,
 });
 
+/**
+ * Would SendMessageV1 accept this send? The same checks (fields, conversation, 24 h window, template, media id;
+ * a used idempotency key: the same message passes with `duplicate: true`, another is CONFLICT), nothing queued.
+ * The gateway asks before claiming a conversation for a reply, so a refused send changes no ownership.
+ */
+export const CheckSendV1 = defineRequest({
+  subject: 'notifications.check-send.v1',
+  service: 'notifications',
+  request: SendMessageRequest,
+  response: z.object({ ok: z.literal(true), duplicate: z.boolean() }),
+  timeoutMs: 2_000,
+});
+
 /** Mark an inbound message read (and optionally show the typing indicator). A no-op when disabled in config. */
 export const MarkReadV1 = defineRequest({
   subject: 'notifications.mark-read.v1',
