@@ -1,5 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { Counter, register } from 'prom-client';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
@@ -20,6 +23,7 @@ import { createTestEnv, startApp, waitFor, type TestEnv } from '@app/testing';
 import { SandboxConfigSchema } from '../../sandbox/src/config';
 import { SandboxModule } from '../../sandbox/src/sandbox.module';
 import { NotificationsConfigSchema } from '../src/config';
+import { SendWorker } from '../src/delivery/send.worker';
 import { NotificationsModule } from '../src/notifications.module';
 
 /**
@@ -397,6 +401,75 @@ describe('outbound sending through the sandbox', () => {
     expect((await sent({ to: '15559100001' })).count).toBe(1);
     expect((await sent({ to: '15559100002' })).count).toBe(0);
   });
+
+  it('lease token: an attempt that outlived its lease neither calls nor overwrites the newer attempt; a call in flight keeps its lease', async () => {
+    // a Graph API that holds every message call until the test answers it (template sync GETs are refused)
+    const held: { to: string; answer: (wamid: string) => void }[] = [];
+    const stub = createServer((req, res) => {
+      if (req.method !== 'POST') return void res.writeHead(500).end();
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () =>
+        held.push({ to: JSON.parse(body).to, answer: (wamid) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ messages: [{ id: wamid }] })) }),
+      );
+    });
+    await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
+    // the stalled replica: its own sender loop is off, the test runs its attempts by hand
+    const stalled = await startApp(
+      NotificationsModule.register({ ...notificationsEnv(), GRAPH_API_BASE_URL: `http://127.0.0.1:${(stub.address() as AddressInfo).port}`, OUTBOUND_SENDER: false }),
+    );
+    const staleCount = async () => ((await (register.getSingleMetric('switchboard_outbound_stale_attempts_total') as Counter<string>).get()).values.reduce((n, v) => n + v.value, 0));
+    const pn = '200000000000016';
+    const graphBody = { type: 'template', template: { name: 'hello_world', language: { code: 'en_US' } } };
+    /** A send claimed by the stalled replica as attempt 1, its lease ending `leaseMs` from now (negative: already over). */
+    const claimedByStalled = async (to: string, leaseMs: number) => {
+      const id = randomUUID();
+      const attemptId = randomUUID();
+      await db().query(
+        `INSERT INTO notifications.outbound_send (id, idempotency_key, request_hash, phone_number_id, recipient, kind, graph_body, status, attempts,
+           current_attempt_id, lease_until)
+         VALUES ($1, $2, 'h', $3, $4, 'template', $5, 'sending', 1, $6, clock_timestamp() + make_interval(secs => $7::double precision / 1000))`,
+        [id, `lease-${to}`, pn, to, JSON.stringify(graphBody), attemptId, leaseMs],
+      );
+      await db().query(`INSERT INTO notifications.outbound_attempt (id, send_id, attempt, worker, slot_at) VALUES ($1, $2, 1, 'stalled', now())`, [attemptId, id]);
+      return { id, attemptId, attempt: 1, slotAt: Date.now(), phoneNumberId: pn, recipient: to, conversationId: null, graphBody };
+    };
+    const attempts = async (sendId: string) =>
+      (await db().query(`SELECT id, worker, outcome FROM notifications.outbound_attempt WHERE send_id = $1 ORDER BY attempt, slot_at`, [sendId])) as { id: string; worker: string; outcome: string }[];
+    try {
+      // 1. attempt 1 wakes up after its lease ran out: it must not call; recovery gives the send to attempt 2 (another replica), which sends it
+      const to1 = '15559200001';
+      const c1 = await claimedByStalled(to1, -1);
+      const before = await staleCount();
+      await stalled.get(SendWorker).execute(c1);
+      const done = await waitFor(async () => ((await row(c1.id)).status === 'sent' ? row(c1.id) : null), { timeoutMs: 15_000, what: 'attempt 2 sent it' });
+      await stalled.get(SendWorker).execute(c1); // and again, now that attempt 2 has recorded its result
+      expect(await row(c1.id)).toEqual(done);
+      expect(done.wa_message_id).toMatch(/^wamid\./);
+      const [first, second] = await attempts(c1.id);
+      expect(first).toMatchObject({ id: c1.attemptId, outcome: 'released' });
+      expect(second).toMatchObject({ outcome: 'sent' });
+      expect(second.worker).not.toBe('stalled');
+      expect(held).toHaveLength(0);
+      expect((await sent({ to: to1 })).count).toBe(1);
+      expect((await staleCount()) - before).toBe(2);
+
+      // 2. a call that starts within its lease renews it: recovery running after the original lease must not judge it lost
+      const to2 = '15559200002';
+      const c2 = await claimedByStalled(to2, 1_500);
+      const call = stalled.get(SendWorker).execute(c2);
+      await waitFor(() => held.find((h) => h.to === to2) ?? null, { what: 'the call in flight' });
+      await new Promise((r) => setTimeout(r, 1_700)); // past the lease it was claimed with
+      await replicas[0].get(SendWorker).recoverExpired();
+      held.find((h) => h.to === to2)!.answer('wamid.in-flight-2');
+      await call;
+      expect(await row(c2.id)).toMatchObject({ status: 'sent', wa_message_id: 'wamid.in-flight-2', attempts: 1 });
+      expect((await sent({ to: to2 })).count).toBe(0);
+    } finally {
+      await stalled.close();
+      await new Promise((r) => stub.close(r));
+    }
+  }, 60_000);
 
   it('after the service is closed mid-queue, a new instance sends every queued message exactly once', async () => {
     const pn = '200000000000014';

@@ -163,14 +163,20 @@ export class SendRepository {
     return attempts;
   }
 
-  /** Right before the Graph call (one autocommit statement): records that this attempt is being made. False = we lost the send. */
-  async markCallStarted(em: EntityManager, id: string, attemptId: string): Promise<boolean> {
+  /**
+   * Right before the Graph call (one autocommit statement): records that this attempt is being made and renews
+   * its lease to `leaseMs` from now (longer than a Graph call), so recovery never judges a call still in flight.
+   * Fenced: only the current attempt (`current_attempt_id`, the lease token) and only while its lease runs.
+   * False = this attempt lost the send (another attempt or recovery owns it, or its lease ran out): no call.
+   */
+  async markCallStarted(em: EntityManager, id: string, attemptId: string, leaseMs: number): Promise<boolean> {
     const rows = await em.query(
       `WITH s AS (
-         UPDATE notifications.outbound_send SET call_started_at = clock_timestamp()
-         WHERE id = $1 AND current_attempt_id = $2 AND status = 'sending' RETURNING id)
+         UPDATE notifications.outbound_send SET call_started_at = clock_timestamp(),
+           lease_until = clock_timestamp() + make_interval(secs => $3::double precision / 1000)
+         WHERE id = $1 AND current_attempt_id = $2 AND status = 'sending' AND lease_until > clock_timestamp() RETURNING id)
        UPDATE notifications.outbound_attempt SET started_at = clock_timestamp() WHERE id = $2 AND EXISTS (SELECT 1 FROM s) RETURNING id`,
-      [id, attemptId],
+      [id, attemptId, leaseMs],
     );
     return rowsOf(rows).length > 0;
   }

@@ -16,6 +16,14 @@ const outcomes =
   (register.getSingleMetric('switchboard_outbound_attempts_total') as Counter<string>) ??
   new Counter({ name: 'switchboard_outbound_attempts_total', help: 'Graph API send attempts by outcome', labelNames: ['outcome', 'code'] });
 
+const stale =
+  (register.getSingleMetric('switchboard_outbound_stale_attempts_total') as Counter<string>) ??
+  new Counter({
+    name: 'switchboard_outbound_stale_attempts_total',
+    help: 'Send attempts that lost their lease (another attempt or recovery owns the send): call not made or outcome not recorded',
+    labelNames: ['stage'],
+  });
+
 /** Retries a short database write a few times: the Graph call already happened, its outcome must be kept. */
 async function persist<T>(fn: () => Promise<T>, tries = 3): Promise<T> {
   for (let i = 1; ; i++) {
@@ -39,6 +47,11 @@ async function persist<T>(fn: () => Promise<T>, tries = 3): Promise<T> {
  * has no idempotency key (REFERENCE §2). Such a send is recorded `unknown` and reported failed with an
  * explanation, never re-sent (OUTBOUND_ON_TIMEOUT=retry opts into re-sending). A replica that dies leaves
  * its sends `sending`; after the lease they go back to the queue if their call never started, else `unknown`.
+ *
+ * Lease token: each claim writes a new attempt id into `current_attempt_id`. Starting the call and writing the
+ * outcome are conditional on it (and the call also on the lease still running, which it then renews past the
+ * Graph timeout), so a worker that outlived its lease never calls and never overwrites the current holder's
+ * result; its late result is logged and counted (switchboard_outbound_stale_attempts_total).
  */
 @Injectable()
 export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -225,20 +238,22 @@ export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShut
       if (up.kind !== 'uploaded') {
         await persist(() => this.ds.transaction(async (em) => {
           if (await this.sends.lockOwned(em, c.id, c.attemptId)) await this.record(em, c, up);
+          else this.lostLease(c, 'outcome', `media upload ${up.kind}`);
         }));
         return;
       }
       graphBody = withMediaId(graphBody, up.mediaId);
     }
-    const started = await this.sends.markCallStarted(this.ds.manager, c.id, c.attemptId);
-    if (!started) return;
+    const started = await this.sends.markCallStarted(this.ds.manager, c.id, c.attemptId, this.cfg.OUTBOUND_LEASE_MS);
+    if (!started) return this.lostLease(c, 'call', 'the Graph API was not called');
     const res = await this.graph.postMessage(c.phoneNumberId, { messaging_product: 'whatsapp', recipient_type: 'individual', to: c.recipient, ...graphBody });
     const wamid = res.kind === 'ok' ? (res.body.messages as { id?: unknown }[] | undefined)?.[0]?.id : undefined;
     outcomes.inc({ outcome: res.kind, code: res.kind === 'error' ? String(res.code ?? res.status) : '' });
     if (res.kind === 'ok' && typeof wamid === 'string') {
       // the common path: one statement and the outbox row, in one transaction
       await persist(() => this.ds.transaction(async (em) => {
-        if (!(await this.sends.completeSent(em, c, wamid, res.status, this.cfg.OUTBOUND_PAIR_INTERVAL_MS))) return;
+        if (!(await this.sends.completeSent(em, c, wamid, res.status, this.cfg.OUTBOUND_PAIR_INTERVAL_MS)))
+          return this.lostLease(c, 'outcome', `WhatsApp accepted it as ${wamid}`);
         await this.outbox.add(em, OutboundSentV1, {
           eventId: randomUUID(),
           occurredAt: new Date().toISOString(),
@@ -253,10 +268,19 @@ export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShut
     await persist(() =>
       this.ds.transaction(async (em) => {
         const row = await this.sends.lockOwned(em, c.id, c.attemptId);
-        if (!row) return; // recovered elsewhere after our lease ran out
+        if (!row) return this.lostLease(c, 'outcome', `Graph API outcome ${res.kind}${res.kind === 'error' ? ` ${res.code ?? res.status}` : ''}`);
         await this.record(em, c, res);
       }),
     );
+  }
+
+  /**
+   * This attempt no longer holds the send (its lease ran out and recovery or a newer attempt took it over): what it
+   * would have written is dropped — the current holder's result stands — and logged for the operator.
+   */
+  private lostLease(c: Claimed, stage: 'call' | 'outcome', what: string): void {
+    stale.inc({ stage });
+    this.log.warn(`send ${c.id}: attempt ${c.attemptId} lost its lease (another attempt or recovery owns the send); ${what}, not recorded`);
   }
 
   private async record(em: EntityManager, c: Claimed, res: GraphResult): Promise<void> {
