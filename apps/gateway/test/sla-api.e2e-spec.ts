@@ -256,6 +256,28 @@ describe('SLA API and notifications (gateway + ingest + routing + sla)', () => {
     expect(n.items.find((x: { kind: string }) => x.kind === 'reminder')).toMatchObject({ body: 'call the customer back' });
   });
 
+  it('reminders are personal: another agent cannot read my reminder or its note; the team manager sees its time, not its note', async () => {
+    const id = await customerWrites();
+    const at = new Date(clock.now().getTime() + 60 * MIN).toISOString();
+    const mine = (await http.post(`/api/v1/conversations/${id}/reminders`).set(as('agent')).send({ at, note: 'promised a refund of 40 EUR' }).expect(201)).body;
+    const theirs = (await http.post(`/api/v1/conversations/${id}/reminders`).set(as('agent2')).send({ at, note: 'check the invoice' }).expect(201)).body;
+    const list = async (who: string) => (await http.get(`/api/v1/conversations/${id}/reminders`).set(as(who)).expect(200)).body.items;
+
+    expect(await list('agent')).toEqual([expect.objectContaining({ id: mine.id, userId: ids.agent, note: 'promised a refund of 40 EUR' })]);
+    const agent2Sees = await list('agent2');
+    expect(agent2Sees).toEqual([expect.objectContaining({ id: theirs.id, note: 'check the invoice' })]);
+    expect(JSON.stringify(agent2Sees)).not.toContain('refund');
+    // nor can agent B cancel agent A's reminder
+    await http.delete(`/api/v1/conversations/${id}/reminders/${mine.id}`).set(as('agent2')).expect(403);
+
+    // the team's manager (and an admin) plan cover: who has a reminder when, not what it says
+    for (const who of ['manager', 'admin']) {
+      const seen = await list(who);
+      expect(seen.map((r: { id: string }) => r.id).sort()).toEqual([mine.id, theirs.id].sort());
+      for (const r of seen) expect(r).toMatchObject({ at, state: 'pending', note: null, noteHidden: true });
+    }
+  });
+
   it('with sla down, a conversation still reads (sla: null) and the SLA API answers 503 fast', async () => {
     const id = await customerWrites();
     await sla.close();

@@ -48,7 +48,7 @@ export class SlaResponders implements OnApplicationBootstrap {
       this.bus.respond(ListFollowUpRulesV1, async (r) => ({ items: await a.listRules(r.actor, r.teamId) })),
       this.bus.respond(DeleteFollowUpRuleV1, (r) => a.deleteRule(r.actor, r.id)),
       this.bus.respond(CreateReminderV1, (r) => this.reminders.create(r.actor, r.conversationId, r.at ? { at: r.at } : { nextDayAt: r.nextDayAt!, teamId: r.teamId }, r.note)),
-      this.bus.respond(ListRemindersV1, async (r) => ({ items: await this.reminders.list(r.conversationId) })),
+      this.bus.respond(ListRemindersV1, async (r) => ({ items: await this.reminders.list(r.actor, r.conversationId, r.teamId) })),
       this.bus.respond(CancelReminderV1, (r) => this.reminders.cancel(r.actor, r.conversationId, r.id)),
       this.bus.respond(GetConversationSlaV1, async (r) => ({ items: await this.queries.conversations(r.conversationIds) })),
       this.bus.respond(RankBySlaV1, async (r) => ({ ids: await this.queries.rank(r.sort, r.limit) })),

@@ -108,9 +108,10 @@ export class SlaApiService {
     return this.bus.request(CreateReminderV1, { actor: actorOf(p), conversationId, at, nextDayAt: dto.nextDayAt, teamId: work.teamId, note: dto.note ?? null });
   }
 
+  /** The caller's own reminders (admins and the team's managers also see others', without their notes). */
   async listReminders(p: Principal, conversationId: string) {
-    await this.visible(p, conversationId);
-    return this.bus.request(ListRemindersV1, { actor: actorOf(p), conversationId });
+    const work = await this.visible(p, conversationId);
+    return this.bus.request(ListRemindersV1, { actor: actorOf(p), conversationId, teamId: work.teamId });
   }
 
   async cancelReminder(p: Principal, conversationId: string, id: string) {

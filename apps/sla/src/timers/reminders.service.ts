@@ -58,8 +58,21 @@ export class RemindersService {
     return (await this.admin.calendar(this.ds.manager, id))?.timeZone ?? 'UTC';
   }
 
-  async list(conversationId: string): Promise<ReminderView[]> {
-    return (await this.ds.query(`SELECT * FROM sla.reminder WHERE conversation_id = $1 ORDER BY at, created_at, id`, [conversationId])).map(view);
+  /**
+   * Reminders are personal: a person lists their own, with notes. Admins and managers of the conversation's team
+   * also see the others' (when and whether they fire, to plan cover), never their notes; anyone else only their own.
+   */
+  async list(actor: Actor, conversationId: string, knownTeamId?: string | null): Promise<ReminderView[]> {
+    let teamId = knownTeamId;
+    if (teamId === undefined) {
+      const [c]: { team_id: string | null }[] = await this.ds.query(`SELECT team_id FROM sla.conversation WHERE conversation_id = $1`, [conversationId]);
+      teamId = c?.team_id ?? null;
+    }
+    const oversees = actor.type === 'user' && (actor.role === 'admin' || (actor.role === 'manager' && teamId !== null && actor.teamIds.includes(teamId)));
+    const rows: Record<string, any>[] = oversees
+      ? await this.ds.query(`SELECT * FROM sla.reminder WHERE conversation_id = $1 ORDER BY at, created_at, id`, [conversationId])
+      : await this.ds.query(`SELECT * FROM sla.reminder WHERE conversation_id = $1 AND user_id = $2 ORDER BY at, created_at, id`, [conversationId, actor.id]);
+    return rows.map((r) => (r.user_id === actor.id ? view(r) : { ...view(r), note: null, noteHidden: true }));
   }
 
   async cancel(actor: Actor, conversationId: string, id: string): Promise<ReminderView> {

@@ -111,6 +111,8 @@ export const ReminderView = z.object({
   createdAt: z.string(),
   /** Only on the answer to a `nextDayAt` reminder: the time zone it was resolved in ('UTC' when the team has no hours). */
   timeZone: z.string().optional(),
+  /** True on someone else's reminder listed to an admin or the team's manager: time and state only, the note is its owner's. */
+  noteHidden: z.boolean().optional(),
 });
 export type ReminderView = z.infer<typeof ReminderView>;
 
@@ -220,10 +222,15 @@ export const CreateReminderV1 = defineRequest({
   response: ReminderView,
   timeoutMs: 2_000,
 });
+/**
+ * Reminders are personal: the actor's own, with their notes. Admins and managers of the conversation's team also
+ * get everyone else's (time and state, `note: null, noteHidden: true`); anyone else only their own.
+ */
 export const ListRemindersV1 = defineRequest({
   subject: 'sla.list-reminders.v1',
   service: 'sla',
-  request: z.object({ ...admin, conversationId: uuid }),
+  /** teamId: the conversation's team as routing has it (the gateway read it); absent: the team sla's projection knows. */
+  request: z.object({ ...admin, conversationId: uuid, teamId: uuid.nullable().optional() }),
   response: z.object({ items: z.array(ReminderView) }),
   timeoutMs: 2_000,
 });
