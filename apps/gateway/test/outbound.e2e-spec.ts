@@ -85,7 +85,7 @@ describe('POST /api/v1/messages: gateway → notifications → WhatsApp sandbox'
       [{ ...template, to, type: 'text' }, /text: the text object is required/],
       [{ ...template, to, type: 'sms' }, /type must be one of/],
       [{ ...template, to, extra: 1 }, /property extra should not exist/],
-      [{ ...template, to, type: 'image', image: {} }, /exactly one of image.id or image.link/],
+      [{ ...template, to, type: 'image', image: {} }, /exactly one of image\.id, image\.link or image\.uploadId/],
       [
         { ...template, to, type: 'interactive', interactive: { type: 'button', body: { text: 'b' }, buttons: [1, 2, 3, 4].map((i) => ({ id: `b${i}`, title: 'B' })) } },
         /interactive\.buttons/,
