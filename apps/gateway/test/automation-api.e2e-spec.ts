@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { parseConfig } from '@app/config';
-import { ConversationOpenedV1, GetContactV1, GetWorkV1, NoticeRequestedV1 } from '@app/contracts';
+import { ConversationOpenedV1, GetContactV1, GetConversationV1, GetWorkV1, ListTemplatesV1, MessageReceivedV1, NoticeRequestedV1, RenderCannedV1, SendMessageV1, type RequestOf } from '@app/contracts';
 import { NatsBus } from '@app/messaging';
 import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
 import { GatewayConfigSchema } from '../src/config';
@@ -292,5 +292,114 @@ describe('automation API (gateway + routing, real PostgreSQL and NATS)', () => {
     const audit = (await http.get('/api/v1/audit?limit=200').set(as('admin')).expect(200)).body.items as Array<{ action: string; teamId: string | null; before: any; after: any }>;
     expect(audit.find((e) => e.action === 'automation.rule.updated' && e.before?.id === rule.id)).toMatchObject({ teamId: teams.Sales, before: { name: 'Sales tidy' }, after: { name: 'Sales tidy-up' } });
     expect(audit.find((e) => e.action === 'automation.rule.deleted' && e.before?.id === rule.id)).toMatchObject({ after: null });
+  });
+
+  it('canned replies in rules and macros: references checked when saved (400 naming the field; templates asked of notifications, 503 when it does not answer); a rule sends the gateway-filled text', async () => {
+    // notifications' part: the approved templates (slow on demand, to see the 503)
+    let templatesSlow = false;
+    const templatesAskedFor: string[] = [];
+    await peer.respond(ListTemplatesV1, async (q) => {
+      templatesAskedFor.push(q.phoneNumberId);
+      if (templatesSlow) await new Promise((r) => setTimeout(r, ListTemplatesV1.timeoutMs + 500));
+      return { items: [{ name: 'refund_done', language: 'en', category: 'UTILITY', body: 'Refund {{1}} done', bodyParameterCount: 1 }] };
+    });
+    const rules = (body: object, who = 'admin') => http.post('/api/v1/automation/rules').set(as(who)).send(body);
+    const macros = (body: object, who = 'admin') => http.post('/api/v1/macros').set(as(who)).send(body);
+    const team = (
+      await http
+        .post('/api/v1/canned-responses')
+        .set(as('salesManager'))
+        .send({ shortcut: 'refunded', title: 'Refunded', text: 'Hello {{contact.name}}, {{agent.name}} refunded order {{contact.attributes.orderId}}.', teamId: teams.Sales })
+        .expect(201)
+    ).body;
+    const bobs = (await http.post('/api/v1/canned-responses').set(as('bob')).send({ shortcut: 'bob-only', title: 'Mine', text: 'Bob here.' }).expect(201)).body;
+    const on = (actions: object[], conditions: object = { teamIds: [teams.Sales], keywords: ['refunded'] }) => ({ name: 'Refund reply', event: 'message.received', conditions, actions });
+
+    const unknown = randomUUID();
+    expect((await rules(on([{ type: 'sendCanned', cannedResponseId: unknown }])).expect(400)).body.message).toBe(`actions.0.cannedResponseId: canned response ${unknown} does not exist`);
+    // someone else's personal response is not even seen; the caller's own personal one is not for a rule
+    expect((await rules(on([{ type: 'sendCanned', cannedResponseId: bobs.id }])).expect(400)).body.message).toBe(`actions.0.cannedResponseId: canned response ${bobs.id} does not exist`);
+    const admins = (await http.post('/api/v1/canned-responses').set(as('admin')).send({ shortcut: 'admin-only', title: 'Mine', text: 'Admin here.' }).expect(201)).body;
+    expect((await rules(on([{ type: 'note', body: 'x' }, { type: 'sendCanned', cannedResponseId: admins.id }])).expect(400)).body.message).toContain(
+      'actions.1.cannedResponseId: "/admin-only" is a personal canned response',
+    );
+    expect((await rules(on([{ type: 'notify', userIds: [unknown], title: 'Look' }])).expect(400)).body.message).toBe(`actions.0.userIds.0: user ${unknown} does not exist`);
+    expect((await rules(on([{ type: 'template', name: 'refund_done', language: 'de', bodyParameters: ['A-1'] }])).expect(400)).body.message).toContain(
+      'actions.0: template "refund_done" (de) is not an approved template of business number',
+    );
+    expect((await rules(on([{ type: 'template', name: 'refund_done', language: 'en' }])).expect(400)).body.message).toContain('actions.0.bodyParameters: template "refund_done" takes 1 body parameters, 0 given');
+    templatesSlow = true;
+    const slow = await rules(on([{ type: 'template', name: 'refund_done', language: 'en', bodyParameters: ['A-1'] }])).expect(503);
+    expect(slow.body.message).toContain('templates cannot be checked now');
+    templatesSlow = false;
+    expect(templatesAskedFor.length).toBeGreaterThanOrEqual(3);
+    expect((await http.get('/api/v1/automation/rules').set(as('admin')).expect(200)).body.items.map((r: { name: string }) => r.name)).not.toContain('Refund reply');
+    await rules({ ...on([{ type: 'template', name: 'refund_done', language: 'en', bodyParameters: ['A-1'] }]), enabled: false }, 'salesManager').expect(201);
+    // PATCH is checked the same way
+    const created = (await rules({ ...on([{ type: 'note', body: 'x' }]), name: 'to edit' }).expect(201)).body;
+    expect((await http.patch(`/api/v1/automation/rules/${created.id}`).set(as('admin')).send({ actions: [{ type: 'sendCanned', cannedResponseId: unknown }] }).expect(400)).body.message).toContain(
+      'actions.0.cannedResponseId',
+    );
+    await http.delete(`/api/v1/automation/rules/${created.id}`).set(as('admin')).expect(200);
+
+    // macros: a personal macro may send its owner's personal response, a shared one only team responses; nobody names another's
+    expect((await macros({ name: 'x', shared: true, steps: [{ type: 'sendCanned', cannedResponseId: bobs.id }] }, 'salesManager').expect(400)).body.message).toContain(
+      'steps.0.cannedResponseId: canned response',
+    );
+    expect((await macros({ name: 'x', steps: [{ type: 'sendCanned', cannedResponseId: bobs.id }] }, 'ann').expect(400)).body.message).toBe(
+      `steps.0.cannedResponseId: canned response ${bobs.id} does not exist`,
+    );
+    const bobMacro = (await macros({ name: 'Mine', steps: [{ type: 'sendCanned', cannedResponseId: bobs.id }] }, 'bob').expect(201)).body;
+    expect((await http.patch(`/api/v1/macros/${bobMacro.id}`).set(as('bob')).send({ steps: [{ type: 'sendCanned', cannedResponseId: unknown }] }).expect(400)).body.message).toContain('steps.0.cannedResponseId');
+    await macros({ name: 'Refunded', shared: true, steps: [{ type: 'sendCanned', cannedResponseId: team.id }] }, 'salesManager').expect(201);
+
+    // running: the gateway fills the placeholders (contact's name and attribute, the owner's name) for routing, which
+    // sends it as the system, audited as the rule
+    const sends: Array<RequestOf<typeof SendMessageV1>> = [];
+    await peer.respond(SendMessageV1, async (r) => {
+      sends.push(r);
+      return { sendId: randomUUID(), status: 'queued' as const, waMessageId: null, duplicate: false };
+    });
+    await peer.respond(GetConversationV1, async (q) => ({
+      id: q.conversationId,
+      phoneNumberId: NUMBER,
+      contact: { id: randomUUID(), name: 'Ana', waId: '4915100000000', userId: null },
+      status: 'open' as const,
+      lastMessageAt: new Date().toISOString(),
+      lastInboundAt: new Date().toISOString(),
+      lastMessageText: null,
+      messageCount: 1,
+      createdAt: new Date().toISOString(),
+    }));
+    const rule = (await rules({ ...on([{ type: 'sendCanned', cannedResponseId: team.id }]), name: 'Refunded reply' }, 'salesManager').expect(201)).body;
+    const c = await conversation({ name: 'Ana Díaz', attributes: { orderId: 'A-1042' } });
+    const w = await peer.request(GetWorkV1, { actor: { type: 'system', id: 'test', name: null, role: 'admin', teamIds: [] }, conversationId: c });
+    await http.post(`/api/v1/conversations/${c}/claim`).set(as('ann')).send({ version: w.version }).expect(200);
+    await peer.publish(MessageReceivedV1, {
+      eventId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      conversationId: c,
+      phoneNumberId: NUMBER,
+      contactId: w.contactId,
+      messageId: randomUUID(),
+      waMessageId: `wamid.${randomUUID()}`,
+      direction: 'inbound',
+      origin: 'customer',
+      type: 'text',
+      text: 'is it refunded?',
+      sentAt: new Date().toISOString(),
+    });
+    await waitFor(() => sends.some((x) => x.conversationId === c), { what: 'the rule’s canned reply' });
+    expect(sends.filter((x) => x.conversationId === c)).toEqual([
+      expect.objectContaining({ senderId: null, senderName: 'Automation: Refunded reply', message: { type: 'text', body: 'Hello Ana Díaz, User ann refunded order A-1042.' } }),
+    ]);
+    const entries = (await http.get(`/api/v1/audit?conversationId=${c}`).set(as('admin')).expect(200)).body.items as Array<{ action: string; actor: { id: string }; after: any }>;
+    expect(entries.find((e) => e.action === 'automation.message.sent')).toMatchObject({ actor: { id: `automation:${rule.id}` }, after: { rule: { id: rule.id, name: 'Refunded reply' }, cannedResponseId: team.id } });
+    // the filling alone, as routing asks for it
+    expect(await peer.request(RenderCannedV1, { cannedResponseId: team.id, contactId: w.contactId, agentId: null })).toEqual({
+      text: 'Hello Ana Díaz,  refunded order A-1042.',
+      missing: ['agent.name'],
+    });
+    await expect(peer.request(RenderCannedV1, { cannedResponseId: unknown, contactId: w.contactId, agentId: null })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });

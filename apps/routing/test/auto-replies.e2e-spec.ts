@@ -9,6 +9,7 @@ import {
   DryRunAutomationV1,
   ListAutomationRulesV1,
   SetLabelsV1,
+  SetAutomationRuleEnabledV1,
   SlaEscalatedV1,
   INTEGRATOR_EVENT_SUBJECTS,
   ConversationOpenedV1,
@@ -20,6 +21,7 @@ import {
   ListAutoRepliesV1,
   MessageReceivedV1,
   PutAutoReplyV1,
+  RenderCannedV1,
   SendMessageV1,
   SetNumberTeamV1,
   SetTeamRoutingV1,
@@ -27,7 +29,7 @@ import {
   type PayloadOf,
   type RequestOf,
 } from '@app/contracts';
-import { NatsBus } from '@app/messaging';
+import { NatsBus, NotFoundError, ValidationError } from '@app/messaging';
 import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
 import { RoutingClock } from '../src/assignment/clock';
 import { AutoReplyService } from '../src/automation/auto-reply.service';
@@ -49,6 +51,12 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
   let ds: DataSource;
   let hoursOpen = false;
   let failSends = 0;
+  /** Conversations whose 24 h window is closed: the send peer refuses free text there, as notifications does. */
+  const windowClosed = new Set<string>();
+  /** The gateway's canned-response filling, as each test sets it. */
+  let renderCanned: (q: RequestOf<typeof RenderCannedV1>) => { text: string; missing: string[] } = () => {
+    throw new NotFoundError('no such canned response');
+  };
   const hoursAsked: Array<{ teamId?: string; at: string }> = [];
   const sends: Array<RequestOf<typeof SendMessageV1>> = [];
   const sentTo = (conversationId: string) => sends.filter((s) => s.conversationId === conversationId);
@@ -109,11 +117,13 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
       messageCount: 1,
       createdAt: new Date().toISOString(),
     }));
+    await bus.respond(RenderCannedV1, async (q) => renderCanned(q));
     await bus.respond(SendMessageV1, async (r) => {
       if (failSends > 0) {
         failSends--;
         throw new Error('notifications database down');
       }
+      if (windowClosed.has(r.conversationId!) && r.message.type === 'text') throw new ValidationError('free-form messages only within 24 h of the customer’s last message; send a template');
       sends.push(r);
       return { sendId: randomUUID(), status: 'queued' as const, waMessageId: null, duplicate: false };
     });
@@ -440,5 +450,125 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
     expect(rows).toHaveLength(1);
     expect(rows[0].payload).toMatchObject({ ruleId: r.id, ruleName: 'Tell the CRM', name: 'crm-invoice', trigger: 'message.received', teamId, ownerId: null });
     expect(INTEGRATOR_EVENT_SUBJECTS['automation.triggered']).toBe('inbox.automation.triggered.v1');
+  });
+
+  it('sendCanned: a rule sends the filled canned response as the system, audited as the rule; outside the window it is refused, counted, shown on the rule, and the conversation goes on', async () => {
+    const teamId = randomUUID();
+    await bus.request(SetTeamRoutingV1, { actor: admin, teamId, strategy: 'manual' });
+    const number = `1333${Date.now() % 1e6}`;
+    await bus.request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    // the gateway's part (it owns canned responses): fill {{contact.name}} / {{agent.name}}
+    const CANNED = randomUUID();
+    const asked: Array<RequestOf<typeof RenderCannedV1>> = [];
+    renderCanned = (q) => {
+      asked.push(q);
+      if (q.cannedResponseId !== CANNED) throw new NotFoundError('no such canned response');
+      return q.agentId ? { text: `Hi Ana, this is agent ${q.agentId.slice(0, 4)}.`, missing: [] } : { text: 'Hi Ana, this is .', missing: ['agent.name'] };
+    };
+    const greet = await bus.request(CreateAutomationRuleV1, {
+      actor: admin,
+      rule: { name: 'Refund answer', event: 'message.received', conditions: { teamIds: [teamId], keywords: ['refund'] }, actions: [{ type: 'sendCanned', cannedResponseId: CANNED }] },
+    });
+    const label = await bus.request(CreateAutomationRuleV1, {
+      actor: admin,
+      rule: { name: 'Label refunds', event: 'message.received', conditions: { teamIds: [teamId], keywords: ['refund'] }, actions: [{ type: 'addLabels', labels: ['refund'] }] },
+    });
+    const rule = async (id: string) => (await bus.request(ListAutomationRulesV1, { actor: admin })).items.find((r) => r.id === id)!;
+
+    // owned by Ana: {{agent.name}} is the owner's; sent as the system, one audit entry naming the rule
+    const ana = user('agent', [teamId]);
+    const c = await open(number, true);
+    await bus.request(ClaimV1, { actor: ana, conversationId: c, version: (await bus.request(GetWorkV1, { actor: admin, conversationId: c })).version });
+    const m = { ...message(c, number), text: 'I want a refund' };
+    await bus.publish(MessageReceivedV1, m);
+    await waitFor(() => sentTo(c).length === 1, { what: 'the canned reply' });
+    expect(sentTo(c)[0]).toMatchObject({ senderId: null, senderName: 'Automation: Refund answer', message: { type: 'text', body: `Hi Ana, this is agent ${ana.id.slice(0, 4)}.` } });
+    expect(asked.at(-1)).toMatchObject({ cannedResponseId: CANNED, agentId: ana.id });
+    const audited = await waitFor(
+      async () => {
+        const rows = await ds.query(`SELECT actor_type, actor_id, after FROM routing.audit_entry WHERE conversation_id = $1 AND action = 'automation.message.sent'`, [c]);
+        return rows.length ? rows : null;
+      },
+      { what: 'the audit entry' },
+    );
+    expect(audited).toEqual([
+      { actor_type: 'system', actor_id: `automation:${greet.id}`, after: { rule: { id: greet.id, name: 'Refund answer' }, type: 'sendCanned', cannedResponseId: CANNED, sendId: expect.any(String) } },
+    ]);
+    // a redelivery of the same trigger sends the same key (notifications dedupes) and audits nothing new
+    await app.get(AutomationRulesService).handle({ event: 'message.received', key: m.eventId, conversationId: c, text: m.text }, undefined, true);
+    expect(new Set(sentTo(c).map((x) => x.idempotencyKey))).toEqual(new Set([`automation:${greet.id}:${m.eventId}:0`]));
+
+    // the customer's window has closed: notifications refuses; the failure is counted on the rule with its reason,
+    // the next rule still runs and the conversation is untouched otherwise
+    const late = await open(number, true);
+    windowClosed.add(late);
+    await bus.request(ClaimV1, { actor: ana, conversationId: late, version: (await bus.request(GetWorkV1, { actor: admin, conversationId: late })).version });
+    await bus.publish(MessageReceivedV1, { ...message(late, number), text: 'refund please' });
+    await waitFor(async () => (await rule(greet.id)).errorCount === 1, { what: 'the failure counted' });
+    expect((await rule(greet.id)).lastError).toContain('within 24 h');
+    await waitFor(async () => (await bus.request(GetWorkV1, { actor: admin, conversationId: late })).labels.includes('refund'), { what: 'the next rule' });
+    expect(sentTo(late)).toEqual([]);
+    expect(await bus.request(GetWorkV1, { actor: admin, conversationId: late })).toMatchObject({ status: 'open', ownerId: ana.id });
+    expect((await ds.query(`SELECT 1 FROM routing.audit_entry WHERE conversation_id = $1 AND action = 'automation.message.sent'`, [late])).length).toBe(0);
+
+    // nobody owns it: {{agent.name}} has no value, so nothing is sent (no "this is ."), counted on the rule
+    const unowned = await open(number, true);
+    await bus.publish(MessageReceivedV1, { ...message(unowned, number), text: 'refund' });
+    await waitFor(async () => (await rule(greet.id)).errorCount === 2, { what: 'the missing placeholder counted' });
+    expect((await rule(greet.id)).lastError).toContain('{{agent.name}}');
+    expect(sentTo(unowned)).toEqual([]);
+    expect((await rule(label.id)).runCount).toBeGreaterThanOrEqual(3);
+    await bus.request(SetAutomationRuleEnabledV1, { actor: admin, ruleId: greet.id, enabled: false });
+    await bus.request(SetAutomationRuleEnabledV1, { actor: admin, ruleId: label.id, enabled: false });
+  });
+
+  it('sendCanned in a macro: sent as the agent running it, audited naming the macro; someone who does not own the conversation cannot send it', async () => {
+    const teamId = randomUUID();
+    await bus.request(SetTeamRoutingV1, { actor: admin, teamId, strategy: 'manual' });
+    const number = `1444${Date.now() % 1e6}`;
+    await bus.request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    const CANNED = randomUUID();
+    renderCanned = (q) => {
+      if (q.cannedResponseId !== CANNED) throw new NotFoundError('no such canned response');
+      return { text: `Your refund is on its way (${q.agentId === null ? '?' : 'from your agent'}).`, missing: [] };
+    };
+    const ana = user('agent', [teamId]);
+    const ben = user('agent', [teamId]);
+    const macro = await bus.request(CreateMacroV1, {
+      actor: admin,
+      name: 'Refund done',
+      shared: true,
+      steps: [
+        { type: 'sendCanned', cannedResponseId: CANNED },
+        { type: 'addLabels', labels: ['refunded'] },
+      ],
+    });
+    const c = await open(number, true);
+    await bus.request(ClaimV1, { actor: ana, conversationId: c, version: (await bus.request(GetWorkV1, { actor: admin, conversationId: c })).version });
+    // Ben may see it but does not own it: refused (naming the owner and the step), nothing sent, nothing changed
+    await expect(bus.request(RunMacroV1, { actor: ben, macroId: macro.id, conversationId: c })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringContaining('step 1 (sendCanned)'),
+      details: expect.objectContaining({ ownerId: ana.id }),
+    });
+    expect(sentTo(c)).toEqual([]);
+    expect((await bus.request(GetWorkV1, { actor: admin, conversationId: c })).labels).toEqual([]);
+
+    const run = await bus.request(RunMacroV1, { actor: ana, macroId: macro.id, conversationId: c });
+    expect(run.steps).toEqual([
+      { type: 'sendCanned', changed: true },
+      { type: 'addLabels', changed: true },
+    ]);
+    expect(run.state.labels).toEqual(['refunded']);
+    expect(sentTo(c)).toEqual([
+      expect.objectContaining({ senderId: ana.id, senderName: 'agent', message: { type: 'text', body: 'Your refund is on its way (from your agent).' }, idempotencyKey: expect.stringMatching(new RegExp(`^macro:${macro.id}:`)) }),
+    ]);
+    const sent = await ds.query(`SELECT actor_id, after FROM routing.audit_entry WHERE conversation_id = $1 AND action = 'automation.message.sent'`, [c]);
+    expect(sent).toEqual([{ actor_id: ana.id, after: { macro: { id: macro.id, name: 'Refund done' }, type: 'sendCanned', cannedResponseId: CANNED, sendId: expect.any(String) } }]);
+
+    // outside the window: notifications refuses, the run stops with that refusal and nothing is sent
+    windowClosed.add(c);
+    await expect(bus.request(RunMacroV1, { actor: ana, macroId: macro.id, conversationId: c })).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('within 24 h') });
+    expect(sentTo(c)).toHaveLength(1);
   });
 });

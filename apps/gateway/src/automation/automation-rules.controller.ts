@@ -1,12 +1,12 @@
 import { ApiBody } from '@nestjs/swagger';
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { z } from 'zod';
 import { AUTOMATION_EVENTS, AutomationRuleInput, AutomationRulePatch, CreateAutomationRuleV1, DeleteAutomationRuleV1, DryRunAutomationV1, ListAutomationRulesV1, SetAutomationRuleEnabledV1, UpdateAutomationRuleV1 } from '@app/contracts';
 import { Bus } from '@app/messaging';
 import { actorOf, CurrentPrincipal, RequireScopes, type Principal } from '../auth/principal';
-import { TeamsService } from '../teams/teams.service';
 import { parseBody } from '../http/parse-body';
 import { AutomationApi } from './automation-api.decorator';
+import { AutomationRefsService } from './automation-refs.service';
 
 const EnabledBody = z.object({ enabled: z.boolean() }).strict();
 const DryRunBody = z
@@ -15,14 +15,15 @@ const DryRunBody = z
 
 /**
  * Automation rules (admins; managers for rules naming only their teams): `{name, event, conditions, actions, enabled}`;
- * unknown fields, missing teams and rules that would trigger each other endlessly → 400. Routing runs them.
+ * unknown fields, missing teams/users/canned responses, unapproved templates and rules that would trigger each other
+ * endlessly → 400 (templates: 503 when notifications does not answer). Routing runs them.
  */
 @AutomationApi()
 @Controller('api/v1/automation/rules')
 export class AutomationRulesController {
   constructor(
     @Inject(Bus) private readonly bus: Bus,
-    private readonly teams: TeamsService,
+    private readonly refs: AutomationRefsService,
   ) {}
 
   @Get()
@@ -36,7 +37,7 @@ export class AutomationRulesController {
   @RequireScopes('conversations:write')
   async create(@CurrentPrincipal() me: Principal, @Body() body: unknown) {
     const rule = parseBody(AutomationRuleInput, body);
-    await this.checkTeams(rule);
+    await this.refs.check(me, { conditions: rule.conditions, actions: rule.actions, field: 'actions', personal: false });
     return this.bus.request(CreateAutomationRuleV1, { actor: actorOf(me), rule });
   }
 
@@ -51,7 +52,7 @@ export class AutomationRulesController {
     const only = body && typeof body === 'object' && Object.keys(body).length === 1 && 'enabled' in body;
     if (only) return this.bus.request(SetAutomationRuleEnabledV1, { actor: actorOf(me), ruleId: id, enabled: parseBody(EnabledBody, body).enabled });
     const patch = parseBody(AutomationRulePatch, body);
-    await this.checkTeams(patch);
+    await this.refs.check(me, { conditions: patch.conditions, actions: patch.actions ?? [], field: 'actions', personal: false });
     return this.bus.request(UpdateAutomationRuleV1, { actor: actorOf(me), ruleId: id, patch });
   }
 
@@ -59,15 +60,6 @@ export class AutomationRulesController {
   @RequireScopes('conversations:write')
   remove(@CurrentPrincipal() me: Principal, @Param('id', ParseUUIDPipe) id: string) {
     return this.bus.request(DeleteAutomationRuleV1, { actor: actorOf(me), ruleId: id });
-  }
-
-  /** Teams named in conditions or handoff actions must exist (400 naming the field). */
-  private async checkTeams(rule: Pick<AutomationRulePatch, 'conditions' | 'actions'>): Promise<void> {
-    const named = [
-      ...(rule.conditions?.teamIds ?? []).map((t, i) => [`conditions.teamIds.${i}`, t] as const),
-      ...(rule.actions ?? []).flatMap((a, i) => (a.type === 'handoff' ? [[`actions.${i}.toTeamId`, a.toTeamId] as const] : [])),
-    ];
-    for (const [field, teamId] of named) if (!(await this.teams.exists(teamId))) throw new BadRequestException(`${field}: team ${teamId} does not exist`);
   }
 
   /** Which enabled rules would run for that event on a (past) conversation. Changes nothing. */

@@ -2,9 +2,10 @@ import { BadRequestException, ForbiddenException, Inject, Injectable, NotFoundEx
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { GetContactV1, GetWorkV1 } from '@app/contracts';
-import { Bus } from '@app/messaging';
+import { Bus, NotFoundError } from '@app/messaging';
 import { actorOf, type Principal } from '../auth/principal';
 import { TeamsService } from '../teams/teams.service';
+import { UsersService } from '../users/users.service';
 import type { CreateCannedDto } from './canned.dto';
 
 export interface CannedView {
@@ -29,6 +30,30 @@ const toView = (r: Record<string, any>): CannedView => ({
 });
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const KNOWN = /^(contact\.name|agent\.name|contact\.attributes\.[A-Za-z0-9_.-]{1,64})$/;
+/** Fills `{{contact.name}}`, `{{agent.name}}`, `{{contact.attributes.<key>}}`; a placeholder without a value is left empty and named in `missing`. */
+export function fillPlaceholders(
+  text: string,
+  contact: { name: string | null; profileName: string | null; attributes: Record<string, string> },
+  agentName: string | null,
+): { text: string; missing: string[] } {
+  const missing: string[] = [];
+  const filled = text.replace(PLACEHOLDER, (_all, key: string) => {
+    const value =
+      key === 'contact.name'
+        ? (contact.name ?? contact.profileName)
+        : key === 'agent.name'
+          ? agentName
+          : key.startsWith('contact.attributes.')
+            ? contact.attributes[key.slice('contact.attributes.'.length)]
+            : undefined;
+    if (value === undefined || value === null || value === '') {
+      missing.push(key);
+      return '';
+    }
+    return value;
+  });
+  return { text: filled, missing };
+}
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
@@ -41,6 +66,7 @@ export class CannedService {
     @Inject(Bus) private readonly bus: Bus,
     private readonly ds: DataSource,
     private readonly teams: TeamsService,
+    private readonly users: UsersService,
   ) {}
 
   async create(p: Principal, dto: CreateCannedDto): Promise<CannedView> {
@@ -87,23 +113,26 @@ export class CannedService {
     const r = await this.visible(p, id);
     const work = await this.bus.request(GetWorkV1, { actor: actorOf(p), conversationId }); // NOT_FOUND if not visible
     const { contact } = await this.bus.request(GetContactV1, { contactId: work.contactId });
-    const missing: string[] = [];
-    const text = r.text.replace(PLACEHOLDER, (_all, key: string) => {
-      const value =
-        key === 'contact.name'
-          ? (contact.name ?? contact.profileName)
-          : key === 'agent.name'
-            ? p.name
-            : key.startsWith('contact.attributes.')
-              ? contact.attributes[key.slice('contact.attributes.'.length)]
-              : undefined;
-      if (value === undefined || value === null || value === '') {
-        missing.push(key);
-        return '';
-      }
-      return value;
+    return fillPlaceholders(r.text, contact, p.name);
+  }
+
+  /**
+   * For routing's automation (a rule or macro that routing already checked may act on the conversation): the
+   * response filled for that contact, `{{agent.name}}` from that user (null: none). NOT_FOUND once deleted.
+   */
+  async renderFor(id: string, contactId: string, agentId: string | null): Promise<{ text: string; missing: string[] }> {
+    const rows = await this.ds.query(`SELECT text FROM gateway.canned_response WHERE id = $1`, [id]);
+    if (!rows[0]) throw new NotFoundError(`canned response ${id} no longer exists`);
+    const [{ contact }, agents] = await Promise.all([this.bus.request(GetContactV1, { contactId }), agentId ? this.users.byIds([agentId]) : Promise.resolve([])]);
+    return fillPlaceholders(rows[0].text, contact, agents[0]?.name ?? null);
+  }
+
+  /** The response if that caller may use it (their own, or a team's they see), else null. */
+  async findVisible(p: Principal, id: string): Promise<CannedView | null> {
+    return this.visible(p, id).catch((err) => {
+      if (err instanceof NotFoundException) return null;
+      throw err;
     });
-    return { text, missing };
   }
 
   private async visible(p: Principal, id: string): Promise<CannedView> {

@@ -1,12 +1,12 @@
 import { ApiBody } from '@nestjs/swagger';
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { z } from 'zod';
 import { CreateMacroV1, DeleteMacroV1, ListMacrosV1, MacroStep, RunMacroV1, UpdateMacroV1 } from '@app/contracts';
 import { Bus } from '@app/messaging';
 import { actorOf, CurrentPrincipal, RequireScopes, type Principal } from '../auth/principal';
-import { TeamsService } from '../teams/teams.service';
 import { parseBody } from '../http/parse-body';
 import { AutomationApi } from './automation-api.decorator';
+import { AutomationRefsService } from './automation-refs.service';
 
 const CreateMacroBody = z
   .object({ name: z.string().trim().min(1).max(100), shared: z.boolean().default(false), steps: z.array(MacroStep).min(1).max(20) })
@@ -25,7 +25,7 @@ const RunMacroBody = z.object({ conversationId: z.string().uuid() }).strict();
 export class MacrosController {
   constructor(
     @Inject(Bus) private readonly bus: Bus,
-    private readonly teams: TeamsService,
+    private readonly refs: AutomationRefsService,
   ) {}
 
   @Get()
@@ -34,13 +34,14 @@ export class MacrosController {
     return this.bus.request(ListMacrosV1, { actor: actorOf(me) });
   }
 
-  /** `{name, shared?, steps: [{type: addLabels|removeLabels|setPriority|setStatus|handoff|note, …}]}`; unknown fields → 400. */
+  /** `{name, shared?, steps: [{type: addLabels|removeLabels|setPriority|setStatus|handoff|note|notify|sendCanned, …}]}`; unknown fields, missing
+   * teams/users/canned responses → 400. */
   @Post()
   @ApiBody({ schema: { type: 'object' } })
   @RequireScopes('conversations:write')
   async create(@CurrentPrincipal() me: Principal, @Body() body: unknown) {
     const dto = parseBody(CreateMacroBody, body);
-    await this.checkTeams(dto.steps);
+    await this.refs.check(me, { actions: dto.steps, field: 'steps', personal: !dto.shared });
     return this.bus.request(CreateMacroV1, { actor: actorOf(me), ...dto });
   }
 
@@ -50,7 +51,10 @@ export class MacrosController {
   @RequireScopes('conversations:write')
   async update(@CurrentPrincipal() me: Principal, @Param('id', ParseUUIDPipe) id: string, @Body() body: unknown) {
     const dto = parseBody(UpdateMacroBody, body);
-    await this.checkTeams(dto.steps ?? []);
+    // sharing stays what it was unless given: then the macro (if the caller sees it) tells whether it is personal
+    const sendsCanned = !!dto.steps?.some((s) => s.type === 'sendCanned');
+    const shared = dto.shared ?? (sendsCanned && (await this.bus.request(ListMacrosV1, { actor: actorOf(me) })).items.find((m) => m.id === id)?.ownerId === null);
+    await this.refs.check(me, { actions: dto.steps ?? [], field: 'steps', personal: !shared });
     return this.bus.request(UpdateMacroV1, { actor: actorOf(me), macroId: id, ...dto });
   }
 
@@ -58,11 +62,6 @@ export class MacrosController {
   @RequireScopes('conversations:write')
   remove(@CurrentPrincipal() me: Principal, @Param('id', ParseUUIDPipe) id: string) {
     return this.bus.request(DeleteMacroV1, { actor: actorOf(me), macroId: id });
-  }
-
-  private async checkTeams(steps: MacroStep[]): Promise<void> {
-    for (const [i, s] of steps.entries())
-      if (s.type === 'handoff' && !(await this.teams.exists(s.toTeamId))) throw new BadRequestException(`steps.${i}.toTeamId: team ${s.toTeamId} does not exist`);
   }
 
   @Post(':id/run')

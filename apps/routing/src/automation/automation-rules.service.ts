@@ -17,8 +17,6 @@ import {
   SetAutomationRuleEnabledV1,
   SlaEscalatedV1,
   AutomationTriggeredV1,
-  GetConversationV1,
-  SendMessageV1,
   type AutomationAction,
   type Actor,
   type AutomationEvent,
@@ -33,6 +31,7 @@ import { containsKeyword } from '../assignment/rules';
 import { AuditRepository, WorkRepository } from '../work/work.repository';
 import { OutboxWriter } from '@app/persistence';
 import { MacroService } from './macro.service';
+import { AutomationSender, isMessageAction } from './automation-sender';
 
 const COLS = 'id, position, name, event, conditions, actions, enabled, run_count, error_count, last_error, loops_stopped';
 const toRule = (r: Record<string, any>): AutomationRule => ({
@@ -102,6 +101,7 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
     private readonly clock: RoutingClock,
     private readonly outbox: OutboxWriter,
     private readonly audit: AuditRepository,
+    private readonly sender: AutomationSender,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -326,30 +326,6 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
     return ran;
   }
 
-  /** A message to the customer as the system (senderId null), through notifications' normal send path. */
-  private async send(a: Extract<AutomationAction, { type: 'reply' | 'template' }>, idempotencyKey: string, conversationId: string, ruleName: string): Promise<void> {
-    const conv = await this.bus.request(GetConversationV1, { conversationId });
-    const to = conv.contact.waId ?? conv.contact.userId;
-    if (!to) throw new ValidationError('the contact has no WhatsApp id');
-    await this.bus.request(SendMessageV1, {
-      idempotencyKey,
-      phoneNumberId: conv.phoneNumberId,
-      to,
-      conversationId,
-      senderId: null,
-      senderName: `Automation: ${ruleName}`.slice(0, 200),
-      message:
-        a.type === 'reply'
-          ? { type: 'text', body: a.text }
-          : {
-              type: 'template',
-              name: a.name,
-              language: a.language,
-              components: a.bodyParameters.length ? [{ type: 'body', parameters: a.bodyParameters.map((text) => ({ type: 'text', text })) }] : undefined,
-            },
-    });
-  }
-
   /** The contact's attributes as the routing rules saw them at the opening. */
   private async attributesOf(conversationId: string): Promise<Record<string, string>> {
     const rows = await this.ds.query(`SELECT route_context #> '{contact,attributes}' AS a FROM routing.conversation_work WHERE conversation_id = $1`, [conversationId]);
@@ -398,8 +374,17 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
               );
               continue;
             }
-            if (action.type === 'reply' || action.type === 'template') {
-              await this.send(action, `automation:${rule.id}:${h.key ?? randomUUID()}:${i}`, h.conversationId, rule.name);
+            if (isMessageAction(action)) {
+              const now = (await this.work.find(this.ds.manager, h.conversationId))!;
+              await this.sender.send({
+                work: now,
+                action,
+                idempotencyKey: `automation:${rule.id}:${h.key ?? randomUUID()}:${i}`,
+                actor,
+                sender: { id: null, name: actor.name! },
+                agentId: now.ownerId,
+                by: { kind: 'rule', id: rule.id, name: rule.name },
+              });
               continue;
             }
             const now = await this.work.find(this.ds.manager, h.conversationId);

@@ -2,10 +2,11 @@ import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { CreateMacroV1, DeleteMacroV1, ListMacrosV1, NoticeRequestedV1, RunMacroV1, UpdateMacroV1, type Actor, type Macro, type MacroStep, type RequestOf, type WorkState } from '@app/contracts';
-import { Bus, BusError, currentCorrelationId, ForbiddenError, NotFoundError } from '@app/messaging';
+import { Bus, BusError, currentCorrelationId, ForbiddenError, NotFoundError, ValidationError } from '@app/messaging';
 import { OutboxWriter } from '@app/persistence';
 import { WorkChangesService } from '../work/work-changes.service';
 import { AuditRepository, WorkRepository } from '../work/work.repository';
+import { AutomationSender } from './automation-sender';
 
 type Row = { id: string; name: string; owner_id: string | null; steps: MacroStep[]; updated_at: string };
 const toMacro = (r: Row): Macro => ({ id: r.id, name: r.name, ownerId: r.owner_id, steps: r.steps, updatedAt: new Date(r.updated_at).toISOString() });
@@ -24,6 +25,7 @@ export class MacroService implements OnApplicationBootstrap {
     private readonly changes: WorkChangesService,
     private readonly outbox: OutboxWriter,
     private readonly audit: AuditRepository,
+    private readonly sender: AutomationSender,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -106,18 +108,42 @@ export class MacroService implements OnApplicationBootstrap {
     if (!macro || (macro.owner_id !== null && macro.owner_id !== a.id)) throw new NotFoundError('no such macro');
     const done: Array<{ type: string; changed: boolean }> = [];
     let state: WorkState | null = null;
+    const runId = randomUUID();
     for (const [i, step] of macro.steps.entries()) {
       const w = await this.work.find(this.ds.manager, conversationId);
       if (!w) throw new NotFoundError('conversation not found');
       try {
-        state = await this.step(a, w, step);
+        state = step.type === 'sendCanned' ? await this.sendCanned(a, w, step.cannedResponseId, macro, `macro:${macro.id}:${runId}:${i}`) : await this.step(a, w, step);
       } catch (err) {
         if (err instanceof BusError) err.message = `macro “${macro.name}”, step ${i + 1} (${step.type}): ${err.message}`;
         throw err;
       }
-      done.push({ type: step.type, changed: state.version !== w.version || step.type === 'note' || step.type === 'notify' });
+      done.push({ type: step.type, changed: state.version !== w.version || step.type === 'note' || step.type === 'notify' || step.type === 'sendCanned' });
     }
     return { state: state!, steps: done };
+  }
+
+  /**
+   * A macro's canned reply, as the agent running it: filled first (a missing placeholder changes nothing), then
+   * the agent's reply check (visible; the owner, or an unassigned conversation they claim; else CONFLICT naming the
+   * owner), then notifications' send (free text: refused outside the 24 h window), audited naming the macro.
+   */
+  private async sendCanned(a: Actor, w: WorkState, cannedResponseId: string, macro: Row, idempotencyKey: string): Promise<WorkState> {
+    const text = await this.sender.cannedText(cannedResponseId, w, a.type === 'user' ? a.id : null);
+    const { state } = await this.changes.prepareReply(a, w.conversationId, w.version);
+    await this.sender.send(
+      {
+        work: state,
+        action: { type: 'sendCanned', cannedResponseId },
+        idempotencyKey,
+        actor: a,
+        sender: { id: a.type === 'user' ? a.id : null, name: a.name ?? `Macro: ${macro.name}` },
+        agentId: a.type === 'user' ? a.id : null,
+        by: { kind: 'macro', id: macro.id, name: macro.name },
+      },
+      text,
+    );
+    return state;
   }
 
   /** One step as that actor on the state just read (also the automation rules' actions). */
@@ -154,6 +180,8 @@ export class MacroService implements OnApplicationBootstrap {
           }),
         );
         return w;
+      case 'sendCanned':
+        throw new ValidationError('a canned reply is sent by a macro run or a rule, not as a single step');
     }
   }
 }

@@ -175,4 +175,45 @@ describe('admin: automation', () => {
       window.confirm = confirm;
     }
   });
+
+  it('offers "Send a canned reply" in rules (team responses only) and macros (personal ones too unless shared), and names it in the lists', async () => {
+    const saved = { ...LISTS };
+    const TEAM_CANNED = { id: 'c2222222-2222-4222-8222-222222222222', shortcut: 'refunded', title: 'Refund done', text: 'Hi {{contact.name}}', teamId: 't1', ownerId: null, updatedAt: '' };
+    LISTS['/api/v1/canned-responses'] = [...saved['/api/v1/canned-responses'], TEAM_CANNED];
+    LISTS['/api/v1/macros'] = [{ id: 'm2', name: 'Refund done', ownerId: null, steps: [{ type: 'sendCanned', cannedResponseId: TEAM_CANNED.id }], updatedAt: '' }];
+    try {
+      const calls = stub(() => ({ status: 201, body: {} }));
+      renderWithApp(<Automation />, { me: MANAGER });
+      expect(await screen.findByText('send canned reply /refunded')).toBeTruthy();
+      await screen.findByText('/refunded');
+
+      const rule = formOf('Add rule');
+      fireEvent.change(within(rule).getByLabelText('Rule name'), { target: { value: 'Refund answer' } });
+      fireEvent.change(within(rule).getByLabelText('Action 1 type'), { target: { value: 'sendCanned' } });
+      const pick = within(rule).getByLabelText('Action 1 canned response') as HTMLSelectElement;
+      // a rule sends as the system: only team responses are offered, not the manager's personal /thanks
+      expect([...pick.options].map((o) => o.textContent)).toEqual(['Choose…', '/refunded — Refund done']);
+      fireEvent.change(pick, { target: { value: TEAM_CANNED.id } });
+      fireEvent.click(within(rule).getByRole('button', { name: 'Add rule' }));
+      await waitFor(() => expect(calls.some((c) => c.url.endsWith('/api/v1/automation/rules') && c.init.method === 'POST')).toBe(true));
+      expect(body(calls.find((c) => c.url.endsWith('/api/v1/automation/rules') && c.init.method === 'POST')!)).toEqual({
+        name: 'Refund answer',
+        event: 'message.received',
+        conditions: {},
+        actions: [{ type: 'sendCanned', cannedResponseId: TEAM_CANNED.id }],
+      });
+
+      const macro = formOf('Add macro');
+      fireEvent.change(within(macro).getByLabelText('Macro name'), { target: { value: 'Thanks' } });
+      fireEvent.change(within(macro).getByLabelText('Step 1 type'), { target: { value: 'sendCanned' } });
+      const step = within(macro).getByLabelText('Step 1 canned response') as HTMLSelectElement;
+      expect([...step.options].map((o) => o.textContent)).toEqual(['Choose…', '/thanks — Thank you', '/refunded — Refund done']);
+      fireEvent.change(step, { target: { value: 'c1' } });
+      fireEvent.click(within(macro).getByRole('button', { name: 'Add macro' }));
+      await waitFor(() => expect(calls.some((c) => c.url.endsWith('/api/v1/macros') && c.init.method === 'POST')).toBe(true));
+      expect(body(calls.find((c) => c.url.endsWith('/api/v1/macros') && c.init.method === 'POST')!)).toEqual({ name: 'Thanks', shared: false, steps: [{ type: 'sendCanned', cannedResponseId: 'c1' }] });
+    } finally {
+      Object.assign(LISTS, saved);
+    }
+  });
 });

@@ -74,8 +74,8 @@ function useTeamName() {
   return (id: string | null | undefined) => (id ? (dir.teams.get(id)?.name ?? id) : '—');
 }
 
-/** A step in words, e.g. "add labels vip, billing" or "hand off to Sales: see note". */
-export function useStepWords() {
+/** A step in words, e.g. "add labels vip, billing" or "hand off to Sales: see note" (`canned`: to name canned responses). */
+export function useStepWords(canned: Canned[] = []) {
   const team = useTeamName();
   const { dir } = useApp();
   return (s: Step): string => {
@@ -102,6 +102,10 @@ export function useStepWords() {
         return `webhook ${String(s.name)}`;
       case 'template':
         return `template ${String(s.name)} (${String(s.language)})`;
+      case 'sendCanned': {
+        const c = canned.find((x) => x.id === s.cannedResponseId);
+        return c ? `send canned reply /${c.shortcut}` : 'send a canned reply';
+      }
       default:
         return s.type;
     }
@@ -116,6 +120,7 @@ const STEP_TYPES = [
   ['snooze', 'Snooze'],
   ['handoff', 'Hand off to team'],
   ['note', 'Internal note'],
+  ['sendCanned', 'Send a canned reply'],
 ] as const;
 const RULE_ONLY = [
   ['reply', 'Reply to the customer'],
@@ -130,13 +135,17 @@ const STEP_DEFAULTS: Record<string, Record<string, unknown>> = {
   snooze: { minutes: 60 },
   handoff: { toTeamId: '', note: '' },
   note: { body: '' },
+  sendCanned: { cannedResponseId: '' },
   reply: { text: '' },
   webhook: { name: '' },
 };
 const newStep = (type: string): Step => ({ type, ...STEP_DEFAULTS[type] });
 
-/** The list of steps (macro) or actions (rule): type, then that type's fields. */
-function StepsEditor({ steps, onChange, legend, withRuleActions }: { steps: Step[]; onChange(s: Step[]): void; legend: string; withRuleActions?: boolean }) {
+/**
+ * The list of steps (macro) or actions (rule): type, then that type's fields. `canned`: the responses a canned-reply
+ * step may pick (rules: team responses only, as the API requires).
+ */
+function StepsEditor({ steps, onChange, legend, withRuleActions, canned }: { steps: Step[]; onChange(s: Step[]): void; legend: string; withRuleActions?: boolean; canned: Canned[] }) {
   const set = (i: number, patch: Record<string, unknown>) => onChange(steps.map((s, j) => (j === i ? { ...s, ...patch } : s)));
   const types = withRuleActions ? [...STEP_TYPES, ...RULE_ONLY] : STEP_TYPES;
   return (
@@ -179,6 +188,16 @@ function StepsEditor({ steps, onChange, legend, withRuleActions }: { steps: Step
               </>
             )}
             {s.type === 'note' && <input aria-label={`${n} note`} value={String(s.body)} onChange={(e) => set(i, { body: e.target.value })} required />}
+            {s.type === 'sendCanned' && (
+              <select aria-label={`${n} canned response`} value={String(s.cannedResponseId)} onChange={(e) => set(i, { cannedResponseId: e.target.value })} required>
+                <option value="">Choose…</option>
+                {canned.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    /{c.shortcut} — {c.title}
+                  </option>
+                ))}
+              </select>
+            )}
             {s.type === 'reply' && <input aria-label={`${n} text`} value={String(s.text)} onChange={(e) => set(i, { text: e.target.value })} required />}
             {s.type === 'webhook' && <input aria-label={`${n} name`} value={String(s.name)} onChange={(e) => set(i, { name: e.target.value })} required />}
             <button type="button" className="link" onClick={() => onChange(steps.filter((_, j) => j !== i))}>
@@ -331,7 +350,8 @@ function CannedResponses() {
 
 function Macros() {
   const { me } = useApp();
-  const words = useStepWords();
+  const canned = useList<Canned>('/api/v1/canned-responses');
+  const words = useStepWords(canned.items);
   const list = useList<Macro>('/api/v1/macros');
   const { error, run } = useSubmit();
   const blank = { name: '', shared: false, steps: [newStep('addLabels')] };
@@ -404,7 +424,7 @@ function Macros() {
             <input type="checkbox" checked={form.shared} onChange={(e) => setForm({ ...form, shared: e.target.checked })} /> Shared with everyone
           </label>
         )}
-        <StepsEditor legend="Step" steps={form.steps} onChange={(steps) => setForm({ ...form, steps })} />
+        <StepsEditor legend="Step" steps={form.steps} onChange={(steps) => setForm({ ...form, steps })} canned={form.shared ? canned.items.filter((c) => c.teamId) : canned.items} />
       </AddForm>
     </>
   );
@@ -412,7 +432,8 @@ function Macros() {
 
 function AutomationRules() {
   const team = useTeamName();
-  const words = useStepWords();
+  const canned = useList<Canned>('/api/v1/canned-responses');
+  const words = useStepWords(canned.items);
   const list = useList<AutomationRule>('/api/v1/automation/rules');
   const { error, run } = useSubmit();
   const blank = { name: '', event: 'message.received', keywords: '', teamId: '', labels: '', idleMinutes: 60, businessHours: '', actions: [newStep('addLabels')] };
@@ -548,7 +569,7 @@ function AutomationRules() {
             <option value="closed">outside</option>
           </select>
         </label>
-        <StepsEditor legend="Action" withRuleActions steps={form.actions} onChange={(actions) => setForm({ ...form, actions })} />
+        <StepsEditor legend="Action" withRuleActions steps={form.actions} onChange={(actions) => setForm({ ...form, actions })} canned={canned.items.filter((c) => c.teamId)} />
       </AddForm>
       <form
         className="card form inline-form"

@@ -93,8 +93,30 @@ export const MacroStep = z.discriminatedUnion('type', [
       title: z.string().trim().min(1).max(200),
     })
     .strict(),
+  /**
+   * A canned response (gateway's), its placeholders filled for the conversation, sent to the customer through
+   * notifications' normal path: by a rule as the system, by a macro as the agent running it (who must own the
+   * conversation or be able to claim it, as for any reply). Free text, so only inside the 24 h window: outside it
+   * notifications refuses and the rule counts the failure (a macro run stops with the refusal). A placeholder
+   * without a value refuses the send too (the customer never gets "order  is on its way").
+   */
+  z.object({ type: z.literal('sendCanned'), cannedResponseId: z.string().uuid() }).strict(),
 ]);
 export type MacroStep = z.infer<typeof MacroStep>;
+
+/**
+ * Routing asks the gateway (which owns canned responses) for a canned response's text with its placeholders filled
+ * for a contact and an agent (`{{agent.name}}`: that user's name; null = no agent, the placeholder stays missing).
+ * NOT_FOUND when the response was deleted. `missing` names placeholders that had no value (left empty in `text`).
+ */
+export const RenderCannedV1 = defineRequest({
+  subject: 'gateway.render-canned.v1',
+  service: 'gateway',
+  request: z.object({ cannedResponseId: z.string().uuid(), contactId: z.string().uuid(), agentId: z.string().uuid().nullable() }),
+  response: z.object({ text: z.string(), missing: z.array(z.string()) }),
+  // the gateway asks ingest for the contact (2 s) before it answers
+  timeoutMs: 4_000,
+});
 
 export const Macro = z.object({
   id: z.string().uuid(),

@@ -1,0 +1,89 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { GetConversationV1, RenderCannedV1, SendMessageV1, type Actor, type AutomationAction, type WorkState } from '@app/contracts';
+import { Bus, currentCorrelationId, ValidationError } from '@app/messaging';
+import { AuditRepository } from '../work/work.repository';
+
+export type MessageAction = Extract<AutomationAction, { type: 'reply' | 'template' | 'sendCanned' }>;
+export const isMessageAction = (a: AutomationAction): a is MessageAction => a.type === 'reply' || a.type === 'template' || a.type === 'sendCanned';
+
+export interface AutomatedSend {
+  /** The work state just read (conversation, team, contact, owner). */
+  work: WorkState;
+  action: MessageAction;
+  idempotencyKey: string;
+  /** Who the audit entry names: the rule's system actor, or the agent running a macro. */
+  actor: Actor;
+  /** The message's sender: null id = the system (a rule); an agent's id for a macro they run. */
+  sender: { id: string | null; name: string };
+  /** Whose name fills `{{agent.name}}` (a rule: the owner; a macro: the agent running it). */
+  agentId: string | null;
+  /** Named in the audit entry. */
+  by: { kind: 'rule' | 'macro'; id: string; name: string };
+}
+
+/**
+ * Messages to the customer from automation (a rule's reply/template/sendCanned, a macro's sendCanned), through
+ * notifications' normal send path (which refuses free text outside the 24 h window), each one an audit entry
+ * (`automation.message.sent`) naming the rule or macro. A canned response is filled by the gateway, which owns
+ * them; a placeholder without a value refuses the send (VALIDATION naming it) instead of sending a gap.
+ */
+@Injectable()
+export class AutomationSender {
+  constructor(
+    @Inject(Bus) private readonly bus: Bus,
+    private readonly ds: DataSource,
+    private readonly audit: AuditRepository,
+  ) {}
+
+  /** The canned response's text for that conversation (throws when a placeholder has no value). */
+  async cannedText(cannedResponseId: string, work: WorkState, agentId: string | null): Promise<string> {
+    const r = await this.bus.request(RenderCannedV1, { cannedResponseId, contactId: work.contactId, agentId });
+    if (r.missing.length) throw new ValidationError(`canned response not sent: no value for ${r.missing.map((k) => `{{${k}}}`).join(', ')}`);
+    return r.text;
+  }
+
+  async send(s: AutomatedSend, cannedText?: string): Promise<void> {
+    const { work, action } = s;
+    const conversationId = work.conversationId;
+    const text = action.type === 'sendCanned' ? (cannedText ?? (await this.cannedText(action.cannedResponseId, work, s.agentId))) : undefined;
+    const conv = await this.bus.request(GetConversationV1, { conversationId });
+    const to = conv.contact.waId ?? conv.contact.userId;
+    if (!to) throw new ValidationError('the contact has no WhatsApp id');
+    const sent = await this.bus.request(SendMessageV1, {
+      idempotencyKey: s.idempotencyKey,
+      phoneNumberId: conv.phoneNumberId,
+      to,
+      conversationId,
+      senderId: s.sender.id,
+      senderName: s.sender.name.slice(0, 200),
+      message:
+        action.type === 'reply'
+          ? { type: 'text', body: action.text }
+          : action.type === 'sendCanned'
+            ? { type: 'text', body: text! }
+            : {
+                type: 'template',
+                name: action.name,
+                language: action.language,
+                components: action.bodyParameters.length ? [{ type: 'body', parameters: action.bodyParameters.map((t) => ({ type: 'text', text: t })) }] : undefined,
+              },
+    });
+    if (sent.duplicate) return; // a redelivered trigger: sent and audited the first time
+    await this.audit.append(this.ds.manager, {
+      conversationId,
+      teamId: work.teamId,
+      actor: { type: s.actor.type, id: s.actor.id, name: s.actor.name },
+      action: 'automation.message.sent',
+      before: null,
+      after: {
+        [s.by.kind]: { id: s.by.id, name: s.by.name },
+        type: action.type,
+        ...(action.type === 'sendCanned' ? { cannedResponseId: action.cannedResponseId } : {}),
+        ...(action.type === 'template' ? { template: { name: action.name, language: action.language } } : {}),
+        sendId: sent.sendId,
+      },
+      requestId: currentCorrelationId() ?? null,
+    });
+  }
+}
