@@ -117,5 +117,10 @@ describe('timeline', () => {
     expect(describeEvent(e('conversation.labels', { labels: [] }, { labels: ['VIP'] }), d)).toBe('Mara added label VIP');
     expect(describeEvent(e('sla.warning', null, { target: 'firstResponse' }), d)).toBe('First response SLA at risk');
     expect(describeEvent(e('sla.breach', null, { target: 'resolution' }), d)).toBe('Resolution SLA breached');
+    // automation's messages: the rule (system actor named after it) or the macro the agent ran
+    const byRule = { ...e('automation.message.sent', null, { rule: { id: 'r1', name: 'Refunds' }, type: 'sendCanned', cannedResponseId: 'c1', sendId: 's1' }), actor: { type: 'system', id: 'automation:r1', name: 'Automation: Refunds' } };
+    expect(describeEvent(byRule, d)).toBe('Automation: Refunds sent a canned reply to the customer');
+    expect(describeEvent(e('automation.message.sent', null, { macro: { id: 'm1', name: 'Refund done' }, type: 'sendCanned', sendId: 's2' }), d)).toBe('Mara sent a canned reply with the macro “Refund done”');
+    expect(describeEvent(e('automation.message.sent', null, { rule: { id: 'r2', name: 'x' }, type: 'template', template: { name: 'order_update', language: 'en' } }), d)).toBe('Mara sent template order_update to the customer');
   });
 });

@@ -258,6 +258,12 @@ export function describeEvent(e: AuditEntry, dir: Directory): string {
     if (e.action === 'csat.commented') return `The customer added a comment to their ${str(a.rating)}/5 rating`;
     if (e.action === 'csat.not-sent') return 'Satisfaction survey not sent';
   }
+  if (e.action === 'automation.message.sent') {
+    // a rule's or macro's message to the customer (the message itself is in the thread)
+    const what = a.type === 'sendCanned' ? 'a canned reply' : a.type === 'template' ? `template ${str((a.template as { name?: string } | undefined)?.name)}` : 'a reply';
+    const macro = (a.macro as { name?: string } | undefined)?.name;
+    return macro ? `${who} sent ${what} with the macro “${macro}”` : `${who} sent ${what} to the customer`;
+  }
   if (verb === 'bot-held') {
     // held by the bot itself, or by routing for a number whose conversations go to a bot first
     const bot = (a.bot as { name?: string | null } | null | undefined)?.name ?? who;
