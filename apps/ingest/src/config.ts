@@ -37,6 +37,12 @@ export const IngestConfigSchema = BaseConfigSchema.extend({
   MEDIA_MAX_BYTES: z.coerce.number().int().min(1).default(100 * 1024 * 1024),
   /** Webhook receipts processed in parallel by one ingest replica. */
   INGEST_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /**
+   * Receipts applied together in one transaction when they queue up (each of the INGEST_WEBHOOK_CONCURRENCY
+   * transactions takes up to this many). 1 = one transaction per item, as before batching. A batch that fails
+   * for any reason is rolled back and its receipts are re-applied one by one, item by item.
+   */
+  INGEST_WEBHOOK_BATCH_SIZE: z.coerce.number().int().min(1).max(64).default(16),
 });
 export type IngestConfig = z.infer<typeof IngestConfigSchema>;
 

@@ -8,6 +8,7 @@ export const ingestMetrics = {
     'phone_number_id values seen for the first time (auto-registered or kept unregistered)',
     ['outcome'],
   ),
+  batches: counter('switchboard_ingest_webhook_batches_total', 'Webhook receipt batches (several receipts in one transaction) by outcome', ['outcome']),
   media: counter('switchboard_ingest_media_downloads_total', 'Media download attempts by outcome', ['outcome']),
 };
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { DataSource, type EntityManager } from 'typeorm';
 import { WebhookReceivedV1, type PayloadOf } from '@app/contracts';
 import { Bus, type EventMeta } from '@app/messaging';
-import { claimEvent } from '@app/persistence';
+import { claimEvent, claimEvents } from '@app/persistence';
 import { AccountEventService } from '../account/account-event.service';
 import { INGEST_CONFIG, type IngestConfig } from '../config';
 import { ingestMetrics, itemKindOfPath } from '../ingest.metrics';
@@ -29,10 +29,20 @@ const WEBHOOK_MAX_BACKOFF_MS = 60_000;
  * ingest.rejected_item (receipt id, JSON path, reason), logged and counted; an item that fails for another
  * reason (database) makes the receipt redeliver after the others were applied — re-applying is idempotent —
  * and after WEBHOOK_MAX_DELIVER deliveries the bus dead-letters it whole, without blocking later receipts.
+ *
+ * Under load, receipts that queue up behind the INGEST_WEBHOOK_CONCURRENCY running transactions are applied
+ * together, up to INGEST_WEBHOOK_BATCH_SIZE per transaction (one BEGIN/COMMIT and one processed-marker statement
+ * for all of them instead of per item). That is all-or-nothing: if any item of a batch fails (a duplicate, a
+ * database error, a deadlock), the batch is rolled back and its receipts are applied again one by one with the
+ * per-item transactions above, so an odd item is still isolated. A receipt is acknowledged only after the
+ * transaction that applied it committed. Redeliveries never join a batch.
  */
 @Injectable()
 export class WebhookHandler implements OnApplicationBootstrap {
   private readonly log = new Logger('Webhooks');
+  /** First deliveries waiting for a free transaction slot (batched when more than one waits). */
+  private readonly queue: QueuedReceipt[] = [];
+  private running = 0;
 
   constructor(
     @Inject(INGEST_CONFIG) private readonly cfg: IngestConfig,
@@ -51,7 +61,8 @@ export class WebhookHandler implements OnApplicationBootstrap {
       WebhookReceivedV1,
       {
         durable: 'ingest-webhooks',
-        concurrency: this.cfg.INGEST_WEBHOOK_CONCURRENCY,
+        // enough receipts in flight to fill every transaction's batch (they wait in `queue`, not on the database)
+        concurrency: this.cfg.INGEST_WEBHOOK_CONCURRENCY * this.cfg.INGEST_WEBHOOK_BATCH_SIZE,
         maxDeliver: WEBHOOK_MAX_DELIVER,
         backoffMs: WEBHOOK_BACKOFF_MS,
         maxBackoffMs: WEBHOOK_MAX_BACKOFF_MS,
@@ -63,8 +74,70 @@ export class WebhookHandler implements OnApplicationBootstrap {
   async handle(evt: PayloadOf<typeof WebhookReceivedV1>, meta?: Pick<EventMeta, 'deliveryCount'>): Promise<void> {
     const receivedAt = Number.isNaN(Date.parse(evt.occurredAt)) ? new Date() : new Date(evt.occurredAt);
     const { items, rejected } = normalizeWebhook(evt.body, receivedAt);
+    const first = (meta?.deliveryCount ?? 1) === 1;
     // invalid items are recorded once, on the first delivery; a redelivery only retries what failed for other reasons
-    if ((meta?.deliveryCount ?? 1) === 1) for (const r of rejected) await this.reject(evt.eventId, r);
+    if (first) for (const r of rejected) await this.reject(evt.eventId, r);
+    if (!first || this.cfg.INGEST_WEBHOOK_BATCH_SIZE <= 1) return this.applyEach(evt.eventId, items, receivedAt);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ receiptId: evt.eventId, items, receivedAt, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Starts a transaction for the queued receipts while fewer than INGEST_WEBHOOK_CONCURRENCY run. */
+  private pump(): void {
+    while (this.running < this.cfg.INGEST_WEBHOOK_CONCURRENCY && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.cfg.INGEST_WEBHOOK_BATCH_SIZE);
+      this.running++;
+      void this.applyQueued(batch).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private async applyQueued(batch: QueuedReceipt[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        await this.applyBatch(batch);
+        ingestMetrics.batches.inc({ outcome: 'committed' });
+        for (const r of batch) r.resolve();
+        return;
+      } catch (err) {
+        // rolled back whole: every receipt is applied again on its own, item by item, below
+        if (!(err instanceof DuplicateMessage))
+          this.log.debug({ msg: 'webhook batch rolled back, applying its receipts one by one', receipts: batch.length, reason: (err as Error).message });
+        ingestMetrics.batches.inc({ outcome: 'redone_one_by_one' });
+      }
+    }
+    for (const r of batch) await this.applyEach(r.receiptId, r.items, r.receivedAt).then(r.resolve, r.reject);
+  }
+
+  /** Every item of every receipt in one transaction (all or nothing), then one processed marker per receipt. */
+  private async applyBatch(batch: QueuedReceipt[]): Promise<void> {
+    // one lock order for all transactions (number, then contact or wamid), so two batches touching the same
+    // customers queue rather than deadlock; the sort is stable, so one customer's messages keep their order
+    const work = batch
+      .flatMap((r) => r.items.map((item) => ({ r, item, key: lockOrderOf(item) })))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const outcomes = await this.ds.transaction(async (em) => {
+      const done: string[] = [];
+      for (const w of work) done.push(await this.applyItem(em, w.item, w.r.receiptId, w.r.receivedAt));
+      await claimEvents(em, 'ingest', 'ingest-webhooks', batch.map((r) => r.receiptId));
+      return done;
+    });
+    let media = false;
+    work.forEach((w, i) => {
+      if (w.item.number) this.numbers.remember(w.item.number);
+      ingestMetrics.items.inc({ kind: w.item.kind, outcome: outcomes[i] });
+      if (w.item.kind === 'message' && w.item.media && outcomes[i] === 'applied') media = true;
+    });
+    if (media) this.media.kick();
+  }
+
+  /** Each item in its own transaction; the receipt's processed marker goes with the last one when all went well. */
+  private async applyEach(receiptId: string, items: NormalizedItem[], receivedAt: Date): Promise<void> {
+    const evt = { eventId: receiptId };
     let failure: Error | undefined;
     let media = false;
     let claimed = false;
@@ -120,5 +193,26 @@ export class WebhookHandler implements OnApplicationBootstrap {
     ingestMetrics.rejected.inc({ item: itemKindOfPath(r.path) });
     // the reason and path only: never the item itself (it may hold message text or phone numbers)
     this.log.warn({ msg: 'webhook item rejected', receiptId, path: r.path, reason: r.reason });
+  }
+}
+
+interface QueuedReceipt {
+  receiptId: string;
+  items: NormalizedItem[];
+  receivedAt: Date;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** The order a batch applies its items in: by number, then by the customer (messages) or message (statuses). */
+function lockOrderOf(item: NormalizedItem): string {
+  const n = item.number?.phoneNumberId ?? '';
+  switch (item.kind) {
+    case 'message':
+      return `${n}\u0000m\u0000${item.contact.userId ?? ''}\u0000${item.contact.waId ?? ''}`;
+    case 'status':
+      return `${n}\u0000s\u0000${item.waMessageId}`;
+    default:
+      return `${n}\u0000a`;
   }
 }
