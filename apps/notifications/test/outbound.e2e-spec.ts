@@ -8,6 +8,7 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import {
   GetConversationV1,
+  GetUploadChunkV1,
   MarkReadV1,
   MessageReceivedV1,
   OutboundFailedV1,
@@ -467,6 +468,56 @@ describe('outbound sending through the sandbox', () => {
       expect((await sent({ to: to2 })).count).toBe(0);
     } finally {
       await stalled.close();
+      await new Promise((r) => stub.close(r));
+    }
+  }, 60_000);
+
+  it('an attachment whose read + upload outlasts the lease is still sent once: the attempt keeps its lease until the message call', async () => {
+    // a Graph API whose media upload takes longer than the lease the send was claimed with (a big file, a slow link)
+    const messages: string[] = [];
+    const stub = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const json = (code: number, b: object) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(b));
+        if (req.method === 'POST' && req.url?.endsWith('/media')) return void setTimeout(() => json(200, { id: '1234567890123456789' }), 2_500);
+        if (req.method === 'POST' && req.url?.endsWith('/messages')) {
+          messages.push(JSON.parse(body).image?.id ?? '?');
+          return json(200, { messages: [{ id: `wamid.upload-${messages.length}` }] });
+        }
+        json(500, { error: { message: 'not in this stub', code: 1 } });
+      });
+    });
+    await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
+    const worker = await startApp(
+      NotificationsModule.register({ ...notificationsEnv(), GRAPH_API_BASE_URL: `http://127.0.0.1:${(stub.address() as AddressInfo).port}`, OUTBOUND_SENDER: false }),
+    );
+    // ingest's side: the stored attachment, one small chunk
+    const uploadId = randomUUID();
+    const png = Buffer.from('89504e470d0a1a0a', 'hex');
+    await client.respond(GetUploadChunkV1, async (q) => {
+      if (q.uploadId !== uploadId) throw new NotFoundError(`no stored upload ${q.uploadId}`);
+      return { mimeType: 'image/png', filename: null, size: png.length, offset: q.offset, data: png.subarray(q.offset).toString('base64') };
+    });
+    try {
+      const pn = '200000000000017';
+      const graphBody = { type: 'image', image: { upload_id: uploadId, caption: 'the invoice' } };
+      const id = randomUUID();
+      const attemptId = randomUUID();
+      // claimed by this replica with 1.5 s left on its lease (the upload takes 2.5 s)
+      await db().query(
+        `INSERT INTO notifications.outbound_send (id, idempotency_key, request_hash, phone_number_id, recipient, kind, graph_body, status, attempts,
+           current_attempt_id, lease_until)
+         VALUES ($1, $2, 'h', $3, '15559300001', 'image', $4, 'sending', 1, $5, clock_timestamp() + interval '1.5 seconds')`,
+        [id, `upload-lease-${id}`, pn, JSON.stringify(graphBody), attemptId],
+      );
+      await db().query(`INSERT INTO notifications.outbound_attempt (id, send_id, attempt, worker, slot_at) VALUES ($1, $2, 1, 'uploader', now())`, [attemptId, id]);
+      await worker.get(SendWorker).execute({ id, attemptId, attempt: 1, slotAt: Date.now(), phoneNumberId: pn, recipient: '15559300001', conversationId: null, graphBody });
+      // the message went out with the uploaded media id, once, and this attempt recorded it (no recovery, no retry)
+      expect(messages).toEqual(['1234567890123456789']);
+      expect(await row(id)).toMatchObject({ status: 'sent', wa_message_id: 'wamid.upload-1', attempts: 1 });
+    } finally {
+      await worker.close();
       await new Promise((r) => stub.close(r));
     }
   }, 60_000);

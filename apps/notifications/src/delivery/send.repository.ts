@@ -181,6 +181,20 @@ export class SendRepository {
     return rowsOf(rows).length > 0;
   }
 
+  /**
+   * While an attachment is read from ingest and uploaded (no message call yet, which may take longer than a lease):
+   * keeps this attempt's lease at least `leaseMs` from now. Fenced like markCallStarted: only the current attempt,
+   * only while its lease runs and before its call started. False = this attempt lost the send.
+   */
+  async renewLease(em: EntityManager, id: string, attemptId: string, leaseMs: number): Promise<boolean> {
+    const rows = await em.query(
+      `UPDATE notifications.outbound_send SET lease_until = GREATEST(lease_until, clock_timestamp() + make_interval(secs => $3::double precision / 1000))
+       WHERE id = $1 AND current_attempt_id = $2 AND status = 'sending' AND call_started_at IS NULL AND lease_until > clock_timestamp() RETURNING id`,
+      [id, attemptId, leaseMs],
+    );
+    return rowsOf(rows).length > 0;
+  }
+
   /** Locks the send if this attempt still owns it. */
   async lockOwned(em: EntityManager, id: string, attemptId: string): Promise<SendRow | null> {
     const rows: SendRow[] = await em.query(

@@ -234,7 +234,10 @@ export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShut
     const uploadId = uploadIdOf(graphBody);
     if (uploadId) {
       // an attachment stored in ingest: upload it first (no message yet, so a failure is retried like any other)
-      const up = await this.uploads.toGraph(c.phoneNumberId, uploadId);
+      // reading and uploading a big file can outlast the lease: keep it, or recovery would requeue the send and
+      // markCallStarted refuse this attempt after every upload (never sent)
+      const up = await this.keepingLease(c, () => this.uploads.toGraph(c.phoneNumberId, uploadId));
+      if (up === null) return this.lostLease(c, 'call', 'the attachment was not uploaded');
       if (up.kind !== 'uploaded') {
         await persist(() => this.ds.transaction(async (em) => {
           if (await this.sends.lockOwned(em, c.id, c.attemptId)) await this.record(em, c, up);
@@ -272,6 +275,18 @@ export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShut
         await this.record(em, c, res);
       }),
     );
+  }
+
+  /** Runs `work` (no message call in it) renewing this attempt's lease every third of a lease; null = the lease was already lost. */
+  private async keepingLease<T>(c: Claimed, work: () => Promise<T>): Promise<T | null> {
+    const renew = () => this.sends.renewLease(this.ds.manager, c.id, c.attemptId, this.cfg.OUTBOUND_LEASE_MS).catch(() => true);
+    if (!(await renew())) return null;
+    const timer = setInterval(() => void renew(), Math.max(250, Math.floor(this.cfg.OUTBOUND_LEASE_MS / 3)));
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   /**
