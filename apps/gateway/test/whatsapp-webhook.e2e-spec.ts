@@ -9,6 +9,7 @@ import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@
 import { webhookFixtures } from '../../../test/support/fixtures';
 import { GatewayConfigSchema } from '../src/config';
 import { GatewayModule } from '../src/gateway.module';
+import { ReceiptGroupCommit } from '../src/webhooks/whatsapp/receipt-group-commit';
 import { sign } from '../src/webhooks/whatsapp/signature';
 import { useWebhookRawBody } from '../src/webhooks/whatsapp/raw-body';
 
@@ -140,6 +141,41 @@ describe('WhatsApp webhook endpoint (gateway) on real PostgreSQL and JetStream',
     await waitFor(async () => (await ds.query(`SELECT count(*)::int AS n FROM gateway.outbox WHERE published_at IS NULL`))[0].n === 0, {
       what: 'every outbox row marked published',
     });
+  });
+
+  it('concurrent webhooks are group-committed: each 200 only once its own row is stored, several rows per commit', async () => {
+    const bodies = Array.from({ length: 48 }, (_, i) => fixtures[i % fixtures.length].raw.replace('"whatsapp_business_account"', `"whatsapp_business_account", "n": ${i}`));
+    // hold inserts back (as a busy database would) so the webhooks pile up behind the statements in flight
+    const holder = ds.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    await holder.query(`LOCK TABLE gateway.webhook_receipt IN SHARE MODE`);
+    let answered = 0;
+    const pending = bodies.map(async (raw) => {
+      const res = await post(raw, sign(raw, SECRET_A)).expect(200);
+      answered++;
+      const [row] = await ds.query(`SELECT body FROM gateway.webhook_receipt WHERE id = $1`, [res.body.receiptId]);
+      expect(row?.body).toBe(raw);
+      return res.body.receiptId as string;
+    });
+    const group = app.get(ReceiptGroupCommit);
+    try {
+      await waitFor(() => group.waiting === 44, { what: '44 webhooks waiting behind 4 statements' });
+      expect(answered).toBe(0); // nothing is answered before it is stored
+    } finally {
+      await holder.commitTransaction();
+      await holder.release();
+    }
+    const ids = await Promise.all(pending);
+    const [c] = await ds.query(
+      `SELECT count(*)::int AS receipts, count(DISTINCT r.xmin::text)::int AS commits, count(o.id)::int AS with_event
+       FROM gateway.webhook_receipt r LEFT JOIN gateway.outbox o ON o.id = r.id WHERE r.id = ANY($1::uuid[])`,
+      [ids],
+    );
+    // every receipt with its outbox row; rows written by one commit share its xmin: 4 + 1 commits, not 48
+    expect(c).toEqual({ receipts: 48, with_event: 48, commits: 5 });
+    await waitFor(() => ids.every((id) => relayed.has(id)), { what: 'every grouped receipt relayed', timeoutMs: 30_000 });
+    ids.forEach((id, i) => expect(relayed.get(id)).toBe(bodies[i]));
   });
 
   it('answers 503 fast, storing nothing, when the receipt cannot be written', async () => {

@@ -8,12 +8,11 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { OutboxRelay } from '@app/persistence';
 import { counter } from '@app/platform';
 import { AppCredentials } from '../../whatsapp-accounts/app-credentials';
 import { matchSignature } from './signature';
-import { WebhookReceiptRepository } from './webhook-receipt.repository';
+import { ReceiptGroupCommit } from './receipt-group-commit';
 
 const webhooks = counter('switchboard_webhooks_total', 'WhatsApp webhook POSTs by outcome', ['outcome']);
 
@@ -39,8 +38,7 @@ export class WhatsAppWebhookService {
 
   constructor(
     private readonly credentials: AppCredentials,
-    private readonly ds: DataSource,
-    private readonly receipts: WebhookReceiptRepository,
+    private readonly receipts: ReceiptGroupCommit,
     private readonly relay: OutboxRelay,
   ) {}
 
@@ -78,8 +76,9 @@ export class WhatsAppWebhookService {
   }
 
   /**
-   * Signature first (on the exact bytes), then a shallow shape check, then the durable insert. Returns only
-   * after the receipt is committed in PostgreSQL; processing happens later, from JetStream.
+   * Signature first (on the exact bytes), then a shallow shape check, then the durable insert (group-committed
+   * with concurrent webhooks). Returns only after the receipt is committed in PostgreSQL; processing happens
+   * later, from JetStream.
    */
   async receive(raw: Buffer | undefined, signature: string | undefined): Promise<{ receiptId: string }> {
     const body = raw ?? Buffer.alloc(0);
@@ -96,7 +95,7 @@ export class WhatsAppWebhookService {
     this.assertWhatsAppBody(text);
     const receiptId = randomUUID();
     try {
-      await this.receipts.insertWithEvent(this.ds.manager, { id: receiptId, appIndex, body: text, byteLength: body.length });
+      await this.receipts.store({ id: receiptId, appIndex, body: text, byteLength: body.length });
     } catch (err) {
       webhooks.inc({ outcome: 'unavailable' });
       this.log.error(`webhook not stored (Meta will retry): ${(err as Error).message}`);
