@@ -2,8 +2,9 @@ import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { parseConfig } from '@app/config';
-import { ConversationOpenedV1, GetContactV1, GetConversationV1, GetWorkV1, ListTemplatesV1, MessageReceivedV1, NoticeRequestedV1, RenderCannedV1, SendMessageV1, type RequestOf } from '@app/contracts';
+import { ConversationOpenedV1, GetContactV1, GetConversationV1, GetWorkV1, ListTemplatesV1, MessageReceivedV1, NoticeRequestedV1, RenderCannedV1, SendMessageV1, type RequestOf, type TemplateSummary } from '@app/contracts';
 import { NatsBus } from '@app/messaging';
+import { DataSource } from 'typeorm';
 import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
 import { GatewayConfigSchema } from '../src/config';
 import { GatewayModule } from '../src/gateway.module';
@@ -29,6 +30,7 @@ describe('automation API (gateway + routing, real PostgreSQL and NATS)', () => {
   const teams: Record<string, string> = {};
   const contacts = new Map<string, { name: string | null; attributes: Record<string, string> }>();
   const as = (who: string) => ({ Authorization: `Bearer ${tokens[who]}` });
+  let listTemplates: (q: RequestOf<typeof ListTemplatesV1>) => Promise<{ items: TemplateSummary[] }> = async () => ({ items: [] });
 
   async function createUser(key: string, role: string, teamNames: string[]) {
     const res = await http
@@ -78,6 +80,8 @@ describe('automation API (gateway + routing, real PostgreSQL and NATS)', () => {
         conversations: [],
       };
     });
+    // notifications' approved templates, as each test sets them
+    await peer.respond(ListTemplatesV1, (q) => listTemplates(q));
     tokens.admin = (await http.post('/api/v1/auth/login').send(ADMIN).expect(200)).body.accessToken;
     for (const name of ['Sales', 'After-sales']) teams[name] = (await http.post('/api/v1/teams').set(as('admin')).send({ name }).expect(201)).body.id;
     await http.put(`/api/v1/numbers/${NUMBER}/team`).set(as('admin')).send({ teamId: teams.Sales }).expect(200);
@@ -298,11 +302,11 @@ describe('automation API (gateway + routing, real PostgreSQL and NATS)', () => {
     // notifications' part: the approved templates (slow on demand, to see the 503)
     let templatesSlow = false;
     const templatesAskedFor: string[] = [];
-    await peer.respond(ListTemplatesV1, async (q) => {
+    listTemplates = async (q) => {
       templatesAskedFor.push(q.phoneNumberId);
       if (templatesSlow) await new Promise((r) => setTimeout(r, ListTemplatesV1.timeoutMs + 500));
       return { items: [{ name: 'refund_done', language: 'en', category: 'UTILITY', body: 'Refund {{1}} done', bodyParameterCount: 1 }] };
-    });
+    };
     const rules = (body: object, who = 'admin') => http.post('/api/v1/automation/rules').set(as(who)).send(body);
     const macros = (body: object, who = 'admin') => http.post('/api/v1/macros').set(as(who)).send(body);
     const team = (
@@ -401,5 +405,54 @@ describe('automation API (gateway + routing, real PostgreSQL and NATS)', () => {
       missing: ['agent.name'],
     });
     await expect(peer.request(RenderCannedV1, { cannedResponseId: unknown, contactId: w.contactId, agentId: null })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+  it('assign in rules and macros: the person must exist, be active and (rules) belong to every team the rule names (400 naming the field); a rule moved to other teams or enabled again is checked against its new scope', async () => {
+    const rules = (body: object, who = 'admin') => http.post('/api/v1/automation/rules').set(as(who)).send(body);
+    const patch = (id: string, body: object, who = 'admin') => http.patch(`/api/v1/automation/rules/${id}`).set(as(who)).send(body);
+    const on = (actions: object[], teamIds: string[] = [teams.Sales]) => ({ name: 'Assign', event: 'message.received', conditions: { teamIds, keywords: ['vip'] }, actions });
+    const unknown = randomUUID();
+    expect((await rules(on([{ type: 'note', body: 'x' }, { type: 'assign', agentId: unknown }])).expect(400)).body.message).toBe(`actions.1.agentId: user ${unknown} does not exist`);
+    expect((await rules(on([{ type: 'assign', agentId: ids.carl }])).expect(400)).body.message).toBe(`actions.0.agentId: user ${ids.carl} is not a member of team ${teams.Sales} the rule applies to`);
+    expect((await rules({ ...on([{ type: 'assign', agentId: ids.ann }]), conditions: { keywords: ['vip'] } }).expect(400)).body.message).toContain('actions.0.agentId: a rule that assigns must name its teams');
+    await createUser('dora', 'agent', ['Sales']);
+    await http.patch(`/api/v1/users/${ids.dora}`).set(as('admin')).send({ disabled: true }).expect(200);
+    expect((await rules(on([{ type: 'assign', agentId: ids.dora }])).expect(400)).body.message).toBe(`actions.0.agentId: user ${ids.dora} is deactivated`);
+    expect((await http.post('/api/v1/macros').set(as('salesManager')).send({ name: 'x', shared: true, steps: [{ type: 'assign', agentId: unknown }] }).expect(400)).body.message).toBe(
+      `steps.0.agentId: user ${unknown} does not exist`,
+    );
+    await http.post('/api/v1/macros').set(as('salesManager')).send({ name: 'To Ann', shared: true, steps: [{ type: 'assign', agentId: ids.ann }] }).expect(201);
+    const toAnn = (await rules(on([{ type: 'assign', agentId: ids.ann }]), 'salesManager').expect(201)).body;
+    expect(toAnn.actions).toEqual([{ type: 'assign', agentId: ids.ann }]);
+    // moving the rule to After-sales (Ann is not a member) without touching its actions: 400, nothing changed
+    expect((await patch(toAnn.id, { conditions: { teamIds: [teams['After-sales']], keywords: ['vip'] } }).expect(400)).body.message).toBe(
+      `actions.0.agentId: user ${ids.ann} is not a member of team ${teams['After-sales']} the rule applies to`,
+    );
+
+    // templates against the new scope: each team has its own business number with its own approved templates
+    const ds = gateway.get(DataSource);
+    const [app] = await ds.query(`INSERT INTO gateway.meta_app (name) VALUES ('Test app') RETURNING id`);
+    const [waba] = await ds.query(`INSERT INTO gateway.waba (waba_id, name, app_id) VALUES ('99001', 'Test WABA', $1) RETURNING id`, [app.id]);
+    for (const [number, team] of [['1555000901', teams.Sales], ['1555000902', teams['After-sales']]])
+      await ds.query(`INSERT INTO gateway.phone_number (phone_number_id, waba_id, display_number, default_team_id, graph_api_version) VALUES ($1, $2, $1, $3, 'v21.0')`, [number, waba.id, team]);
+    let withdrawn = false;
+    listTemplates = async (q) => ({
+      items: q.phoneNumberId === '1555000901' && !withdrawn ? [{ name: 'vip_welcome', language: 'en', category: 'UTILITY', body: 'Welcome', bodyParameterCount: 0 }] : [],
+    });
+    const template = { type: 'template', name: 'vip_welcome', language: 'en' };
+    const sales = (await rules({ ...on([template]), name: 'VIP welcome' }).expect(201)).body;
+    expect((await patch(sales.id, { conditions: { teamIds: [teams['After-sales']], keywords: ['vip'] } }).expect(400)).body.message).toBe(
+      'actions.0: template "vip_welcome" (en) is not an approved template of business number 1555000902',
+    );
+    // enabling again re-checks too: disabled, then the template is withdrawn, then enabling is refused (both PATCH forms)
+    await patch(sales.id, { enabled: false }).expect(200);
+    withdrawn = true;
+    expect((await patch(sales.id, { enabled: true }).expect(400)).body.message).toContain('template "vip_welcome" (en) is not an approved template of business number 1555000901');
+    expect((await patch(sales.id, { name: 'VIP welcome again', enabled: true }).expect(400)).body.message).toContain('template "vip_welcome"');
+    const stored = (await http.get('/api/v1/automation/rules').set(as('admin')).expect(200)).body.items.find((r: { id: string }) => r.id === sales.id);
+    expect(stored).toMatchObject({ name: 'VIP welcome', enabled: false, conditions: { teamIds: [teams.Sales] } });
+    // a rename of the disabled rule needs no re-check
+    await patch(sales.id, { name: 'VIP welcome (off)' }).expect(200);
+    withdrawn = false;
+    await patch(sales.id, { enabled: true }).expect(200);
   });
 });

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { parseConfig } from '@app/config';
 import {
   BusinessHoursStateV1,
+  CheckSendV1,
   ClaimV1,
   CreateAutomationRuleV1,
   DryRunAutomationV1,
@@ -25,6 +26,8 @@ import {
   SendMessageV1,
   SetNumberTeamV1,
   SetTeamRoutingV1,
+  SetAgentCapacityV1,
+  SetAgentStatusV1,
   type Actor,
   type PayloadOf,
   type RequestOf,
@@ -60,6 +63,7 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
   const hoursAsked: Array<{ teamId?: string; at: string }> = [];
   const sends: Array<RequestOf<typeof SendMessageV1>> = [];
   const sentTo = (conversationId: string) => sends.filter((s) => s.conversationId === conversationId);
+  const checks: Array<RequestOf<typeof CheckSendV1>> = [];
 
   async function open(phoneNumberId: string, returning: boolean, attributes?: Record<string, string>): Promise<string> {
     const conversationId = randomUUID();
@@ -126,6 +130,12 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
       if (windowClosed.has(r.conversationId!) && r.message.type === 'text') throw new ValidationError('free-form messages only within 24 h of the customer’s last message; send a template');
       sends.push(r);
       return { sendId: randomUUID(), status: 'queued' as const, waMessageId: null, duplicate: false };
+    });
+    // notifications' check-send: the same window rule, nothing queued
+    await bus.respond(CheckSendV1, async (r) => {
+      checks.push(r);
+      if (windowClosed.has(r.conversationId!) && r.message.type === 'text') throw new ValidationError('free-form messages only within 24 h of the customer’s last message; send a template');
+      return { ok: true as const, duplicate: false };
     });
   }, 60_000);
   afterAll(async () => {
@@ -570,5 +580,98 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
     windowClosed.add(c);
     await expect(bus.request(RunMacroV1, { actor: ana, macroId: macro.id, conversationId: c })).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('within 24 h') });
     expect(sentTo(c)).toHaveLength(1);
+  });
+  it('sendCanned in a macro on an unassigned conversation: a send notifications refuses (window closed) claims nothing', async () => {
+    const teamId = randomUUID();
+    await bus.request(SetTeamRoutingV1, { actor: admin, teamId, strategy: 'manual' });
+    const number = `1222${Date.now() % 1e6}`;
+    await bus.request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    const CANNED = randomUUID();
+    renderCanned = (q) => {
+      if (q.cannedResponseId !== CANNED) throw new NotFoundError('no such canned response');
+      return { text: 'We are on it.', missing: [] };
+    };
+    const ana = user('agent', [teamId]);
+    const macro = await bus.request(CreateMacroV1, { actor: admin, name: 'On it', shared: true, steps: [{ type: 'sendCanned', cannedResponseId: CANNED }] });
+    const c = await open(number, true);
+    windowClosed.add(c);
+    const before = await bus.request(GetWorkV1, { actor: admin, conversationId: c });
+    expect(before.ownerId).toBeNull();
+    await expect(bus.request(RunMacroV1, { actor: ana, macroId: macro.id, conversationId: c })).rejects.toMatchObject({
+      code: 'VALIDATION',
+      message: expect.stringContaining('within 24 h'),
+    });
+    // asked before claiming; refused: still nobody's, same version, no claim in the audit trail, nothing sent
+    expect(checks.filter((x) => x.conversationId === c)).toHaveLength(1);
+    expect(await bus.request(GetWorkV1, { actor: admin, conversationId: c })).toMatchObject({ ownerId: null, version: before.version });
+    expect(await ds.query(`SELECT 1 FROM routing.audit_entry WHERE conversation_id = $1 AND action = 'conversation.claimed'`, [c])).toEqual([]);
+    expect(sentTo(c)).toEqual([]);
+    // window open again: the same run claims it and sends, as the agent
+    windowClosed.delete(c);
+    const run = await bus.request(RunMacroV1, { actor: ana, macroId: macro.id, conversationId: c });
+    expect(run.state.ownerId).toBe(ana.id);
+    expect(sentTo(c)).toEqual([expect.objectContaining({ senderId: ana.id, message: { type: 'text', body: 'We are on it.' } })]);
+  });
+
+  it('assign: a rule makes an available agent the owner through the audited assign (naming the rule); offline or at capacity it is skipped, counted on the rule, and the other actions still run; a macro assigns as the person running it', async () => {
+    const teamId = randomUUID();
+    await bus.request(SetTeamRoutingV1, { actor: admin, teamId, strategy: 'manual' });
+    const number = `1666${Date.now() % 1e6}`;
+    await bus.request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    const ana = user('agent', [teamId]);
+    const ben = user('agent', [teamId]);
+    const cara = user('agent', [teamId]);
+    const ref = (a: Actor) => ({ id: a.id, name: a.name, role: a.role, teamIds: a.teamIds });
+    await bus.request(SetAgentStatusV1, { actor: ana, agent: ref(ana), status: 'online' });
+    await bus.request(SetAgentStatusV1, { actor: ben, agent: ref(ben), status: 'offline' });
+    await bus.request(SetAgentStatusV1, { actor: cara, agent: ref(cara), status: 'online' });
+    await bus.request(SetAgentCapacityV1, { actor: admin, agent: ref(cara), maxOpen: 1 });
+    const rule = (name: string, keyword: string, agentId: string) =>
+      bus.request(CreateAutomationRuleV1, {
+        actor: admin,
+        rule: { name, event: 'message.received', conditions: { teamIds: [teamId], keywords: [keyword] }, actions: [{ type: 'assign', agentId }, { type: 'addLabels', labels: [keyword] }] },
+      });
+    const toAna = await rule('VIP to Ana', 'vip', ana.id);
+    const toBen = await rule('Billing to Ben', 'billing', ben.id);
+    const toCara = await rule('Shipping to Cara', 'shipping', cara.id);
+    const rules = async () => (await bus.request(ListAutomationRulesV1, { actor: admin })).items;
+    const work = (c: string) => bus.request(GetWorkV1, { actor: admin, conversationId: c });
+
+    // available: Ana owns it; the audit entry is routing's assign, by the rule
+    const c1 = await open(number, true);
+    await bus.publish(MessageReceivedV1, { ...message(c1, number), text: 'I am a VIP customer' });
+    await waitFor(async () => (await work(c1)).labels.includes('vip'), { what: 'the rule ran' });
+    expect(await work(c1)).toMatchObject({ ownerId: ana.id, teamId });
+    const assigned = await ds.query(`SELECT actor_type, actor_id, actor_name, after->>'ownerId' AS owner FROM routing.audit_entry WHERE conversation_id = $1 AND action = 'conversation.assigned'`, [c1]);
+    expect(assigned).toEqual([{ actor_type: 'system', actor_id: `automation:${toAna.id}`, actor_name: 'Automation: VIP to Ana', owner: ana.id }]);
+    expect((await rules()).find((r) => r.id === toAna.id)).toMatchObject({ errorCount: 0, lastError: null });
+
+    // offline: not assigned, counted with the reason, the label still added, the conversation goes on
+    const c2 = await open(number, true);
+    await bus.publish(MessageReceivedV1, { ...message(c2, number), text: 'billing question' });
+    await waitFor(async () => (await work(c2)).labels.includes('billing'), { what: 'the next action' });
+    expect((await work(c2)).ownerId).toBeNull();
+    await waitFor(async () => (await rules()).find((r) => r.id === toBen.id)!.runCount === 1, { what: 'the run counted' });
+    expect((await rules()).find((r) => r.id === toBen.id)).toMatchObject({ errorCount: 1, lastError: expect.stringContaining(`user ${ben.id} is offline`) });
+
+    // at capacity (Cara's maximum is 1 and she owns one): not assigned, counted
+    const owned = await open(number, true);
+    await bus.request(ClaimV1, { actor: cara, conversationId: owned, version: (await work(owned)).version });
+    const c3 = await open(number, true);
+    await bus.publish(MessageReceivedV1, { ...message(c3, number), text: 'shipping delay' });
+    await waitFor(async () => (await work(c3)).labels.includes('shipping'), { what: 'the next action' });
+    expect((await work(c3)).ownerId).toBeNull();
+    await waitFor(async () => (await rules()).find((r) => r.id === toCara.id)!.errorCount === 1, { what: 'the failure counted' });
+    expect((await rules()).find((r) => r.id === toCara.id)!.lastError).toContain('1 open conversations (maximum 1); not assigned');
+    expect(await ds.query(`SELECT 1 FROM routing.audit_entry WHERE conversation_id = ANY($1) AND action = 'conversation.assigned'`, [[c2, c3]])).toEqual([]);
+    for (const r of [toAna, toBen, toCara]) await bus.request(SetAutomationRuleEnabledV1, { actor: admin, ruleId: r.id, enabled: false });
+
+    // a macro assigns as the person running it: an agent may not assign (refused, naming the step), the manager may
+    const manager = user('manager', [teamId]);
+    const macro = await bus.request(CreateMacroV1, { actor: manager, name: 'To Ana', shared: true, steps: [{ type: 'assign', agentId: ana.id }] });
+    await expect(bus.request(RunMacroV1, { actor: cara, macroId: macro.id, conversationId: c2 })).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('step 1 (assign)') });
+    const run = await bus.request(RunMacroV1, { actor: manager, macroId: macro.id, conversationId: c2 });
+    expect(run).toMatchObject({ state: { ownerId: ana.id }, steps: [{ type: 'assign', changed: true }] });
+    expect(await ds.query(`SELECT actor_id FROM routing.audit_entry WHERE conversation_id = $1 AND action = 'conversation.assigned'`, [c2])).toEqual([{ actor_id: manager.id }]);
   });
 });

@@ -20,7 +20,8 @@ export interface RefsToCheck {
 
 /**
  * Bad references in automation → 400 naming the field, before routing stores anything: teams (conditions and
- * handoffs), people to notify, canned responses the caller may use (team ones for rules and shared macros), and
+ * handoffs), people to notify or assign to (active, not viewers; a rule's assignee a member of every team it names),
+ * canned responses the caller may use (team ones for rules and shared macros), and
  * templates: approved in that language for every business number in scope (the registry's active numbers of the
  * rule's teams, else all of them, else the configured default number), asked of notifications; if notifications
  * does not answer in time → 503 (retry), nothing stored.
@@ -47,6 +48,20 @@ export class AutomationRefsService {
     if (userRefs.length) {
       const known = new Set((await this.users.byIds(userRefs.map(([, u]) => u))).map((u) => u.id));
       for (const [field, userId] of userRefs) if (!known.has(userId)) throw new BadRequestException(`${field}: user ${userId} does not exist`);
+    }
+
+    for (const [i, a] of r.actions.entries()) {
+      if (a.type !== 'assign') continue;
+      const field = `${r.field}.${i}.agentId`;
+      const [u] = await this.users.byIds([a.agentId]);
+      if (!u) throw new BadRequestException(`${field}: user ${a.agentId} does not exist`);
+      if (u.disabled) throw new BadRequestException(`${field}: user ${a.agentId} is deactivated`);
+      if (u.role === 'viewer') throw new BadRequestException(`${field}: user ${a.agentId} is a viewer and cannot own conversations`);
+      if (r.field !== 'actions') continue; // a macro assigns within the conversation's team, checked when it runs
+      const teamIds = r.conditions?.teamIds ?? [];
+      if (!teamIds.length) throw new BadRequestException(`${field}: a rule that assigns must name its teams (conditions.teamIds), each one a team of user ${a.agentId}`);
+      const outside = teamIds.filter((t) => !u.teamIds.includes(t));
+      if (outside.length) throw new BadRequestException(`${field}: user ${a.agentId} is not a member of team ${outside.join(', ')} the rule applies to`);
     }
 
     for (const [i, a] of r.actions.entries()) {

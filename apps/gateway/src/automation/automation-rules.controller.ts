@@ -50,10 +50,27 @@ export class AutomationRulesController {
   @RequireScopes('conversations:write')
   async update(@CurrentPrincipal() me: Principal, @Param('id', ParseUUIDPipe) id: string, @Body() body: unknown) {
     const only = body && typeof body === 'object' && Object.keys(body).length === 1 && 'enabled' in body;
-    if (only) return this.bus.request(SetAutomationRuleEnabledV1, { actor: actorOf(me), ruleId: id, enabled: parseBody(EnabledBody, body).enabled });
+    if (only) {
+      const { enabled } = parseBody(EnabledBody, body);
+      if (enabled) await this.recheck(me, id, {});
+      return this.bus.request(SetAutomationRuleEnabledV1, { actor: actorOf(me), ruleId: id, enabled });
+    }
     const patch = parseBody(AutomationRulePatch, body);
-    await this.refs.check(me, { conditions: patch.conditions, actions: patch.actions ?? [], field: 'actions', personal: false });
+    if (patch.actions || patch.conditions || patch.enabled === true) await this.recheck(me, id, patch);
     return this.bus.request(UpdateAutomationRuleV1, { actor: actorOf(me), ruleId: id, patch });
+  }
+
+  /**
+   * The references of the rule as it will be (its stored conditions/actions with the patch's over them): a rule moved
+   * to other teams or enabled again is checked against its new scope (templates of those teams' numbers, an assignee's
+   * membership) like a new rule. A rule the caller cannot see: only the patch (routing then answers 403/404).
+   * Residual: a change made between this read and routing's update is not re-checked.
+   */
+  private async recheck(me: Principal, id: string, patch: Pick<AutomationRulePatch, 'conditions' | 'actions'>): Promise<void> {
+    const current = (await this.bus.request(ListAutomationRulesV1, { actor: actorOf(me) })).items.find((r) => r.id === id);
+    const conditions = patch.conditions ?? current?.conditions;
+    const actions = patch.actions ?? current?.actions ?? [];
+    await this.refs.check(me, { conditions, actions, field: 'actions', personal: false });
   }
 
   @Delete(':id')

@@ -25,10 +25,11 @@ import {
   type RequestOf,
   type WorkState,
 } from '@app/contracts';
-import { Bus, currentCorrelationId, ForbiddenError, NotFoundError, ValidationError, runWithContext, type EventMeta } from '@app/messaging';
+import { Bus, ConflictError, currentCorrelationId, ForbiddenError, NotFoundError, ValidationError, runWithContext, type EventMeta } from '@app/messaging';
 import { RoutingClock } from '../assignment/clock';
 import { containsKeyword } from '../assignment/rules';
 import { AuditRepository, WorkRepository } from '../work/work.repository';
+import { WorkChangesService } from '../work/work-changes.service';
 import { OutboxWriter } from '@app/persistence';
 import { MacroService } from './macro.service';
 import { AutomationSender, isMessageAction } from './automation-sender';
@@ -102,6 +103,7 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
     private readonly outbox: OutboxWriter,
     private readonly audit: AuditRepository,
     private readonly sender: AutomationSender,
+    private readonly changes: WorkChangesService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -332,6 +334,25 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
     return rows[0]?.a ?? {};
   }
 
+  /**
+   * A rule's `assign`: routing's audited assign command (AssignV1's code) as the rule, so the audit entry names it.
+   * Choice: a rule does not override availability as a manager may — an offline person, or one at their own or
+   * the team's capacity (checked under lock in the same transaction), is not assigned; the action is skipped and
+   * counted on the rule (errorCount/lastError). An away person (idle, still signed in) is assigned.
+   */
+  private async assign(actor: Actor, w: WorkState, agentId: string): Promise<void> {
+    const rows: Array<{ status: string }> = await this.ds.query(`SELECT status FROM routing.agent WHERE user_id = $1`, [agentId]);
+    if (rows[0]?.status === 'offline') throw new ConflictError(`user ${agentId} is offline; not assigned`);
+    const assignee = await this.macros.assignee(agentId);
+    try {
+      await this.changes.assign(actor, { actor, conversationId: w.conversationId, version: w.version, assignee }, { withinCapacity: true });
+    } catch (err) {
+      const d = (err as ConflictError).details as { reason?: string; open?: number; max?: number } | undefined;
+      if (err instanceof ConflictError && d?.reason === 'capacity') throw new ConflictError(`user ${agentId} has ${d.open} open conversations (maximum ${d.max}); not assigned`);
+      throw err;
+    }
+  }
+
   /** Runs every matching enabled rule in order; `waitForWork`: the work item may not exist yet (redelivered). */
   async handle(h: Happening, meta: EventMeta | undefined, waitForWork: boolean, onlyRuleId?: string): Promise<void> {
     const rules = (await this.ds.query(`SELECT ${COLS} FROM routing.automation_rule WHERE enabled AND event = $1 ORDER BY position, id`, [h.event]))
@@ -353,6 +374,7 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
         continue;
       }
       const actor: Actor = { type: 'system', id: `automation:${rule.id}`, name: `Automation: ${rule.name}`.slice(0, 200), role: 'admin', teamIds: [] };
+      const skips: string[] = [];
       try {
         if (!(await this.hoursMatch(rule, w))) continue;
         await runWithContext({ correlationId: `automation:${[...chain, rule.id].join(',')}:${randomUUID()}` }, async () => {
@@ -388,9 +410,19 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
               continue;
             }
             const now = await this.work.find(this.ds.manager, h.conversationId);
+            if (action.type === 'assign') {
+              // skipped (not assigned anyway) when the person is offline or at capacity: counted, the next actions run
+              const skipped = await this.assign(actor, now!, action.agentId).catch((err: Error) => err.message);
+              if (skipped) skips.push(`action ${i + 1} (assign): ${skipped}`);
+              continue;
+            }
             await this.macros.step(actor, now!, action);
           }
         });
+        if (skips.length) {
+          this.log.warn(`automation rule ${rule.id} (${rule.name}) on ${h.conversationId}: ${skips.join('; ')}`);
+          await this.ds.query(`UPDATE routing.automation_rule SET error_count = error_count + 1, last_error = $2 WHERE id = $1`, [rule.id, skips.join('; ').slice(0, 500)]);
+        }
         await this.ds.query(`UPDATE routing.automation_rule SET run_count = run_count + 1 WHERE id = $1`, [rule.id]);
       } catch (err) {
         const message = (err as Error).message;

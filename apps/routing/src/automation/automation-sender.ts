@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { GetConversationV1, RenderCannedV1, SendMessageV1, type Actor, type AutomationAction, type WorkState } from '@app/contracts';
+import { CheckSendV1, GetConversationV1, RenderCannedV1, SendMessageV1, type Actor, type AutomationAction, type SendMessageRequest, type WorkState } from '@app/contracts';
 import { Bus, currentCorrelationId, ValidationError } from '@app/messaging';
 import { AuditRepository } from '../work/work.repository';
 
@@ -43,14 +43,15 @@ export class AutomationSender {
     return r.text;
   }
 
-  async send(s: AutomatedSend, cannedText?: string): Promise<void> {
+  /** The send request for notifications (the canned text filled unless given). */
+  async request(s: AutomatedSend, cannedText?: string): Promise<SendMessageRequest> {
     const { work, action } = s;
     const conversationId = work.conversationId;
     const text = action.type === 'sendCanned' ? (cannedText ?? (await this.cannedText(action.cannedResponseId, work, s.agentId))) : undefined;
     const conv = await this.bus.request(GetConversationV1, { conversationId });
     const to = conv.contact.waId ?? conv.contact.userId;
     if (!to) throw new ValidationError('the contact has no WhatsApp id');
-    const sent = await this.bus.request(SendMessageV1, {
+    return {
       idempotencyKey: s.idempotencyKey,
       phoneNumberId: conv.phoneNumberId,
       to,
@@ -68,7 +69,19 @@ export class AutomationSender {
                 language: action.language,
                 components: action.bodyParameters.length ? [{ type: 'body', parameters: action.bodyParameters.map((t) => ({ type: 'text', text: t })) }] : undefined,
               },
-    });
+    };
+  }
+
+  /** Would notifications accept it (window, template, body)? Throws its refusal; queues nothing (check-send). */
+  async check(request: SendMessageRequest): Promise<void> {
+    await this.bus.request(CheckSendV1, request);
+  }
+
+  /** Sends it (the request built now unless given) and audits it naming the rule or macro. */
+  async send(s: AutomatedSend, cannedText?: string, prepared?: SendMessageRequest): Promise<void> {
+    const { work, action } = s;
+    const conversationId = work.conversationId;
+    const sent = await this.bus.request(SendMessageV1, prepared ?? (await this.request(s, cannedText)));
     if (sent.duplicate) return; // a redelivered trigger: sent and audited the first time
     await this.audit.append(this.ds.manager, {
       conversationId,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { CreateMacroV1, DeleteMacroV1, ListMacrosV1, NoticeRequestedV1, RunMacroV1, UpdateMacroV1, type Actor, type Macro, type MacroStep, type RequestOf, type WorkState } from '@app/contracts';
+import { CreateMacroV1, DeleteMacroV1, ListMacrosV1, NoticeRequestedV1, RunMacroV1, UpdateMacroV1, type Actor, type Macro, type MacroStep, type RequestOf, type UserRef, type WorkState } from '@app/contracts';
 import { Bus, BusError, currentCorrelationId, ForbiddenError, NotFoundError, ValidationError } from '@app/messaging';
 import { OutboxWriter } from '@app/persistence';
 import { WorkChangesService } from '../work/work-changes.service';
@@ -125,25 +125,42 @@ export class MacroService implements OnApplicationBootstrap {
 
   /**
    * A macro's canned reply, as the agent running it: filled first (a missing placeholder changes nothing), then
-   * the agent's reply check (visible; the owner, or an unassigned conversation they claim; else CONFLICT naming the
-   * owner), then notifications' send (free text: refused outside the 24 h window), audited naming the macro.
+   * notifications checks the send (check-send: window, body; a refusal claims nothing), then the agent's reply check
+   * (visible; the owner, or an unassigned conversation they claim; else CONFLICT naming the owner), then the send,
+   * audited naming the macro. Residual: a window closing between the check and the send still refuses after a claim.
    */
   private async sendCanned(a: Actor, w: WorkState, cannedResponseId: string, macro: Row, idempotencyKey: string): Promise<WorkState> {
     const text = await this.sender.cannedText(cannedResponseId, w, a.type === 'user' ? a.id : null);
+    const send = {
+      work: w,
+      action: { type: 'sendCanned' as const, cannedResponseId },
+      idempotencyKey,
+      actor: a,
+      sender: { id: a.type === 'user' ? a.id : null, name: a.name ?? `Macro: ${macro.name}` },
+      agentId: a.type === 'user' ? a.id : null,
+      by: { kind: 'macro' as const, id: macro.id, name: macro.name },
+    };
+    const request = await this.sender.request(send, text);
+    await this.sender.check(request);
     const { state } = await this.changes.prepareReply(a, w.conversationId, w.version);
-    await this.sender.send(
-      {
-        work: state,
-        action: { type: 'sendCanned', cannedResponseId },
-        idempotencyKey,
-        actor: a,
-        sender: { id: a.type === 'user' ? a.id : null, name: a.name ?? `Macro: ${macro.name}` },
-        agentId: a.type === 'user' ? a.id : null,
-        by: { kind: 'macro', id: macro.id, name: macro.name },
-      },
-      text,
-    );
+    await this.sender.send({ ...send, work: state }, text, request);
     return state;
+  }
+
+  /**
+   * The person an `assign` step names, as routing's agent projection knows them (role, teams, active): unknown or
+   * deactivated people are refused (VALIDATION) instead of being made owners.
+   */
+  async assignee(agentId: string): Promise<UserRef> {
+    const rows: Array<{ role: UserRef['role']; active: boolean; team_ids: string[] }> = await this.ds.query(
+      `SELECT a.role, a.active, coalesce((SELECT array_agg(m.team_id) FROM routing.agent_team m WHERE m.user_id = a.user_id), '{}') AS team_ids
+         FROM routing.agent a WHERE a.user_id = $1`,
+      [agentId],
+    );
+    const agent = rows[0];
+    if (!agent) throw new ValidationError(`assign: user ${agentId} is not known to routing (never projected from the directory)`, { field: 'agentId' });
+    if (!agent.active) throw new ValidationError(`assign: user ${agentId} is deactivated`, { field: 'agentId' });
+    return { id: agentId, role: agent.role, teamIds: agent.team_ids };
   }
 
   /** One step as that actor on the state just read (also the automation rules' actions). */
@@ -162,6 +179,8 @@ export class MacroService implements OnApplicationBootstrap {
         return this.changes.setStatus(a, { actor: a, conversationId: id, version: w.version, status: 'snoozed', snoozeUntil: new Date(Date.now() + s.minutes * 60_000).toISOString() });
       case 'handoff':
         return this.changes.handoff(a, { actor: a, conversationId: id, version: w.version, toTeamId: s.toTeamId, note: s.note });
+      case 'assign':
+        return this.changes.assign(a, { actor: a, conversationId: id, version: w.version, assignee: await this.assignee(s.agentId) });
       case 'note':
         await this.changes.addNote(a, id, s.body, [], w.version);
         return w;

@@ -61,7 +61,11 @@ export class WorkChangesService {
     });
   }
 
-  assign(actor: Actor, r: RequestOf<typeof AssignV1>): Promise<WorkState> {
+  /**
+   * `withinCapacity`: the new owner must be under their (and the team's) capacity, checked under lock as for a
+   * claim (automation rules); a person assigning by hand may go over it (a manager's override).
+   */
+  assign(actor: Actor, r: RequestOf<typeof AssignV1>, opts: { withinCapacity?: boolean } = {}): Promise<WorkState> {
     return this.change(actor, r.conversationId, r.version, 'conversation.assigned', (w) => {
       if (!managesTeam(actor, w.teamId)) throw new ForbiddenError('only a manager of the team or an admin can assign');
       const teamId = r.teamId !== undefined ? r.teamId : w.teamId;
@@ -72,7 +76,8 @@ export class WorkChangesService {
       if (r.assignee === undefined && teamId !== w.teamId) ownerId = null;
       if (teamId === w.teamId && ownerId === w.ownerId) return { patch: null };
       // a manager moving a bot's conversation ends the bot's hold
-      return { patch: { teamId, ownerId, ...(w.bot ? { bot: null } : {}) }, reason: 'assign' };
+      const capacityOf = opts.withinCapacity && ownerId && ownerId !== w.ownerId ? ownerId : undefined;
+      return { patch: { teamId, ownerId, ...(w.bot ? { bot: null } : {}) }, reason: 'assign', capacityOf };
     });
   }
 

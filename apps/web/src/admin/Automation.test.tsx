@@ -216,4 +216,41 @@ describe('admin: automation', () => {
       Object.assign(LISTS, saved);
     }
   });
+  it('offers "Assign to agent" in the rule editor: active people (no viewers) of the rule’s team, named in the list; saved as {type: assign, agentId}', async () => {
+    const saved = LISTS['/api/v1/automation/rules'];
+    const person = (id: string, name: string, teamIds: string[], over: object = {}) => ({ id, email: `${id}@x.test`, name, role: 'agent' as const, teamIds, disabled: false, createdAt: '', ...over });
+    const users = [
+      person('u-ben', 'Ben', ['t1']),
+      person('u-bea', 'Bea', ['t1']),
+      person('u-carl', 'Carl', ['t2']),
+      person('u-dora', 'Dora', ['t1'], { disabled: true }),
+      person('u-vera', 'Vera', ['t1'], { role: 'viewer' }),
+    ];
+    LISTS['/api/v1/automation/rules'] = [{ ...RULE, name: 'VIPs to Ben', conditions: { teamIds: ['t1'], keywords: ['vip'] }, actions: [{ type: 'assign', agentId: 'u-ben' }] }];
+    try {
+      const calls = stub(() => ({ status: 200, body: {} }));
+      renderWithApp(<Automation />, { me: MANAGER, users });
+      const row = (await screen.findByText('VIPs to Ben')).closest('tr')!;
+      expect(within(row).getByText('assign to Ben')).toBeTruthy();
+
+      // a new rule (any team): every active person who may own conversations
+      const add = formOf('Add rule');
+      fireEvent.change(within(add).getByLabelText('Action 1 type'), { target: { value: 'assign' } });
+      const names = (select: HTMLElement) => [...(select as HTMLSelectElement).options].map((o) => o.textContent);
+      expect(names(within(add).getByLabelText('Action 1 agent'))).toEqual(['Choose…', 'Bea', 'Ben', 'Carl']);
+
+      // editing the team-1 rule: only team 1's people; the pick is saved
+      fireEvent.click(screen.getByRole('button', { name: 'Edit rule VIPs to Ben' }));
+      const form = formOf('Save rule');
+      const pick = within(form).getByLabelText('Action 1 agent') as HTMLSelectElement;
+      expect(names(pick)).toEqual(['Choose…', 'Bea', 'Ben']);
+      expect(pick.value).toBe('u-ben');
+      fireEvent.change(pick, { target: { value: 'u-bea' } });
+      fireEvent.click(within(form).getByRole('button', { name: 'Save rule' }));
+      await waitFor(() => expect(calls.some((c) => c.init.method === 'PATCH')).toBe(true));
+      expect(body(calls.find((c) => c.init.method === 'PATCH')!)).toMatchObject({ conditions: { teamIds: ['t1'], keywords: ['vip'] }, actions: [{ type: 'assign', agentId: 'u-bea' }] });
+    } finally {
+      LISTS['/api/v1/automation/rules'] = saved;
+    }
+  });
 });

@@ -92,6 +92,8 @@ export function useStepWords(canned: Canned[] = []) {
         return `snooze ${String(s.minutes)} min`;
       case 'handoff':
         return `hand off to ${team(s.toTeamId as string)}: ${String(s.note)}`;
+      case 'assign':
+        return `assign to ${dir.users.get(s.agentId as string)?.name ?? String(s.agentId)}`;
       case 'note':
         return `note: ${String(s.body)}`;
       case 'notify':
@@ -119,6 +121,7 @@ const STEP_TYPES = [
   ['setStatus', 'Set status'],
   ['snooze', 'Snooze'],
   ['handoff', 'Hand off to team'],
+  ['assign', 'Assign to agent'],
   ['note', 'Internal note'],
   ['sendCanned', 'Send a canned reply'],
 ] as const;
@@ -134,6 +137,7 @@ const STEP_DEFAULTS: Record<string, Record<string, unknown>> = {
   setStatus: { status: 'pending' },
   snooze: { minutes: 60 },
   handoff: { toTeamId: '', note: '' },
+  assign: { agentId: '' },
   note: { body: '' },
   sendCanned: { cannedResponseId: '' },
   reply: { text: '' },
@@ -143,9 +147,12 @@ const newStep = (type: string): Step => ({ type, ...STEP_DEFAULTS[type] });
 
 /**
  * The list of steps (macro) or actions (rule): type, then that type's fields. `canned`: the responses a canned-reply
- * step may pick (rules: team responses only, as the API requires).
+ * step may pick (rules: team responses only, as the API requires). `agentTeamId`: an assign step offers active
+ * people (not viewers) of that team (a rule's team: the API requires its assignee to be a member), else all of them.
  */
-function StepsEditor({ steps, onChange, legend, withRuleActions, canned }: { steps: Step[]; onChange(s: Step[]): void; legend: string; withRuleActions?: boolean; canned: Canned[] }) {
+function StepsEditor({ steps, onChange, legend, withRuleActions, canned, agentTeamId }: { steps: Step[]; onChange(s: Step[]): void; legend: string; withRuleActions?: boolean; canned: Canned[]; agentTeamId?: string }) {
+  const { dir } = useApp();
+  const agents = [...dir.users.values()].filter((u) => !u.disabled && u.role !== 'viewer' && (!agentTeamId || u.teamIds.includes(agentTeamId))).sort((a, b) => a.name.localeCompare(b.name));
   const set = (i: number, patch: Record<string, unknown>) => onChange(steps.map((s, j) => (j === i ? { ...s, ...patch } : s)));
   const types = withRuleActions ? [...STEP_TYPES, ...RULE_ONLY] : STEP_TYPES;
   return (
@@ -186,6 +193,16 @@ function StepsEditor({ steps, onChange, legend, withRuleActions, canned }: { ste
                 </select>
                 <input aria-label={`${n} note`} value={String(s.note)} onChange={(e) => set(i, { note: e.target.value })} required />
               </>
+            )}
+            {s.type === 'assign' && (
+              <select aria-label={`${n} agent`} value={String(s.agentId)} onChange={(e) => set(i, { agentId: e.target.value })} required>
+                <option value="">Choose…</option>
+                {agents.map((u) => (
+                  <option key={u.id} value={u.id}>
+                    {u.name}
+                  </option>
+                ))}
+              </select>
             )}
             {s.type === 'note' && <input aria-label={`${n} note`} value={String(s.body)} onChange={(e) => set(i, { body: e.target.value })} required />}
             {s.type === 'sendCanned' && (
@@ -569,7 +586,7 @@ function AutomationRules() {
             <option value="closed">outside</option>
           </select>
         </label>
-        <StepsEditor legend="Action" withRuleActions steps={form.actions} onChange={(actions) => setForm({ ...form, actions })} canned={canned.items.filter((c) => c.teamId)} />
+        <StepsEditor legend="Action" withRuleActions steps={form.actions} onChange={(actions) => setForm({ ...form, actions })} canned={canned.items.filter((c) => c.teamId)} agentTeamId={form.teamId || undefined} />
       </AddForm>
       <form
         className="card form inline-form"

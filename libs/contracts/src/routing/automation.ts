@@ -83,6 +83,14 @@ export const MacroStep = z.discriminatedUnion('type', [
   /** Snoozed until now + minutes (it wakes open, as any snooze). */
   z.object({ type: z.literal('snooze'), minutes: z.number().int().min(1).max(43_200) }).strict(),
   z.object({ type: z.literal('handoff'), toTeamId: z.string().uuid(), note: z.string().trim().min(1).max(4000) }).strict(),
+  /**
+   * Make this person the owner, through routing's audited assign command (AssignV1's rules: the actor must manage
+   * the conversation's team — a macro run by an agent is refused — and the person must be a member of it). Saved
+   * only for an existing, active, non-viewer user (a rule's: a member of every team the rule names). A rule does not
+   * override availability: when the person is offline or at their (or the team's) capacity the action is skipped
+   * and counted as the rule's failure, and the next actions still run; a macro is a person's manual assign.
+   */
+  z.object({ type: z.literal('assign'), agentId: z.string().uuid() }).strict(),
   z.object({ type: z.literal('note'), body: z.string().trim().min(1).max(4000) }).strict(),
   /** An in-app notice about the conversation to these people and/or the team's managers (and its watchers). */
   z
