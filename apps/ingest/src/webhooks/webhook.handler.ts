@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { DataSource, type EntityManager } from 'typeorm';
 import { WebhookReceivedV1, type PayloadOf } from '@app/contracts';
 import { Bus, type EventMeta } from '@app/messaging';
-import { claimEvent, claimEvents } from '@app/persistence';
+import { claimEvent, claimEvents, OutboxWriter } from '@app/persistence';
 import { AccountEventService } from '../account/account-event.service';
 import { INGEST_CONFIG, type IngestConfig } from '../config';
 import { ingestMetrics, itemKindOfPath } from '../ingest.metrics';
@@ -31,11 +31,11 @@ const WEBHOOK_MAX_BACKOFF_MS = 60_000;
  * and after WEBHOOK_MAX_DELIVER deliveries the bus dead-letters it whole, without blocking later receipts.
  *
  * Under load, receipts that queue up behind the INGEST_WEBHOOK_CONCURRENCY running transactions are applied
- * together, up to INGEST_WEBHOOK_BATCH_SIZE per transaction (one BEGIN/COMMIT and one processed-marker statement
- * for all of them instead of per item). That is all-or-nothing: if any item of a batch fails (a duplicate, a
- * database error, a deadlock), the batch is rolled back and its receipts are applied again one by one with the
- * per-item transactions above, so an odd item is still isolated. A receipt is acknowledged only after the
- * transaction that applied it committed. Redeliveries never join a batch.
+ * together, up to INGEST_WEBHOOK_BATCH_SIZE per transaction: one BEGIN/COMMIT, one processed-marker statement and
+ * one multi-row outbox INSERT for all of them instead of per item. That is all-or-nothing: if any item of a batch
+ * fails (a duplicate, a database error, a deadlock), the batch is rolled back and its receipts are applied again
+ * one by one with the per-item transactions above, so an odd item is still isolated. A receipt is acknowledged
+ * only after the transaction that applied it committed. Redeliveries never join a batch.
  */
 @Injectable()
 export class WebhookHandler implements OnApplicationBootstrap {
@@ -54,6 +54,7 @@ export class WebhookHandler implements OnApplicationBootstrap {
     private readonly accountEvents: AccountEventService,
     private readonly rejected: RejectedItemRepository,
     private readonly media: MediaService,
+    private readonly outbox: OutboxWriter,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -121,8 +122,12 @@ export class WebhookHandler implements OnApplicationBootstrap {
       .flatMap((r) => r.items.map((item) => ({ r, item, key: lockOrderOf(item) })))
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const outcomes = await this.ds.transaction(async (em) => {
-      const done: string[] = [];
-      for (const w of work) done.push(await this.applyItem(em, w.item, w.r.receiptId, w.r.receivedAt));
+      // the batch's events go into the outbox by one multi-row INSERT at the end (same transaction)
+      const done = await this.outbox.collect(em, async () => {
+        const o: string[] = [];
+        for (const w of work) o.push(await this.applyItem(em, w.item, w.r.receiptId, w.r.receivedAt));
+        return o;
+      });
       await claimEvents(em, 'ingest', 'ingest-webhooks', batch.map((r) => r.receiptId));
       return done;
     });
