@@ -90,7 +90,8 @@ async function main() {
     LOG_LEVEL: 'warn',
     MEDIA_DIR: path.join(dir, 'media'),
   };
-  console.log(`embedded (single-machine mode) on ${machine()}`);
+  const loadNow = () => os.loadavg().map((l) => l.toFixed(1)).join(' / ');
+  console.log(`embedded (single-machine mode) on ${machine()}; load average (1/5/15 min) ${loadNow()}`);
   const first = await start(env);
   console.log(`ready, first start (empty data dir, migrations, demo seed): ${(first.readyMs / 1000).toFixed(1)} s`);
   await stop(first.child);
@@ -144,6 +145,7 @@ async function main() {
   while ((await messages()) - before < BURST - r.errors) await sleep(100);
   const seconds = (Date.now() - s0) / 1000;
   console.log(`sustained: ${BURST} webhooks (16 clients): accepted ${r.perSecond.toFixed(0)}/s (${fmt(r)}), stored end to end ${((BURST - r.errors) / seconds).toFixed(0)} messages/s; RSS ${rssMb(child.pid).toFixed(0)} MB`);
+  console.log(`load average at the end: ${loadNow()}`);
   await db.end();
   await stop(child);
   fs.rmSync(dir, { recursive: true, force: true });

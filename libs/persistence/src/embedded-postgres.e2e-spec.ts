@@ -102,6 +102,25 @@ describe('embedded PostgreSQL (PGlite + PGliteServer)', () => {
     expect((await waiting).rows[0].taken_by).toBeNull();
   });
 
+  it('a single statement waiting for the backend goes before transactions waiting to start (a webhook receipt is not stuck behind processing)', async () => {
+    const [a, b, c, d] = [await open(), await open(), await open(), await open()];
+    await a.query('BEGIN');
+    await a.query(`UPDATE job SET taken_by = taken_by WHERE id = 1`);
+    const done: string[] = [];
+    const tx = async (cl: Client, who: string) => {
+      await cl.query('BEGIN');
+      done.push(`${who} began`);
+      await cl.query('COMMIT');
+    };
+    const waiting = [tx(b, 'b'), tx(c, 'c')];
+    await new Promise((r) => setTimeout(r, 50)); // b and c are queued first
+    const single = d.query('SELECT count(*)::int AS n FROM job').then((r) => done.push(`d read ${r.rows[0].n}`));
+    await new Promise((r) => setTimeout(r, 50));
+    await a.query('COMMIT');
+    await Promise.all([...waiting, single]);
+    expect(done).toEqual(['d read 4', 'b began', 'c began']);
+  });
+
   it('keeps answering right with statements prepared behind the scenes: errors, a changed table, the settings', async () => {
     const [a, b] = [await open(), await open()];
     await a.query('CREATE TABLE note (id int PRIMARY KEY, body text)');

@@ -7,6 +7,19 @@ const CANCEL_REQUEST = 80877102;
 /** Message types after which the client waits for an answer: the end of one atomic batch. */
 const BATCH_END = new Set(['S', 'Q', 'p', 'H', 'c', 'f']);
 
+/** Autocommit batches that may overtake waiting transaction starts in a row. */
+const QUICK_RUN = 8;
+const TX_START = /^\s*(BEGIN|START\s+TRANSACTION)\b/i;
+
+/** Whether a batch opens a transaction (a simple Query or a Parse of BEGIN / START TRANSACTION). */
+function opensTransaction(batch: Buffer): boolean {
+  const type = batch[0];
+  if (type === 0x51 /* Q */) return TX_START.test(batch.toString('utf8', 5, Math.min(batch.length, 64)));
+  if (type !== 0x50 /* P */) return false;
+  const nameEnd = batch.indexOf(0, 5);
+  return nameEnd > 0 && TX_START.test(batch.toString('utf8', nameEnd + 1, Math.min(batch.length, nameEnd + 60)));
+}
+
 interface Conn extends StatementScope {
   socket: Socket;
   /** The startup exchange is done (later batches are protocol messages). */
@@ -29,6 +42,8 @@ export class PGliteServer {
   private readonly conns = new Set<Conn>();
   private owner: Conn | null = null;
   private busy = false;
+  /** Autocommit batches run ahead of waiting transaction starts, in a row. */
+  private quickRun = 0;
   private readonly statements: StatementCache | null;
 
   /**
@@ -112,10 +127,29 @@ export class PGliteServer {
     void this.pump();
   }
 
+  /**
+   * Whose batch runs next. Inside a transaction, its owner's. Otherwise round robin (the connection that ran goes to
+   * the back), except that a batch that is not a transaction start (an autocommit statement: a webhook's receipt
+   * INSERT, a poll, an ack) goes before batches that would open a transaction — they hold the one backend for
+   * several round trips — up to QUICK_RUN in a row, so transactions are never starved.
+   */
   private next(): Conn | undefined {
     if (this.owner) return this.owner.pending.length ? this.owner : undefined;
-    for (const c of this.conns) if (c.pending.length) return c; // Set order: oldest connection first
-    return undefined;
+    let opener: Conn | undefined;
+    for (const c of this.conns) {
+      if (!c.pending.length) continue;
+      if (!opensTransaction(c.pending[0])) {
+        if (!opener || this.quickRun < QUICK_RUN) {
+          this.quickRun = opener ? this.quickRun + 1 : 0;
+          return c;
+        }
+        break;
+      }
+      opener ??= c;
+      if (this.quickRun >= QUICK_RUN) break;
+    }
+    this.quickRun = 0;
+    return opener;
   }
 
   private async pump(): Promise<void> {
