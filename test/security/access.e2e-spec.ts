@@ -86,6 +86,7 @@ describe('security: access control, sessions and input handling (gateway + routi
       'patch /api/v1/labels/{id}': { name: 'hijacked' },
       'put /api/v1/numbers/{phoneNumberId}/team': { teamId: s.teams.Support },
       'put /api/v1/numbers/{phoneNumberId}/bot': { apiKeyId: apiKeyId },
+      'post /api/v1/templates/sync': {},
       'patch /api/v1/contacts/{id}': { name: 'hijacked', labels: ['vip'] },
       'post /api/v1/conversations/{id}/reminders': { inMinutes: 30 },
       'put /api/v1/teams/{id}/routing': { strategy: 'round_robin' },
@@ -107,7 +108,7 @@ describe('security: access control, sessions and input handling (gateway + routi
     /** Query strings that make a read route valid, so a refusal comes from the scope check. */
     const queries = (): Record<string, string> => {
       const range = `from=2026-01-01T00:00:00Z&to=2026-12-31T00:00:00Z&teamId=${s.teams.Sales}`;
-      return { 'get /api/v1/reports/{kind}': range, 'get /api/v1/reports/{kind}/raw': range };
+      return { 'get /api/v1/reports/{kind}': range, 'get /api/v1/reports/{kind}/raw': range, 'get /api/v1/templates': `phoneNumberId=${SALES_NUMBER}` };
     };
     const paramFor = (path: string, name: string): string => {
       const before = path.split('/{')[0].split('/').pop();
@@ -195,7 +196,7 @@ describe('security: access control, sessions and input handling (gateway + routi
   describe('bots', () => {
     it('a bot cannot take a person’s conversation, hand over or reply in one it does not hold; people and plain keys cannot act as bots', async () => {
       const key = async (name: string, scopes: string[]) => ({ 'X-Api-Key': (await s.http().post('/api/v1/api-keys').set(s.as('admin')).send({ name, scopes }).expect(201)).body.key as string });
-      const bot = await key('rogue bot', ['bot', 'conversations:read', 'conversations:write', 'messages:send']);
+      const bot = await key('rogue bot', ['bot', 'conversations:read', 'messages:send']);
       const plain = await key('plain', ['conversations:read', 'conversations:write', 'messages:send']);
       const url = (path: string) => `/api/v1/conversations/${victim.conversationId}/${path}`;
       const auditBefore = (await auditOf(victim.conversationId)).length;
@@ -207,7 +208,7 @@ describe('security: access control, sessions and input handling (gateway + routi
       await refused(bot, 'bot', 409, /owned by/);
       await refused(bot, 'handover', 409, /not held by a bot/, { teamId: s.teams.Support, note: 'summary' });
       await refused(bot, 'messages', 409, /owned by/, { text: 'from the bot' });
-      await refused(bot, 'take-back', 403, /only a person/, { version: victim.version });
+      await refused(bot, 'take-back', 403, /needs conversations:write/, { version: victim.version }); // a bot key carries no write scope
       for (const who of [s.as('sales'), s.as('admin'), plain]) {
         await refused(who, 'bot', 403, /needs bot/);
         await refused(who, 'handover', 403, /needs bot/, { teamId: s.teams.Support, note: 'summary' });
@@ -215,6 +216,31 @@ describe('security: access control, sessions and input handling (gateway + routi
       await refused(s.as('admin'), 'take-back', 409, /not held by a bot/, { version: victim.version });
       expect((await auditOf(victim.conversationId)).length).toBe(auditBefore);
       expect(s.sends.length).toBe(sendsBefore);
+    });
+
+    it('a bot key cannot carry write or admin scopes: creation refuses them, and a key stored with them gets no such powers', async () => {
+      for (const extra of ['conversations:write', 'contacts:write', 'webhooks:manage', 'admin']) {
+        const r = await s.http().post('/api/v1/api-keys').set(s.as('admin')).send({ name: 'greedy bot', scopes: ['bot', 'conversations:read', extra] });
+        expect(`${r.status} ${r.body.message}`).toMatch(new RegExp(`^400 scopes: a bot key .* not ${extra} \\(bots act only on the conversations they hold\\)`));
+      }
+      const created = (await s.http().post('/api/v1/api-keys').set(s.as('admin')).send({ name: 'old bot', scopes: ['bot', 'conversations:read', 'messages:send'] }).expect(201)).body;
+      // a key created before the rule, with the powers of a person
+      await s.ds.query(`UPDATE gateway.api_key SET scopes = $2 WHERE id = $1`, [created.id, ['bot', 'conversations:read', 'conversations:write', 'messages:send', 'contacts:write', 'admin']]);
+      const bot = { 'X-Api-Key': created.key as string };
+      expect((await s.http().get('/api/v1/me').set(bot).expect(200)).body).toMatchObject({ kind: 'bot', scopes: ['bot', 'conversations:read', 'messages:send'] });
+      const auditBefore = (await auditOf(victim.conversationId)).length;
+      const url = (path: string) => `/api/v1/conversations/${victim.conversationId}/${path}`;
+      for (const [path, body] of [
+        ['assign', { teamId: s.teams.Support, version: victim.version }],
+        ['status', { status: 'resolved', version: victim.version }],
+        ['handoff', { toTeamId: s.teams.Support, note: 'x', version: victim.version }],
+        ['claim', { version: victim.version }],
+      ] as const) {
+        const r = await s.http().post(url(path)).set(bot).send(body);
+        expect(`${path} → ${r.status} ${r.body.message}`).toMatch(new RegExp(`^${path} → 403 .*conversations:write`));
+      }
+      await s.http().post('/api/v1/api-keys').set(bot).send({ name: 'x', scopes: ['conversations:read'] }).expect(403);
+      expect((await auditOf(victim.conversationId)).length).toBe(auditBefore);
     });
   });
 

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import WebSocket from 'ws';
 import { parseConfig } from '@app/config';
-import { WebhookReceivedV1 } from '@app/contracts';
+import { SetNumberBotV1, WebhookReceivedV1 } from '@app/contracts';
+import { DataSource } from 'typeorm';
 import { NatsBus } from '@app/messaging';
 import { createTestEnv, startApp, TEST_NATS_URL, waitFor as waitForAtMost, type TestEnv } from '@app/testing';
 import { GatewayConfigSchema } from '../src/config';
@@ -122,7 +123,7 @@ describe('bot handover (gateway, ingest, routing, sla, notifications, sandbox; r
       auth[who] = { Authorization: `Bearer ${(await http.post('/api/v1/auth/login').send({ email: `${who}@example.test`, password: PASSWORD }).expect(200)).body.accessToken}` };
     }
     const key = async (name: string, scopes: string[]) => ({ 'X-Api-Key': (await http.post('/api/v1/api-keys').set(auth.admin).send({ name, scopes }).expect(201)).body.key as string });
-    auth.bot = await key('Helper bot', ['bot', 'conversations:read', 'conversations:write', 'messages:send']);
+    auth.bot = await key('Helper bot', ['bot', 'conversations:read', 'messages:send']);
     auth.otherBot = await key('Other bot', ['bot', 'conversations:read', 'messages:send']);
     auth.crm = await key('crm', ['conversations:read', 'conversations:write', 'messages:send']);
     ids.bot = (await http.get('/api/v1/me').set(auth.bot).expect(200)).body.id;
@@ -276,12 +277,53 @@ describe('bot handover (gateway, ingest, routing, sla, notifications, sandbox; r
     expect(routed).toMatchObject({ bot: null, owner: { id: ids.ana } });
   }, 240_000);
 
+  it('a hold in flight when the bot’s key is revoked does not leave the conversation with the revoked bot; a revoked bot cannot become a number’s bot', async () => {
+    const racing = (await http.post('/api/v1/api-keys').set(auth.admin).send({ name: 'Racing bot', scopes: ['bot', 'conversations:read', 'messages:send'] }).expect(201)).body;
+    const c = await newConversation();
+    const ds = apps[1].get(DataSource); // routing's
+    const revokesSeen = async () => (await ds.query(`SELECT count(*)::int AS n FROM routing.processed_event WHERE consumer = 'routing-bots-on-revoked'`))[0].n as number;
+    const revokesBefore = await revokesSeen();
+    // the bot's POST …/bot reaches routing and waits for the conversation's row (held here) …
+    const blocker = ds.createQueryRunner();
+    await blocker.connect();
+    let hold: Promise<request.Response>;
+    try {
+      await blocker.startTransaction();
+      const [{ pid }] = await blocker.query(`SELECT pg_backend_pid() AS pid`);
+      await blocker.query(`SELECT 1 FROM routing.conversation_work WHERE conversation_id = $1 FOR UPDATE`, [c.id]);
+      hold = http.post(`/api/v1/conversations/${c.id}/bot`).set('X-Api-Key', racing.key).send({}).then((r) => r);
+      await waitFor(async () => (await ds.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, [pid]))[0].n > 0, {
+        what: 'the hold waiting for the conversation',
+      });
+      // … while its key is revoked and routing has handled the revoke
+      await http.delete(`/api/v1/api-keys/${racing.id}`).set(auth.admin).expect(200);
+      await waitFor(async () => (await revokesSeen()) > revokesBefore, { what: 'routing handled the revoke' });
+      await blocker.commitTransaction();
+    } finally {
+      if (blocker.isTransactionActive) await blocker.rollbackTransaction();
+      await blocker.release();
+    }
+    const r = await hold;
+    expect(r.status).not.toBe(200);
+    if (r.status === 403) expect(r.body.message).toMatch(/Racing bot: its API key was revoked/);
+    await ds.transaction((em) => em.query(`SELECT 1 FROM routing.conversation_work WHERE conversation_id = $1 FOR UPDATE`, [c.id])); // the hold's transaction is over
+    expect(await get(c.id)).toMatchObject({ bot: null, owner: null });
+    expect((await http.get('/api/v1/conversations?view=unassigned&limit=200').set(auth.frank).expect(200)).body.items.map((i: any) => i.id)).toContain(c.id);
+
+    // the gateway found the key live, then it was revoked: routing does not store the number's bot
+    const admin = { type: 'user' as const, id: randomUUID(), name: 'Admin', role: 'admin' as const, teamIds: [] };
+    const refused = await peer.request(SetNumberBotV1, { actor: admin, phoneNumberId: '106540352277044', bot: { id: racing.id, name: 'Racing bot' } }).catch((e) => e);
+    expect(refused).toMatchObject({ code: 'VALIDATION' });
+    expect(refused.message).toMatch(/Racing bot: its API key was revoked/);
+    expect(await ds.query(`SELECT 1 FROM routing.number_bot WHERE bot_id = $1`, [racing.id])).toEqual([]);
+  }, 240_000);
+
   it('an agent takes a conversation back from the bot; a bot cannot take back, nor act on what it does not hold', async () => {
     const c = await newConversation();
     const held = (await http.post(`/api/v1/conversations/${c.id}/bot`).set(auth.bot).send({}).expect(200)).body;
     expect((await http.get('/api/v1/conversations?view=mine').set(auth.bot).expect(200)).body.items.map((i: any) => i.id)).toContain(c.id);
 
-    expect((await http.post(`/api/v1/conversations/${c.id}/take-back`).set(auth.bot).send({ version: held.version }).expect(403)).body.message).toMatch(/only a person/);
+    expect((await http.post(`/api/v1/conversations/${c.id}/take-back`).set(auth.bot).send({ version: held.version }).expect(403)).body.message).toMatch(/needs conversations:write/);
     expect((await http.post(`/api/v1/conversations/${c.id}/take-back`).set(auth.frank).send({ version: held.version - 1 }).expect(409)).body.message).toMatch(/version/);
     const back = (await http.post(`/api/v1/conversations/${c.id}/take-back`).set(auth.frank).send({ version: held.version }).expect(200)).body;
     expect(back).toMatchObject({ ownerId: ids.frank, bot: null, version: held.version + 1 });

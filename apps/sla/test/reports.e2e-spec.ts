@@ -10,6 +10,7 @@ import {
   ConversationWorkChangedV1,
   CreateBusinessHoursV1,
   CreateSlaPolicyV1,
+  DashboardDrillV1,
   GetDashboardV1,
   GetReportV1,
   MessageReceivedV1,
@@ -105,6 +106,14 @@ describe('reports: a seeded week with known answers (real PostgreSQL + NATS)', (
     await waitFor(async () => (await db(`SELECT 1 FROM sla.rpt_state WHERE conversation_id = $1 AND version = $2`, [s.id, version])).length > 0, { what: 'state projected' });
     await waitFor(async () => (await db(`SELECT routing_version FROM sla.conversation WHERE conversation_id = $1`, [s.id]))[0]?.routing_version >= version, { what: 'sla saw the state' });
   }
+
+  /** The live counters recounted from the work rows: a bot-held row (nobody owns it) under the owner BOT, nobody NIL. */
+  const recountLive = () =>
+    db(
+      `SELECT coalesce(team_id, $1) AS team_id, coalesce(owner_id, CASE WHEN bot_held THEN $2::uuid END, $1) AS owner_id, status, sla_state, count(*)::int AS n
+       FROM sla.rpt_work WHERE status <> 'resolved' GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+      ['00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff'],
+    );
 
   beforeAll(async () => {
     env = await createTestEnv({ SLA_TIMER_POLL_MS: '0', SLA_EVENT_BACKOFF_MS: '50' });
@@ -330,11 +339,7 @@ describe('reports: a seeded week with known answers (real PostgreSQL + NATS)', (
     const NIL = '00000000-0000-0000-0000-000000000000';
     // the pre-aggregates (kept by triggers from every change of rpt_work) against a recount of the rows
     const counters = await db(`SELECT team_id, owner_id, status, sla_state, n FROM sla.rpt_live_count WHERE n <> 0 ORDER BY 1, 2, 3, 4`);
-    const recount = await db(
-      `SELECT coalesce(team_id, $1) AS team_id, coalesce(owner_id, $1) AS owner_id, status, sla_state, count(*)::int AS n FROM sla.rpt_work
-       WHERE status <> 'resolved' GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
-      [NIL],
-    );
+    const recount = await recountLive();
     expect(recount.map((r: any) => [r.team_id, r.owner_id, r.status, r.n]).sort()).toEqual(
       [
         [teamId, alice, 'open', 1],
@@ -392,6 +397,48 @@ describe('reports: a seeded week with known answers (real PostgreSQL + NATS)', (
     // the instants do cross boundaries: the figures differ between them
     expect(seen.size).toBeGreaterThanOrEqual(6);
     clock.set(end);
+  });
+
+  it('a conversation a bot holds is counted "with a bot", not in the queue; handed over, it is queued; the counters still equal a recount', async () => {
+    clock.set(end);
+    const id = randomUUID();
+    const opened = new Date(end.getTime() - 30 * MIN);
+    const state = (version: number, bot: boolean, status: 'open' | 'resolved') =>
+      peer
+        .publish(ConversationWorkChangedV1, {
+          eventId: randomUUID(),
+          occurredAt: new Date(opened.getTime() + version * MIN).toISOString(),
+          action: 'test',
+          actor: { type: 'system', id: 'test', name: null },
+          state: {
+            conversationId: id, phoneNumberId: number, contactId: randomUUID(), teamId, ownerId: null, status, snoozeUntil: null, priority: 'normal', labels: [], version,
+            openedAt: opened.toISOString(), lastMessageAt: null, resolvedAt: status === 'resolved' ? end.toISOString() : null, updatedAt: end.toISOString(),
+            bot: bot ? { id: randomUUID(), name: 'Helper bot', since: opened.toISOString() } : null,
+          },
+        })
+        .then(() => waitFor(async () => (await db(`SELECT 1 FROM sla.rpt_work WHERE conversation_id = $1 AND version = $2`, [id, version])).length > 0, { what: 'state projected' }));
+    const dashboard = () => peer.request(GetDashboardV1, { teamIds: [teamId], userIds: null });
+    const queued = async () => (await peer.request(DashboardDrillV1, { teamIds: [teamId], metric: 'queue', limit: 500 })).items.map((i) => i.conversationId);
+    const before = (await dashboard()).teams[0];
+    expect(before.withBot).toBe(0);
+
+    await state(1, true, 'open');
+    const held = await dashboard();
+    expect(held.teams[0]).toMatchObject({ queue: before.queue, withBot: 1, byStatus: { ...before.byStatus, open: before.byStatus.open + 1 } });
+    expect(await queued()).not.toContain(id);
+    expect(held.owners.map((o) => o.userId)).not.toContain('ffffffff-ffff-ffff-ffff-ffffffffffff');
+    expect(await db(`SELECT team_id, owner_id, status, sla_state, n FROM sla.rpt_live_count WHERE n <> 0 ORDER BY 1, 2, 3, 4`)).toEqual(await recountLive());
+
+    // the bot hands over (nobody owns it): it waits in the queue from then
+    await state(2, false, 'open');
+    const handed = (await dashboard()).teams[0];
+    expect(handed).toMatchObject({ queue: { length: before.queue.length + 1 }, withBot: 0 });
+    if (before.queue.oldestQueuedAt === null) expect(handed.queue.oldestQueuedAt).toBe(new Date(opened.getTime() + 2 * MIN).toISOString());
+    expect(await queued()).toContain(id);
+    expect(await db(`SELECT team_id, owner_id, status, sla_state, n FROM sla.rpt_live_count WHERE n <> 0 ORDER BY 1, 2, 3, 4`)).toEqual(await recountLive());
+
+    await state(3, false, 'resolved');
+    expect((await dashboard()).teams[0]).toMatchObject({ queue: before.queue, withBot: 0, byStatus: before.byStatus });
   });
 
   it('refuses a reversed range, a range over 366 days and an unknown time zone', async () => {

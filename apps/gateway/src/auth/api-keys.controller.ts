@@ -1,13 +1,13 @@
 import { ApiBearerAuth, ApiCreatedResponse, ApiForbiddenResponse, ApiOkResponse, ApiSecurity, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ApiKeyListResponse, ApiKeyResponse, CreatedApiKeyResponse, ErrorResponse } from './auth.responses';
 import { ApiProperty } from '@nestjs/swagger';
-import { Body, Controller, Delete, Get, Injectable, NotFoundException, Param, ParseUUIDPipe, Post, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, Injectable, NotFoundException, Param, ParseUUIDPipe, Post, UseGuards } from '@nestjs/common';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, MaxLength, MinLength } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { ApiKeysRepository } from './api-keys.repository';
 import { DirectoryAudit } from './directory-audit';
 import { AuthGuard } from './auth.guard';
-import { CurrentPrincipal, RequireScopes, SCOPES, type Principal, type Scope } from './principal';
+import { BOT_SCOPES, CurrentPrincipal, RequireScopes, SCOPES, type Principal, type Scope } from './principal';
 import { newToken, tokenHash } from './tokens';
 
 export class CreateApiKeyDto {
@@ -35,6 +35,11 @@ export class ApiKeysService {
 
   /** The key itself is returned once, here; only its SHA-256 is stored. */
   async create(name: string, scopes: Scope[], by: Principal) {
+    if (scopes.includes('bot')) {
+      const extra = scopes.filter((s) => !BOT_SCOPES.includes(s));
+      if (extra.length)
+        throw new BadRequestException(`scopes: a bot key (scope bot) may only add ${BOT_SCOPES.filter((s) => s !== 'bot').join(', ')}; not ${extra.join(', ')} (bots act only on the conversations they hold)`);
+    }
     const key = newToken('sbk');
     const view = await this.ds.transaction(async (em) => {
       const v = await this.keys.insert(em, {

@@ -6,7 +6,7 @@ import { OutboxWriter } from '@app/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { AuthRepository } from './auth.repository';
 import { DUMMY_HASH, verifyPassword } from './password';
-import { ROLE_SCOPES, type Principal, type Scope } from './principal';
+import { BOT_SCOPES, ROLE_SCOPES, type Principal, type Scope } from './principal';
 import { kindOf, newToken, tokenHash } from './tokens';
 
 export interface TokenPair {
@@ -115,7 +115,10 @@ export class AuthService {
       const key = await this.repo.useApiKey(this.ds.manager, tokenHash(token));
       if (!key) return null;
       const scopes = key.scopes as Scope[];
-      return { kind: scopes.includes('bot') ? 'bot' : 'api_key', id: key.id, name: key.name, email: null, role: 'admin', teamIds: [], scopes };
+      // a bot gets nothing beyond BOT_SCOPES, even from a key stored with more (creation refuses such keys now)
+      if (scopes.includes('bot'))
+        return { kind: 'bot', id: key.id, name: key.name, email: null, role: 'admin', teamIds: [], scopes: scopes.filter((s) => BOT_SCOPES.includes(s)) };
+      return { kind: 'api_key', id: key.id, name: key.name, email: null, role: 'admin', teamIds: [], scopes };
     }
     return null;
   }

@@ -18,6 +18,12 @@ export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
   admin: SCOPES.filter((s) => s !== 'bot'), // only an API key can be a bot
 };
 
+/**
+ * The only scopes a bot key may carry besides `bot`: it reads, and it replies where it holds the conversation (routing
+ * checks that). It never assigns, resolves, hands off or changes contacts or settings: bots act only on what they hold.
+ */
+export const BOT_SCOPES: readonly Scope[] = ['bot', 'conversations:read', 'contacts:read', 'messages:send'];
+
 /** Who is calling: a signed-in user, an integrator's API key, or an API key with the `bot` scope (a bot). */
 export interface Principal {
   kind: 'user' | 'api_key' | 'bot';

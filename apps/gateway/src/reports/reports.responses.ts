@@ -37,6 +37,7 @@ export class DashboardTeam {
   @ApiProperty({ format: 'uuid' }) teamId!: string;
   @ApiProperty({ type: String, nullable: true }) name!: string | null;
   @ApiProperty({ type: Queue }) queue!: Queue;
+  @ApiProperty({ description: 'Unresolved conversations a bot holds (nobody owns them; not in the queue, but counted in byStatus)' }) withBot!: number;
   @ApiProperty({ type: ByStatus }) byStatus!: ByStatus;
   @ApiProperty({ type: AgeByStatus, description: `Age buckets (${AGE_BUCKETS.join(', ')}) of now − opened` }) age!: AgeByStatus;
   @ApiProperty({ type: SlaCounts }) sla!: SlaCounts;

@@ -158,7 +158,8 @@ export class AssignmentService {
     // (a rule naming a person still wins)
     if ((o.trigger === 'opened' || o.trigger === 'reopened') && !w.ownerId && !w.bot && !plan?.assigneeId) {
       const bot = await once(o.memo?.bots, w.phoneNumberId, () => this.bots.forNumber(em, w.phoneNumberId));
-      if (bot) return this.holdForBot(em, w, bot, plan, skills);
+      // a bot whose key was revoked holds nothing (checked under the bot's lock: a revoke cannot slip in between)
+      if (bot && !(await this.bots.isRevoked(em, bot.id))) return this.holdForBot(em, w, bot, plan, skills);
     }
     const teamId = w.teamId;
     const settings = teamId ? await once(o.memo?.teams, teamId, () => this.teams.get(em, teamId)) : null;

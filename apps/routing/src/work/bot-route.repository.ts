@@ -32,6 +32,30 @@ export class BotRouteRepository {
     return (Array.isArray(rows[0]) ? rows[0] : rows).map((r: { phone_number_id: string }) => r.phone_number_id);
   }
 
+  /**
+   * Revoking a bot and holding for it exclude each other: a hold (or a number's route) takes the bot's lock shared
+   * and then checks `routing.revoked_bot`; the revoke takes it exclusively while it records the bot as revoked. So a
+   * hold that started before the revoke commits before the revoke records it (and the release that follows sees it),
+   * and a hold after it sees the bot revoked.
+   */
+  async lockBot(em: EntityManager, botId: string, mode: 'hold' | 'revoke'): Promise<void> {
+    const fn = mode === 'hold' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
+    await em.query(`SELECT ${fn}(hashtextextended($1, 0))`, [`routing.bot:${botId}`]);
+  }
+
+  /** Under the bot's lock (shared): whether its API key was revoked. */
+  async isRevoked(em: EntityManager, botId: string): Promise<boolean> {
+    await this.lockBot(em, botId, 'hold');
+    const rows = await em.query(`SELECT 1 FROM routing.revoked_bot WHERE bot_id = $1`, [botId]);
+    return rows.length > 0;
+  }
+
+  /** Under the bot's lock (exclusive): the bot's API key was revoked; nothing may hold for it from now on. */
+  async markRevoked(em: EntityManager, botId: string): Promise<void> {
+    await this.lockBot(em, botId, 'revoke');
+    await em.query(`INSERT INTO routing.revoked_bot (bot_id) VALUES ($1) ON CONFLICT DO NOTHING`, [botId]);
+  }
+
   /** The conversations a bot holds, locked (oldest first). */
   async heldBy(em: EntityManager, botId: string, limit: number): Promise<string[]> {
     const rows = await em.query(

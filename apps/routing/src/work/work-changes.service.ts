@@ -19,6 +19,7 @@ import { QueueDrainer } from '../assignment/assignment.sweeper';
 import { CapacityGuard } from '../assignment/capacity.guard';
 import { canEditWork, canOwn, canSee, canWrite, isOwner, managesTeam } from './permissions';
 import { AuditRepository, NoteRepository, WorkRepository, type WorkPatch } from './work.repository';
+import { BotRouteRepository } from './bot-route.repository';
 import { recordChange, SYSTEM_ACTOR, type AssignReason } from './record-change';
 
 export { recordChange, SYSTEM_ACTOR };
@@ -49,6 +50,7 @@ export class WorkChangesService {
     private readonly outbox: OutboxWriter,
     private readonly capacity: CapacityGuard,
     private readonly drainer: QueueDrainer,
+    private readonly bots: BotRouteRepository,
   ) {}
 
   claim(actor: Actor, conversationId: string, version: number): Promise<WorkState> {
@@ -242,6 +244,9 @@ export class WorkChangesService {
       if (!canWrite(actor)) throw new ForbiddenError('viewers cannot change conversations');
       if (version !== undefined && version !== w.version) throw staleError(w, version);
       const d = decide(w);
+      // a bot whose API key was revoked holds nothing (under the bot's lock, so a revoke in flight cannot miss it)
+      if (d.patch?.bot && (await this.bots.isRevoked(em, d.patch.bot.id)))
+        throw new ForbiddenError(`bot ${d.patch.bot.name ?? d.patch.bot.id}: its API key was revoked; it holds no conversations`);
       if (d.patch && d.capacityOf) await this.capacity.check(em, d.capacityOf, d.patch.teamId !== undefined ? d.patch.teamId : w.teamId);
       return { before: w, after: await this.apply(em, actor, w, action, d) };
     });

@@ -19,7 +19,7 @@ const ageOf = (col: string) => `CASE WHEN $2::timestamptz - ${col} < interval '1
  * warning if one is in warning (kept on the work row by a trigger on sla.clock).
  */
 const LIVE = `
-  SELECT w.conversation_id, w.team_id, w.owner_id, w.status, w.opened_at, w.queued_since, w.awaiting_since,
+  SELECT w.conversation_id, w.team_id, w.owner_id, w.status, w.opened_at, w.queued_since, w.awaiting_since, w.bot_held,
     w.last_inbound_at + interval '24 hours' AS window_closes_at,
     w.sla_state AS sla,
     ${ageOf('w.opened_at')} AS age
@@ -28,6 +28,8 @@ const LIVE = `
 
 /** The counters' stand-in for "no team" / "nobody" (their key columns are NOT NULL). */
 export const NIL = '00000000-0000-0000-0000-000000000000';
+/** The counters' owner for "a bot holds it, nobody owns it" (migration ReportsBotHeld): in no queue. */
+export const BOT = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 
 /**
  * The dashboard's counts from the live counters the projection keeps (`rpt_live_count`, `rpt_live_age`; migration
@@ -47,7 +49,7 @@ const AGES = `
     WHERE w.status <> 'resolved' AND w.team_id IS NOT NULL AND ($1::uuid[] IS NULL OR w.team_id = ANY($1::uuid[]))) x
   GROUP BY 1, 2, 3`;
 const OLDEST_QUEUED = `
-  SELECT t.team_id, (SELECT min(w.queued_since) FROM sla.rpt_work w WHERE w.team_id = t.team_id AND w.owner_id IS NULL AND w.status = 'open') AS oldest
+  SELECT t.team_id, (SELECT min(w.queued_since) FROM sla.rpt_work w WHERE w.team_id = t.team_id AND w.owner_id IS NULL AND w.status = 'open' AND NOT w.bot_held) AS oldest
   FROM (SELECT unnest($1::uuid[]) AS team_id UNION SELECT team_id FROM sla.rpt_live_count WHERE $1::uuid[] IS NULL AND team_id <> '${NIL}') t`;
 const WINDOWS = `
   SELECT team_id, count(*)::int AS n FROM sla.rpt_work
@@ -57,10 +59,10 @@ const WINDOWS = `
 const OLDEST_WAITING = `
   SELECT u AS owner_id, (SELECT min(w.awaiting_since) FROM sla.rpt_work w WHERE w.owner_id = u AND w.status = 'open' AND ($1::uuid[] IS NULL OR w.team_id = ANY($1::uuid[]))) AS oldest
   FROM (SELECT unnest($2::uuid[]) AS u UNION SELECT owner_id FROM sla.rpt_live_count
-        WHERE $2::uuid[] IS NULL AND owner_id <> '${NIL}' AND status = 'open' AND ($1::uuid[] IS NULL OR team_id = ANY($1::uuid[]))) x`;
+        WHERE $2::uuid[] IS NULL AND owner_id NOT IN ('${NIL}', '${BOT}') AND status = 'open' AND ($1::uuid[] IS NULL OR team_id = ANY($1::uuid[]))) x`;
 
 const WINDOW_SOON = `(window_closes_at > $2::timestamptz AND window_closes_at <= $2::timestamptz + interval '2 hours')`;
-const QUEUED = `(owner_id IS NULL AND status = 'open' AND team_id IS NOT NULL)`;
+const QUEUED = `(owner_id IS NULL AND status = 'open' AND team_id IS NOT NULL AND NOT bot_held)`;
 
 /** The live dashboard's figures and the conversations behind each of them, from the reporting projection. */
 @Injectable()
@@ -88,7 +90,7 @@ export class DashboardService {
       ),
     ]);
     // the figures per team and per owner, named as the columns of the row-by-row query they replace
-    const zero = () => ({ queue: 0, oldest_queued: null, open: 0, pending: 0, snoozed: 0, at_risk: 0, breached: 0, windows: 0, oldest_waiting: null }) as Record<string, any>;
+    const zero = () => ({ queue: 0, with_bot: 0, oldest_queued: null, open: 0, pending: 0, snoozed: 0, at_risk: 0, breached: 0, windows: 0, oldest_waiting: null }) as Record<string, any>;
     const add = (m: Map<string, Record<string, any>>, key: string, field: string, n: number) => {
       const x = m.get(key) ?? m.set(key, zero()).get(key)!;
       x[field] = (x[field] ?? 0) + n;
@@ -98,13 +100,14 @@ export class DashboardService {
     for (const c of counts) {
       const keys: [Map<string, Record<string, any>>, string][] = [];
       if (c.team_id !== NIL) keys.push([byTeam, c.team_id]);
-      if (c.owner_id !== NIL) keys.push([byOwner, c.owner_id]);
+      if (c.owner_id !== NIL && c.owner_id !== BOT) keys.push([byOwner, c.owner_id]);
       for (const [m, key] of keys) {
         add(m, key, c.status, c.n);
         if (c.sla_state === 'warning') add(m, key, 'at_risk', c.n);
         if (c.sla_state === 'breached') add(m, key, 'breached', c.n);
       }
       if (c.team_id !== NIL && c.owner_id === NIL && c.status === 'open') add(byTeam, c.team_id, 'queue', c.n);
+      if (c.team_id !== NIL && c.owner_id === BOT) add(byTeam, c.team_id, 'with_bot', c.n);
     }
     for (const a of ages) add(byTeam, a.team_id, `${a.status}_${a.age}`, a.n);
     for (const w of windows) add(byTeam, w.team_id, 'windows', w.n);
@@ -117,6 +120,7 @@ export class DashboardService {
       return {
         teamId,
         queue: { length: t?.queue ?? 0, oldestQueuedAt: iso(t?.oldest_queued ?? null) },
+        withBot: t?.with_bot ?? 0,
         byStatus: { open: t?.open ?? 0, pending: t?.pending ?? 0, snoozed: t?.snoozed ?? 0 },
         age: { open: ageFigures(t, 'open'), pending: ageFigures(t, 'pending'), snoozed: ageFigures(t, 'snoozed') },
         sla: { atRisk: t?.at_risk ?? 0, breached: t?.breached ?? 0 },

@@ -154,18 +154,20 @@ export class ReportsProjector implements OnApplicationBootstrap {
         [e.eventId, s.conversationId, s.version, s.teamId, s.ownerId, s.status, e.occurredAt],
       );
       if (!ins.length) return false;
-      const queued = s.ownerId === null && s.status === 'open' && s.teamId !== null;
+      // a conversation a bot holds waits in no queue (routing's queue skips it): counted "with a bot" instead
+      const botHeld = !!s.bot && s.ownerId === null;
+      const queued = s.ownerId === null && s.status === 'open' && s.teamId !== null && !botHeld;
       const rows = await em.query(
-        `INSERT INTO sla.rpt_work AS w (conversation_id, team_id, owner_id, status, version, opened_at, queued_since)
-         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN $8::timestamptz END)
+        `INSERT INTO sla.rpt_work AS w (conversation_id, team_id, owner_id, status, version, opened_at, queued_since, bot_held)
+         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN $8::timestamptz END, $9)
          ON CONFLICT (conversation_id) DO UPDATE SET team_id = excluded.team_id, owner_id = excluded.owner_id, status = excluded.status,
-           version = excluded.version, opened_at = coalesce(w.opened_at, excluded.opened_at),
+           version = excluded.version, opened_at = coalesce(w.opened_at, excluded.opened_at), bot_held = excluded.bot_held,
            queued_since = CASE WHEN NOT $7 THEN NULL
                                WHEN w.owner_id IS NULL AND w.status = 'open' AND w.team_id = excluded.team_id AND w.queued_since IS NOT NULL THEN w.queued_since
                                ELSE $8::timestamptz END
          WHERE w.version < excluded.version
          RETURNING (xmax = 0) AS inserted`,
-        [s.conversationId, s.teamId, s.ownerId, s.status, s.version, s.openedAt, queued, e.occurredAt],
+        [s.conversationId, s.teamId, s.ownerId, s.status, s.version, s.openedAt, queued, e.occurredAt, botHeld],
       );
       // messages recorded before the conversation had a team count for the team it first got
       if (rows[0]?.inserted || s.teamId)

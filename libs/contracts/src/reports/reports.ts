@@ -45,6 +45,8 @@ const ageBuckets = z.object(Object.fromEntries(AGE_BUCKETS.map((b) => [b, z.numb
 export const DashboardTeamFigures = z.object({
   teamId: uuid,
   queue: z.object({ length: z.number().int(), oldestQueuedAt: z.string().nullable() }),
+  /** Unresolved conversations a bot holds (nobody owns them; not in the queue). */
+  withBot: z.number().int(),
   byStatus,
   /** Unresolved conversations by status and by age (now − opened) bucket. */
   age: z.object({ open: ageBuckets, pending: ageBuckets, snoozed: ageBuckets }),
