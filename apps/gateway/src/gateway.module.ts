@@ -20,6 +20,7 @@ import { RateLimitModule } from './http/rate-limit';
 import { CorsModule } from './http/cors.module';
 import { ReportsApiModule } from './reports/reports.module';
 import { BotModule } from './bot/bot.module';
+import { TemplatesModule } from './templates/templates.module';
 
 /** Makes the parsed gateway config injectable everywhere as GATEWAY_CONFIG. */
 @Global()
@@ -60,6 +61,7 @@ export class GatewayModule {
         RateLimitModule,
         ReportsApiModule,
         BotModule,
+        TemplatesModule,
       ],
     };
   }

@@ -45,10 +45,14 @@ describe('OpenAPI document', () => {
       '/api/v1/conversations/{id}/handover',
       '/api/v1/conversations/{id}/take-back',
       '/api/v1/numbers/{phoneNumberId}/bot',
+      '/api/v1/templates',
+      '/api/v1/templates/sync',
       '/api/v1/audit',
     ])
       expect(paths).toContain(p);
     const s = doc.components.schemas;
+    expect(Object.keys(doc.paths['/api/v1/numbers/{phoneNumberId}/bot']).sort()).toEqual(['delete', 'get', 'put']);
+    expect(doc.paths['/api/v1/templates'].get.parameters.find((p: { name: string }) => p.name === 'status').schema.enum).toContain('REJECTED');
     expect(s.StatusDto.properties.status.enum).toEqual(['open', 'pending', 'snoozed', 'resolved']);
     // the version the client saw travels in the body or as If-Match (ETag of GET /conversations/{id})
     expect(s.StatusDto.required).toEqual(['status']);

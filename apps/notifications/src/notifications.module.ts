@@ -12,6 +12,7 @@ import { ErasureHandler } from './erasure/erasure.handler';
 import { GraphClient } from './graph/graph.client';
 import { NumberCredentialsCache } from './graph/number-credentials';
 import { notificationsMigrations } from './migrations';
+import { TemplateAdminHandler } from './templates/template-admin.handler';
 import { TemplateListHandler } from './templates/template-list.handler';
 import { TemplateRepository } from './templates/template.repository';
 import { TemplateStatusHandler } from './templates/template-status.handler';
@@ -59,6 +60,7 @@ export class NotificationsModule {
         WindowHandler,
         TemplateStatusHandler,
         TemplateListHandler,
+        TemplateAdminHandler,
         ErasureHandler,
       ],
     };

@@ -9,6 +9,7 @@ export * from './inbox/inbox.search';
 export * from './contacts/contacts';
 export * from './outbound/outbound.events';
 export * from './outbound/outbound.requests';
+export * from './outbound/template-admin';
 export * from './routing/routing.requests';
 export * from './routing/routing.events';
 export * from './routing/routing.permissions';

@@ -1,14 +1,22 @@
-import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, Put, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiSecurity, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, UseGuards, type PipeTransform } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiSecurity, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { AuthGuard } from '../auth/auth.guard';
 import { ErrorResponse } from '../auth/auth.responses';
 import { CurrentPrincipal, RequireScopes, type Principal } from '../auth/principal';
 import { IfMatchVersion } from '../http/etag';
 import { WorkStateResponse } from '../inbox/inbox.responses';
-import { BotHandoverDto, BotHoldDto, NumberBotDto, TakeBackDto } from './bot.dto';
+import { BotHandoverDto, BotHoldDto, NumberBotDto, NumberBotResponse, TakeBackDto } from './bot.dto';
 import { BotService } from './bot.service';
 
 const Id = new ParseUUIDPipe({ version: undefined });
+
+/** A business number's id in the path: Meta's numeric id, else 400. */
+const PhoneNumberId: PipeTransform<string, string> = {
+  transform(v: string) {
+    if (!/^\d{1,32}$/.test(v)) throw new BadRequestException("phoneNumberId must be Meta's numeric phone number id");
+    return v;
+  },
+};
 
 /**
  * Bot handover: an integrator's bot (API key with the `bot` scope) holds a conversation — routing assigns nobody
@@ -70,9 +78,27 @@ export class NumberBotController {
   constructor(private readonly bots: BotService) {}
 
   @Put(':phoneNumberId/bot')
-  @ApiOkResponse({ description: '{phoneNumberId, bot: {id, name} | null}' })
+  @ApiOkResponse({ type: NumberBotResponse })
   @RequireScopes('admin')
   setBot(@CurrentPrincipal() me: Principal, @Param('phoneNumberId') phoneNumberId: string, @Body() dto: NumberBotDto) {
     return this.bots.setNumberBot(me, phoneNumberId, dto.apiKeyId);
+  }
+
+  /** The bot the number's new conversations go to first (bot: null = routed to its team as usual). */
+  @Get(':phoneNumberId/bot')
+  @ApiOkResponse({ type: NumberBotResponse })
+  @ApiBadRequestResponse({ type: ErrorResponse })
+  @RequireScopes('admin')
+  getBot(@Param('phoneNumberId', PhoneNumberId) phoneNumberId: string) {
+    return this.bots.getNumberBot(phoneNumberId);
+  }
+
+  /** No bot any more: new conversations are routed to the number's team as usual (audited number.bot-set; again: no change). */
+  @Delete(':phoneNumberId/bot')
+  @ApiOkResponse({ type: NumberBotResponse })
+  @ApiBadRequestResponse({ type: ErrorResponse })
+  @RequireScopes('admin')
+  clearBot(@CurrentPrincipal() me: Principal, @Param('phoneNumberId', PhoneNumberId) phoneNumberId: string) {
+    return this.bots.setNumberBot(me, phoneNumberId, null);
   }
 }

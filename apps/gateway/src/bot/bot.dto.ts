@@ -34,3 +34,13 @@ export class NumberBotDto {
   @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'An API key with the bot scope; null = new conversations are routed as usual' })
   apiKeyId!: string | null;
 }
+
+export class NumberBotRef {
+  @ApiProperty({ format: 'uuid', description: 'The API key (bot scope) id' }) id!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The API key name' }) name!: string | null;
+}
+
+export class NumberBotResponse {
+  @ApiProperty() phoneNumberId!: string;
+  @ApiProperty({ type: NumberBotRef, nullable: true, description: 'null: new conversations are routed to the number’s team as usual' }) bot!: NumberBotRef | null;
+}

@@ -1,5 +1,5 @@
 import { BadRequestException, ConflictException, Inject, Injectable } from '@nestjs/common';
-import { BotHandoverV1, BotHoldV1, BotTakeBackV1, SetNumberBotV1 } from '@app/contracts';
+import { BotHandoverV1, BotHoldV1, BotTakeBackV1, GetNumberBotV1, SetNumberBotV1 } from '@app/contracts';
 import { DataSource } from 'typeorm';
 import { Bus, BusError } from '@app/messaging';
 import { ApiKeysRepository } from '../auth/api-keys.repository';
@@ -46,6 +46,10 @@ export class BotService {
       bot = { id: key.id, name: key.name };
     }
     return this.bus.request(SetNumberBotV1, { actor: actorOf(p), phoneNumberId, bot });
+  }
+
+  getNumberBot(phoneNumberId: string) {
+    return this.bus.request(GetNumberBotV1, { phoneNumberId });
   }
 
   /** A person owns it: a bot never takes it from them (say who, by name). */

@@ -32,7 +32,7 @@ export class TemplateListHandler implements OnApplicationBootstrap {
   }
 }
 
-function bodyText(components: unknown): string | null {
+export function bodyText(components: unknown): string | null {
   if (!Array.isArray(components)) return null;
   const body = components.find((c) => typeof c?.type === 'string' && c.type.toUpperCase() === 'BODY') as { text?: unknown } | undefined;
   return typeof body?.text === 'string' ? body.text : null;

@@ -18,7 +18,7 @@ interface GraphTemplate {
 export class TemplateSyncService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('TemplateSync');
   private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
+  private running?: Promise<SyncReport>;
 
   constructor(
     @Inject(NOTIFICATIONS_CONFIG) private readonly cfg: NotificationsConfig,
@@ -38,19 +38,43 @@ export class TemplateSyncService implements OnApplicationBootstrap, OnApplicatio
   }
 
   /** One sync at a time; a caller arriving mid-sync waits for that one. Returns templates stored. */
-  syncAll(timeoutMs = this.cfg.GRAPH_API_TIMEOUT_MS): Promise<number> {
+  async syncAll(timeoutMs = this.cfg.GRAPH_API_TIMEOUT_MS): Promise<number> {
+    return (await this.syncReport(timeoutMs)).stored;
+  }
+
+  /** The configured WABAs (WHATSAPP_WABA_IDS) whose templates are synced. */
+  wabaIds(): string[] {
+    return [...this.cfg.WHATSAPP_WABA_IDS];
+  }
+
+  /**
+   * The admin's "Sync now": a sync that starts after this call (a sync already running may have read the Graph API
+   * before the change the admin is waiting for, so it is awaited first), saying which WABAs failed and why.
+   */
+  async syncNow(timeoutMs = this.cfg.GRAPH_API_TIMEOUT_MS): Promise<SyncReport> {
+    await this.running?.catch(() => undefined);
+    return this.syncReport(timeoutMs);
+  }
+
+  /** Like syncAll, also saying which WABAs could not be synced and why. */
+  syncReport(timeoutMs = this.cfg.GRAPH_API_TIMEOUT_MS): Promise<SyncReport> {
     this.running ??= this.run(timeoutMs).finally(() => (this.running = undefined));
     return this.running;
   }
 
-  private async run(timeoutMs: number): Promise<number> {
+  private async run(timeoutMs: number): Promise<SyncReport> {
     let stored = 0;
+    const failures: SyncReport['failures'] = [];
     for (const waba of this.cfg.WHATSAPP_WABA_IDS) {
       let url: string | null = `${encodeURIComponent(waba)}/message_templates?limit=100`;
+      const started = await this.templates.now(this.ds.manager);
+      let complete = false;
       for (let page = 0; url && page < 50; page++) {
         const res = await this.graph.get(url, timeoutMs);
         if (res.kind !== 'ok') {
-          this.log.warn(`template sync for WABA ${waba} failed: ${res.kind === 'error' ? `${res.code ?? res.status} ${res.title}` : res.reason}`);
+          const reason = res.kind === 'error' ? `Meta answered ${res.status}${res.code !== null ? ` (code ${res.code})` : ''}: ${res.title}` : `${res.kind}: ${res.reason}`;
+          this.log.warn(`template sync for WABA ${waba} failed: ${reason}`);
+          failures.push({ wabaId: waba, reason });
           break;
         }
         const data = Array.isArray(res.body.data) ? (res.body.data as GraphTemplate[]) : [];
@@ -71,8 +95,16 @@ export class TemplateSyncService implements OnApplicationBootstrap, OnApplicatio
         });
         const next = (res.body.paging as { next?: unknown } | undefined)?.next;
         url = typeof next === 'string' ? next : null;
+        complete = url === null;
       }
+      // every page read: templates Meta no longer lists (deleted there) are removed here too
+      if (complete) await this.templates.removeNotSyncedSince(this.ds.manager, waba, started);
     }
-    return stored;
+    return { stored, failures };
   }
+}
+
+export interface SyncReport {
+  stored: number;
+  failures: Array<{ wabaId: string; reason: string }>;
 }

@@ -19,6 +19,19 @@ export function bodyPlaceholders(components: unknown): number | null {
   return new Set([...body.text.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1])).size;
 }
 
+export interface StoredTemplateRow {
+  waba_id: string;
+  template_id: string | null;
+  name: string;
+  language: string;
+  status: string;
+  category: string | null;
+  components: unknown;
+  body_param_count: number | null;
+  synced_at: Date | null;
+  updated_at: Date;
+}
+
 @Injectable()
 export class TemplateRepository {
   async upsertSynced(
@@ -33,6 +46,32 @@ export class TemplateRepository {
          synced_at = EXCLUDED.synced_at, updated_at = EXCLUDED.updated_at`,
       [t.wabaId, t.name, t.language, t.id, t.status, t.category, JSON.stringify(t.components ?? null), bodyPlaceholders(t.components)],
     );
+  }
+
+  async now(em: EntityManager): Promise<string> {
+    return (await em.query(`SELECT clock_timestamp()::text AS t`))[0].t;
+  }
+
+  /** After a complete sync of a WABA: drop the templates its listing no longer had. */
+  async removeNotSyncedSince(em: EntityManager, wabaId: string, since: string): Promise<number> {
+    return rowsOf(await em.query(`DELETE FROM notifications.whatsapp_template WHERE waba_id = $1 AND synced_at < $2::timestamptz RETURNING name`, [wabaId, since])).length;
+  }
+
+  /** Every stored template of the WABAs (all when null), any status unless given, for the admin screen. */
+  async listStored(em: EntityManager, wabaIds: string[] | null, status: string | null): Promise<StoredTemplateRow[]> {
+    return em.query(
+      `SELECT waba_id, template_id, name, language, status, category, components, body_param_count, synced_at, updated_at
+         FROM notifications.whatsapp_template
+        WHERE ($1::text[] IS NULL OR waba_id = ANY($1)) AND ($2::text IS NULL OR status = $2)
+        ORDER BY waba_id, name, language`,
+      [wabaIds, status],
+    );
+  }
+
+  /** When the templates of these WABAs (all when null) were last listed by the Graph API. */
+  async lastSyncedAt(em: EntityManager, wabaIds: string[] | null): Promise<Date | null> {
+    const rows = await em.query(`SELECT max(synced_at) AS t FROM notifications.whatsapp_template WHERE ($1::text[] IS NULL OR waba_id = ANY($1))`, [wabaIds]);
+    return rows[0]?.t ?? null;
   }
 
   /** From a `message_template_status_update` webhook. Returns the rows changed (0 = template unknown here). */

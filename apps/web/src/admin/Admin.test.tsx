@@ -13,13 +13,13 @@ describe('admin tabs by role', () => {
 
   it('admins get every screen', () => {
     renderWithApp(<Admin path="/admin/webhooks" />, { me: { ...ME, role: 'admin' } });
-    expect(tabs()).toEqual(['Users', 'Roles', 'Teams', 'Labels', 'API keys', 'SLA policies', 'Business hours', 'Routing rules', 'Automation', 'Event webhooks', 'WhatsApp']);
+    expect(tabs()).toEqual(['Users', 'Roles', 'Teams', 'Labels', 'API keys', 'SLA policies', 'Business hours', 'Routing rules', 'Automation', 'Event webhooks', 'WhatsApp', 'Templates']);
     expect(screen.getByRole('tab', { selected: true }).textContent).toBe('Event webhooks');
   });
 
-  it('managers get only what the API lets them change; an admin-only path falls back to their first screen', () => {
+  it('managers get only what the API lets them change (and read their numbers’ templates); an admin-only path falls back to their first screen', () => {
     renderWithApp(<Admin path="/admin/whatsapp" />, { me: MANAGER });
-    expect(tabs()).toEqual(['SLA policies', 'Business hours', 'Routing rules', 'Automation']);
+    expect(tabs()).toEqual(['SLA policies', 'Business hours', 'Routing rules', 'Automation', 'Templates']);
     expect(screen.getByRole('tab', { selected: true }).textContent).toBe('SLA policies');
   });
 });

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api } from '../lib/api';
 import { AddForm, DeleteButton, toggle, useList, useSubmit } from './shared';
 import { WhatsAppAccounts } from './WhatsApp';
+import { Templates } from './Templates';
 import { BusinessHours } from './BusinessHours';
 import { Automation } from './Automation';
 import { EventWebhooks } from './EventWebhooks';
@@ -23,9 +24,10 @@ const TABS = [
   ['automation', 'Automation'],
   ['webhooks', 'Event webhooks'],
   ['whatsapp', 'WhatsApp'],
+  ['templates', 'Templates'],
 ] as const;
 /** What managers may change (for their own teams, as the API decides); everything else is for admins. */
-const MANAGER_TABS = new Set<string>(['sla', 'business-hours', 'routing', 'automation']);
+const MANAGER_TABS = new Set<string>(['sla', 'business-hours', 'routing', 'automation', 'templates']);
 const ROLES: Role[] = ['agent', 'manager', 'admin', 'viewer'];
 /** `bot`: the key is an integrator's bot that holds conversations and hands them over (docs/INTEGRATIONS.md). */
 const SCOPES = ['conversations:read', 'conversations:write', 'messages:send', 'audit:read', 'admin', 'bot'];
@@ -57,6 +59,7 @@ export function Admin({ path }: { path: string }) {
       {tab === 'automation' && <Automation />}
       {tab === 'webhooks' && <EventWebhooks />}
       {tab === 'whatsapp' && <WhatsAppAccounts />}
+      {tab === 'templates' && <Templates />}
     </main>
   );
 }

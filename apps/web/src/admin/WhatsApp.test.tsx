@@ -6,6 +6,12 @@ import { WhatsAppAccounts } from './WhatsApp';
 const APP = { id: 'a1111111-1111-4111-8111-111111111111', name: 'Main app', metaAppId: '123456', status: 'active', appSecret: { set: true, last4: '1234' }, verifyToken: { set: false, last4: null }, accessToken: { set: true, last4: 'wxyz' }, createdAt: '', updatedAt: '' };
 const WABA = { wabaId: '100000000000001', name: 'Acme', appId: APP.id, status: 'active' };
 const NUMBER = { phoneNumberId: '106540352242922', wabaId: WABA.wabaId, displayNumber: '+1 555 078 3881', defaultTeamId: null, graphApiVersion: 'v23.0', status: 'active', lastTest: null };
+const key = (id: string, name: string, scopes: string[], revokedAt: string | null = null) => ({ id, name, prefix: 'sbk_x', scopes, createdAt: '', lastUsedAt: null, revokedAt });
+const KEYS = [
+  key('b1111111-1111-4111-8111-111111111111', 'Triage bot', ['bot', 'conversations:read', 'messages:send']),
+  key('b2222222-2222-4222-8222-222222222222', 'CRM sync', ['conversations:read']),
+  key('b3333333-3333-4333-8333-333333333333', 'Old bot', ['bot'], '2026-01-01T00:00:00Z'),
+];
 
 function registry(over: (url: string, init: RequestInit) => { status: number; body?: unknown } | undefined = () => undefined) {
   return stubFetch((url, init) => {
@@ -14,6 +20,8 @@ function registry(over: (url: string, init: RequestInit) => { status: number; bo
     if (url.endsWith('/api/v1/meta-apps')) return { status: 200, body: { items: [APP] } };
     if (url.endsWith('/api/v1/whatsapp-accounts')) return { status: 200, body: { items: [WABA] } };
     if (url.endsWith('/api/v1/numbers')) return { status: 200, body: { items: [NUMBER] } };
+    if (url.endsWith('/api/v1/api-keys')) return { status: 200, body: { items: KEYS } };
+    if (url.endsWith(`/api/v1/numbers/${NUMBER.phoneNumberId}/bot`)) return { status: 200, body: { phoneNumberId: NUMBER.phoneNumberId, bot: null } };
     return { status: 404, body: { message: `unexpected ${url}` } };
   });
 }
@@ -69,6 +77,42 @@ describe('admin: WhatsApp accounts', () => {
     refuse = true;
     fireEvent.click(screen.getByRole('button', { name: 'Test connection' }));
     await waitFor(() => expect(cell.textContent).toBe('Failed: Meta refused: Invalid OAuth access token'));
+  });
+
+  it('the number’s bot: shows the current one, offers only live bot-scoped keys, sets (PUT) and clears (DELETE)', async () => {
+    let bot: { id: string; name: string } | null = { id: KEYS[0].id, name: 'Triage bot' };
+    const calls = registry((url, init) => {
+      if (!url.endsWith(`/numbers/${NUMBER.phoneNumberId}/bot`)) return undefined;
+      if (init.method === 'PUT') bot = { id: body({ init }).apiKeyId, name: 'Triage bot' };
+      if (init.method === 'DELETE') bot = null;
+      return { status: 200, body: { phoneNumberId: NUMBER.phoneNumberId, bot } };
+    });
+    const { toasts } = renderWithApp(<WhatsAppAccounts />);
+    const select = (await screen.findByLabelText('Bot of +1 555 078 3881')) as HTMLSelectElement;
+    await waitFor(() => expect(select.value).toBe(KEYS[0].id));
+    // the revoked bot and the key without the bot scope are not offered
+    expect([...select.options].map((o) => o.textContent)).toEqual(['No bot', 'Triage bot']);
+    fireEvent.change(select, { target: { value: '' } });
+    await waitFor(() => expect(calls.some((c) => c.init.method === 'DELETE')).toBe(true));
+    await waitFor(() => expect(select.value).toBe(''));
+    expect(toasts).toContain('+1 555 078 3881 has no bot: conversations go to its team');
+    fireEvent.change(select, { target: { value: KEYS[0].id } });
+    await waitFor(() => expect(select.value).toBe(KEYS[0].id));
+    const put = calls.find((c) => c.init.method === 'PUT')!;
+    expect(put.url).toMatch(/\/api\/v1\/numbers\/106540352242922\/bot$/);
+    expect(body(put)).toEqual({ apiKeyId: KEYS[0].id });
+  });
+
+  it('the number’s bot: the API’s refusal is shown in words and the choice is not changed', async () => {
+    registry((url, init) =>
+      url.endsWith('/bot') && init.method === 'PUT' ? { status: 400, body: { message: 'apiKeyId: API key "Triage bot" is revoked' } } : undefined,
+    );
+    renderWithApp(<WhatsAppAccounts />);
+    const select = (await screen.findByLabelText('Bot of +1 555 078 3881')) as HTMLSelectElement;
+    await waitFor(() => expect(select.disabled).toBe(false));
+    fireEvent.change(select, { target: { value: KEYS[0].id } });
+    expect((await screen.findByRole('alert')).textContent).toContain('apiKeyId: API key "Triage bot" is revoked');
+    expect(select.value).toBe('');
   });
 
   it('a non-admin sees the refusal instead of the screens', async () => {

@@ -1,8 +1,9 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api, ApiError } from '../lib/api';
 import { TableHead, TeamOptions } from '../lib/bits';
 import { useApp } from '../lib/context';
 import { dateTime } from '../lib/format';
+import type { ApiKey } from '../lib/types';
 import { ActiveToggle, AddForm, SecretState, useList, useSubmit } from './shared';
 
 type Secret = { set: boolean; last4: string | null };
@@ -53,13 +54,14 @@ export function WhatsAppAccounts() {
   const apps = useList<MetaApp>('/api/v1/meta-apps');
   const wabas = useList<Waba>('/api/v1/whatsapp-accounts');
   const numbers = useList<BusinessNumber>('/api/v1/numbers');
+  const keys = useList<ApiKey>('/api/v1/api-keys');
   const refused = apps.error ?? wabas.error ?? numbers.error;
   if (refused) return <p className="muted">WhatsApp accounts are not available: {refused}</p>;
   return (
     <section>
       <MetaApps list={apps} />
       <Wabas list={wabas} apps={apps.items} />
-      <Numbers list={numbers} wabas={wabas.items} />
+      <Numbers list={numbers} wabas={wabas.items} bots={keys.items.filter((k) => k.scopes.includes('bot') && !k.revokedAt)} />
     </section>
   );
 }
@@ -204,7 +206,63 @@ function TestResult({ r }: { r: Partial<ConnectionReport> | null }) {
   );
 }
 
-function Numbers({ list, wabas }: { list: ReturnType<typeof useList<BusinessNumber>>; wabas: Waba[] }) {
+type NumberBotState = { bot: { id: string; name: string | null } | null };
+
+/**
+ * The number's bot: new (and reopened, unowned) conversations on it go to this bot-scoped API key first, or are
+ * routed to the team as usual ("No bot"). PUT/DELETE /api/v1/numbers/:id/bot (audited by routing).
+ */
+export function NumberBotControl({ number, bots }: { number: BusinessNumber; bots: ApiKey[] }) {
+  const { toast } = useApp();
+  const path = `/api/v1/numbers/${number.phoneNumberId}/bot`;
+  const [current, setCurrent] = useState<NumberBotState['bot'] | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    api<NumberBotState>(path)
+      .then((r) => live && setCurrent(r.bot))
+      .catch((e) => live && setError(e instanceof ApiError ? e.message : String(e)));
+    return () => {
+      live = false;
+    };
+  }, [path]);
+  async function choose(apiKeyId: string) {
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await api<NumberBotState>(path, apiKeyId ? { method: 'PUT', body: { apiKeyId } } : { method: 'DELETE' });
+      setCurrent(r.bot);
+      toast(r.bot ? `New conversations on ${number.displayNumber} go to ${r.bot.name ?? 'the bot'} first` : `${number.displayNumber} has no bot: conversations go to its team`);
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+  // a bot whose key is no longer listed (e.g. the list failed) stays selectable under its stored name
+  const options = current && !bots.some((b) => b.id === current.id) ? [{ id: current.id, name: current.name ?? current.id }, ...bots] : bots;
+  return (
+    <>
+      <select aria-label={`Bot of ${number.displayNumber}`} value={current?.id ?? ''} disabled={current === undefined || busy} aria-busy={busy} onChange={(e) => void choose(e.target.value)}>
+        <option value="">{current === undefined && !error ? 'Loading…' : 'No bot'}</option>
+        {options.map((b) => (
+          <option key={b.id} value={b.id}>
+            {b.name}
+          </option>
+        ))}
+      </select>
+      {error && (
+        <span className="error small" role="alert">
+          {' '}
+          {error}
+        </span>
+      )}
+    </>
+  );
+}
+
+function Numbers({ list, wabas, bots }: { list: ReturnType<typeof useList<BusinessNumber>>; wabas: Waba[]; bots: ApiKey[] }) {
   const { dir } = useApp();
   const { error, run } = useSubmit();
   const [form, setForm] = useState({ phoneNumberId: '', wabaId: '', displayNumber: '', defaultTeamId: '', graphApiVersion: '' });
@@ -222,7 +280,7 @@ function Numbers({ list, wabas }: { list: ReturnType<typeof useList<BusinessNumb
     <>
       <h2>Business numbers</h2>
       <table className="wide">
-        <TableHead cols={['Number', 'Phone number id', 'Account', 'Default team', 'Connection', 'Active', '']} />
+        <TableHead cols={['Number', 'Phone number id', 'Account', 'Default team', 'Bot', 'Connection', 'Active', '']} />
         <tbody>
           {list.items.map((n) => {
             const t = tests[n.phoneNumberId];
@@ -237,6 +295,9 @@ function Numbers({ list, wabas }: { list: ReturnType<typeof useList<BusinessNumb
                     <TeamOptions />
                   </select>
                   {n.defaultTeamId && !dir.teams.has(n.defaultTeamId) && <span className="muted small"> (unknown team)</span>}
+                </td>
+                <td>
+                  <NumberBotControl number={n} bots={bots} />
                 </td>
                 <td role="status" aria-label={`Connection of ${n.displayNumber}`}>
                   {t?.busy ? 'Testing…' : t?.error ? <span className="error">Failed: {t.error}</span> : <TestResult r={(t?.report ?? n.lastTest) as Partial<ConnectionReport> | null} />}

@@ -57,3 +57,12 @@ export const SetNumberBotV1 = defineRequest({
   response: z.object({ phoneNumberId: z.string(), bot: z.object({ id: z.string(), name: z.string().nullable() }).nullable() }),
   timeoutMs: 2_000,
 });
+
+/** Admin: the bot a business number's new conversations go to (null = none). */
+export const GetNumberBotV1 = defineRequest({
+  subject: 'routing.get-number-bot.v1',
+  service: 'routing',
+  request: z.object({ phoneNumberId: z.string().trim().min(1).max(64) }),
+  response: z.object({ phoneNumberId: z.string(), bot: z.object({ id: z.string(), name: z.string().nullable() }).nullable() }),
+  timeoutMs: 2_000,
+});
