@@ -5,8 +5,10 @@ import { parseConfig } from '@app/config';
 import {
   AddNoteV1,
   AssignV1,
+  BotHoldV1,
   ClaimV1,
   ConversationOpenedV1,
+  DirectoryChangedV1,
   GetActivityV1,
   GetWorkV1,
   HandoffV1,
@@ -377,4 +379,40 @@ describe('routing: conversation work state on real PostgreSQL and NATS', () => {
       bus.request(SetStatusV1, { actor: a, conversationId: w.conversationId, version: woke.version, status: 'snoozed', snoozeUntil: new Date(Date.now() - 1000).toISOString() }),
     ).rejects.toMatchObject({ code: 'VALIDATION' });
   });
+
+  it('revoking a bot releases every conversation it holds, batch after batch, and it holds nothing afterwards', async () => {
+    const bot: Actor = { type: 'bot', id: randomUUID(), name: 'Busy bot', role: 'admin', teamIds: [] };
+    const w = await open(SALES_NUMBER);
+    const held = await bus.request(BotHoldV1, { actor: bot, conversationId: w.conversationId });
+    expect(held.bot).toMatchObject({ id: bot.id, name: 'Busy bot' });
+    // 1,200 conversations held by it: more than one release batch
+    const cols: string[] = (
+      await ds.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'routing' AND table_name = 'conversation_work' AND is_generated = 'NEVER'`)
+    ).map((c: { column_name: string }) => c.column_name);
+    const copy = cols.map((c) => (c === 'conversation_id' || c === 'contact_id' ? 'gen_random_uuid()' : `w.${c}`));
+    await ds.query(
+      `INSERT INTO routing.conversation_work (${cols.join(', ')}) SELECT ${copy.join(', ')} FROM routing.conversation_work w, generate_series(1, 1199) WHERE w.conversation_id = $1`,
+      [w.conversationId],
+    );
+    const heldBy = async () => (await ds.query(`SELECT count(*)::int AS n FROM routing.conversation_work WHERE bot_id = $1`, [bot.id]))[0].n as number;
+    expect(await heldBy()).toBe(1200);
+    await bus.publish(DirectoryChangedV1, {
+      eventId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      actor: { type: 'user', id: admin.id, name: 'Admin' },
+      action: 'api-key.revoked',
+      entityType: 'api_key',
+      entityId: bot.id,
+      before: { revoked: false },
+      after: { revoked: true },
+    });
+    await waitFor(async () => (await heldBy()) === 0, { what: 'every conversation released', timeoutMs: 120_000 });
+    const released = await ds.query(`SELECT count(*)::int AS n FROM routing.audit_entry WHERE action = 'conversation.bot-released' AND before->'bot'->>'id' = $1`, [bot.id]);
+    expect(released[0].n).toBe(1200);
+    expect(await bus.request(GetWorkV1, { actor: admin, conversationId: w.conversationId })).toMatchObject({ bot: null, ownerId: null });
+    // the bot holds nothing from now on
+    const again = await refused(bus.request(BotHoldV1, { actor: bot, conversationId: w.conversationId }));
+    expect(again).toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/Busy bot: its API key was revoked/) });
+    expect(await heldBy()).toBe(0);
+  }, 180_000);
 });
