@@ -87,6 +87,7 @@ async function startServices(names, env) {
   }
   return {
     ports,
+    pids: Object.fromEntries(names.map((n, i) => [n, procs[i].pid])),
     stop: () => Promise.all(procs.map((p) => new Promise((res) => (p.exitCode !== null ? res() : (p.once('exit', res), p.kill('SIGTERM')))))),
   };
 }
@@ -115,4 +116,14 @@ async function load(count, concurrency, fn) {
   return { ...summarize(lat), perSecond: count / seconds, errors };
 }
 
-module.exports = { machine, summarize, fmt, httpRequest, createDatabase, startServices, load, freePort };
+/** CPU seconds (user + system) a process used so far, from /proc (Linux); NaN where unavailable. */
+function cpuSeconds(pid) {
+  try {
+    const fields = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return NaN;
+  }
+}
+
+module.exports = { machine, summarize, fmt, httpRequest, createDatabase, startServices, load, freePort, cpuSeconds };

@@ -7,7 +7,7 @@
  */
 const { createHmac, randomUUID } = require('node:crypto');
 const { Client, Pool } = require('pg');
-const { machine, fmt, summarize, httpRequest, createDatabase, startServices } = require('./lib');
+const { machine, fmt, summarize, httpRequest, createDatabase, startServices, cpuSeconds } = require('./lib');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY || 32);
@@ -88,6 +88,9 @@ async function main() {
       const b = body(-i - 1);
       await httpRequest(gw, 'POST', '/webhooks/whatsapp', b.raw, { 'content-type': 'application/json', 'x-hub-signature-256': b.sig });
     }
+    // CPU each service spends from here until every accepted webhook is a message row (load-independent cost)
+    const cpuAt = (pids) => Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuSeconds(pid)]));
+    const cpu0 = cpuAt(svc.pids);
     const intake = await timed(SECONDS, CONCURRENCY, async (n) => {
       const b = body(n);
       const r = await httpRequest(gw, 'POST', '/webhooks/whatsapp', b.raw, {
@@ -98,7 +101,10 @@ async function main() {
       accepted.set(b.wamid, Date.now());
     });
 
-    if (ingestAfter) late = await startServices(['ingest'], svcEnv);
+    if (ingestAfter) {
+      late = await startServices(['ingest'], svcEnv);
+      Object.assign(cpu0, cpuAt(late.pids)); // from its start-up done
+    }
     // end to end: wait for every accepted wamid to become a message row
     const pg = new Client({ connectionString: url });
     await pg.connect();
@@ -114,6 +120,10 @@ async function main() {
       await new Promise((res) => setTimeout(res, 500));
     }
     await pg.end();
+    const cpu1 = cpuAt({ ...svc.pids, ...(late?.pids ?? {}) });
+    const cpuPerWebhook = Object.entries(cpu1)
+      .map(([n, c]) => `${n} ${((1000 * (c - (cpu0[n] ?? 0))) / Math.max(1, accepted.size)).toFixed(2)} ms`)
+      .join(', ');
     const stored = new Map(rows.map((r) => [r.wa_message_id, r]));
     const lost = [...accepted.keys()].filter((w) => !stored.has(w)).length;
     const duplicated = rows.filter((r) => r.n > 1).length;
@@ -133,6 +143,7 @@ async function main() {
     console.log(`webhook 200 answer        ${fmt(intake)} accepted=${accepted.size} ${intake.perSecond.toFixed(0)}/s errors=${intake.errors}`);
     console.log(`200 → message row (e2e)   ${fmt(e2e)}`);
     console.log(`lost=${lost} duplicated=${duplicated}`);
+    console.log(`CPU per accepted webhook (intake + drain): ${cpuPerWebhook}`);
     console.log(`floor: INSERT 1 row/tx    ${fmt(floor)} ${floor.perSecond.toFixed(0)}/s`);
   } finally {
     await svc.stop();
