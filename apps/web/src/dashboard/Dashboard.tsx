@@ -72,7 +72,7 @@ export function Dashboard() {
   const load_ = useMemo(() => {
     const byAgent = new Map<string, { id: string; name: string; open: number; waiting: number }>();
     for (const u of dir.users.values()) if (!u.disabled && u.role !== 'viewer') byAgent.set(u.id, { id: u.id, name: u.name, open: 0, waiting: 0 });
-    const byTeam = new Map<string, { name: string; unassigned: number; open: number }>();
+    const byTeam = new Map<string, { name: string; unassigned: number; withBot: number; open: number }>();
     for (const c of items ?? []) {
       if (c.owner) {
         const a = byAgent.get(c.owner.id) ?? { id: c.owner.id, name: c.owner.name ?? '?', open: 0, waiting: 0 };
@@ -81,9 +81,11 @@ export function Dashboard() {
         byAgent.set(c.owner.id, a);
       }
       const key = c.team?.id ?? '';
-      const t = byTeam.get(key) ?? { name: c.team?.name ?? 'No team', unassigned: 0, open: 0 };
+      const t = byTeam.get(key) ?? { name: c.team?.name ?? 'No team', unassigned: 0, withBot: 0, open: 0 };
       t.open++;
-      if (!c.owner) t.unassigned++;
+      // a conversation a bot holds is in no queue (routing skips it): counted apart, as the server's dashboard does
+      if (c.bot) t.withBot++;
+      else if (!c.owner) t.unassigned++;
       byTeam.set(key, t);
     }
     return { agents: [...byAgent.values()].sort((a, b) => b.open - a.open), teams: [...byTeam.values()] };
@@ -193,7 +195,11 @@ export function Dashboard() {
             bar: a.open / maxOpen,
           }))}
         />
-        <StatTable title="Team queues" head={['Team', 'Unassigned', 'Open']} rows={load_.teams.map((t) => ({ key: t.name, cells: [t.name, t.unassigned, t.open] }))} />
+        <StatTable
+          title="Team queues"
+          head={['Team', 'Unassigned', 'With a bot', 'Open']}
+          rows={load_.teams.map((t) => ({ key: t.name, cells: [t.name, t.unassigned, t.withBot, t.open] }))}
+        />
       </div>
       <Reports />
       <CsatPanel />
