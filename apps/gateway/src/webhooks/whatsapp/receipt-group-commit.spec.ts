@@ -30,6 +30,16 @@ describe('ReceiptGroupCommit', () => {
     expect(Math.max(...statements.map((s) => s.length))).toBeGreaterThan(1);
   });
 
+  it('keeps a statement under 4 MiB of bodies: large receipts go in smaller groups', async () => {
+    const { repo, statements, stored } = fakeRepository();
+    const gc = new ReceiptGroupCommit({ manager: {} } as DataSource, repo);
+    const big = (id: string): NewReceipt => ({ id, appIndex: 0, body: '{}', byteLength: 1.5 * 1024 * 1024 });
+    const ids = Array.from({ length: 12 }, (_, i) => `b${i}`);
+    await Promise.all(ids.map((id) => gc.store(big(id))));
+    expect(stored).toHaveLength(12);
+    expect(Math.max(...statements.map((s) => s.length))).toBe(2);
+  });
+
   it('a receipt that cannot be stored fails alone: its group is retried one receipt per statement', async () => {
     const { repo, stored } = fakeRepository();
     const gc = new ReceiptGroupCommit({ manager: {} } as DataSource, repo);

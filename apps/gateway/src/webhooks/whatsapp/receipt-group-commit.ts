@@ -4,8 +4,9 @@ import { WebhookReceiptRepository, type NewReceipt } from './webhook-receipt.rep
 
 /** Statements in flight at once; receipts arriving meanwhile wait and go together in the next one. */
 const IN_FLIGHT = 4;
-/** Receipts per statement at most (bodies are ≤ the HTTP body limit each). */
+/** Receipts per statement at most, and body bytes per statement at most (a single larger body goes alone). */
 const GROUP_MAX = 64;
+const GROUP_MAX_BYTES = 4 * 1024 * 1024;
 
 interface Pending {
   receipt: NewReceipt;
@@ -44,7 +45,11 @@ export class ReceiptGroupCommit {
 
   private pump(): void {
     while (this.running < IN_FLIGHT && this.queue.length > 0) {
-      const group = this.queue.splice(0, GROUP_MAX);
+      let n = 0;
+      let bytes = 0;
+      while (n < this.queue.length && n < GROUP_MAX && (n === 0 || bytes + this.queue[n].receipt.byteLength <= GROUP_MAX_BYTES))
+        bytes += this.queue[n++].receipt.byteLength;
+      const group = this.queue.splice(0, n);
       this.running++;
       void this.write(group).finally(() => {
         this.running--;
