@@ -455,4 +455,58 @@ describe('automation API (gateway + routing, real PostgreSQL and NATS)', () => {
     withdrawn = false;
     await patch(sales.id, { enabled: true }).expect(200);
   });
+  it('shared macros: a manager changes and deletes only their teams’ (another team’s manager 403), admins any', async () => {
+    await createUser('afterManager', 'manager', ['After-sales']);
+    await createUser('salesLead', 'manager', ['Sales']);
+    const patch = (id: string, body: object, who: string) => http.patch(`/api/v1/macros/${id}`).set(as(who)).send(body);
+    const shared = (await http.post('/api/v1/macros').set(as('salesManager')).send({ name: 'Sales shared', shared: true, steps: [{ type: 'note', body: 'x' }] }).expect(201)).body;
+    expect((await patch(shared.id, { name: 'hijacked' }, 'afterManager').expect(403)).body.message).toContain('their teams');
+    await http.delete(`/api/v1/macros/${shared.id}`).set(as('afterManager')).expect(403);
+    // another manager of the creator's team may (once routing knows the creator's team)
+    await waitFor(async () => (await patch(shared.id, { name: 'Sales shared, by the lead' }, 'salesLead')).status === 200, { what: 'the Sales lead edits the Sales macro' });
+    expect((await http.get('/api/v1/macros').set(as('ann')).expect(200)).body.items.find((m: { id: string }) => m.id === shared.id).name).toBe('Sales shared, by the lead');
+    const byAfter = (await http.post('/api/v1/macros').set(as('afterManager')).send({ name: 'After-sales shared', shared: true, steps: [{ type: 'note', body: 'y' }] }).expect(201)).body;
+    await http.delete(`/api/v1/macros/${byAfter.id}`).set(as('salesManager')).expect(403);
+    expect((await http.delete(`/api/v1/macros/${byAfter.id}`).set(as('admin')).expect(200)).body).toEqual({ deleted: true });
+    expect((await http.delete(`/api/v1/macros/${shared.id}`).set(as('salesManager')).expect(200)).body).toEqual({ deleted: true });
+  });
+
+  it('two concurrent rule edits that together would make the rules trigger each other: one is refused (400), no loop is stored', async () => {
+    const post = (body: object) => http.post('/api/v1/automation/rules').set(as('admin')).send(body).expect(201);
+    const a = (await post({ name: 'race a', event: 'label.added', conditions: { labels: ['race-a'] }, actions: [{ type: 'addLabels', labels: ['race-a-done'] }] })).body;
+    const b = (await post({ name: 'race b', event: 'label.added', conditions: { labels: ['race-b'] }, actions: [{ type: 'addLabels', labels: ['race-b-done'] }] })).body;
+    const ds = gateway.get(DataSource);
+    // hold rule writes back (reads still pass) until both edits are inside routing, so they truly overlap
+    const holder = ds.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    let edits: Promise<request.Response[]>;
+    try {
+      await holder.query(`LOCK TABLE routing.automation_rule IN EXCLUSIVE MODE`);
+      edits = Promise.all([
+        http.patch(`/api/v1/automation/rules/${a.id}`).set(as('admin')).send({ actions: [{ type: 'addLabels', labels: ['race-b'] }] }).then((r) => r),
+        http.patch(`/api/v1/automation/rules/${b.id}`).set(as('admin')).send({ actions: [{ type: 'addLabels', labels: ['race-a'] }] }).then((r) => r),
+      ]);
+      await waitFor(
+        async () =>
+          (
+            await ds.query(
+              `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%automation_rule%' AND pid <> pg_backend_pid()`,
+            )
+          )[0].n === 2,
+        { what: 'both edits waiting', timeoutMs: 30_000 },
+      );
+    } finally {
+      await holder.commitTransaction();
+      await holder.release();
+    }
+    const answers = await edits!;
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 400]);
+    expect(answers.find((r) => r.status === 400)!.body.message).toContain('endlessly');
+    const stored = (await http.get('/api/v1/automation/rules').set(as('admin')).expect(200)).body.items as Array<{ id: string; actions: Array<{ labels?: string[] }> }>;
+    const labelsOf = (id: string) => stored.find((r) => r.id === id)!.actions.flatMap((x) => x.labels ?? []);
+    // not both: a adds race-b (triggers b) and b adds race-a (triggers a)
+    expect(labelsOf(a.id).includes('race-b') && labelsOf(b.id).includes('race-a')).toBe(false);
+    expect(labelsOf(a.id).includes('race-b') || labelsOf(b.id).includes('race-a')).toBe(true);
+  });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import request from 'supertest';
 import { parseConfig } from '@app/config';
-import { ConversationResolvedV1, EraseConversationContentV1 } from '@app/contracts';
+import { ConversationResolvedV1, CsatAnsweredV1, EraseConversationContentV1 } from '@app/contracts';
 import { NatsBus } from '@app/messaging';
 import { createTestEnv, freePort, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
 import { FIXTURES_DIR } from '../../../test/support/fixtures';
@@ -266,4 +266,67 @@ describe('CSAT surveys (all services + sandbox, real PostgreSQL and NATS)', () =
     expect(await sent(waD)).toHaveLength(0);
     expect(await audit(d)).toContain('csat.not-sent');
   }, 60_000);
+  it('a comment handled before its rating is kept (retried until the rating is stored); one whose rating never comes is dead-lettered', async () => {
+    const answer = (surveyId: string, conversationId: string, o: { rating?: number; comment?: string }) =>
+      peer.publish(CsatAnsweredV1, {
+        eventId: randomUUID(),
+        occurredAt: new Date().toISOString(),
+        conversationId,
+        phoneNumberId: NUMBER,
+        messageId: randomUUID(),
+        surveyId,
+        rating: o.rating ?? null,
+        comment: o.comment ?? null,
+        answeredAt: new Date().toISOString(),
+      });
+    const jsm = await nc.jetstreamManager();
+    const answers = () => jsm.consumers.info(`${env.namespace}_INBOX_EVENTS`, `${env.namespace}_routing-csat-answers`);
+
+    const waE = '4917000000005';
+    const e = await resolvedConversation(waE);
+    await surveyAt(waE);
+    const [s] = await waitFor(async () => ((await surveysOf(e))[0]?.status === 'sent' ? surveysOf(e) : null), { what: 'survey E sent' });
+    // the comment first (the answers consumer runs 4 at a time, so this order happens); it is handled before the rating exists
+    await answer(s.surveyId, e, { comment: 'The comment came first' });
+    await waitFor(
+      async () => {
+        const ci = await answers();
+        return ci.num_pending === 0 && (ci.num_ack_pending === 0 || ci.num_redelivered > 0);
+      },
+      { what: 'the comment handled once', timeoutMs: 30_000 },
+    );
+    expect((await surveysOf(e))[0]).toMatchObject({ rating: null, comment: null });
+    await answer(s.surveyId, e, { rating: 5 });
+    const done = await waitFor(async () => ((await surveysOf(e))[0].comment ? (await surveysOf(e))[0] : null), { what: 'comment stored after its rating', timeoutMs: 30_000 });
+    expect(done).toMatchObject({ rating: 5, comment: 'The comment came first' });
+    expect(await audit(e)).toEqual(expect.arrayContaining(['csat.rated', 'csat.commented']));
+
+    // a comment whose survey is never rated: retried a bounded number of times, then recorded as a dead letter
+    const waF = '4917000000006';
+    const f = await resolvedConversation(waF);
+    await surveyAt(waF);
+    const [sf] = await waitFor(async () => ((await surveysOf(f))[0]?.status === 'sent' ? surveysOf(f) : null), { what: 'survey F sent' });
+    await answer(sf.surveyId, f, { comment: 'No rating ever' });
+    const letter = await waitFor(
+      async () => (await peer.readDeadLetters(CsatAnsweredV1.subject)).find((l) => l.payload.includes(sf.surveyId)),
+      { what: 'the orphan comment dead-lettered', timeoutMs: 60_000 },
+    );
+    expect(letter).toMatchObject({ consumer: expect.stringContaining('routing-csat-answers'), error: expect.stringContaining('before its rating') });
+    expect((await surveysOf(f))[0]).toMatchObject({ rating: null, comment: null });
+  }, 120_000);
+  it('CSAT setting changes are audited with before and after (created, updated, deleted)', async () => {
+    const put = (body: object) => api().put('/api/v1/csat/settings').set(as('mia')).send(body).expect(200);
+    const before = (await api().get('/api/v1/csat/settings').set(as('mia')).expect(200)).body.items.find((x: any) => x.teamId === team);
+    const changed = (await put({ teamId: team, question: 'How was it?', commentPrompt: 'Tell us more.', commentMinutes: 10 })).body;
+    await api().delete(`/api/v1/csat/settings/${changed.id}`).set(as('mia')).expect(200);
+    const entries = (await api().get('/api/v1/audit?limit=200').set(as('admin')).expect(200)).body.items as Array<{ action: string; teamId: string | null; actor: { id: string }; before: any; after: any }>;
+    expect(entries.find((e) => e.action === 'csat.setting.created')).toMatchObject({ teamId: team, actor: { id: ids.mia }, before: null, after: { teamId: team, question: 'How did we do?' } });
+    expect(entries.find((e) => e.action === 'csat.setting.updated')).toMatchObject({
+      teamId: team,
+      actor: { id: ids.mia },
+      before: { id: before.id, question: 'How did we do?', commentMinutes: 15 },
+      after: { id: before.id, question: 'How was it?', commentMinutes: 10 },
+    });
+    expect(entries.find((e) => e.action === 'csat.setting.deleted')).toMatchObject({ teamId: team, actor: { id: ids.mia }, before: { id: before.id, question: 'How was it?' }, after: null });
+  });
 });

@@ -150,16 +150,31 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
   async create(r: RequestOf<typeof CreateAutomationRuleV1>): Promise<AutomationRule> {
     if (!this.mayManage(r.actor, r.rule.conditions)) throw new ForbiddenError('admins manage automation rules; managers those whose conditions name only their teams');
     const id = randomUUID();
-    const rules = (await this.all()).filter((x) => x.enabled);
-    const candidate = { id, ...r.rule } as AutomationRule;
-    const cycle = r.rule.enabled ? this.findCycle(candidate, [...rules, candidate]) : null;
-    if (cycle) throw new ValidationError(`these rules would trigger each other endlessly: ${cycle.join(' → ')}`);
-    const rows = await this.ds.query(
-      `INSERT INTO routing.automation_rule (id, position, name, event, conditions, actions, enabled, created_by)
-       VALUES ($1, (SELECT COALESCE(MAX(position), 0) + 1 FROM routing.automation_rule), $2, $3, $4, $5, $6, $7) RETURNING ${COLS}`,
-      [id, r.rule.name, r.rule.event, JSON.stringify(r.rule.conditions), JSON.stringify(r.rule.actions), r.rule.enabled, r.actor.id],
-    );
-    return toRule(rows[0]);
+    return this.exclusively(async (em, all) => {
+      const rules = all.filter((x) => x.enabled);
+      const candidate = { id, ...r.rule } as AutomationRule;
+      const cycle = r.rule.enabled ? this.findCycle(candidate, [...rules, candidate]) : null;
+      if (cycle) throw new ValidationError(`these rules would trigger each other endlessly: ${cycle.join(' → ')}`);
+      const rows = await em.query(
+        `INSERT INTO routing.automation_rule (id, position, name, event, conditions, actions, enabled, created_by)
+         VALUES ($1, (SELECT COALESCE(MAX(position), 0) + 1 FROM routing.automation_rule), $2, $3, $4, $5, $6, $7) RETURNING ${COLS}`,
+        [id, r.rule.name, r.rule.event, JSON.stringify(r.rule.conditions), JSON.stringify(r.rule.actions), r.rule.enabled, r.actor.id],
+      );
+      return toRule(rows[0]);
+    });
+  }
+
+  /**
+   * Rule writes one at a time (a transaction-scoped advisory lock; rules are global, so one key): the rules are read,
+   * checked (cycles) and written in that transaction, so two concurrent edits cannot each pass the cycle check
+   * against the other's old version and together store a loop.
+   */
+  private exclusively<T>(fn: (em: EntityManager, rules: AutomationRule[]) => Promise<T>): Promise<T> {
+    return this.ds.transaction(async (em) => {
+      await em.query(`SELECT pg_advisory_xact_lock(hashtext('routing.automation_rule'))`);
+      const rules = (await em.query(`SELECT ${COLS} FROM routing.automation_rule ORDER BY position, id`)).map(toRule);
+      return fn(em, rules);
+    });
   }
 
   /** A path of rule names from the candidate back to itself, or null. */
@@ -188,34 +203,35 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
   }
 
   async setEnabled(a: Actor, ruleId: string, enabled: boolean): Promise<AutomationRule> {
-    const rule = (await this.all()).find((x) => x.id === ruleId);
-    if (!rule) throw new NotFoundError('no such automation rule');
-    if (!this.mayManage(a, rule.conditions)) throw new ForbiddenError('managers change only rules of their teams');
-    if (enabled && !rule.enabled) {
-      const cycle = this.findCycle(rule, [...(await this.all()).filter((x) => x.enabled), rule]);
-      if (cycle) throw new ValidationError(`these rules would trigger each other endlessly: ${cycle.join(' → ')}`);
-    }
-    const [rows] = await this.ds.query(`UPDATE routing.automation_rule SET enabled = $2 WHERE id = $1 RETURNING ${COLS}`, [ruleId, enabled]); // UPDATE: [rows, count]
-    return toRule(rows[0]);
+    return this.exclusively(async (em, all) => {
+      const rule = all.find((x) => x.id === ruleId);
+      if (!rule) throw new NotFoundError('no such automation rule');
+      if (!this.mayManage(a, rule.conditions)) throw new ForbiddenError('managers change only rules of their teams');
+      if (enabled && !rule.enabled) {
+        const cycle = this.findCycle(rule, [...all.filter((x) => x.enabled), rule]);
+        if (cycle) throw new ValidationError(`these rules would trigger each other endlessly: ${cycle.join(' → ')}`);
+      }
+      const [rows] = await em.query(`UPDATE routing.automation_rule SET enabled = $2 WHERE id = $1 RETURNING ${COLS}`, [ruleId, enabled]); // UPDATE: [rows, count]
+      return toRule(rows[0]);
+    });
   }
 
   /** Changes any fields of a rule: the result is checked like a new rule (fields, permissions, cycles). Audited. */
   async update(r: RequestOf<typeof UpdateAutomationRuleV1>): Promise<AutomationRule> {
-    const rules = await this.all();
-    const before = rules.find((x) => x.id === r.ruleId);
-    if (!before) throw new NotFoundError('no such automation rule');
-    if (!this.mayManage(r.actor, before.conditions)) throw new ForbiddenError('managers change only rules of their teams');
-    const { name, event, conditions, actions, enabled } = before;
-    const parsed = AutomationRuleInput.safeParse({ name, event, conditions, actions, enabled, ...r.patch });
-    if (!parsed.success) throw new ValidationError(describeIssues(parsed.error.issues), parsed.error.issues);
-    const next = parsed.data;
-    if (!this.mayManage(r.actor, next.conditions)) throw new ForbiddenError('managers may only make rules whose conditions name only their teams');
-    const candidate = { ...before, ...next } as AutomationRule;
-    if (next.enabled) {
-      const cycle = this.findCycle(candidate, [...rules.filter((x) => x.enabled && x.id !== before.id), candidate]);
-      if (cycle) throw new ValidationError(`these rules would trigger each other endlessly: ${cycle.join(' → ')}`);
-    }
-    return this.ds.transaction(async (em) => {
+    return this.exclusively(async (em, rules) => {
+      const before = rules.find((x) => x.id === r.ruleId);
+      if (!before) throw new NotFoundError('no such automation rule');
+      if (!this.mayManage(r.actor, before.conditions)) throw new ForbiddenError('managers change only rules of their teams');
+      const { name, event, conditions, actions, enabled } = before;
+      const parsed = AutomationRuleInput.safeParse({ name, event, conditions, actions, enabled, ...r.patch });
+      if (!parsed.success) throw new ValidationError(describeIssues(parsed.error.issues), parsed.error.issues);
+      const next = parsed.data;
+      if (!this.mayManage(r.actor, next.conditions)) throw new ForbiddenError('managers may only make rules whose conditions name only their teams');
+      const candidate = { ...before, ...next } as AutomationRule;
+      if (next.enabled) {
+        const cycle = this.findCycle(candidate, [...rules.filter((x) => x.enabled && x.id !== before.id), candidate]);
+        if (cycle) throw new ValidationError(`these rules would trigger each other endlessly: ${cycle.join(' → ')}`);
+      }
       const [rows] = await em.query(
         `UPDATE routing.automation_rule SET name = $2, event = $3, conditions = $4, actions = $5, enabled = $6 WHERE id = $1 RETURNING ${COLS}`,
         [before.id, next.name, next.event, JSON.stringify(next.conditions), JSON.stringify(next.actions), next.enabled],
@@ -229,10 +245,10 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
 
   /** Deletes a rule (same permissions as changing it). Audited. */
   async remove(a: Actor, ruleId: string): Promise<{ deleted: true }> {
-    const before = (await this.all()).find((x) => x.id === ruleId);
-    if (!before) throw new NotFoundError('no such automation rule');
-    if (!this.mayManage(a, before.conditions)) throw new ForbiddenError('managers delete only rules of their teams');
-    return this.ds.transaction(async (em) => {
+    return this.exclusively(async (em, rules) => {
+      const before = rules.find((x) => x.id === ruleId);
+      if (!before) throw new NotFoundError('no such automation rule');
+      if (!this.mayManage(a, before.conditions)) throw new ForbiddenError('managers delete only rules of their teams');
       const [, count] = await em.query(`DELETE FROM routing.automation_rule WHERE id = $1`, [ruleId]);
       if (!count) throw new NotFoundError('no such automation rule');
       await this.record(em, a, 'automation.rule.deleted', before, before, null);

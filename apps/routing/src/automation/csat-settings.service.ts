@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import {
   DeleteCsatSettingV1,
   GetConversationCsatV1,
@@ -10,9 +10,9 @@ import {
   type CsatSurvey,
   type RequestOf,
 } from '@app/contracts';
-import { Bus, ForbiddenError, NotFoundError } from '@app/messaging';
+import { Bus, currentCorrelationId, ForbiddenError, NotFoundError } from '@app/messaging';
 import { canSee } from '../work/permissions';
-import { WorkRepository } from '../work/work.repository';
+import { AuditRepository, WorkRepository } from '../work/work.repository';
 import { CsatRepository, toSurvey } from './csat.repository';
 
 const managesTeam = (a: Actor, teamId: string | null) => a.role === 'admin' || (a.role === 'manager' && !!teamId && a.teamIds.includes(teamId));
@@ -25,6 +25,7 @@ export class CsatSettingsService implements OnApplicationBootstrap {
     private readonly ds: DataSource,
     private readonly csat: CsatRepository,
     private readonly work: WorkRepository,
+    private readonly audit: AuditRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -40,7 +41,12 @@ export class CsatSettingsService implements OnApplicationBootstrap {
     const a = r.actor;
     if (r.setting.phoneNumberId && a.role !== 'admin') throw new ForbiddenError('only admins set a business number’s CSAT survey; managers set their teams’');
     if (r.setting.teamId && !managesTeam(a, r.setting.teamId)) throw new ForbiddenError('only admins and the team’s managers set its CSAT survey');
-    return this.csat.put(this.ds.manager, r.setting);
+    return this.ds.transaction(async (em) => {
+      const before = await this.csat.lockScope(em, r.setting);
+      const after = await this.csat.put(em, r.setting);
+      await this.record(em, a, before ? 'csat.setting.updated' : 'csat.setting.created', after, before, after);
+      return after;
+    });
   }
 
   async list(a: Actor): Promise<{ items: CsatSetting[] }> {
@@ -49,10 +55,27 @@ export class CsatSettingsService implements OnApplicationBootstrap {
   }
 
   async remove(a: Actor, id: string): Promise<{ deleted: boolean }> {
-    const s = await this.csat.get(this.ds.manager, id);
-    if (!s) throw new NotFoundError('no such CSAT setting');
-    if (s.phoneNumberId ? a.role !== 'admin' : !managesTeam(a, s.teamId)) throw new ForbiddenError('only admins and the team’s managers delete its CSAT survey');
-    return { deleted: await this.csat.delete(this.ds.manager, id) };
+    return this.ds.transaction(async (em) => {
+      const s = await this.csat.get(em, id, true);
+      if (!s) throw new NotFoundError('no such CSAT setting');
+      if (s.phoneNumberId ? a.role !== 'admin' : !managesTeam(a, s.teamId)) throw new ForbiddenError('only admins and the team’s managers delete its CSAT survey');
+      const deleted = await this.csat.delete(em, id);
+      if (deleted) await this.record(em, a, 'csat.setting.deleted', s, s, null);
+      return { deleted };
+    });
+  }
+
+  /** A setting change in the audit trail (no conversation; the setting's team, so its managers see it). */
+  private record(em: EntityManager, a: Actor, action: string, setting: CsatSetting, before: unknown, after: unknown): Promise<void> {
+    return this.audit.append(em, {
+      conversationId: null,
+      teamId: setting.teamId,
+      actor: { type: a.type, id: a.id, name: a.name },
+      action,
+      before,
+      after,
+      requestId: currentCorrelationId() ?? null,
+    });
   }
 
   async forConversation(a: Actor, conversationId: string): Promise<{ items: CsatSurvey[] }> {

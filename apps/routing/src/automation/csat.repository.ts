@@ -80,8 +80,16 @@ export class CsatRepository {
     return rows.map(toSetting);
   }
 
-  async get(em: EntityManager, id: string): Promise<CsatSetting | null> {
-    const rows = await em.query(`SELECT ${SETTING_COLS} FROM routing.csat_setting WHERE id = $1`, [id]);
+  async get(em: EntityManager, id: string, forUpdate = false): Promise<CsatSetting | null> {
+    const rows = await em.query(`SELECT ${SETTING_COLS} FROM routing.csat_setting WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+    return rows[0] ? toSetting(rows[0]) : null;
+  }
+
+  /** The team's or the number's setting, locked (the before of a change). */
+  async lockScope(em: EntityManager, s: { teamId: string | null; phoneNumberId: string | null }): Promise<CsatSetting | null> {
+    const rows = s.teamId
+      ? await em.query(`SELECT ${SETTING_COLS} FROM routing.csat_setting WHERE team_id = $1 FOR UPDATE`, [s.teamId])
+      : await em.query(`SELECT ${SETTING_COLS} FROM routing.csat_setting WHERE phone_number_id = $1 FOR UPDATE`, [s.phoneNumberId]);
     return rows[0] ? toSetting(rows[0]) : null;
   }
 

@@ -44,7 +44,7 @@ export class CsatService implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.consume(ConversationResolvedV1, { durable: 'routing-csat-on-resolved', concurrency: 4 }, (e) => this.onResolved(e));
-    await this.bus.consume(CsatAnsweredV1, { durable: 'routing-csat-answers', concurrency: 4 }, (e) => this.onAnswered(e));
+    await this.bus.consume(CsatAnsweredV1, { durable: 'routing-csat-answers', concurrency: 4, maxDeliver: 5, backoffMs: 500 }, (e) => this.onAnswered(e));
   }
 
   // ------------------------------------------------------------------ survey
@@ -136,7 +136,11 @@ export class CsatService implements OnApplicationBootstrap {
         await this.record.step(em, after, 'csat.rated');
         return after.comment_prompt ? after : null;
       }
-      if (e.comment !== null && s.rating !== null && s.comment === null) {
+      // answers are handled 4 at a time: a comment may come before its rating is stored. Not marked processed;
+      // the error rolls the claim back and the bus redelivers with backoff, then dead-letters a comment whose
+      // rating never comes (maxDeliver), so it is recorded there rather than silently dropped.
+      if (e.comment !== null && s.rating === null) throw new Error(`CSAT comment for survey ${s.id} arrived before its rating; retried`);
+      if (e.comment !== null && s.comment === null) {
         const after = await this.csat.comment(em, s.id, e.comment);
         await this.record.step(em, after, 'csat.commented');
       }

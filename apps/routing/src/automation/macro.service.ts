@@ -81,13 +81,23 @@ export class MacroService implements OnApplicationBootstrap {
     });
   }
 
-  /** A personal macro only for its owner (anyone else: not found); a shared one for admins and managers. */
+  /**
+   * A personal macro only for its owner (anyone else: not found); a shared one for admins, and for managers when it
+   * is their teams' (a macro has no team of its own: it belongs to the teams of whoever created it, so a manager
+   * changes shared macros they or a member of one of their teams created; others are 403).
+   */
   private async lockChangeable(em: EntityManager, a: Actor, macroId: string): Promise<Row> {
-    const rows: Row[] = await em.query(`SELECT id, name, owner_id, steps, updated_at FROM routing.macro WHERE id = $1 FOR UPDATE`, [macroId]);
+    const rows: Array<Row & { teams_ok: boolean }> = await em.query(
+      `SELECT id, name, owner_id, steps, updated_at,
+              (created_by = $2 OR EXISTS (SELECT 1 FROM routing.agent_team t WHERE t.user_id::text = created_by AND t.team_id::text = ANY($3::text[]))) AS teams_ok
+         FROM routing.macro WHERE id = $1 FOR UPDATE`,
+      [macroId, a.id, a.teamIds],
+    );
     const m = rows[0];
     if (!m || (m.owner_id !== null && m.owner_id !== a.id)) throw new NotFoundError('no such macro');
     if (m.owner_id === null && a.role !== 'admin' && a.role !== 'manager') throw new ForbiddenError('only admins and managers change shared macros');
-    return m;
+    if (m.owner_id === null && a.role === 'manager' && !m.teams_ok) throw new ForbiddenError('managers change only shared macros of their teams');
+    return { id: m.id, name: m.name, owner_id: m.owner_id, steps: m.steps, updated_at: m.updated_at };
   }
 
   private record(em: EntityManager, a: Actor, action: string, before: unknown, after: unknown): Promise<void> {
