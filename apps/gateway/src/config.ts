@@ -80,6 +80,8 @@ export const GatewayConfigSchema = BaseConfigSchema.extend({
   EVENT_WEBHOOK_ALLOW_PRIVATE: boolSetting.default('false'),
   /** Requests per minute per API key or user on /api/v1 (429 with Retry-After above it); 0 = off. Default 600 (off under NODE_ENV=test). */
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).optional(),
+  /** Attachment uploads handled at once per gateway replica (each may hold its file, up to 100 MB, in memory); over it 503 + Retry-After. */
+  ATTACHMENT_UPLOADS_MAX_CONCURRENT: z.coerce.number().int().min(1).default(4),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

@@ -1,5 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { parseConfig } from '@app/config';
@@ -88,7 +90,7 @@ describe('replies: gateway → routing → notifications → WhatsApp sandbox (r
     http().post(`/api/v1/conversations/${id}/messages`).set(as(who)).set('Idempotency-Key', key).send({ text });
 
   beforeAll(async () => {
-    env = await createTestEnv({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, MEDIA_DIR: `/tmp/inbox-reply-${randomUUID()}` });
+    env = await createTestEnv({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, MEDIA_DIR: `/tmp/inbox-reply-${randomUUID()}`, ATTACHMENT_UPLOADS_MAX_CONCURRENT: '2' });
     const sandbox = await startApp(SandboxModule.register(parseConfig(SandboxConfigSchema, { NODE_ENV: 'test', SANDBOX_WEBHOOKS: 'false' })), { listen: true });
     apps.push(sandbox);
     sandboxUrl = (await sandbox.getUrl()).replace('[::1]', '127.0.0.1');
@@ -340,6 +342,77 @@ describe('replies: gateway → routing → notifications → WhatsApp sandbox (r
       await waitFor(async () => (await sentTo(c.waId)).length === 1, { what: 'the one accepted file at the sandbox' });
       await new Promise((r) => setTimeout(r, 500));
       expect((await sentTo(c.waId)).map((m) => m.body.type)).toEqual(['image']);
+    }, 60_000);
+
+    const openUploads: ClientRequest[] = [];
+    afterAll(() => openUploads.forEach((r) => r.destroy())); // a failed test leaves none open (the gateway's close would wait)
+
+    /** A multipart upload that declares `declared` bytes but sends only the part's headers and 1 KB, then waits. */
+    async function partialUpload(who: string, id: string, key: string, type: string, declared: number) {
+      const server = gateway.getHttpServer();
+      if (!server.listening) await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      const boundary = 'partial-upload-boundary';
+      const req: ClientRequest = httpRequest({
+        host: '127.0.0.1',
+        port: (server.address() as AddressInfo).port,
+        method: 'POST',
+        path: `/api/v1/conversations/${id}/attachments`,
+        headers: { Authorization: `Bearer ${tokens[who]}`, 'Idempotency-Key': key, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(declared) },
+      });
+      let answer: { status: number; body: any; headers: IncomingHttpHeaders } | null = null;
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => (answer = { status: res.statusCode!, body: JSON.parse(text || '{}'), headers: res.headers }));
+      });
+      req.on('error', () => undefined); // destroyed by the test
+      openUploads.push(req);
+      req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: ${type}\r\n\r\n`);
+      req.write(Buffer.alloc(1024, 1));
+      return { req, answer: () => answer };
+    }
+
+    it('too big is refused by the declared length: over any type’s limit at once, an image over 5 MB as soon as its part starts (the rest is discarded, not kept)', async () => {
+      const c = await customerWrites();
+      await claim('ana', c.id);
+      // an "image" declared at 50 MB (images: 5 MB): refused when its part header is read (see upload-admission.spec.ts);
+      // multer then discards the rest of the body unread before answering, so the client gets the 413 without EPIPE
+      const image = await partialUpload('ana', c.id, 'early-1', 'image/jpeg', 50 << 20);
+      const rest = (50 << 20) - 1024 - Buffer.byteLength(`--partial-upload-boundary\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: image/jpeg\r\n\r\n`);
+      const mb = Buffer.alloc(1 << 20);
+      for (let left = rest; left > 0; left -= mb.length) if (!image.req.write(left >= mb.length ? mb : mb.subarray(0, left))) await new Promise((r) => image.req.once('drain', r));
+      image.req.end();
+      const refused = await waitFor(async () => image.answer(), { what: '413 for the 50 MB image' });
+      expect(refused).toMatchObject({ status: 413, body: { message: expect.stringContaining('at most 5242880 bytes') } });
+      // larger than any accepted file (documents: 100 MB): refused before multer reads anything, while most of it was never sent
+      const huge = await partialUpload('ana', c.id, 'early-2', 'application/pdf', 200 << 20);
+      expect(await waitFor(async () => huge.answer(), { what: '413 for a 200 MB body' })).toMatchObject({ status: 413 });
+      huge.req.destroy();
+      // a 50 MB document is within its limit: it is read (no answer while the rest has not come)
+      const doc = await partialUpload('ana', c.id, 'early-3', 'application/pdf', 50 << 20);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(doc.answer()).toBeNull();
+      doc.req.destroy();
+      expect(await sentTo(c.waId)).toEqual([]);
+    }, 60_000);
+
+    it('at most ATTACHMENT_UPLOADS_MAX_CONCURRENT (2 here) uploads at once per replica: the next is 503 with Retry-After; a slot frees when an upload ends', async () => {
+      const c = await customerWrites();
+      await claim('ana', c.id);
+      // ben is not the owner: when admitted his upload is refused with 409 (nothing is sent), when over the cap 503
+      const ben = () => attach('ben', c.id, `ben-${randomUUID()}`, { data: PNG, name: 'a.png', type: 'image/png' });
+      await ben().expect(409);
+      const slow = [await partialUpload('ana', c.id, 'slow-1', 'image/png', 1 << 20), await partialUpload('ana', c.id, 'slow-2', 'image/png', 1 << 20)];
+      const over = await waitFor(async () => {
+        const r = await ben();
+        return r.status === 503 ? r : null;
+      }, { what: 'the third upload refused' });
+      expect(over.headers['retry-after']).toBe('5');
+      expect(over.body.message).toContain('too many uploads');
+      slow[0].req.destroy(); // the client gives up: its slot is freed
+      await waitFor(async () => (await ben()).status === 409, { what: 'a slot free again' });
+      slow[1].req.destroy();
+      expect(await sentTo(c.waId)).toEqual([]);
     }, 60_000);
   });
 });

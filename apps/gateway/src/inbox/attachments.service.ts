@@ -1,10 +1,11 @@
-import { BadRequestException, Inject, Injectable, PayloadTooLargeException } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { GetWorkV1, MEDIA_CHUNK_MAX, MEDIA_LIMITS, MEDIA_TYPES, mediaTypeOfMime, PutUploadChunkV1, SendMessageV1, type OutboundMessage } from '@app/contracts';
+import { GetWorkV1, MEDIA_CHUNK_MAX, MEDIA_LIMITS, PutUploadChunkV1, SendMessageV1, type OutboundMessage } from '@app/contracts';
 import { Bus } from '@app/messaging';
 import { actorOf, type Principal } from '../auth/principal';
 import { requireIdempotencyKey } from '../http/idempotency-key';
 import { InboxService } from './inbox.service';
+import { attachmentType, tooBig } from './upload-admission';
 
 /** The file part of a multipart request (multer, in memory). */
 export interface UploadedFilePart {
@@ -24,10 +25,6 @@ const uuidOf = (s: string) => {
   const h = createHash('sha256').update(s).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16], 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 };
-
-const ALLOWED = MEDIA_TYPES.filter((t) => t !== 'sticker')
-  .map((t) => `${t}: ${MEDIA_LIMITS[t].mime.join(', ')} (≤ ${MEDIA_LIMITS[t].maxBytes >> 20} MB)`)
-  .join('; ');
 
 /**
  * An agent sends a file (image, document, audio, video) with an optional caption. The same rules as a reply:
@@ -73,12 +70,9 @@ export class AttachmentsService {
 
   private check(file: UploadedFilePart | undefined, fields: AttachmentFields) {
     if (!file || !file.buffer?.length) throw new BadRequestException('file: attach one non-empty file (multipart/form-data field "file")');
-    const mimeType = (file.mimetype || '').split(';')[0].trim().toLowerCase();
-    const type = mediaTypeOfMime(mimeType);
-    if (!type || type === 'sticker')
-      throw new BadRequestException(`file: WhatsApp does not accept ${mimeType || 'files without a type'} here; allowed are ${ALLOWED}`);
+    const { type, mimeType } = attachmentType(file.mimetype);
     const max = MEDIA_LIMITS[type].maxBytes;
-    if (file.size > max) throw new PayloadTooLargeException(`file: the ${type} is ${file.size} bytes; WhatsApp accepts at most ${max} bytes (${max >> 20} MB) for ${type}`);
+    if (file.size > max) throw tooBig(type, max, file.size);
     const caption = fields.caption?.trim() ? fields.caption : undefined;
     if (caption !== undefined && caption.length > 1024) throw new BadRequestException('caption: at most 1024 characters');
     if (caption !== undefined && type === 'audio') throw new BadRequestException('caption: WhatsApp sends audio without a caption');

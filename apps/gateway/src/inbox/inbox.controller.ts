@@ -4,6 +4,7 @@ import {
   ApiBody,
   ApiConsumes,
   ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
@@ -28,6 +29,7 @@ import {
 } from './inbox.responses';
 import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, UploadedFile, UseGuards, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
+import { attachmentStorage, UploadAdmission } from './upload-admission';
 import { MEDIA_LIMITS } from '@app/contracts';
 import { AttachmentsService, type AttachmentFields, type UploadedFilePart } from './attachments.service';
 import { AuthGuard } from '../auth/auth.guard';
@@ -203,11 +205,12 @@ export class InboxController {
   /**
    * Send a file (multipart/form-data): an image (jpeg, png ≤ 5 MB), document (pdf, txt, Office ≤ 100 MB), audio
    * (aac, amr, mp3, m4a, ogg ≤ 16 MB) or video (mp4, 3gpp ≤ 16 MB), with an optional caption (not for audio).
-   * Wrong type → 400, too big → 413. Requires `Idempotency-Key`; only the owner may send, as for a reply.
+   * Wrong type → 400, too big → 413 (as soon as the declared length or the bytes read exceed the type's limit; the
+   * file is not buffered first). Over ATTACHMENT_UPLOADS_MAX_CONCURRENT uploads on this replica → 503 + Retry-After. Requires `Idempotency-Key`; only the owner may send, as for a reply.
    */
   @Post(':id/attachments')
   @HttpCode(202)
-  @UseInterceptors(FileInterceptor('file', { limits: { fileSize: MEDIA_LIMITS.document.maxBytes, files: 1, fields: 4 } }))
+  @UseInterceptors(UploadAdmission, FileInterceptor('file', { storage: attachmentStorage, limits: { fileSize: MEDIA_LIMITS.document.maxBytes, files: 1, fields: 4 } }))
   @ApiConsumes('multipart/form-data')
   @ApiBody({
     schema: {
@@ -223,6 +226,7 @@ export class InboxController {
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'Retries with the same key return the first result' })
   @ApiAcceptedResponse({ type: AttachmentResponse })
   @ApiPayloadTooLargeResponse({ type: ErrorResponse, description: 'Over WhatsApp’s limit for the file’s type' })
+  @ApiServiceUnavailableResponse({ type: ErrorResponse, description: 'Too many uploads in progress on this replica; see Retry-After' })
   @RequireScopes('messages:send')
   attach(
     @CurrentPrincipal() me: Principal,

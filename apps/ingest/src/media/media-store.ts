@@ -1,5 +1,8 @@
 import { mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+
+const SHA_READ = 1 << 20;
 
 /** Where downloaded media bytes live. LocalMediaStore by default; an S3-compatible store can implement this later. */
 export abstract class MediaStore {
@@ -12,6 +15,18 @@ export abstract class MediaStore {
   abstract readRange(key: string, offset: number, length: number): Promise<Buffer>;
   /** Deletes the file (GDPR erasure); true if it existed, false if it was already gone. */
   abstract remove(key: string): Promise<boolean>;
+
+  /** The file's sha256, read in 1 MB ranges (an uploaded file of up to 100 MB is never held whole). */
+  async sha256(key: string): Promise<string> {
+    const hash = createHash('sha256');
+    for (let offset = 0; ; ) {
+      const part = await this.readRange(key, offset, SHA_READ);
+      if (!part.length) break;
+      hash.update(part);
+      offset += part.length;
+    }
+    return hash.digest('hex');
+  }
 }
 
 export class LocalMediaStore extends MediaStore {

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { GetUploadChunkV1, PutUploadChunkV1, RequestOf, ResponseOf } from '@app/contracts';
 import { ConflictError, NotFoundError, ValidationError } from '@app/messaging';
@@ -49,7 +48,7 @@ export class UploadService {
       const now = q.offset + data.length;
       let state: UploadRow['state'] = 'partial';
       if (now === size) {
-        const digest = createHash('sha256').update(await this.store.read(row.storage_key)).digest('hex');
+        const digest = await this.store.sha256(row.storage_key); // read in ranges, not the whole file at once
         // nothing is recorded: the upload starts again at offset 0
         if (digest !== row.sha256) throw new ValidationError('data: the stored file does not match its sha256; upload it again');
         state = 'stored';

@@ -30,7 +30,7 @@ export class MediaUpload {
   ) {}
 
   async toGraph(phoneNumberId: string, uploadId: string): Promise<{ kind: 'uploaded'; mediaId: string } | GraphResult> {
-    let file: { data: Buffer; mimeType: string; filename: string | null };
+    let file: { data: Blob; mimeType: string; filename: string | null };
     try {
       file = await this.read(uploadId);
     } catch (err) {
@@ -46,7 +46,11 @@ export class MediaUpload {
     return { kind: 'uploaded', mediaId: id };
   }
 
-  private async read(uploadId: string): Promise<{ data: Buffer; mimeType: string; filename: string | null }> {
+  /**
+   * The stored file as one Blob (what the multipart upload sends): the decoded chunks are handed to the Blob, which
+   * keeps the only copy once this returns (no concatenated Buffer and no second view next to it).
+   */
+  private async read(uploadId: string): Promise<{ data: Blob; mimeType: string; filename: string | null }> {
     const first = await this.bus.request(GetUploadChunkV1, { uploadId, offset: 0 });
     const parts = [Buffer.from(first.data, 'base64')];
     let offset = parts[0].length;
@@ -56,6 +60,6 @@ export class MediaUpload {
       parts.push(next);
       offset += next.length;
     }
-    return { data: Buffer.concat(parts), mimeType: first.mimeType, filename: first.filename };
+    return { data: new Blob(parts as unknown as BlobPart[], { type: first.mimeType }), mimeType: first.mimeType, filename: first.filename };
   }
 }

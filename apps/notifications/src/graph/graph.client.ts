@@ -35,13 +35,13 @@ export class GraphClient {
    * `POST /{phone-number-id}/media` (REFERENCE §3): multipart `file`, `type` (MIME), `messaging_product=whatsapp`
    * → `{id}`, with the number's own credentials. An upload creates no message, so it is safe to repeat.
    */
-  async uploadMedia(phoneNumberId: string, file: { data: Buffer; mimeType: string; filename: string | null }, timeoutMs = Math.max(this.cfg.GRAPH_API_TIMEOUT_MS, 30_000)): Promise<GraphResult> {
+  async uploadMedia(phoneNumberId: string, file: { data: Blob; mimeType: string; filename: string | null }, timeoutMs = Math.max(this.cfg.GRAPH_API_TIMEOUT_MS, 30_000)): Promise<GraphResult> {
     const c = await this.credentials.of(phoneNumberId);
     if (!c.active) return { kind: 'error', status: 403, code: null, title: 'The business number (or its WhatsApp account or Meta app) is disabled in Switchboard.', details: null };
     const form = new FormData();
     form.set('messaging_product', 'whatsapp');
     form.set('type', file.mimeType);
-    form.set('file', new Blob([new Uint8Array(file.data)], { type: file.mimeType }), file.filename ?? 'file');
+    form.set('file', file.data, file.filename ?? 'file'); // the caller's Blob as is (no copy of the file here)
     return this.call('POST', this.url(`${encodeURIComponent(phoneNumberId)}/media`, c.graphApiVersion), c.accessToken, form, timeoutMs);
   }
 
