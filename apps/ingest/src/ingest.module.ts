@@ -20,9 +20,9 @@ import { InboxReadHandler } from './conversations/inbox-read.handler';
 import { LocalMediaStore, MediaStore } from './media/media-store';
 import { MediaService } from './media/media.service';
 import { MediaReadHandler } from './media/media-read.handler';
-import { InboundMessageService } from './messages/inbound-message.service';
 import { UploadHandler } from './media/upload.handler';
 import { UploadService } from './media/upload.service';
+import { InboundMessageService } from './messages/inbound-message.service';
 import { MessageRepository } from './messages/message.repository';
 import { OutboundHandler } from './messages/outbound.handler';
 import { ingestMigrations } from './migrations';
@@ -65,9 +65,9 @@ export class IngestModule {
         StatusService,
         MediaService,
         MediaReadHandler,
-        InboundMessageService,
         UploadService,
         UploadHandler,
+        InboundMessageService,
         AccountEventService,
         WebhookHandler,
         OutboundHandler,

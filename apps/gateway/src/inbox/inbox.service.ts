@@ -208,7 +208,6 @@ export class InboxService {
     return { ...sent, claimed: prepared.claimed, version: prepared.state.version };
   }
 
-  /** Approved templates for the conversation's number (visibility first: 404 if the caller may not see it). */
   /**
    * What every agent send does before it is queued (reply, attachment): a blocked contact is refused (409) and
    * notifications checks the send (`check-send`: 400 for free-form outside the 24 h window, a bad template, a
@@ -234,6 +233,7 @@ export class InboxService {
     void this.markLatestRead(phoneNumberId, id, false).catch((err) => new Logger('Inbox').warn(`mark-read after reply failed: ${(err as Error).message}`));
   }
 
+  /** Approved templates for the conversation's number (visibility first: 404 if the caller may not see it). */
   async templates(p: Principal, id: string) {
     const w = await this.bus.request(GetWorkV1, { actor: actorOf(p), conversationId: id });
     return this.bus.request(ListTemplatesV1, { phoneNumberId: w.phoneNumberId });
