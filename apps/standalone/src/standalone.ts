@@ -76,6 +76,13 @@ export async function startStandalone(env: NodeJS.ProcessEnv = process.env): Pro
       DATABASE_URL: pg.url,
       BUS: 'embedded',
       DATABASE_POOL_SIZE: String(cfg.DATABASE_POOL_SIZE),
+      // notifications: every send is queued in this process, which wakes the sender at once (SendWorker.kick); the
+      // poll only picks up retries and deferred sends when due (≤ 1 s late), at 3 statements per empty pass
+      OUTBOUND_POLL_MS: env.OUTBOUND_POLL_MS || '1000',
+      // sla: a warning or breach is raised ≤ 1 s after it is due (instead of ≤ 250 ms); gateway: queued event webhooks
+      // wake their sender at once (EventFanout.onQueued), the poll only picks up retries when due
+      SLA_TIMER_POLL_MS: env.SLA_TIMER_POLL_MS || '1000',
+      EVENT_WEBHOOK_POLL_MS: env.EVENT_WEBHOOK_POLL_MS || '2000',
       ...(withSandbox
         ? {
             GRAPH_API_BASE_URL: env.GRAPH_API_BASE_URL || local(cfg.SANDBOX_PORT),
