@@ -60,6 +60,9 @@ export class BrowserStack {
       WEB_DIR: webDir,
       WHATSAPP_APP_SECRET: 'sandbox-app-secret',
       MEDIA_DIR: join(tmpdir(), `sb-browser-media-${randomUUID()}`),
+      // the tests move sla's clock past due times in one jump: judge those late clocks at once instead of waiting
+      // the late-clock grace (which lets a backlog of in-time replies land first after downtime)
+      SLA_LATE_CLOCK_GRACE_MS: '0',
       ...extra,
     });
     s.apps.push(await startApp(RoutingModule.register(parseConfig(RoutingConfigSchema, s.env.env))));

@@ -230,8 +230,15 @@ describe('bot handover (gateway, ingest, routing, sla, notifications, sandbox; r
       timeoutMs: 20_000,
     });
     expect(frame).toBeDefined();
-    const mine = (await http.get('/api/v1/conversations?view=mine').set(auth.ana).expect(200)).body.items;
-    expect(mine.find((i: any) => i.id === c.id)).toMatchObject({ lastMessageText: 'Can you send it to my office instead?', owner: { id: ids.ana } });
+    // the list is routing's projection, updated from the same event a moment after the WebSocket frame
+    const inMine = await waitFor(
+      async () => {
+        const item = (await http.get('/api/v1/conversations?view=mine').set(auth.ana).expect(200)).body.items.find((i: any) => i.id === c.id);
+        return item?.lastMessageText === 'Can you send it to my office instead?' ? item : undefined;
+      },
+      { what: 'the next message in Ana’s list', timeoutMs: 20_000 },
+    );
+    expect(inMine).toMatchObject({ owner: { id: ids.ana } });
     expect((await http.get('/api/v1/conversations?view=mine').set(auth.bot).expect(200)).body.items.map((i: any) => i.id)).not.toContain(c.id);
     // and Ana replies as its owner
     await http.post(`/api/v1/conversations/${c.id}/messages`).set(auth.ana).set('Idempotency-Key', 'ana-1').send({ text: 'Sure, done.' }).expect(202);
