@@ -146,7 +146,7 @@ describe('embedded PostgreSQL (PGlite + PGliteServer)', () => {
     expect((await read(b, 1)).rows).toEqual([{ id: 1, body: 'one', tag: null }]);
     // the embedded settings are applied (memory, and commits written before they are answered)
     const setting = async (n: string) => (await a.query('SELECT current_setting($1) AS v', [n])).rows[0].v;
-    expect([await setting('shared_buffers'), await setting('synchronous_commit')]).toEqual(['32MB', 'on']);
+    expect([await setting('shared_buffers'), await setting('synchronous_commit')]).toEqual(['16MB', 'on']);
   });
 
   it('committed writes survive the process being killed', async () => {

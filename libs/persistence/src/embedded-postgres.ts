@@ -16,7 +16,7 @@ import { PGliteServer } from './pglite-server';
  * loses nothing committed; a power cut or OS crash may lose the last commits (as any fsync=off PostgreSQL).
  */
 export const EMBEDDED_PG_SETTINGS: Record<string, string> = {
-  shared_buffers: '32MB',
+  shared_buffers: '16MB',
   maintenance_work_mem: '16MB',
   temp_buffers: '2MB',
 };
