@@ -275,6 +275,25 @@ describe('ingest: conversations, contacts, statuses, outbound lifecycle and bad 
       body({ statuses: [{ id: wamid, status: s, timestamp: String(ts), recipient_id: '15550000030', ...(errors ? { errors } : {}) }] });
     const bySend = async (sendId: string) => (await h.sql(`SELECT * FROM ingest.message WHERE send_id = $1`, [sendId]))[0];
 
+    it('the list shows the customer’s message as the last one when it is stamped in the same second as our reply (WhatsApp stamps whole seconds)', async () => {
+      const a = uid('wamid.l1');
+      await send(body({ messages: [{ from: '15550000031', id: a, ts: 1750000000 }] }));
+      const conversationId = await conversationOf(a);
+      // our reply goes out at 1750000100.700 s; the customer answers in that same second, stamped 1750000100
+      const sendId = randomUUID();
+      await h.peer.publish(OutboundQueuedV1, {
+        eventId: randomUUID(), occurredAt: new Date(1750000100_700).toISOString(), sendId, phoneNumberId: PN, conversationId, to: '15550000031',
+        kind: 'text', text: 'our reply', content: { type: 'text', text: { body: 'our reply' } }, senderId: 'agent-1', senderName: 'Agent',
+      });
+      await waitFor(async () => (await bySend(sendId)) !== undefined, { what: 'reply recorded' });
+      await send(body({ messages: [{ from: '15550000031', id: uid('wamid.l2'), ts: 1750000100 }] }));
+      const c = await h.peer.request(GetConversationV1, { conversationId });
+      expect(c).toMatchObject({ messageCount: 3, lastMessageText: 'hello' });
+      // a message from an earlier second never takes the place of a later one
+      await send(body({ messages: [{ from: '15550000031', id: uid('wamid.l3'), ts: 1750000050, text: 'late delivery' }] }));
+      expect((await h.peer.request(GetConversationV1, { conversationId })).lastMessageText).toBe('hello');
+    });
+
     it('applies statuses that arrived before the message once notifications links the wamid; read stays read', async () => {
       const wamid = uid('wamid.out');
       await send(status(wamid, 'read', 1750000300));

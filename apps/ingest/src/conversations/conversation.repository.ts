@@ -70,6 +70,9 @@ export class ConversationRepository {
   /**
    * Records a new message in the thread. Customer messages move `last_inbound_at` (the 24 h window) and reopen a
    * resolved conversation; echoes and outbound messages do neither. Returns true when it reopened.
+   * The list's last message is compared by the second: WhatsApp stamps a customer's message in whole seconds while
+   * our own sends carry milliseconds, so a customer writing in the same second as a reply went out would otherwise
+   * lose to it; within one second the message recorded later wins.
    */
   async recordMessage(
     em: EntityManager,
@@ -80,7 +83,7 @@ export class ConversationRepository {
     await em.query(
       `UPDATE ingest.conversation SET
          message_count = message_count + 1,
-         last_message_text = CASE WHEN $2 >= last_message_at OR message_count = 0 THEN $3 ELSE last_message_text END,
+         last_message_text = CASE WHEN date_trunc('second', $2::timestamptz) >= date_trunc('second', last_message_at) OR message_count = 0 THEN $3 ELSE last_message_text END,
          last_message_at = GREATEST(last_message_at, $2),
          last_inbound_at = CASE WHEN $4 THEN GREATEST(COALESCE(last_inbound_at, $2), $2) ELSE last_inbound_at END,
          status = CASE WHEN $5 THEN 'open' ELSE status END,
