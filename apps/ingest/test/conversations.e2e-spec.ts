@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { register } from 'prom-client';
 import {
+  CsatAnsweredV1,
+  csatReplyId,
   ConversationOpenedV1,
   ConversationResolvedV1,
   GetConversationV1,
@@ -55,7 +57,7 @@ describe('ingest: conversations, contacts, statuses, outbound lifecycle and bad 
   let h: IngestHarness;
 
   beforeAll(async () => {
-    h = await IngestHarness.start({}, [ConversationOpenedV1, MessageStatusChangedV1]);
+    h = await IngestHarness.start({}, [ConversationOpenedV1, MessageStatusChangedV1, CsatAnsweredV1]);
   });
   afterAll(() => h?.stop());
 
@@ -274,6 +276,33 @@ describe('ingest: conversations, contacts, statuses, outbound lifecycle and bad 
     const status = (wamid: string, s: string, ts: number, errors?: unknown[]) =>
       body({ statuses: [{ id: wamid, status: s, timestamp: String(ts), recipient_id: '15550000030', ...(errors ? { errors } : {}) }] });
     const bySend = async (sendId: string) => (await h.sql(`SELECT * FROM ingest.message WHERE send_id = $1`, [sendId]))[0];
+
+    it('a CSAT rating and its comment in the same second as the customer’s first message: the comment is still the comment (stored order breaks the tie)', async () => {
+      // six conversations: ordering the tie by anything but the stored order would get at least one wrong
+      for (let i = 0; i < 6; i++) {
+        const S = 1750000400 + i * 10;
+        const waId = `1555000004${i}`;
+        const first = uid('wamid.c1');
+        await send(body({ messages: [{ from: waId, id: first, ts: S, text: 'where is my parcel?' }] }));
+        const conversationId = await conversationOf(first);
+        await h.peer.publish(ConversationResolvedV1, { eventId: randomUUID(), occurredAt: new Date(S * 1000 + 500).toISOString(), conversationId, resolvedBy: null });
+        await waitFor(async () => (await h.peer.request(GetConversationV1, { conversationId })).status === 'resolved', { what: 'resolved' });
+        const surveyId = randomUUID();
+        const pick = { interactive: { type: 'list_reply', list_reply: { id: csatReplyId(surveyId, 4, 15), title: '4 – Good' } } };
+        await send(body({ messages: [{ from: waId, id: uid('wamid.c2'), ts: S, type: 'interactive', extra: pick }] }));
+        await send(body({ messages: [{ from: waId, id: uid('wamid.c3'), ts: S, text: 'quick, thanks' }] }));
+        await h.outboxDrained();
+        const answers = await waitFor(() => {
+          const a = h.events(CsatAnsweredV1).filter((e) => e.surveyId === surveyId);
+          return a.length >= 2 ? a : undefined;
+        }, { what: 'rating and comment answered' });
+        expect(answers.map((a) => [a.rating, a.comment])).toEqual([
+          [4, null],
+          [null, 'quick, thanks'],
+        ]);
+        expect((await h.peer.request(GetConversationV1, { conversationId })).status).toBe('resolved');
+      }
+    });
 
     it('the list shows the customer’s message as the last one when it is stamped in the same second as our reply (WhatsApp stamps whole seconds)', async () => {
       const a = uid('wamid.l1');

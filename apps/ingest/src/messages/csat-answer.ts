@@ -28,6 +28,7 @@ export function csatPickOf(type: string, content: unknown): { surveyId: string; 
  * Whether a customer message (already inserted as `messageId`) answers a CSAT survey: a survey row picked is a
  * rating; a text message on a still-resolved conversation whose previous customer message was a rating asking for a
  * comment, within that rating's comment minutes, is the comment. Anything else is an ordinary customer message.
+ * WhatsApp stamps whole seconds, so messages of one second are ordered as they were stored (`seq`), never by id.
  */
 export async function csatAnswerOf(em: EntityManager, c: ConversationRow, m: NormalizedMessage, messageId: string): Promise<CsatAnswer | null> {
   if (m.origin !== 'customer') return null;
@@ -38,7 +39,7 @@ export async function csatAnswerOf(em: EntityManager, c: ConversationRow, m: Nor
     em,
     `SELECT type, content, sent_at FROM ingest.message
      WHERE conversation_id = $1 AND direction = 'inbound' AND origin = 'customer' AND id <> $2 AND sent_at <= $3
-     ORDER BY sent_at DESC, id DESC LIMIT 1`,
+     ORDER BY sent_at DESC, seq DESC LIMIT 1`,
     [c.id, messageId, m.sentAt],
   );
   const rated = prev ? csatPickOf(prev.type, prev.content) : null;
