@@ -281,7 +281,7 @@ describe('ingest: conversations, contacts, statuses, outbound lifecycle and bad 
       // six conversations: ordering the tie by anything but the stored order would get at least one wrong
       for (let i = 0; i < 6; i++) {
         const S = 1750000400 + i * 10;
-        const waId = `1555000004${i}`;
+        const waId = `1555000009${i}`;
         const first = uid('wamid.c1');
         await send(body({ messages: [{ from: waId, id: first, ts: S, text: 'where is my parcel?' }] }));
         const conversationId = await conversationOf(first);
