@@ -10,6 +10,8 @@ import {
   DryRunAutomationV1,
   ListAutomationRulesV1,
   SetLabelsV1,
+  UpdateAutomationRuleV1,
+  SetPriorityV1,
   SetAutomationRuleEnabledV1,
   SlaEscalatedV1,
   INTEGRATOR_EVENT_SUBJECTS,
@@ -32,7 +34,7 @@ import {
   type PayloadOf,
   type RequestOf,
 } from '@app/contracts';
-import { NatsBus, NotFoundError, ValidationError } from '@app/messaging';
+import { Bus, NatsBus, NotFoundError, ValidationError } from '@app/messaging';
 import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@app/testing';
 import { RoutingClock } from '../src/assignment/clock';
 import { AutoReplyService } from '../src/automation/auto-reply.service';
@@ -317,6 +319,7 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
       `INSERT INTO routing.automation_rule (id, position, name, event, conditions, actions, created_by) VALUES ($1, 99, 'pong', 'label.added', $2, $3, 'test')`,
       [pong, JSON.stringify(pongRule.conditions), JSON.stringify(pongRule.actions)],
     );
+    app.get(AutomationRulesService).enabledRules.changed(); // written around the service: tell the replicas, as a rule write does
     const looped = await open(number, true);
     await labels(looped, ['ping']);
     const rule = async (id: string) => (await bus.request(ListAutomationRulesV1, { actor: admin })).items.find((r) => r.id === id)!;
@@ -324,6 +327,46 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
     expect(await rule(ping.id)).toMatchObject({ runCount: 1, errorCount: 0 });
     expect(await rule(pong)).toMatchObject({ runCount: 1, loopsStopped: 0 });
     expect((await bus.request(GetWorkV1, { actor: admin, conversationId: looped })).labels).toEqual(['ping']);
+  });
+
+  it('a rule created, edited or disabled on one routing replica applies to the very next event another replica handles', async () => {
+    const teamId = randomUUID();
+    await bus.request(SetTeamRoutingV1, { actor: admin, teamId, strategy: 'manual' });
+    const number = `1444${Date.now() % 1e6}`;
+    await bus.request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    // a second replica that only writes rules (its consumers and responders stopped): every event and request goes to `app`
+    const writer = await startApp(RoutingModule.register(parseConfig(RoutingConfigSchema, env.env)));
+    try {
+      await writer.get(Bus).stopConsumers();
+      const rules = writer.get(AutomationRulesService);
+      const c = await open(number, true);
+      const priority = async () => (await bus.request(GetWorkV1, { actor: admin, conversationId: c })).priority;
+      const setLabels = async (next: string[]) => {
+        const w = await bus.request(GetWorkV1, { actor: admin, conversationId: c });
+        await bus.request(SetLabelsV1, { actor: admin, conversationId: c, version: w.version, labels: next });
+      };
+      const marks = async () => (await ds.query(`SELECT 1 FROM routing.audit_entry WHERE conversation_id = $1 AND action = 'note.added'`, [c])).length;
+      // `app` has read its rules (none of these) before they are written elsewhere
+      expect(await app.get(AutomationRulesService).enabledRules.rulesFor('label.added')).not.toContainEqual(expect.objectContaining({ conditions: { teamIds: [teamId] } }));
+      const create = (rule: object) => rules.create(CreateAutomationRuleV1.request.parse({ actor: admin, rule }));
+      const raise = await create({ name: 'Labelled: high', event: 'label.added', conditions: { teamIds: [teamId] }, actions: [{ type: 'setPriority', priority: 'high' }] });
+      // runs after `raise` on every label (rules run in order): once its note is there, `raise` has run or been passed over
+      await create({ name: 'Labelled: mark', event: 'label.added', conditions: { teamIds: [teamId] }, actions: [{ type: 'note', body: 'labelled' }] });
+      await setLabels(['a']);
+      await waitFor(async () => (await marks()) === 1, { what: 'the first label’s rules' });
+      expect(await priority()).toBe('high');
+      await rules.update(UpdateAutomationRuleV1.request.parse({ actor: admin, ruleId: raise.id, patch: { actions: [{ type: 'setPriority', priority: 'low' }] } }));
+      await setLabels(['a', 'b']);
+      await waitFor(async () => (await marks()) === 2, { what: 'the second label’s rules' });
+      expect(await priority()).toBe('low');
+      await rules.setEnabled(admin, raise.id, false);
+      await bus.request(SetPriorityV1, { actor: admin, conversationId: c, version: (await bus.request(GetWorkV1, { actor: admin, conversationId: c })).version, priority: 'normal' });
+      await setLabels(['a', 'b', 'c']);
+      await waitFor(async () => (await marks()) === 3, { what: 'the third label’s rules' });
+      expect(await priority()).toBe('normal');
+    } finally {
+      await writer.close();
+    }
   });
 
   it('automation rules on an SLA breach: raise priority and notify the team’s managers, as the rule', async () => {

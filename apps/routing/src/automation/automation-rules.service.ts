@@ -1,12 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
+import { z } from 'zod';
 import {
   AUTOMATION_MAX_DEPTH,
   BusinessHoursStateV1,
   ConversationOpenedV1,
   ConversationWorkChangedV1,
   AutomationRuleInput,
+  defineEvent,
   CreateAutomationRuleV1,
   DeleteAutomationRuleV1,
   describeIssues,
@@ -33,6 +35,7 @@ import { WorkChangesService } from '../work/work-changes.service';
 import { OutboxWriter } from '@app/persistence';
 import { MacroService } from './macro.service';
 import { AutomationSender, isMessageAction } from './automation-sender';
+import { AutomationRulesCache, type RunnableRule } from './automation-rules.cache';
 
 const COLS = 'id, position, name, event, conditions, actions, enabled, run_count, error_count, last_error, loops_stopped';
 const toRule = (r: Record<string, any>): AutomationRule => ({
@@ -58,6 +61,24 @@ interface Happening {
   text?: string;
   label?: string;
 }
+
+/**
+ * What automation reads of the events it consumes: the same subjects, but zod checks only these fields, so the many
+ * deliveries it ignores (two work changes per assignment, every opening when no rule has that trigger) cost little.
+ */
+const uuid = z.string().uuid();
+const OpenedForAutomation = defineEvent({
+  ...ConversationOpenedV1,
+  schema: z.object({ eventId: uuid, conversationId: uuid, message: z.object({ text: z.string() }).optional() }),
+});
+const MessageForAutomation = defineEvent({
+  ...MessageReceivedV1,
+  schema: z.object({ eventId: uuid, conversationId: uuid, direction: z.string(), origin: z.string(), text: z.string() }),
+});
+const WorkChangeForAutomation = defineEvent({
+  ...ConversationWorkChangedV1,
+  schema: z.object({ eventId: uuid, action: z.string(), state: z.object({ conversationId: uuid, version: z.number().int(), labels: z.array(z.string()) }) }),
+});
 
 /** `automation:<ruleId>,<ruleId>…:<uuid>`: the rules whose actions caused this event (none for other events). */
 const CHAIN = /^automation:([0-9a-f,-]+):/;
@@ -93,6 +114,8 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
   private readonly log = new Logger('Automation');
   private idleTimer?: NodeJS.Timeout;
   private sweeps: Promise<number> = Promise.resolve(0);
+  /** The enabled rules by trigger (this replica's copy, dropped on every rule write on any replica). */
+  readonly enabledRules: AutomationRulesCache;
 
   constructor(
     @Inject(Bus) private readonly bus: Bus,
@@ -104,9 +127,12 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
     private readonly audit: AuditRepository,
     private readonly sender: AutomationSender,
     private readonly changes: WorkChangesService,
-  ) {}
+  ) {
+    this.enabledRules = new AutomationRulesCache(ds, bus);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.enabledRules.start(); // before the consumers: no event runs on a copy that misses a change
     await Promise.all([
       this.bus.respond(CreateAutomationRuleV1, (r) => this.create(r)),
       this.bus.respond(ListAutomationRulesV1, (r) => this.list(r.actor)),
@@ -115,10 +141,10 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
       this.bus.respond(DeleteAutomationRuleV1, (r) => this.remove(r.actor, r.ruleId)),
       this.bus.respond(DryRunAutomationV1, (r) => this.dryRun(r)),
     ]);
-    await this.bus.consume(ConversationOpenedV1, { durable: 'routing-automation-opened', concurrency: 4 }, (e, meta) =>
+    await this.bus.consume(OpenedForAutomation, { durable: 'routing-automation-opened', concurrency: 4 }, (e, meta) =>
       this.handle({ event: 'conversation.opened', key: e.eventId, conversationId: e.conversationId, text: e.message?.text }, meta, true),
     );
-    await this.bus.consume(MessageReceivedV1, { durable: 'routing-automation-messages', concurrency: 4 }, async (e, meta) => {
+    await this.bus.consume(MessageForAutomation, { durable: 'routing-automation-messages', concurrency: 4 }, async (e, meta) => {
       if (e.direction === 'inbound' && e.origin === 'customer') await this.handle({ event: 'message.received', key: e.eventId, conversationId: e.conversationId, text: e.text }, meta, true);
     });
     this.idleTimer = setInterval(() => {
@@ -128,9 +154,9 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
     await this.bus.consume(SlaEscalatedV1, { durable: 'routing-automation-sla', concurrency: 4 }, async (e, meta) => {
       if (e.level === 'warning' || e.level === 'breach') await this.handle({ event: `sla.${e.level}`, key: e.eventId, conversationId: e.conversationId }, meta, false);
     });
-    await this.bus.consume(ConversationWorkChangedV1, { durable: 'routing-automation-work', concurrency: 4 }, async (e, meta) => {
+    await this.bus.consume(WorkChangeForAutomation, { durable: 'routing-automation-work', concurrency: 4 }, async (e, meta) => {
       if (e.action.startsWith('conversation.status.')) await this.handle({ event: 'status.changed', key: e.eventId, conversationId: e.state.conversationId }, meta, false);
-      else if (e.action === 'conversation.labels') {
+      else if (e.action === 'conversation.labels' && (await this.enabledRules.rulesFor('label.added')).length) {
         const rows = await this.ds.query(
           `SELECT before->'labels' AS labels FROM routing.audit_entry
            WHERE conversation_id = $1 AND action = 'conversation.labels' AND (after->>'version')::int = $2 LIMIT 1`,
@@ -169,12 +195,15 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
    * checked (cycles) and written in that transaction, so two concurrent edits cannot each pass the cycle check
    * against the other's old version and together store a loop.
    */
-  private exclusively<T>(fn: (em: EntityManager, rules: AutomationRule[]) => Promise<T>): Promise<T> {
-    return this.ds.transaction(async (em) => {
+  private async exclusively<T>(fn: (em: EntityManager, rules: AutomationRule[]) => Promise<T>): Promise<T> {
+    const result = await this.ds.transaction(async (em) => {
       await em.query(`SELECT pg_advisory_xact_lock(hashtext('routing.automation_rule'))`);
       const rules = (await em.query(`SELECT ${COLS} FROM routing.automation_rule ORDER BY position, id`)).map(toRule);
       return fn(em, rules);
     });
+    // committed: every replica reads the rules again for its next event (before this answer goes out)
+    this.enabledRules.changed();
+    return result;
   }
 
   /** A path of rule names from the candidate back to itself, or null. */
@@ -269,7 +298,7 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
     });
   }
 
-  private matches(rule: AutomationRule, w: WorkState & { routeContextAttributes?: Record<string, string> }, h: Happening): boolean {
+  private matches(rule: RunnableRule, w: WorkState & { routeContextAttributes?: Record<string, string> }, h: Happening): boolean {
     const c = rule.conditions;
     if (c.teamIds && (!w.teamId || !c.teamIds.includes(w.teamId))) return false;
     if (c.priorities && !c.priorities.includes(w.priority)) return false;
@@ -288,7 +317,7 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
   }
 
   /** The business-hours condition (asked of sla; throws when sla does not answer: the rule fails and is counted). */
-  private async hoursMatch(rule: AutomationRule, w: WorkState): Promise<boolean> {
+  private async hoursMatch(rule: RunnableRule, w: WorkState): Promise<boolean> {
     if (!rule.conditions.businessHours) return true;
     const s = await this.bus.request(BusinessHoursStateV1, { teamId: w.teamId ?? undefined, at: new Date().toISOString() });
     return (s.open ? 'open' : 'closed') === rule.conditions.businessHours;
@@ -308,6 +337,7 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
 
   onApplicationShutdown(): void {
     if (this.idleTimer) clearInterval(this.idleTimer);
+    this.enabledRules.stop();
   }
 
   /**
@@ -337,7 +367,7 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
         [rule.id, cutoff, rule.conditions.teamIds ?? null],
       );
       for (const c of claimed) {
-        await this.handle({ event: 'conversation.idle', key: new Date(c.activity_at).toISOString(), conversationId: c.conversation_id }, undefined, false, rule.id);
+        await this.handle({ event: 'conversation.idle', key: new Date(c.activity_at).toISOString(), conversationId: c.conversation_id }, undefined, false, rule);
         ran++;
       }
     }
@@ -369,11 +399,12 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
     }
   }
 
-  /** Runs every matching enabled rule in order; `waitForWork`: the work item may not exist yet (redelivered). */
-  async handle(h: Happening, meta: EventMeta | undefined, waitForWork: boolean, onlyRuleId?: string): Promise<void> {
-    const rules = (await this.ds.query(`SELECT ${COLS} FROM routing.automation_rule WHERE enabled AND event = $1 ORDER BY position, id`, [h.event]))
-      .map(toRule)
-      .filter((r: AutomationRule) => !onlyRuleId || r.id === onlyRuleId);
+  /**
+   * Runs every matching enabled rule in order (`only`: just that one, as the idle sweep read it); `waitForWork`: the
+   * work item may not exist yet (redelivered). With no enabled rule for the trigger it touches nothing.
+   */
+  async handle(h: Happening, meta: EventMeta | undefined, waitForWork: boolean, only?: RunnableRule): Promise<void> {
+    const rules = only ? [only] : await this.enabledRules.rulesFor(h.event);
     if (!rules.length) return;
     const w = await this.work.find(this.ds.manager, h.conversationId);
     if (!w) {
