@@ -327,9 +327,15 @@ describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
   it('3 routing replicas, 10 agents clicking claim, 2,000 conversations at once: one owner or queued, nobody over capacity, no double assignment', async () => {
     const CAP = 120;
     const teamId = await team({ strategy: 'round_robin', maxOpenPerAgent: CAP });
+    // a quarter of the burst arrives on a number whose team assigns nothing by itself: work that people must claim,
+    // racing routing's round robin for the same agents' capacity (claims lock the agent row and count, as routing does)
+    const manualTeam = await team({ strategy: 'manual', maxOpenPerAgent: CAP });
+    const teams = [teamId, manualTeam];
     const number = `1561${Date.now() % 1e6}`;
+    const manualNumber = `1562${Date.now() % 1e6}`;
     await request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
-    const people = Array.from({ length: 10 }, (_, i) => agent(`Racer ${i}`, [teamId]));
+    await request(SetNumberTeamV1, { actor: admin, phoneNumberId: manualNumber, teamId: manualTeam });
+    const people = Array.from({ length: 10 }, (_, i) => agent(`Racer ${i}`, teams));
     for (const p of people) await setStatus(p, 'online');
     // two of them have a personal maximum below the team's
     await request(SetAgentCapacityV1, { actor: admin, agent: ref(people[0]), maxOpen: 40, skills: [] });
@@ -337,84 +343,103 @@ describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
     const cap = (id: string) => (id === people[0].id ? 40 : id === people[1].id ? 60 : CAP);
 
     const ids = Array.from({ length: 2000 }, () => randomUUID());
+    const numberOf = (i: number) => (i % 4 === 3 ? manualNumber : number);
     // a publish that JetStream did not acknowledge in time (a loaded CI machine) is sent again under the same
     // event id, which the stream de-duplicates — exactly what the outbox relay does
-    const publishOnce = async (id: string) => {
+    const publishOnce = async (id: string, i: number) => {
       const eventId = randomUUID();
       for (let attempt = 1; ; attempt++) {
         try {
-          return await opened({ phoneNumberId: number, conversationId: id, eventId });
+          return await opened({ phoneNumberId: numberOf(i), conversationId: id, eventId });
         } catch (err) {
           if (attempt >= 5) throw err;
         }
       }
     };
     const publishing = (async () => {
-      for (let i = 0; i < ids.length; i += 100) await Promise.all(ids.slice(i, i + 100).map(publishOnce));
+      for (let i = 0; i < ids.length; i += 100) await Promise.all(ids.slice(i, i + 100).map((id, k) => publishOnce(id, i + k)));
     })();
-    // meanwhile each person keeps clicking claim on what they see unassigned, until they are full
+    // every conversation decided: owned, or queued because everyone is full
+    let decided = false;
+    const allIn = (async () => {
+      await publishing;
+      await waitFor(
+        async () => {
+          const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM routing.conversation_work WHERE team_id = ANY($1)`, [teams]);
+          return n === ids.length;
+        },
+        { what: '2,000 work items', timeoutMs: 60_000, intervalMs: 250 },
+      );
+      decided = true;
+    })();
+    // meanwhile each person keeps clicking claim on what they see unassigned in either team, until they are full
     let claimed = 0;
-    let published = false;
     const clickers = people.map(async (p) => {
-      for (let round = 0; round < 200; round++) {
-        // a list that routing did not answer in time (loaded machine) is a click that did nothing: look again
-        const page = await request(ListWorkV1, { actor: p, view: 'unassigned', teamId, limit: 20 }).catch(() => null);
-        if (!page) continue;
-        if (published && page.items.length === 0) return;
-        for (const w of page.items.slice(0, 5)) {
-          const outcome = await request(ClaimV1, { actor: p, conversationId: w.conversationId, version: w.version }).then(
-            () => 'won',
-            (err: { details?: { reason?: string } }) => err.details?.reason ?? 'lost',
-          );
-          if (outcome === 'won') claimed++;
-          if (outcome === 'capacity') return; // full: this person stops clicking
+      for (let round = 0; round < 2000; round++) {
+        let seen = 0;
+        for (const t of [manualTeam, teamId]) {
+          // a list that routing did not answer in time (loaded machine) is a click that did nothing: look again
+          const page = await request(ListWorkV1, { actor: p, view: 'unassigned', teamId: t, limit: 20 }).catch(() => null);
+          if (!page) {
+            seen++;
+            continue;
+          }
+          seen += page.items.length;
+          for (const w of page.items.slice(0, 5)) {
+            const outcome = await request(ClaimV1, { actor: p, conversationId: w.conversationId, version: w.version }).then(
+              () => 'won',
+              (err: { details?: { reason?: string } }) => err.details?.reason ?? 'lost',
+            );
+            if (outcome === 'won') claimed++;
+            if (outcome === 'capacity') return; // full: this person stops clicking
+          }
         }
+        if (decided && seen === 0) return;
+        if (seen === 0) await new Promise((r) => setTimeout(r, 50)); // nothing to click yet: look again shortly
       }
     });
-    void publishing.then(() => (published = true));
-    await Promise.all([publishing, ...clickers]);
-    // every conversation decided: owned, or queued because everyone is full
-    await waitFor(
-      async () => {
-        const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM routing.conversation_work WHERE team_id = $1`, [teamId]);
-        return n === ids.length;
-      },
-      { what: '2,000 work items', timeoutMs: 60_000, intervalMs: 250 },
-    );
+    await Promise.all([publishing, allIn, ...clickers]);
     const total = 40 + 60 + 8 * CAP;
     await waitFor(
       async () => {
-        const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM routing.conversation_work WHERE team_id = $1 AND owner_id IS NOT NULL`, [teamId]);
+        const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM routing.conversation_work WHERE team_id = ANY($1) AND owner_id IS NOT NULL`, [teams]);
         return n === total;
       },
       { what: 'every agent filled to capacity', timeoutMs: 20_000, intervalMs: 250 },
     );
-    const owners = await ds.query(`SELECT owner_id, count(*)::int AS n FROM routing.conversation_work WHERE team_id = $1 AND owner_id IS NOT NULL GROUP BY owner_id`, [teamId]);
+    // capacity counts what a person owns in either team
+    const owners = await ds.query(`SELECT owner_id, count(*)::int AS n FROM routing.conversation_work WHERE team_id = ANY($1) AND owner_id IS NOT NULL GROUP BY owner_id`, [teams]);
     for (const o of owners) expect(o.n).toBeLessThanOrEqual(cap(o.owner_id));
     expect(owners).toHaveLength(10);
     const [{ queued }] = await ds.query(
-      `SELECT count(*)::int AS queued FROM routing.conversation_work WHERE team_id = $1 AND owner_id IS NULL AND status = 'open'`,
-      [teamId],
+      `SELECT count(*)::int AS queued FROM routing.conversation_work WHERE team_id = ANY($1) AND owner_id IS NULL AND status = 'open'`,
+      [teams],
     );
     expect(queued).toBe(ids.length - total);
     // the audit trail: no conversation was given to someone while it had an owner, and each owner change is one entry
     const doubles = await ds.query(
       `SELECT conversation_id, count(*)::int AS n FROM routing.audit_entry
-       WHERE team_id = $1 AND (before->>'ownerId') IS NULL AND (after->>'ownerId') IS NOT NULL AND before IS NOT NULL
+       WHERE team_id = ANY($1) AND (before->>'ownerId') IS NULL AND (after->>'ownerId') IS NOT NULL AND before IS NOT NULL
        GROUP BY conversation_id HAVING count(*) > 1`,
-      [teamId],
+      [teams],
     );
     expect(doubles).toEqual([]);
     const overwrites = await ds.query(
-      `SELECT count(*)::int AS n FROM routing.audit_entry WHERE team_id = $1 AND (before->>'ownerId') IS NOT NULL AND (after->>'ownerId') IS DISTINCT FROM (before->>'ownerId')`,
-      [teamId],
+      `SELECT count(*)::int AS n FROM routing.audit_entry WHERE team_id = ANY($1) AND (before->>'ownerId') IS NOT NULL AND (after->>'ownerId') IS DISTINCT FROM (before->>'ownerId')`,
+      [teams],
     );
     expect(overwrites[0].n).toBe(0);
     const [{ assignments }] = await ds.query(
-      `SELECT count(*)::int AS assignments FROM routing.audit_entry WHERE team_id = $1 AND action IN ('conversation.routed', 'conversation.claimed')`,
-      [teamId],
+      `SELECT count(*)::int AS assignments FROM routing.audit_entry WHERE team_id = ANY($1) AND action IN ('conversation.routed', 'conversation.claimed')`,
+      [teams],
     );
     expect(assignments).toBe(total);
-    expect(claimed).toBeGreaterThan(0);
+    // the manual team's work was taken only by claims, each one a claim that won
+    const [{ manualOwned }] = await ds.query(
+      `SELECT count(*)::int AS "manualOwned" FROM routing.conversation_work WHERE team_id = $1 AND owner_id IS NOT NULL`,
+      [manualTeam],
+    );
+    expect(manualOwned).toBeGreaterThan(0);
+    expect(claimed).toBeGreaterThanOrEqual(manualOwned);
   }, 120_000);
 });

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type EntitySubscriberInterface, type QueryRunner } from 'typeorm';
 import { Counter, register } from 'prom-client';
 import { Bus, currentCorrelationId, runWithContext, type PublishOptions } from '@app/messaging';
 import type { EventContract, PayloadOf } from '@app/contracts';
@@ -34,6 +34,17 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private again = false;
   private stopped = false;
   private readonly bySubject: Map<string, EventContract>;
+  /** Open transactions that wrote outbox rows: the relay is kicked when they commit (`afterCommit`). */
+  private readonly toKick = new WeakSet<QueryRunner>();
+  private readonly onCommit: EntitySubscriberInterface = {
+    // only the outermost commit makes the rows visible (a savepoint's release also broadcasts)
+    afterTransactionCommit: ({ queryRunner }) => {
+      if (!queryRunner.isTransactionActive && this.toKick.delete(queryRunner)) this.kickSoon();
+    },
+    afterTransactionRollback: ({ queryRunner }) => {
+      if (!queryRunner.isTransactionActive) this.toKick.delete(queryRunner);
+    },
+  };
 
   constructor(
     @Inject(OUTBOX_OPTIONS) private readonly opts: OutboxOptions,
@@ -41,6 +52,17 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     @Inject(Bus) private readonly bus: Bus,
   ) {
     this.bySubject = new Map(opts.contracts.map((c) => [c.subject, c]));
+    ds.subscribers.push(this.onCommit);
+  }
+
+  /**
+   * Rows were written on `em`: a pass once its transaction has committed (a pass before the commit would not see
+   * them and leave them to the next poll), at once when `em` is in no transaction.
+   */
+  afterCommit(em: EntityManager): void {
+    const qr = em.queryRunner;
+    if (qr?.isTransactionActive) this.toKick.add(qr);
+    else this.kickSoon();
   }
 
   onApplicationBootstrap(): void {
@@ -66,6 +88,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    const i = this.ds.subscribers.indexOf(this.onCommit);
+    if (i >= 0) this.ds.subscribers.splice(i, 1);
     if (this.timer) clearInterval(this.timer);
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     await this.running;
@@ -89,12 +113,14 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   private async loop(): Promise<void> {
-    // setImmediate lets the writer's transaction commit before we look
+    // kicks of the same moment (several commits) share the pass
     await new Promise((r) => setImmediate(r));
     do {
       this.again = false;
       try {
-        while (!this.stopped && (await this.pass()) > 0);
+        // a pass that found fewer rows than it may take emptied the outbox as of its look; whatever is added after it
+        // kicks again (`again`), so no extra pass (3 statements) just to find nothing
+        while (!this.stopped && (await this.pass()) >= this.limit);
       } catch (err) {
         this.log.warn(`outbox relay pass failed, will retry: ${(err as Error).message}`);
         return;
@@ -102,8 +128,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     } while (this.again && !this.stopped);
   }
 
+  private get limit(): number {
+    return this.opts.batchSize ?? 200;
+  }
+
   private async pass(): Promise<number> {
-    const limit = this.opts.batchSize ?? 200;
+    const limit = this.limit;
     const schema = this.opts.schema;
     return this.ds.transaction(async (em) => {
       const rows: { id: string; subject: string; payload: Record<string, unknown>; correlation_id: string | null }[] =
@@ -203,7 +233,7 @@ export class OutboxWriter {
        ON CONFLICT (id) DO NOTHING`,
       [id, contract.subject, JSON.stringify(data), currentCorrelationId() ?? null],
     );
-    this.relay.kickSoon();
+    this.relay.afterCommit(em);
     return id;
   }
 
@@ -221,7 +251,7 @@ export class OutboxWriter {
          ON CONFLICT (id) DO NOTHING`,
         [JSON.stringify(pending)],
       );
-      this.relay.kickSoon();
+      this.relay.afterCommit(em);
     });
   }
 }

@@ -156,10 +156,29 @@ export class AgentRepository {
     em: EntityManager,
     q: { teamId: string; strategy: Exclude<Strategy, 'manual' | 'sticky'>; skills: string[]; exclude: string[]; teamCap: number | null; only?: string; limit: number },
   ): Promise<{ userId: string; cap: number | null }[]> {
+    return this.lockCandidates(em, q, false);
+  }
+
+  /**
+   * `candidates` for a batch of conversations: up to `limit` agents locked by one statement, each with the load the
+   * statement saw (the order least loaded starts from; a capacity check still needs `openCounts` after the lock).
+   */
+  async candidatesWithLoad(
+    em: EntityManager,
+    q: { teamId: string; strategy: Exclude<Strategy, 'manual' | 'sticky'>; skills: string[]; teamCap: number | null; limit: number },
+  ): Promise<{ userId: string; cap: number | null; open: number }[]> {
+    return this.lockCandidates(em, { ...q, exclude: [] }, true) as Promise<{ userId: string; cap: number | null; open: number }[]>;
+  }
+
+  private async lockCandidates(
+    em: EntityManager,
+    q: { teamId: string; strategy: Exclude<Strategy, 'manual' | 'sticky'>; skills: string[]; exclude: string[]; teamCap: number | null; only?: string; limit: number },
+    withLoad: boolean,
+  ): Promise<{ userId: string; cap: number | null; open?: number }[]> {
     const order =
       q.strategy === 'least_loaded' ? `${OPEN_COUNT}, a.last_assigned_at NULLS FIRST, a.user_id` : `a.last_assigned_at NULLS FIRST, a.user_id`;
     const rows = await em.query(
-      `SELECT a.user_id, least(a.max_open, $4::int) AS cap FROM routing.agent a
+      `SELECT a.user_id, least(a.max_open, $4::int) AS cap${withLoad ? `, ${OPEN_COUNT} AS open` : ''} FROM routing.agent a
        JOIN routing.agent_team m ON m.user_id = a.user_id AND m.team_id = $1
        WHERE a.status = 'online' AND a.active AND a.role <> 'viewer'
          AND a.skills @> $2::text[] AND a.user_id <> ALL($3::uuid[])
@@ -169,7 +188,18 @@ export class AgentRepository {
        LIMIT $6 FOR UPDATE OF a SKIP LOCKED`,
       [q.teamId, q.skills, q.exclude, q.teamCap, q.only ?? null, q.limit],
     );
-    return rows.map((r: any) => ({ userId: r.user_id, cap: r.cap }));
+    return rows.map((r: any) => (withLoad ? { userId: r.user_id, cap: r.cap, open: r.open } : { userId: r.user_id, cap: r.cap }));
+  }
+
+  /** `openCount` of several agents in one statement (0 for those owning none). */
+  async openCounts(em: EntityManager, userIds: string[]): Promise<Map<string, number>> {
+    const rows = await em.query(
+      `SELECT owner_id, count(*)::int AS n FROM routing.conversation_work WHERE owner_id = ANY($1::uuid[]) AND status IN ${OPEN_STATUSES} GROUP BY owner_id`,
+      [userIds],
+    );
+    const counts = new Map<string, number>(userIds.map((id) => [id, 0]));
+    for (const r of rows) counts.set(r.owner_id, r.n);
+    return counts;
   }
 
   async markAssigned(em: EntityManager, userId: string): Promise<void> {

@@ -185,17 +185,108 @@ export class AssignmentService {
     }
     const after = await this.work.update(em, w.conversationId, { ownerId: pick.agentId, assignedAt: this.clock.now() });
     await this.agents.markAssigned(em, pick.agentId);
+    await this.recordRouted(em, w, after, explanation);
+    return { state: after, explanation };
+  }
+
+  /** The owner is set: the audit entry (rule + strategy + whom), the events and the new owner's notice. */
+  private async recordRouted(em: EntityManager, before: WorkState, after: WorkState, explanation: RouteExplanation): Promise<void> {
     await recordChange(this.audit, this.outbox, em, {
       actor: SYSTEM_ACTOR,
       action: 'conversation.routed',
-      before: w,
+      before,
       after,
       note: explanation.reason,
       reason: 'route',
       why: { routing: explanation },
     });
-    await this.notice(em, 'assigned', { userIds: [pick.agentId] }, after, 'A conversation was assigned to you', explanation.reason);
-    return { state: after, explanation };
+    await this.notice(em, 'assigned', { userIds: [after.ownerId!] }, after, 'A conversation was assigned to you', explanation.reason);
+  }
+
+  /**
+   * `route` for the new conversations of one batch (trigger `opened`), each item's entries written in its own async
+   * context (`within`). Those whose team assigns by round robin or least loaded (no rule naming a person, no bot on
+   * the number, no team total) are picked together per team and skills, in arrival order: one statement locks up to
+   * as many of the team's next agents as there are conversations (`FOR UPDATE SKIP LOCKED`), one re-counts their load
+   * after the lock (only when a cap applies), and each pick is what one-by-one routing would choose among them (round
+   * robin: the first under the cap, who then goes last; least loaded: the fewest open counting the batch's picks, ties
+   * to the longest since the last assignment; nobody at the cap); one statement sets the owners (version checked) and
+   * marks the agents. The rest, and any conversation the locked agents cannot take, go through `route` one at a time
+   * (other agents, or the queue). Returns the states after, in the items' order.
+   */
+  async routeOpened(
+    em: EntityManager,
+    items: { w: WorkState; plan: Plan | null; within: <R>(fn: () => R) => R }[],
+    memo: RouteMemo,
+  ): Promise<WorkState[]> {
+    const out: WorkState[] = items.map((i) => i.w);
+    const alone: number[] = [];
+    const groups = new Map<string, { settings: TeamRouting; skills: string[]; members: number[] }>();
+    for (let i = 0; i < items.length; i++) {
+      const { w, plan } = items[i];
+      const skills = plan?.skills ?? [];
+      const fresh = !w.ownerId && !w.bot && !plan?.assigneeId;
+      const bot = fresh ? await once(memo.bots, w.phoneNumberId, () => this.bots.forNumber(em, w.phoneNumberId)) : null;
+      const teamId = w.teamId;
+      const settings = teamId ? await once(memo.teams, teamId, () => this.teams.get(em, teamId)) : null;
+      if (!fresh || bot || !settings || settings.maxOpenTeam !== null || (settings.strategy !== 'round_robin' && settings.strategy !== 'least_loaded')) {
+        alone.push(i);
+        continue;
+      }
+      const key = `${settings.teamId} ${[...skills].sort().join(' ')}`;
+      const g = groups.get(key) ?? { settings, skills, members: [] };
+      g.members.push(i);
+      groups.set(key, g);
+    }
+    for (const { settings, skills, members } of groups.values()) {
+      const strategy = settings.strategy as 'round_robin' | 'least_loaded';
+      const locked = await this.agents.candidatesWithLoad(em, { teamId: settings.teamId, strategy, skills, teamCap: settings.maxOpenPerAgent, limit: members.length });
+      // after the lock, the load is counted again (a statement that sees every commit before it)
+      const capped = locked.filter((a) => a.cap !== null).map((a) => a.userId);
+      const counted = capped.length ? await this.agents.openCounts(em, capped) : null;
+      const rotation = locked.map((a) => ({ userId: a.userId, cap: a.cap, load: counted?.get(a.userId) ?? a.open }));
+      const picks: { i: number; agentId: string }[] = [];
+      for (const i of members) {
+        let k = -1;
+        for (let j = 0; j < rotation.length; j++) {
+          const a = rotation[j];
+          if (a.cap !== null && a.load >= a.cap) continue;
+          if (k < 0 || a.load < rotation[k].load) k = j;
+          if (strategy === 'round_robin') break;
+        }
+        if (k < 0) {
+          alone.push(i);
+          continue;
+        }
+        const [a] = rotation.splice(k, 1);
+        a.load++;
+        rotation.push(a);
+        picks.push({ i, agentId: a.userId });
+      }
+      const assigned = await this.work.assignMany(
+        em,
+        picks.map((p) => ({ conversationId: items[p.i].w.conversationId, ownerId: p.agentId, version: items[p.i].w.version })),
+        this.clock.now(),
+      );
+      const how = strategyHow(strategy);
+      for (const { i, agentId } of picks) {
+        const { w, plan, within } = items[i];
+        const after = assigned.get(w.conversationId);
+        if (!after) {
+          alone.push(i); // the row moved (it is locked by this transaction, so it cannot): decided alone
+          continue;
+        }
+        const explanation = explain(plan, w, strategy, skills, { agentId, how }, false, 'opened');
+        decisions.inc({ outcome: 'assigned', strategy });
+        await within(() => this.recordRouted(em, w, after, explanation));
+        out[i] = after;
+      }
+    }
+    for (const i of alone.sort((a, b) => a - b)) {
+      const { w, plan, within } = items[i];
+      out[i] = (await within(() => this.route(em, w, { plan, trigger: 'opened', skills: plan?.skills ?? [], memo }))).state;
+    }
+    return out;
   }
 
   /** The number's bot holds the conversation: one audit entry (`conversation.bot-held` by routing, naming the bot). */
@@ -250,13 +341,7 @@ export class AssignmentService {
     const strategy = s.strategy === 'least_loaded' ? 'least_loaded' : 'round_robin';
     const got = await this.firstUnderCap(em, await this.agents.candidates(em, { ...base, strategy, limit: 3 }));
     if (!got) return null;
-    const how =
-      s.strategy === 'sticky'
-        ? 'sticky: no previous owner available, round robin'
-        : strategy === 'least_loaded'
-          ? 'least loaded: fewest open conversations'
-          : 'round robin: longest since last assignment';
-    return { agentId: got, how };
+    return { agentId: got, how: s.strategy === 'sticky' ? 'sticky: no previous owner available, round robin' : strategyHow(strategy) };
   }
 
   /** What `route` would decide now, without changing anything (the dry run). */
@@ -363,6 +448,10 @@ export class AssignmentService {
     });
   }
 }
+
+/** How a team's strategy chose (the audit entry's words). */
+const strategyHow = (strategy: 'round_robin' | 'least_loaded') =>
+  strategy === 'least_loaded' ? 'least loaded: fewest open conversations' : 'round robin: longest since last assignment';
 
 function explain(
   plan: Plan | null,

@@ -11,9 +11,13 @@ import { recordChange, SYSTEM_ACTOR } from './record-change';
 import { AuditRepository, WorkRepository } from './work.repository';
 
 const OPENED_DURABLE = 'routing-work-on-opened';
-/** Opened events decided per transaction at most, and such transactions at once per replica. */
+/**
+ * Opened events decided per transaction at most, and such transactions at once per replica: one, so the next batch
+ * gathers while it runs (bigger batches: fewer statements per conversation); its agent lock takes at most as many
+ * agents as it has conversations, so replicas side by side still find unlocked agents.
+ */
 const OPENED_BATCH = 16;
-const OPENED_BATCHES_IN_FLIGHT = 2;
+const OPENED_BATCHES_IN_FLIGHT = 1;
 
 /**
  * Keeps the work state in step with ingest: a new conversation becomes an unowned work item in the number's
@@ -35,8 +39,8 @@ export class WorkEventsHandler implements OnApplicationBootstrap {
   private readonly openedBatches = new MicroBatcher((batch: { item: PayloadOf<typeof ConversationOpenedV1>; within: <R>(fn: () => R) => R }[]) => this.openedBatch(batch), OPENED_BATCH, OPENED_BATCHES_IN_FLIGHT);
 
   async onApplicationBootstrap(): Promise<void> {
-    // enough deliveries in flight to fill the batches (OPENED_BATCH × OPENED_BATCHES_IN_FLIGHT)
-    await this.bus.consume(ConversationOpenedV1, { durable: OPENED_DURABLE, concurrency: OPENED_BATCH * OPENED_BATCHES_IN_FLIGHT }, (e) => this.opened(e));
+    // enough deliveries in flight to fill the running batches and the next one
+    await this.bus.consume(ConversationOpenedV1, { durable: OPENED_DURABLE, concurrency: OPENED_BATCH * (OPENED_BATCHES_IN_FLIGHT + 1) }, (e) => this.opened(e));
     await this.bus.consume(MessageReceivedV1, { durable: 'routing-work-on-message', concurrency: 8 }, (e) => this.message(e));
     await this.bus.consume(DirectoryChangedV1, { durable: 'routing-audit-directory' }, (e, meta) => this.directory(e, meta));
     await this.bus.consume(OutboundQueuedV1, { durable: 'routing-work-on-outbound' }, (e) => this.outbound(e));
@@ -69,12 +73,13 @@ export class WorkEventsHandler implements OnApplicationBootstrap {
   }
 
   /**
-   * Several opened events in one transaction (a burst costs a few statements per conversation, not ~15): the rules
-   * are read once and each business-hours question asked once; the events are claimed and the new work items
-   * inserted with one statement each; existing rows (reopened) are locked next, before any agent row (lock order:
-   * work rows, then agents); then each conversation is routed in arrival order exactly as alone — agent rows
-   * `FOR UPDATE SKIP LOCKED`, load re-counted after the lock, owner + version — and the audit entries and outbox
-   * events of the whole batch are written with one multi-row INSERT each before the commit.
+   * Several opened events in one transaction (a burst costs a few statements per batch, not ~15 per conversation):
+   * the rules are read once and each business-hours question asked once; the events are claimed and the new work
+   * items inserted with one statement each; existing rows (reopened) are locked next, before any agent row (lock
+   * order: work rows, then agents); then the new conversations are routed in arrival order as one by one would —
+   * a team's strategy picks for all of them under one lock of its next agents (`FOR UPDATE SKIP LOCKED`, load
+   * re-counted after the lock, owner + version), see `AssignmentService.routeOpened` — and the audit entries and
+   * outbox events of the whole batch are written with one multi-row INSERT each before the commit.
    */
   private async openedBatch(batch: { item: PayloadOf<typeof ConversationOpenedV1>; within: <R>(fn: () => R) => R }[]): Promise<void> {
     const fresh = batch.filter((b) => !b.item.reopened);
@@ -110,12 +115,13 @@ export class WorkEventsHandler implements OnApplicationBootstrap {
             if (w) existing.set(id, w);
           }
           const memo: RouteMemo = { teams: new Map(), bots: new Map() };
+          const fresh: { w: WorkState; plan: Plan | null; within: <R>(fn: () => R) => R }[] = [];
           for (const { item: e, within } of todo) {
             await within(async () => {
               const row = created.get(e.conversationId);
               if (row) {
                 created.delete(e.conversationId); // a second event for the same conversation in this batch finds it existing
-                existing.set(e.conversationId, row);
+                existing.set(e.conversationId, row); // (new and unresolved: routing it below changes nothing a reopen looks at)
                 const plan = plans.get(e.eventId) ?? null;
                 await recordChange(this.audit, this.outbox, em, {
                   actor: SYSTEM_ACTOR,
@@ -125,8 +131,7 @@ export class WorkEventsHandler implements OnApplicationBootstrap {
                   note: null,
                   why: { routing: { rule: plan?.rule ?? null, skipped: plan?.skipped ?? [] } },
                 });
-                const { state } = await this.assignment.route(em, row, { plan, trigger: 'opened', skills: plan?.skills ?? [], memo });
-                existing.set(e.conversationId, state);
+                fresh.push({ w: row, plan, within });
                 return;
               }
               const w = existing.get(e.conversationId);
@@ -135,6 +140,8 @@ export class WorkEventsHandler implements OnApplicationBootstrap {
               existing.set(e.conversationId, await this.reopen(em, w));
             });
           }
+          // the new conversations' owners are picked together (per team: one lock of its next agents, one update)
+          await this.assignment.routeOpened(em, fresh, memo);
         }),
       ),
     );

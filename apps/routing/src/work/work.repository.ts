@@ -173,6 +173,28 @@ export class WorkRepository {
   }
 
   /**
+   * Owners for several unowned conversations (locked by the caller, at the version given) and each agent marked as just
+   * assigned, in one statement: what `update(…, { ownerId, assignedAt })` and `AgentRepository.markAssigned` do for one.
+   * The agents' last-assignment times keep the order of the picks (a microsecond apart), so round robin goes on where
+   * the batch stopped. Returns the rows after, by conversation id; a row that moved (version, owner) is left out.
+   */
+  async assignMany(em: EntityManager, picks: { conversationId: string; ownerId: string; version: number }[], assignedAt: Date): Promise<Map<string, WorkState>> {
+    if (!picks.length) return new Map();
+    const [rows] = await em.query(
+      `WITH p AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[]) WITH ORDINALITY AS p(pick_conversation, pick_owner, pick_version, pick_n)),
+       marked AS (
+         UPDATE routing.agent a SET last_assigned_at = (SELECT clock_timestamp()) + make_interval(secs => m.n / 1000000.0)
+         FROM (SELECT pick_owner, max(pick_n) AS n FROM p GROUP BY pick_owner) m WHERE a.user_id = m.pick_owner)
+       UPDATE routing.conversation_work SET owner_id = p.pick_owner, queued_at = NULL, bot_id = NULL, bot_name = NULL, bot_since = NULL,
+         assigned_at = $4, last_owner_id = p.pick_owner, version = version + 1, updated_at = clock_timestamp()
+       FROM p WHERE conversation_id = p.pick_conversation AND version = p.pick_version AND owner_id IS NULL
+       RETURNING ${WORK_COLS}`,
+      [picks.map((p) => p.conversationId), picks.map((p) => p.ownerId), picks.map((p) => p.version), assignedAt],
+    );
+    return new Map(rows.map((r: Record<string, any>) => [r.conversation_id, toWork(r)]));
+  }
+
+  /**
    * A newer message moves the activity time (lists are ordered by it); no version change. A customer's message
    * starts the "waiting for an answer" time (kept until someone replies).
    */
