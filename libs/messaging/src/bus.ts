@@ -33,6 +33,8 @@ export interface PublishOptions {
   /** Broker deduplication id (defaults to payload.eventId when present). */
   msgId?: string;
   timeoutMs?: number;
+  /** The payload was parsed by this contract already (the outbox relay: rows were validated when written). */
+  validated?: boolean;
 }
 
 /**

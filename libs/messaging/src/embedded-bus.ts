@@ -472,7 +472,7 @@ export class EmbeddedBus extends Bus {
   // ---------------------------------------------------------------- events
 
   async publish<C extends EventContract>(contract: C, payload: PayloadOf<C>, opts: PublishOptions & { tx?: Query } = {}): Promise<void> {
-    const data = contract.schema.parse(payload) as Record<string, unknown>;
+    const data = (opts.validated ? payload : contract.schema.parse(payload)) as Record<string, unknown>;
     const event = {
       stream: contract.stream,
       subject: contract.subject,

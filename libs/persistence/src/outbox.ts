@@ -152,7 +152,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
           const contract = this.bySubject.get(row.subject);
           if (!contract) return Promise.reject(new Error(`no contract registered for ${row.subject}`));
           return runWithContext({ correlationId: row.correlation_id ?? row.id }, () =>
-            this.bus.publish(contract, row.payload as PayloadOf<typeof contract>, { msgId: row.id, tx } as PublishOptions),
+            // not parsed again: rows are written by `OutboxWriter.add`/`collect`, which parse them by the contract (or
+            // by statements that build the same payloads); every consumer parses each delivery too
+            this.bus.publish(contract, row.payload as PayloadOf<typeof contract>, { msgId: row.id, tx, validated: true } as PublishOptions),
           ).then(() => done.push(row.id));
         }),
       );
