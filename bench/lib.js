@@ -69,7 +69,9 @@ async function startServices(names, env) {
   const ports = {};
   for (const name of names) {
     ports[name] = await freePort();
-    const child = spawn(process.execPath, [entryOf(name)], {
+    // BENCH_NODE_ARGS: extra node flags for the services (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`)
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, entryOf(name)], {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(ports[name]) },
       stdio: ['ignore', 'ignore', 'inherit'],

@@ -2,8 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { WebhookReceiptRepository, type NewReceipt } from './webhook-receipt.repository';
 
-/** Statements in flight at once; receipts arriving meanwhile wait and go together in the next one. */
-const IN_FLIGHT = 4;
+/**
+ * Statements in flight at once; receipts arriving meanwhile wait and go together in the next one. Two keep the
+ * database busy while the other's rows are sent and make the groups bigger under load (at 1,000 webhooks/s and
+ * ~10 ms a statement, ~5 receipts per statement instead of ~2.5 with four): fewer statements, commits and
+ * round trips per webhook, for the gateway's CPU and PostgreSQL's.
+ */
+export const RECEIPT_STATEMENTS_IN_FLIGHT = 2;
+const IN_FLIGHT = RECEIPT_STATEMENTS_IN_FLIGHT;
 /** Receipts per statement at most, and body bytes per statement at most (a single larger body goes alone). */
 const GROUP_MAX = 64;
 const GROUP_MAX_BYTES = 4 * 1024 * 1024;

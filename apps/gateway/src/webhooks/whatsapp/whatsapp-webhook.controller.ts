@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, Controller, ForbiddenException, Get, Headers, HttpCode, Post, Query, Req, Header, UseFilters } from '@nestjs/common';
+import { ArgumentsHost, Catch, Controller, ForbiddenException, Get, Query, Req, Header, UseFilters } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AllExceptionsFilter } from '@app/platform';
 import { VerifyThrottledError, WhatsAppWebhookService } from './whatsapp-webhook.service';
@@ -13,7 +13,10 @@ class VerifyRetryAfterFilter extends AllExceptionsFilter {
   }
 }
 
-/** Fixed paths that Meta and integrators configure. */
+/**
+ * Fixed paths that Meta and integrators configure. The notifications (POST) are answered ahead of Nest's router by
+ * `useWebhookRawBody` (raw-body.ts); the subscription handshake (GET) is here.
+ */
 @Controller('webhooks/whatsapp')
 export class WhatsAppWebhookController {
   constructor(private readonly webhooks: WhatsAppWebhookService) {}
@@ -25,13 +28,5 @@ export class WhatsAppWebhookController {
     const challenge = this.webhooks.verifySubscription(q['hub.mode'], q['hub.verify_token'], q['hub.challenge'], req.ip);
     if (challenge === null) throw new ForbiddenException('verify token does not match');
     return challenge;
-  }
-
-  @Post()
-  @HttpCode(200)
-  async receive(@Req() req: Request, @Headers('x-hub-signature-256') signature?: string) {
-    const raw = Buffer.isBuffer(req.body) ? req.body : undefined;
-    const { receiptId } = await this.webhooks.receive(raw, signature);
-    return { received: true, receiptId };
   }
 }
