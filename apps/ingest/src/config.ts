@@ -43,6 +43,13 @@ export const IngestConfigSchema = BaseConfigSchema.extend({
    * for any reason is rolled back and its receipts are re-applied one by one, item by item.
    */
   INGEST_WEBHOOK_BATCH_SIZE: z.coerce.number().int().min(1).max(64).default(16),
+  /**
+   * The process's CPU niceness (0 = normal, 19 = lowest). Ingest is a background consumer: on a host whose cores
+   * it shares with the gateway (npm start, one machine), a burst of webhooks is then taken by the gateway first
+   * (a 200 only needs the receipt stored) and ingest drains the backlog from JetStream with the CPU left over, and
+   * after the burst. With a container of its own (Kubernetes) it competes with nothing and this changes nothing.
+   */
+  INGEST_NICE: z.coerce.number().int().min(0).max(19).default(10),
 });
 export type IngestConfig = z.infer<typeof IngestConfigSchema>;
 
