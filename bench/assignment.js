@@ -57,7 +57,7 @@ async function main() {
   console.log(`machine: ${machine()}`);
   // only routing is measured: build just it from the current sources (not the whole product and web client)
   execFileSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build', 'routing'], { cwd: ROOT, stdio: 'inherit' });
-  const url = await createDatabase('sb_bench_assignment');
+  const url = await createDatabase(process.env.BENCH_DB || 'sb_bench_assignment'); // another name lets two runs share the machine
   const ns = `bench${Date.now()}`;
   const env = { DATABASE_URL: url, NATS_NAMESPACE: ns, NODE_ENV: 'test', DATABASE_POOL_SIZE: '10' };
   const stops = [];
@@ -85,6 +85,9 @@ async function main() {
     const ids = Array.from({ length: CONVERSATIONS }, () => randomUUID());
     const sentAt = new Map();
     const subject = `${ns}.inbox.conversation.opened.v1`;
+    // PostgreSQL's share: the backends serving this database (the replicas' pools live through the burst)
+    const pgPids = async () => (await pg.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)).rows.map((r) => r.pid);
+    const pg0 = new Map((await pgPids()).map((p) => [p, cpuSeconds(p) ?? 0]));
     const cpu0 = stops.map((s) => cpuSeconds(s.pid));
     const t0 = Date.now();
     let next = 0;
@@ -126,6 +129,7 @@ async function main() {
       await new Promise((r) => setTimeout(r, 200));
     }
     const cpu1 = stops.map((s) => cpuSeconds(s.pid));
+    const pgUsed = (await pgPids()).reduce((a, p) => a + (cpuSeconds(p) ?? 0) - (pg0.get(p) ?? 0), 0);
     const routed = (
       await pg.query(
         `SELECT conversation_id, extract(epoch FROM created_at) * 1000 AS at FROM routing.audit_entry
@@ -158,6 +162,7 @@ async function main() {
       // CPU time, unlike throughput, barely depends on what else loads the machine: the cost figure to compare runs by
       const used = cpu1.reduce((a, b, i) => a + b - cpu0[i], 0);
       console.log(`routing CPU (user + system, all replicas) from the first publish to the last owner: ${used.toFixed(1)} s = ${((used * 1000) / ids.length).toFixed(2)} ms per conversation`);
+      console.log(`PostgreSQL CPU (the backends of this database) in the same span: ${pgUsed.toFixed(1)} s = ${((pgUsed * 1000) / ids.length).toFixed(2)} ms per conversation`);
     }
     console.log(`machine load average (1 min) after the burst was published: ${loadDuring.toFixed(1)}, after it was assigned: ${require('node:os').loadavg()[0].toFixed(1)}`);
 
