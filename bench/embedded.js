@@ -8,6 +8,9 @@
  *    whether ingest keeps up (messages stored when the load stops, and how long until all are);
  *  - sustained messages/s: 500 webhooks as fast as 16 clients send them, until every message row exists;
  *  - floor, same run, same wire server: one-row INSERT transactions on one connection to the embedded database.
+ * The process is launched as `npm start` launches it (STANDALONE_NODE_ARGS, standaloneEnv). Next to each RSS figure,
+ * where it goes, from /proc/<pid>/smaps: V8 heap pages (both isolates), malloc arenas, PGlite's WASM memory (the one
+ * anonymous mapping over 64 MB), the node binary's code, the rest.
  */
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
@@ -17,7 +20,7 @@ const path = require('node:path');
 const { Client } = require('pg');
 const { machine, httpRequest, load, summarize, fmt, freePort } = require('./lib');
 const { build, isStale } = require('../scripts/build');
-const { entryOf, ROOT } = require('../scripts/services');
+const { entryOf, ROOT, STANDALONE_NODE_ARGS, standaloneEnv } = require('../scripts/services');
 
 const SECRET = 'sandbox-app-secret';
 const RATE_TOTAL = 1_000; // 100/s for 10 s
@@ -27,6 +30,31 @@ const NUMBER = '106540352242922';
 function rssMb(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** RSS by kind of mapping, in MB (resident pages only). */
+function rssBreakdown(pid) {
+  const parts = { v8: 0, malloc: 0, wasm: 0, binary: 0, other: 0 };
+  let kind = 'other';
+  for (const line of fs.readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const mb = (parseInt(head[2], 16) - parseInt(head[1], 16)) / 1048576;
+      const name = head[4];
+      if (name === '[heap]') kind = 'malloc';
+      else if (name === process.execPath || name.endsWith('/node')) kind = 'binary';
+      else if (name) kind = 'other';
+      else if (mb === 0.25) kind = 'v8'; // V8 allocates its heap in 256 KB pages
+      else if (mb > 64) kind = 'wasm'; // the WASM linear memory (≥ 128 MB reserved)
+      else if (head[3] === 'rw-p' && mb > 4) kind = 'malloc'; // a thread's arena (64 MB reserved, part rw)
+      else kind = 'other';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) parts[kind] += Number(rss[1]) / 1024;
+  }
+  const f = (n) => n.toFixed(0);
+  return `V8 heaps ${f(parts.v8)}, malloc ${f(parts.malloc)}, PGlite WASM memory ${f(parts.wasm)}, node binary ${f(parts.binary)}, other ${f(parts.other)} MB`;
 }
 
 function webhook(i) {
@@ -61,7 +89,7 @@ async function post(port, i) {
 
 async function start(env) {
   const t0 = Date.now();
-  const child = spawn(process.execPath, [entryOf('standalone')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...STANDALONE_NODE_ARGS, entryOf('standalone')], { cwd: ROOT, env: standaloneEnv(env), stdio: ['ignore', 'ignore', 'inherit'] });
   for (;;) {
     const r = await httpRequest(Number(env.PORT), 'GET', '/health/ready').catch(() => ({ status: 0 }));
     if (r.status === 200) return { child, readyMs: Date.now() - t0 };
@@ -98,7 +126,7 @@ async function main() {
   const { child, readyMs } = await start(env);
   console.log(`ready, restart on the same data dir: ${(readyMs / 1000).toFixed(1)} s`);
   await sleep(5_000);
-  console.log(`RSS idle: ${rssMb(child.pid).toFixed(0)} MB`);
+  console.log(`RSS idle: ${rssMb(child.pid).toFixed(0)} MB (${rssBreakdown(child.pid)}); node ${STANDALONE_NODE_ARGS.join(' ')}, MALLOC_ARENA_MAX=${standaloneEnv(env).MALLOC_ARENA_MAX}`);
 
   const db = new Client({ connectionString: `postgres://postgres@127.0.0.1:${dbPort}/postgres` });
   await db.connect();
@@ -111,7 +139,11 @@ async function main() {
 
   // 100 messages/s for 20 s
   let peak = 0;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(child.pid))), 250);
+  let atPeak = '';
+  const sampler = setInterval(() => {
+    const rss = rssMb(child.pid);
+    if (rss > peak) [peak, atPeak] = [rss, rssBreakdown(child.pid)];
+  }, 250);
   const lat = [];
   const t0 = Date.now();
   let sent = 0;
@@ -135,7 +167,7 @@ async function main() {
   const catchUp = Date.now() - tEnd;
   clearInterval(sampler);
   console.log(
-    `100 msg/s × 10 s: ${sent} accepted, ${failed} failed; webhook ${fmt(summarize(lat))}; stored when the load stopped: ${stored}, all stored ${(catchUp / 1000).toFixed(1)} s later; RSS peak ${peak.toFixed(0)} MB`,
+    `100 msg/s × 10 s: ${sent} accepted, ${failed} failed; webhook ${fmt(summarize(lat))}; stored when the load stopped: ${stored}, all stored ${(catchUp / 1000).toFixed(1)} s later; RSS peak ${peak.toFixed(0)} MB (${atPeak})`,
   );
 
   // sustained: as fast as 16 clients send
@@ -144,7 +176,7 @@ async function main() {
   const r = await load(BURST, 16, (i) => post(port, 2_000_000 + i));
   while ((await messages()) - before < BURST - r.errors) await sleep(100);
   const seconds = (Date.now() - s0) / 1000;
-  console.log(`sustained: ${BURST} webhooks (16 clients): accepted ${r.perSecond.toFixed(0)}/s (${fmt(r)}), stored end to end ${((BURST - r.errors) / seconds).toFixed(0)} messages/s; RSS ${rssMb(child.pid).toFixed(0)} MB`);
+  console.log(`sustained: ${BURST} webhooks (16 clients): accepted ${r.perSecond.toFixed(0)}/s (${fmt(r)}), stored end to end ${((BURST - r.errors) / seconds).toFixed(0)} messages/s; RSS ${rssMb(child.pid).toFixed(0)} MB (${rssBreakdown(child.pid)})`);
   console.log(`load average at the end: ${loadNow()}`);
   await db.end();
   await stop(child);

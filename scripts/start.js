@@ -4,7 +4,7 @@
  * `npm start`:
  *  - neither DATABASE_URL nor NATS_URL set → single-machine mode: build if needed, then run every service, the
  *    embedded PostgreSQL (PGlite, data in DATA_DIR, default ./data), the in-process bus, the sandbox and the web
- *    client in this one process (apps/standalone).
+ *    client in one process (apps/standalone, started with the memory settings of STANDALONE_NODE_ARGS).
  *  - `npm run start:services` (--services) or DATABASE_URL/NATS_URL set → split mode: make sure the database
  *    exists, build if needed, start every service as its own process against PostgreSQL and NATS, wait until the
  *    gateway is ready, and stop them all on Ctrl-C. A bad DATABASE_URL fails here; it never falls back.
@@ -12,8 +12,7 @@
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
-const { Client } = require('pg');
-const { SERVICES, entryOf, ROOT } = require('./services');
+const { SERVICES, entryOf, ROOT, STANDALONE_NODE_ARGS, standaloneEnv } = require('./services');
 const { build, isStale } = require('./build');
 
 const env = { ...process.env };
@@ -55,6 +54,7 @@ async function ensureDatabase(url) {
   const db = decodeURIComponent(u.pathname.slice(1));
   const admin = new URL(url);
   admin.pathname = '/postgres';
+  const { Client } = require('pg');
   const c = new Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
   try {
     await c.connect();
@@ -90,11 +90,26 @@ function getJson(port, path) {
   });
 }
 
+/**
+ * Single-machine mode: apps/standalone in a process of its own, because its memory settings (STANDALONE_NODE_ARGS,
+ * MALLOC_ARENA_MAX) only take effect at process start. It prints the banner and handles Ctrl-C itself; this one
+ * passes SIGTERM/SIGHUP on, exits with its code, and if this one is killed the IPC channel closes and it stops.
+ */
+function runStandalone() {
+  const child = spawn(process.execPath, [...STANDALONE_NODE_ARGS, entryOf('standalone')], {
+    env: standaloneEnv(env),
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+  });
+  // Ctrl-C reaches both processes; the standalone ignores a repeated signal while it stops
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+  process.on('SIGHUP', () => child.kill('SIGTERM'));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
 async function main() {
   if (SINGLE) {
     if (isStale() || !fs.existsSync(entryOf('standalone'))) build();
-    Object.assign(process.env, env);
-    require(entryOf('standalone')); // prints the banner when ready; handles Ctrl-C
+    runStandalone();
     return;
   }
   await ensureDatabase(env.DATABASE_URL); // before building: a wrong DATABASE_URL fails at once

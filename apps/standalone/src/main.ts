@@ -43,6 +43,12 @@ async function main(): Promise<void> {
   }
 }
 
+// started by `npm start` (scripts/start.js, over an IPC channel): if that process is killed, stop too
+if (process.channel) {
+  process.channel.unref();
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+}
+
 main().catch((err) => {
   process.stderr.write(`Switchboard (single-machine mode) failed to start: ${(err as Error).message}\n`);
   process.exit(1);
