@@ -8,6 +8,7 @@ import { Client } from 'pg';
 import { createTestDatabase, TEST_NATS_URL, testNamespace, type TestDatabase } from '@app/testing';
 import { sign } from '../../apps/gateway/src/webhooks/whatsapp/signature';
 import { textWebhook } from '../support/webhooks';
+import { OpenLoopLoad, post } from './open-loop-load';
 
 /**
  * Fault injection under load (npm run test:reliability only: it restarts the machine's PostgreSQL and NATS).
@@ -20,6 +21,8 @@ import { textWebhook } from '../support/webhooks';
  * FAULT_REPORT (default /tmp/switchboard-fault-report.json). Procedure and figures: docs/RELIABILITY.md.
  */
 const RATE = Number(process.env.FAULT_RATE ?? 1000);
+/** Webhook requests in flight at most (a fresh webhook due at the limit is not sent; reported as skipped). */
+const MAX_IN_FLIGHT = Number(process.env.FAULT_MAX_IN_FLIGHT ?? 512);
 const STEADY_MS = Number(process.env.FAULT_STEADY_MS ?? 5000);
 const REPORT = process.env.FAULT_REPORT ?? '/tmp/switchboard-fault-report.json';
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -36,6 +39,32 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const entryOf = (name: string) => path.join(ROOT, 'dist', 'apps', name, 'apps', name, 'src', 'main.js');
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
+/** The webhook load has its own sockets, so probes and replies never queue behind it. */
+const webhookAgent = new http.Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT });
+
+/** CPU ms (user + system) a process used so far, from /proc; 0 once it is gone. */
+function cpuMsOf(pid: number | undefined): number {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms
+  } catch {
+    return 0;
+  }
+}
+/** A process's niceness (0 normal, 19 lowest), from /proc. */
+function niceOf(pid: number | undefined): number | null {
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+  } catch {
+    return null;
+  }
+}
+/** The machine's busy and total CPU ms so far (all cores), from /proc/stat. */
+function machineCpuMs(): { busy: number; total: number } {
+  const [, ...t] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  const total = t.slice(0, 8).reduce((a, b) => a + b, 0) * 10;
+  return { busy: total - (t[3] + t[4]) * 10, total };
+}
 function call(port: number, method: string, p: string, body?: string, headers: Record<string, string> = {}, timeoutMs = 15_000) {
   return new Promise<{ status: number; body: string; ms: number }>((resolve) => {
     const t0 = Date.now();
@@ -86,6 +115,8 @@ class Service {
   starts = 0;
   /** Starts that had to be repeated because the process exited while starting. */
   crashRestarts = 0;
+  /** CPU ms of the processes killed so far (the running one is read from /proc). */
+  private cpuOfEnded = 0;
   constructor(readonly name: string, private readonly env: Record<string, string>, readonly logFile: string) {}
 
   /**
@@ -116,6 +147,11 @@ class Service {
     }
   }
 
+  /** CPU ms used by every process of this service so far. */
+  cpuMs(): number {
+    return this.cpuOfEnded + cpuMsOf(this.child?.pid);
+  }
+
   kill(signal: NodeJS.Signals): void {
     if (this.child?.pid && this.child.exitCode === null) process.kill(this.child.pid, signal);
   }
@@ -124,6 +160,7 @@ class Service {
     const c = this.child;
     if (!c || c.exitCode !== null || c.signalCode !== null) return;
     const gone = new Promise((r) => c.once('exit', r));
+    this.cpuOfEnded += cpuMsOf(c.pid);
     this.kill('SIGKILL');
     await gone;
   }
@@ -201,6 +238,7 @@ describe(`reliability: fault injection under load (${RATE} webhooks/s offered, b
     await until('PostgreSQL back', async () => pgReady(), 60_000).catch(() => undefined);
     for (const s of Object.values(services)) await s.stop();
     agent.destroy();
+    webhookAgent.destroy();
     await db?.drop().catch(() => undefined);
   }, 120_000);
 
@@ -219,41 +257,29 @@ describe(`reliability: fault injection under load (${RATE} webhooks/s offered, b
     let agentToken = (await loginAgent())!;
     const tokensSeen = [admin, agentToken];
 
-    // ---- load: signed webhooks, retried until 200 as Meta does -------------------------------------------
+    // ---- load: signed webhooks on an open-loop schedule, each retried until 200 as Meta does ----------------
     let phase = 'warm-up';
-    let producing = true;
-    let serial = 0;
-    const queue: { wamid: string; raw: string; tries: number }[] = [];
-    const accepted = new Set<string>();
-    const answers: Record<string, number> = {};
-    const count = (k: string) => (answers[k] = (answers[k] ?? 0) + 1);
-    const producer = setInterval(() => {
-      if (!producing) return;
-      for (let i = 0; i < RATE / 50 && queue.length < 4000; i++) {
-        const n = serial++;
-        const wamid = `wamid.fault-${namespace}-${n}`;
-        queue.push({ wamid, tries: 0, raw: textWebhook({ phoneNumberId: NUMBER, from: String(4915500000000 + (n % CUSTOMERS)), text: `fault message ${n}`, wamid }) });
-      }
-    }, 20);
-    let loadRunning = true;
-    const loadStarted = Date.now();
-    const workers = Array.from({ length: 32 }, async () => {
-      while (loadRunning || queue.length) {
-        const item = queue.shift();
-        if (!item) {
-          await sleep(5);
-          continue;
-        }
-        const r = await call(gw(), 'POST', '/webhooks/whatsapp', item.raw, { 'X-Hub-Signature-256': sign(item.raw, SECRET) }, 15_000);
-        count(String(r.status));
-        if (r.status === 200) accepted.add(item.wamid);
-        else {
-          item.tries++;
-          await sleep(Math.min(2000, 50 * item.tries));
-          queue.push(item);
-        }
-      }
+    const bodies = new Map<number, string>();
+    const wamidOf = (n: number) => `wamid.fault-${namespace}-${n}`;
+    const load = new OpenLoopLoad({
+      ratePerS: RATE,
+      maxInFlight: MAX_IN_FLIGHT,
+      phase: () => phase,
+      send: async (n) => {
+        let raw = bodies.get(n);
+        if (raw === undefined) bodies.set(n, (raw = textWebhook({ phoneNumberId: NUMBER, from: String(4915500000000 + (n % CUSTOMERS)), text: `fault message ${n}`, wamid: wamidOf(n) })));
+        const a = await post(webhookAgent, gw(), '/webhooks/whatsapp', raw, { 'X-Hub-Signature-256': sign(raw, SECRET) }, 15_000);
+        if (a.status === 200) bodies.delete(n);
+        return a;
+      },
     });
+    const cpuAt = () => ({
+      services: Object.fromEntries(Object.values(services).map((s) => [s.name, s.cpuMs()])),
+      harness: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+      machine: machineCpuMs(),
+    });
+    const cpu0 = cpuAt();
+    load.start();
 
     // ---- the agent replies (each reply retried with its Idempotency-Key until answered) -------------------
     const replies = new Map<string, { conversationId: string; status: number; tries: number }>();
@@ -311,9 +337,12 @@ describe(`reliability: fault injection under load (${RATE} webhooks/s offered, b
     // ---- the faults ---------------------------------------------------------------------------------------
     const timeline: { phase: string; startedAt: number; recoveredMs: number }[] = [];
     const ready = () => until('gateway ready', async () => (await call(gw(), 'GET', '/health/ready', undefined, {}, 3000)).status === 200, 120_000);
+    // progress on stderr (a run takes minutes): elapsed, phase, accepted so far, requests in flight
+    const progress = (what: string) => process.stderr.write(`[fault ${load.elapsedS.toFixed(0)} s] ${what}: ${load.accepted.size} accepted\n`);
     const fault = async (name: string, act: () => Promise<void>) => {
+      progress(name);
       phase = name;
-      const startedAt = Date.now() - loadStarted;
+      const startedAt = Math.round(load.elapsedS * 1000);
       await act();
       const recoveredMs = await ready();
       timeline.push({ phase: name, startedAt, recoveredMs });
@@ -350,11 +379,12 @@ describe(`reliability: fault injection under load (${RATE} webhooks/s offered, b
     });
 
     // ---- stop the load, let everything drain --------------------------------------------------------------
-    producing = false;
-    clearInterval(producer);
-    const offeredSeconds = (Date.now() - loadStarted) / 1000;
-    loadRunning = false;
-    await Promise.all(workers);
+    const offeredSeconds = load.elapsedS;
+    const offered = load.offered;
+    progress('load stopped');
+    await load.stop(); // every started webhook retried until it got a 200
+    progress('every started webhook answered 200');
+    const cpuLoad = cpuAt();
     replying = false;
     await replier;
     await until('every reply answered', async () => [...replies.values()].every((r) => r.status === 202 || (r.status >= 400 && r.status < 500)), 120_000);
@@ -364,10 +394,11 @@ describe(`reliability: fault injection under load (${RATE} webhooks/s offered, b
     const pg = new Client({ connectionString: db.url });
     await pg.connect();
     try {
-      const wamids = [...accepted];
+      const wamids = [...load.accepted.keys()].map(wamidOf);
       const stored = async () =>
         (await pg.query<{ wa_message_id: string; n: number }>(`SELECT wa_message_id, count(*)::int AS n FROM ingest.message WHERE wa_message_id = ANY($1) GROUP BY 1`, [wamids])).rows;
       const drainMs = await until('every accepted webhook stored', async () => (await stored()).length === wamids.length, 900_000).catch(() => -1);
+      const cpuDrained = cpuAt();
       const rows = await stored();
       const lost = wamids.length - rows.length;
       const duplicated = rows.filter((r) => r.n > 1).length;
@@ -419,11 +450,40 @@ describe(`reliability: fault injection under load (${RATE} webhooks/s offered, b
       const logLines = logs.split('\n').length;
       const errorLines = logs.split('\n').filter((l) => l.includes('"level":"error"') || l.includes('"level":"fatal"')).length;
 
+      const phases = load.perPhase();
+      const steady = phases.filter((p) => p.phase === 'warm-up' || p.phase.startsWith('after '));
+      const attempts = Object.values(load.answers).reduce((a, b) => a + b, 0);
+      const perWebhook = (c: ReturnType<typeof cpuAt>) =>
+        Object.fromEntries(Object.keys(c.services).map((k) => [k, Math.round(((c.services[k] - cpu0.services[k]) / Math.max(1, wamids.length)) * 1000) / 1000]));
       const report = {
         at: new Date().toISOString(),
         offeredRatePerS: RATE,
         seconds: Math.round(offeredSeconds),
-        webhooks: { offered: serial, accepted200: wamids.length, acceptedPerS: Math.round(wamids.length / offeredSeconds), answers, stored: rows.length, lost, duplicated, drainMs },
+        webhooks: {
+          offered,
+          accepted200: wamids.length,
+          acceptedPerS: Math.round(wamids.length / offeredSeconds),
+          steadyAcceptedPerS: steady.map((p) => p.acceptedPerS),
+          steadyAcceptedPerSMedian: steady.map((p) => p.acceptedPerS).sort((a, b) => a - b)[Math.floor(steady.length / 2)],
+          answers: load.answers,
+          maxInFlight: load.maxInFlightSeen,
+          sent: load.items,
+          skippedAtInFlightLimit: load.skippedAtLimit,
+          retriesWaitingForASlotMax: load.maxWaiting,
+          stored: rows.length,
+          lost,
+          duplicated,
+          drainMs,
+        },
+        perPhase: load.perPhase(),
+        cpu: {
+          // load-independent cost: CPU ms per accepted webhook of each service, during the load and until drained
+          msPerWebhookDuringLoad: perWebhook(cpuLoad),
+          msPerWebhookUntilDrained: perWebhook(cpuDrained),
+          harnessMsPerAttempt: Math.round(((cpuLoad.harness - cpu0.harness) / attempts) * 1000) / 1000,
+          niceness: Object.fromEntries(Object.values(services).map((s) => [s.name, niceOf(s.child?.pid)])),
+          machineBusyDuringLoadPct: Math.round((100 * (cpuLoad.machine.busy - cpu0.machine.busy)) / (cpuLoad.machine.total - cpu0.machine.total)),
+        },
         replies: replyCounts,
         api: {
           probes: probes.length,
