@@ -227,6 +227,33 @@ describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
     expect((await request(GetQueueV1, { actor: admin, teamId })).items).toEqual([expect.objectContaining({ conversationId: waiting.conversationId, skills: ['fr'] })]);
   });
 
+  it('a burst decided in batches keeps each strategy: least loaded counts the batch’s own picks; round robin under a cap', async () => {
+    const teamId = await team({ strategy: 'least_loaded' });
+    const number = `1564${Date.now() % 1e6}`;
+    await request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    const [a, b, c] = [agent('LA', [teamId]), agent('LB', [teamId]), agent('LC', [teamId])];
+    await setStatus(a, 'online');
+    for (let i = 0; i < 2; i++) expect((await routed(await opened({ phoneNumberId: number }))).ownerId).toBe(a.id);
+    await setStatus(b, 'online');
+    await setStatus(c, 'online');
+    // 7 at once (routed together where they share a batch): B and C catch up with A, then all three share — never
+    // all to whoever was least loaded when the batch began
+    const burst = await Promise.all(Array.from({ length: 7 }, () => opened({ phoneNumberId: number })));
+    const owners = await Promise.all(burst.map((id) => routed(id)));
+    const load = (id: string) => owners.filter((w) => w.ownerId === id).length;
+    expect([load(a.id) + 2, load(b.id), load(c.id)]).toEqual([3, 3, 3]);
+
+    // round robin with a cap of 2 each, 5 at once to 2 agents: 2 each, the fifth waits in the queue
+    const rr = await team({ strategy: 'round_robin', maxOpenPerAgent: 2 });
+    const rrNumber = `1565${Date.now() % 1e6}`;
+    await request(SetNumberTeamV1, { actor: admin, phoneNumberId: rrNumber, teamId: rr });
+    const [x, y] = [agent('RX', [rr]), agent('RY', [rr])];
+    for (const p of [x, y]) await setStatus(p, 'online');
+    const rrBurst = await Promise.all(Array.from({ length: 5 }, () => opened({ phoneNumberId: rrNumber })));
+    const rrOwners = await Promise.all(rrBurst.map((id) => routed(id)));
+    expect([x.id, y.id, null].map((id) => rrOwners.filter((w) => w.ownerId === id).length)).toEqual([2, 2, 1]);
+  });
+
   it('keyword and business-number rules route to Sales, Support and After-sales; a failing rule is skipped, never the conversation', async () => {
     const sales = await team({ strategy: 'manual' });
     const support = await team({ strategy: 'manual' });
