@@ -329,7 +329,7 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
     expect((await bus.request(GetWorkV1, { actor: admin, conversationId: looped })).labels).toEqual(['ping']);
   });
 
-  it('a rule created, edited or disabled on one routing replica applies to the very next event another replica handles', async () => {
+  it('a rule or reply created, edited or disabled on one routing replica applies to the very next event another replica handles', async () => {
     const teamId = randomUUID();
     await bus.request(SetTeamRoutingV1, { actor: admin, teamId, strategy: 'manual' });
     const number = `1444${Date.now() % 1e6}`;
@@ -347,7 +347,7 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
       };
       const marks = async () => (await ds.query(`SELECT 1 FROM routing.audit_entry WHERE conversation_id = $1 AND action = 'note.added'`, [c])).length;
       // `app` has read its rules (none of these) before they are written elsewhere
-      expect(await app.get(AutomationRulesService).enabledRules.rulesFor('label.added')).not.toContainEqual(expect.objectContaining({ conditions: { teamIds: [teamId] } }));
+      expect(await app.get(AutomationRulesService).rulesFor('label.added')).not.toContainEqual(expect.objectContaining({ conditions: { teamIds: [teamId] } }));
       const create = (rule: object) => rules.create(CreateAutomationRuleV1.request.parse({ actor: admin, rule }));
       const raise = await create({ name: 'Labelled: high', event: 'label.added', conditions: { teamIds: [teamId] }, actions: [{ type: 'setPriority', priority: 'high' }] });
       // runs after `raise` on every label (rules run in order): once its note is there, `raise` has run or been passed over
@@ -364,6 +364,13 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
       await setLabels(['a', 'b', 'c']);
       await waitFor(async () => (await marks()) === 3, { what: 'the third label’s rules' });
       expect(await priority()).toBe('normal');
+      // greeting/away replies likewise: an away reply put on the writer answers the next customer message here
+      hoursOpen = false;
+      expect(await app.get(AutoReplyService).enabledReplies.get()).not.toContainEqual(expect.objectContaining({ teamId }));
+      await writer.get(AutoReplyService).put(PutAutoReplyV1.request.parse({ actor: admin, reply: { kind: 'away', teamId, text: 'Closed (set on the other replica)' } }));
+      await bus.publish(MessageReceivedV1, message(c, number));
+      await waitFor(() => sentTo(c).length === 1, { what: 'the away reply' });
+      expect(sentTo(c)[0].message).toEqual({ type: 'text', body: 'Closed (set on the other replica)' });
     } finally {
       await writer.close();
     }

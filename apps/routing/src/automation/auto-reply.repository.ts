@@ -52,15 +52,9 @@ export class AutoReplyRepository {
     return count > 0;
   }
 
-  /** The enabled reply of that kind for the number, else for the team. */
-  async applicable(em: EntityManager, kind: AutoReplyKind, phoneNumberId: string, teamId: string | null): Promise<AutoReply | null> {
-    const rows = await em.query(
-      `SELECT ${COLS} FROM routing.auto_reply WHERE kind = $1 AND enabled
-         AND (phone_number_id = $2 OR ($3::uuid IS NOT NULL AND team_id = $3::uuid))
-       ORDER BY (phone_number_id IS NOT NULL) DESC LIMIT 1`,
-      [kind, phoneNumberId, teamId],
-    );
-    return rows[0] ? toReply(rows[0]) : null;
+  /** Every enabled reply (a replica's copy: there are a few per number and team). */
+  async enabled(em: EntityManager): Promise<AutoReply[]> {
+    return (await em.query(`SELECT ${COLS} FROM routing.auto_reply WHERE enabled`)).map(toReply);
   }
 
   /**

@@ -18,6 +18,7 @@ import { Bus, BusError, DomainError, ForbiddenError, NotFoundError, RemoteError,
 import { RoutingClock } from '../assignment/clock';
 import { WorkRepository } from '../work/work.repository';
 import { AutoReplyRepository } from './auto-reply.repository';
+import { ReplicaCopy } from './replica-copy';
 
 /** Refusals that a retry cannot change: logged and counted on the reply, the event is done. */
 const PERMANENT = new Set(['VALIDATION', 'NOT_FOUND', 'CONFLICT', 'FORBIDDEN']);
@@ -35,6 +36,8 @@ const managesTeam = (a: Actor, teamId: string | null) => a.role === 'admin' || (
 @Injectable()
 export class AutoReplyService implements OnApplicationBootstrap {
   private readonly log = new Logger('AutoReplies');
+  /** The enabled replies, this replica's copy (dropped on every put/delete on any replica): read on every customer message. */
+  readonly enabledReplies: ReplicaCopy<AutoReply[]>;
 
   constructor(
     @Inject(Bus) private readonly bus: Bus,
@@ -42,9 +45,12 @@ export class AutoReplyService implements OnApplicationBootstrap {
     private readonly replies: AutoReplyRepository,
     private readonly work: WorkRepository,
     private readonly clock: RoutingClock,
-  ) {}
+  ) {
+    this.enabledReplies = new ReplicaCopy('auto-replies', bus, () => this.replies.enabled(this.ds.manager));
+  }
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.enabledReplies.start(); // before the consumer: no message is answered from a copy that misses a change
     await Promise.all([
       this.bus.respond(PutAutoReplyV1, (r) => this.put(r)),
       this.bus.respond(ListAutoRepliesV1, (r) => this.list(r.actor)),
@@ -57,7 +63,9 @@ export class AutoReplyService implements OnApplicationBootstrap {
     const a = r.actor;
     if (r.reply.phoneNumberId && a.role !== 'admin') throw new ForbiddenError('only admins set a business number’s replies; managers set their teams’');
     if (r.reply.teamId && !managesTeam(a, r.reply.teamId)) throw new ForbiddenError('only admins and the team’s managers set its replies');
-    return this.replies.put(this.ds.manager, r.reply);
+    const stored = await this.replies.put(this.ds.manager, r.reply);
+    this.enabledReplies.changed();
+    return stored;
   }
 
   async list(a: Actor): Promise<{ items: AutoReply[] }> {
@@ -69,19 +77,26 @@ export class AutoReplyService implements OnApplicationBootstrap {
     const r = await this.replies.get(this.ds.manager, id);
     if (!r) throw new NotFoundError('no such reply');
     if (r.phoneNumberId ? a.role !== 'admin' : !managesTeam(a, r.teamId)) throw new ForbiddenError('only admins and the team’s managers delete its replies');
-    return { deleted: await this.replies.delete(this.ds.manager, id) };
+    const deleted = await this.replies.delete(this.ds.manager, id);
+    this.enabledReplies.changed();
+    return { deleted };
   }
 
   async onMessage(e: PayloadOf<typeof MessageReceivedV1>): Promise<void> {
     if (e.direction !== 'inbound' || e.origin !== 'customer') return;
-    const em = this.ds.manager;
-    const w = await this.work.find(em, e.conversationId);
+    const enabled = await this.enabledReplies.get();
+    // none for this number and no team has one: nothing can apply, nothing to read
+    if (!enabled.some((r) => r.phoneNumberId === e.phoneNumberId || r.teamId)) return;
+    const w = await this.work.find(this.ds.manager, e.conversationId);
     // the work item is created from conversation.opened (another consumer): wait for it (redelivered with backoff)
     if (!w) throw new Error(`conversation ${e.conversationId} has no work item yet`);
     if (w.status === 'resolved') return;
-    const greeting = await this.replies.applicable(em, 'greeting', e.phoneNumberId, w.teamId);
+    // the number's reply of that kind, else its team's
+    const applicable = (kind: AutoReplyKind) =>
+      enabled.find((r) => r.kind === kind && r.phoneNumberId === e.phoneNumberId) ?? enabled.find((r) => r.kind === kind && !!w.teamId && r.teamId === w.teamId);
+    const greeting = applicable('greeting');
     if (greeting && (await this.firstConversation(e.conversationId))) await this.send(greeting, e);
-    const away = await this.replies.applicable(em, 'away', e.phoneNumberId, w.teamId);
+    const away = applicable('away');
     if (away && w.teamId) {
       const hours = await this.bus.request(BusinessHoursStateV1, { teamId: w.teamId, at: e.sentAt });
       if (!hours.open) await this.send(away, e);

@@ -35,7 +35,10 @@ import { WorkChangesService } from '../work/work-changes.service';
 import { OutboxWriter } from '@app/persistence';
 import { MacroService } from './macro.service';
 import { AutomationSender, isMessageAction } from './automation-sender';
-import { AutomationRulesCache, type RunnableRule } from './automation-rules.cache';
+import { ReplicaCopy } from './replica-copy';
+
+/** What running a rule needs (not its counters: they change on every run). */
+export type RunnableRule = Pick<AutomationRule, 'id' | 'name' | 'event' | 'conditions' | 'actions'>;
 
 const COLS = 'id, position, name, event, conditions, actions, enabled, run_count, error_count, last_error, loops_stopped';
 const toRule = (r: Record<string, any>): AutomationRule => ({
@@ -114,8 +117,11 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
   private readonly log = new Logger('Automation');
   private idleTimer?: NodeJS.Timeout;
   private sweeps: Promise<number> = Promise.resolve(0);
-  /** The enabled rules by trigger (this replica's copy, dropped on every rule write on any replica). */
-  readonly enabledRules: AutomationRulesCache;
+  /**
+   * The enabled rules by trigger, this replica's copy (dropped on every rule write on any replica): in an assignment
+   * burst every conversation brings three automation deliveries, and one whose trigger no rule has costs no SQL.
+   */
+  readonly enabledRules: ReplicaCopy<Map<AutomationEvent, RunnableRule[]>>;
 
   constructor(
     @Inject(Bus) private readonly bus: Bus,
@@ -128,7 +134,12 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
     private readonly sender: AutomationSender,
     private readonly changes: WorkChangesService,
   ) {
-    this.enabledRules = new AutomationRulesCache(ds, bus);
+    this.enabledRules = new ReplicaCopy('automation-rules', bus, async () => {
+      const rows: RunnableRule[] = await ds.query(`SELECT id, name, event, conditions, actions FROM routing.automation_rule WHERE enabled ORDER BY position, id`);
+      const byEvent = new Map<AutomationEvent, RunnableRule[]>();
+      for (const rule of rows) byEvent.set(rule.event, [...(byEvent.get(rule.event) ?? []), rule]);
+      return byEvent;
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -156,7 +167,7 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
     });
     await this.bus.consume(WorkChangeForAutomation, { durable: 'routing-automation-work', concurrency: 4 }, async (e, meta) => {
       if (e.action.startsWith('conversation.status.')) await this.handle({ event: 'status.changed', key: e.eventId, conversationId: e.state.conversationId }, meta, false);
-      else if (e.action === 'conversation.labels' && (await this.enabledRules.rulesFor('label.added')).length) {
+      else if (e.action === 'conversation.labels' && (await this.rulesFor('label.added')).length) {
         const rows = await this.ds.query(
           `SELECT before->'labels' AS labels FROM routing.audit_entry
            WHERE conversation_id = $1 AND action = 'conversation.labels' AND (after->>'version')::int = $2 LIMIT 1`,
@@ -399,12 +410,17 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
     }
   }
 
+  /** The enabled rules with this trigger, in order (position, id). */
+  async rulesFor(event: AutomationEvent): Promise<RunnableRule[]> {
+    return (await this.enabledRules.get()).get(event) ?? [];
+  }
+
   /**
    * Runs every matching enabled rule in order (`only`: just that one, as the idle sweep read it); `waitForWork`: the
    * work item may not exist yet (redelivered). With no enabled rule for the trigger it touches nothing.
    */
   async handle(h: Happening, meta: EventMeta | undefined, waitForWork: boolean, only?: RunnableRule): Promise<void> {
-    const rules = only ? [only] : await this.enabledRules.rulesFor(h.event);
+    const rules = only ? [only] : await this.rulesFor(h.event);
     if (!rules.length) return;
     const w = await this.work.find(this.ds.manager, h.conversationId);
     if (!w) {

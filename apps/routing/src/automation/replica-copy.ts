@@ -1,0 +1,88 @@
+import { Logger } from '@nestjs/common';
+import { z } from 'zod';
+import { streamFeedOf, type Bus, type BroadcastContract, type StreamFeed } from '@app/messaging';
+
+/** Between routing replicas only (core NATS / the embedded hub, never stored): the settings behind a copy changed. */
+export const RoutingCopyChangedPushV1 = {
+  subject: 'push.routing.copy-changed.v1',
+  schema: z.object({ copy: z.string() }),
+} satisfies BroadcastContract;
+
+/**
+ * A replica's in-memory copy of settings that events read often and people change rarely (automation rules,
+ * greeting/away replies), as fresh as reading them per event.
+ *
+ * A write (on any replica) calls `changed()` after its commit and before its answer goes out: that drops this
+ * replica's copy at once and broadcasts to the others on the same broker connection ahead of the answer, so the
+ * broker hands every replica the broadcast before any event someone causes after the write. A read that overlaps a
+ * change is used once and not kept (generation count). Backstop for a broadcast lost in a broker reconnect: a copy
+ * older than `maxAgeMs` is read again.
+ */
+export class ReplicaCopy<T> {
+  private readonly log = new Logger('ReplicaCopy');
+  private value?: T;
+  private readAt = 0;
+  private generation = 0;
+  private reading?: Promise<T>;
+  private feed?: StreamFeed;
+  private unsubscribe?: () => void;
+
+  constructor(
+    readonly name: string,
+    private readonly bus: Bus,
+    private readonly read: () => Promise<T>,
+    readonly maxAgeMs = 30_000,
+  ) {}
+
+  /** Listens for the other replicas' changes; until then (or on a bus without broadcasts) nothing is kept. */
+  async start(): Promise<void> {
+    try {
+      this.feed = streamFeedOf(this.bus);
+    } catch (err) {
+      this.log.warn(`${this.name} is read per use: ${(err as Error).message}`);
+      return;
+    }
+    this.unsubscribe = await this.feed.onBroadcast(RoutingCopyChangedPushV1, (p) => {
+      if ((p as { copy?: string } | undefined)?.copy === this.name) this.drop();
+    });
+    this.drop();
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  get(): Promise<T> {
+    if (this.value !== undefined && Date.now() - this.readAt < this.maxAgeMs) return Promise.resolve(this.value);
+    return (this.reading ??= this.load());
+  }
+
+  /** After a committed write here: this replica's next use reads again, and so will the others'. */
+  changed(): void {
+    this.drop();
+    this.feed?.broadcast(RoutingCopyChangedPushV1, { copy: this.name });
+  }
+
+  private drop(): void {
+    this.generation++;
+    this.value = undefined;
+    this.reading = undefined;
+  }
+
+  private async load(): Promise<T> {
+    const generation = this.generation;
+    const started = Date.now();
+    try {
+      const value = await this.read();
+      // kept only when no change came in meanwhile and the other replicas' changes reach us
+      if (generation === this.generation && this.unsubscribe) {
+        this.value = value;
+        this.readAt = started;
+      }
+      return value;
+    } finally {
+      if (generation === this.generation) this.reading = undefined;
+    }
+  }
+}
