@@ -147,6 +147,28 @@ describe('transactional outbox on real PostgreSQL and JetStream', () => {
     await app.close();
   });
 
+  it('a row that cannot be published stays unpublished with its error and is retried; the rest of its pass goes out', async () => {
+    const app = await startApp(TestModule.register(env.env));
+    const bus = app.get(Bus) as NatsBus;
+    const seen: string[] = [];
+    await bus.consume(Happened, { durable: 'outboxtest-neighbour' }, async (p) => {
+      if (p.label === 'next-to-a-bad-row') seen.push(p.label);
+    });
+    const ds = app.get(DataSource);
+    const bad = randomUUID();
+    await ds.query(`INSERT INTO outboxtest.outbox (id, subject, payload) VALUES ($1, 'inbox.outbox-test.unknown.v1', '{}')`, [bad]);
+    await app.get(ThingService).create('next-to-a-bad-row');
+    await waitFor(() => seen.length === 1, { what: 'the good event' });
+    await waitFor(async () => (await ds.query(`SELECT attempts FROM outboxtest.outbox WHERE id = $1`, [bad]))[0].attempts >= 2, { what: 'retries of the bad row' });
+    const [row] = await ds.query(`SELECT published_at, last_error FROM outboxtest.outbox WHERE id = $1`, [bad]);
+    expect(row.published_at).toBeNull();
+    expect(row.last_error).toContain('no contract registered');
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM outboxtest.outbox WHERE published_at IS NULL AND subject = $1`, [Happened.subject]);
+    expect(n).toBe(0);
+    await ds.query(`DELETE FROM outboxtest.outbox WHERE id = $1`, [bad]);
+    await app.close();
+  });
+
   it('claimEvents claims several event ids in one statement: only those not applied before come back', async () => {
     const ds = await openDataSource({
       schema: 'outboxtest', url: env.env.DATABASE_URL, entities: [], migrations: [InitTest1000000000001], migrationsRun: true,

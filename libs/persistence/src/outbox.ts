@@ -136,10 +136,16 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const limit = this.limit;
     const schema = this.opts.schema;
     return this.ds.transaction(async (em) => {
+      // claimed and marked published in one statement (the mark commits only with the pass: a failed publish is
+      // unmarked below, a crash rolls it all back), handed out in the order written
       const rows: { id: string; subject: string; payload: Record<string, unknown>; correlation_id: string | null }[] =
         await em.query(
-          `SELECT id, subject, payload, correlation_id FROM ${schema}.outbox
-           WHERE published_at IS NULL ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+          `WITH claimed AS (
+             SELECT id FROM ${schema}.outbox WHERE published_at IS NULL ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED),
+           marked AS (
+             UPDATE ${schema}.outbox o SET published_at = clock_timestamp() FROM claimed WHERE o.id = claimed.id
+             RETURNING o.id, o.subject, o.payload, o.correlation_id, o.created_at)
+           SELECT id, subject, payload, correlation_id FROM marked ORDER BY created_at`,
           [limit],
         );
       if (rows.length === 0) return 0;
@@ -159,15 +165,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         }),
       );
       const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
-      if (done.length) {
-        await em.query(`UPDATE ${schema}.outbox SET published_at = clock_timestamp() WHERE id = ANY($1::uuid[])`, [done]);
-        relayed.inc({ schema, outcome: 'published' }, done.length);
-      }
+      if (done.length) relayed.inc({ schema, outcome: 'published' }, done.length);
       if (failed.length) {
         relayed.inc({ schema, outcome: 'failed' }, failed.length);
         const failedIds = rows.map((r) => r.id).filter((id) => !done.includes(id));
         await em.query(
-          `UPDATE ${schema}.outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])`,
+          `UPDATE ${schema}.outbox SET published_at = NULL, attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])`,
           [failedIds, String(failed[0].reason?.message ?? failed[0].reason).slice(0, 500)],
         );
         this.log.warn(`${failed.length} outbox event(s) not published, will retry: ${failed[0].reason?.message ?? failed[0].reason}`);
