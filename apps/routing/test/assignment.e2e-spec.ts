@@ -40,6 +40,7 @@ const ref = (a: Actor) => ({ id: a.id, name: a.name, role: a.role, teamIds: a.te
 describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
   let env: TestEnv;
   let apps: INestApplication[] = [];
+  let cfg: ReturnType<typeof parseConfig<typeof RoutingConfigSchema>>;
   let bus: NatsBus;
   let ds: DataSource;
   let hoursOpen: boolean | null = null; // null: nobody answers BusinessHoursStateV1 (sla down)
@@ -95,7 +96,7 @@ describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
 
   beforeAll(async () => {
     env = await createTestEnv({ ROUTING_SWEEP_INTERVAL_MS: '100', ROUTING_IDLE_AWAY_MS: '60000', ROUTING_DISCONNECT_OFFLINE_MS: '30000', DATABASE_POOL_SIZE: '6' });
-    const cfg = parseConfig(RoutingConfigSchema, env.env);
+    cfg = parseConfig(RoutingConfigSchema, env.env);
     // three replicas of routing, each with its own pool, consumers, responders and sweeper
     apps = [await startApp(RoutingModule.register(cfg)), await startApp(RoutingModule.register(cfg)), await startApp(RoutingModule.register(cfg))];
     ds = apps[0].get(DataSource);
@@ -228,6 +229,18 @@ describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
   });
 
   it('a burst decided in batches keeps each strategy: least loaded counts the batch’s own picks; round robin under a cap', async () => {
+    // One replica decides these bursts: with three, batches on different replicas lock agents at the same moment and
+    // SKIP LOCKED passes a locked agent over by design (never wait), which makes exact least-loaded shares a matter of
+    // timing. The batch logic is what this test is about; the 3-replica race has its own test below.
+    await Promise.all(apps.splice(1).map((a) => a.close()));
+    try {
+      await burstKeepsStrategies();
+    } finally {
+      apps.push(await startApp(RoutingModule.register(cfg)), await startApp(RoutingModule.register(cfg)));
+    }
+  });
+
+  async function burstKeepsStrategies(): Promise<void> {
     const teamId = await team({ strategy: 'least_loaded' });
     const number = `1564${Date.now() % 1e6}`;
     await request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
@@ -252,7 +265,7 @@ describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
     const rrBurst = await Promise.all(Array.from({ length: 5 }, () => opened({ phoneNumberId: rrNumber })));
     const rrOwners = await Promise.all(rrBurst.map((id) => routed(id)));
     expect([x.id, y.id, null].map((id) => rrOwners.filter((w) => w.ownerId === id).length)).toEqual([2, 2, 1]);
-  });
+  }
 
   it('keyword and business-number rules route to Sales, Support and After-sales; a failing rule is skipped, never the conversation', async () => {
     const sales = await team({ strategy: 'manual' });
