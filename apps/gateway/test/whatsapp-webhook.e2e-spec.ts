@@ -137,6 +137,11 @@ describe('WhatsApp webhook endpoint (gateway) on real PostgreSQL and JetStream',
     }
     await waitFor(() => ids.every((id) => relayed.has(id)), { what: 'every receipt relayed', timeoutMs: 30_000 });
     for (const [i, f] of fixtures.entries()) expect(relayed.get(ids[i])).toBe(f.raw);
+    // answered ahead of Nest's router, yet counted under its own route in the HTTP metric
+    const metrics = (await request(app.getHttpServer()).get('/metrics').expect(200)).text;
+    const posted = metrics.match(/^switchboard_http_request_seconds_count\{[^}]*method="POST",route="\/webhooks\/whatsapp",status="200"[^}]*\} (\d+)$/m);
+    expect(Number(posted?.[1])).toBeGreaterThanOrEqual(fixtures.length);
+    expect(metrics).not.toContain('/webhooks/whatsappunmatched');
     // the relay marks rows published right after the broker acknowledged them (the observer may be faster)
     await waitFor(async () => (await ds.query(`SELECT count(*)::int AS n FROM gateway.outbox WHERE published_at IS NULL`))[0].n === 0, {
       what: 'every outbox row marked published',

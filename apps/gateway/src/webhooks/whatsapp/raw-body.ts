@@ -22,6 +22,9 @@ export function useWebhookRawBody(app: INestApplication, maxBytes: number): void
   const errors = new AllExceptionsFilter();
   app.use(WHATSAPP_WEBHOOK_PATH, (req: Request, res: Response, next: NextFunction) => {
     if (req.method !== 'POST' || (req.path !== '/' && req.path !== '')) return next();
+    // no Nest route matches (next() is never called), so name the route for the platform's HTTP metric, which
+    // labels a request `${req.baseUrl}${req.route.path}`: '/webhooks/whatsapp' rather than '…unmatched'
+    req.route = { path: '' };
     const raw = Buffer.isBuffer(req.body) ? req.body : undefined;
     webhooks.receive(raw, req.header('x-hub-signature-256')).then(
       ({ receiptId }) => answer(res, 200, { received: true, receiptId }),
