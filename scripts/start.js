@@ -103,6 +103,10 @@ function runStandalone() {
   // Ctrl-C reaches both processes; the standalone ignores a repeated signal while it stops
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
   process.on('SIGHUP', () => child.kill('SIGTERM'));
+  child.on('error', (err) => {
+    process.stderr.write(`npm start failed: cannot start the single-machine process (${err.message})\n`);
+    process.exit(1);
+  });
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
@@ -143,6 +147,10 @@ async function main() {
       cwd: ROOT,
       env: { ...env, PORT: String(port) },
       stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.on('error', (err) => {
+      process.stderr.write(`cannot start ${s.name} (${err.message}); stopping the others\n`);
+      stopAll(1);
     });
     child.on('exit', (code, signal) => {
       if (!stopping) {

@@ -7,7 +7,24 @@ import { startStandalone } from './standalone';
  */
 async function main(): Promise<void> {
   const started = Date.now();
-  const s = await startStandalone(process.env);
+  const starting = startStandalone(process.env);
+  // handlers first: a Ctrl-C (or the IPC-disconnect SIGTERM) during start-up must not kill it mid-migration; it
+  // stops once start-up has finished (a start-up that fails exits 1 through main's catch)
+  let stopping = false;
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(sig, () => {
+      if (stopping) return;
+      stopping = true;
+      process.stdout.write('\nStopping Switchboard…\n');
+      void starting.then(async (s) => {
+        setTimeout(() => process.exit(1), Number(process.env.SHUTDOWN_TIMEOUT_MS) || 15_000).unref();
+        await s.stop();
+        process.exit(0);
+      }, () => undefined);
+    });
+  }
+  const s = await starting;
+  if (stopping) return;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const demo = process.env.SEED_DEMO === 'true';
   process.stdout.write(
@@ -31,16 +48,6 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-  let stopping = false;
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(sig, () => {
-      if (stopping) return;
-      stopping = true;
-      process.stdout.write('\nStopping Switchboard…\n');
-      setTimeout(() => process.exit(1), Number(process.env.SHUTDOWN_TIMEOUT_MS) || 15_000).unref();
-      void s.stop().then(() => process.exit(0));
-    });
-  }
 }
 
 // started by `npm start` (scripts/start.js, over an IPC channel): if that process is killed, stop too

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
@@ -23,24 +23,24 @@ describe('single-machine mode (one process, PGlite + embedded bus)', () => {
   let port: number;
   let proc: ServiceProcess | undefined;
 
-  const start = () =>
+  const start = (dataDir = dir, onPort = port) =>
     spawnService('standalone', {
-      DATA_DIR: dir,
-      PORT: String(port),
+      DATA_DIR: dataDir,
+      PORT: String(onPort),
       SANDBOX: 'off',
       // nothing is listening here: single-machine mode must not need PostgreSQL or NATS
       NATS_URL: 'nats://127.0.0.1:1',
       WHATSAPP_APP_SECRET: SECRET,
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
-      MEDIA_DIR: join(dir, 'media'),
+      MEDIA_DIR: join(dataDir, 'media'),
       LOG_LEVEL: 'warn',
     });
-  const ready = (p: ServiceProcess) =>
+  const ready = (p: ServiceProcess, onPort = port) =>
     waitFor(
       async () => {
         if (p.proc.exitCode !== null) throw new Error(`exited: ${p.output()}`);
-        return (await request(`http://127.0.0.1:${port}`).get('/health/ready')).status === 200;
+        return (await request(`http://127.0.0.1:${onPort}`).get('/health/ready')).status === 200;
       },
       { timeoutMs: 180_000, intervalMs: 250, what: 'single-machine mode ready' },
     );
@@ -83,6 +83,26 @@ describe('single-machine mode (one process, PGlite + embedded bus)', () => {
     for (const c of list) {
       const msgs = await http.get(`/api/v1/conversations/${c.id}/messages`).set('Authorization', `Bearer ${token}`).expect(200);
       expect(msgs.body.items.map((m: { text: string }) => m.text)).toEqual([`hello from ${c.contact.waId}`]);
+    }
+  }, 480_000);
+
+  it('a SIGTERM during start-up (Ctrl-C, or npm start gone) stops it cleanly once started, and it starts again on the same data', async () => {
+    const early = mkdtempSync(join(tmpdir(), 'sb-single-early-'));
+    const earlyPort = await freePort();
+    try {
+      const p = start(early, earlyPort);
+      // the embedded database's files appear first: start-up is under way, the migrations still to come
+      await waitFor(() => readdirSync(early).length > 0, { timeoutMs: 120_000, intervalMs: 20, what: 'start-up under way' });
+      p.proc.kill('SIGTERM');
+      expect(await p.exited).toEqual({ code: 0, signal: null });
+      expect(p.output()).not.toMatch(/is ready/);
+
+      const again = start(early, earlyPort);
+      await ready(again, earlyPort);
+      again.proc.kill('SIGTERM');
+      expect(await again.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      rmSync(early, { recursive: true, force: true });
     }
   }, 480_000);
 
