@@ -18,6 +18,11 @@ export interface OpenLoopOptions {
   send: (item: number, attempt: number) => Promise<Answer>;
   /** Delay before the next attempt of an item that did not get a 200 (as Meta retries). */
   retryDelayMs?: (attempt: number) => number;
+  /**
+   * Attempts at most for an item answered with a 4xx other than 429 (a refusal such as a 401 will not turn into a
+   * 200 by retrying): after that the item is given up and counted in `refused`, so `stop()` still returns.
+   */
+  maxAttemptsOn4xx?: number;
   /** The phase an answer is counted under (for accepted/s per phase). */
   phase: () => string;
 }
@@ -32,7 +37,7 @@ interface Retry {
  * lower the offered rate (a closed loop of N clients offers at most N / latency). A schedule tick every
  * millisecond starts what is due, up to `maxInFlight` requests in flight; a fresh item due at the limit is
  * skipped and counted (the server is that far behind). Each sent item is retried until it gets a 200, before
- * any fresh item.
+ * any fresh item, except one still refused with a 4xx after `maxAttemptsOn4xx` attempts (counted in `refused`).
  */
 export class OpenLoopLoad {
   private t0 = 0;
@@ -49,6 +54,8 @@ export class OpenLoopLoad {
   readonly accepted = new Map<number, { at: number; phase: string }>();
   /** Fresh items due while `maxInFlight` requests were in flight: not sent. */
   skippedAtLimit = 0;
+  /** Items given up after `maxAttemptsOn4xx` attempts answered with a 4xx, by their last status. */
+  readonly refused: Record<string, number> = {};
   maxWaiting = 0;
   maxInFlightSeen = 0;
   private readonly phaseTimes: { phase: string; from: number }[] = [];
@@ -61,7 +68,7 @@ export class OpenLoopLoad {
     this.timer = setInterval(() => this.tick(), 1);
   }
 
-  /** Stops scheduling fresh items; resolves when every started item got a 200. */
+  /** Stops scheduling fresh items; resolves when every started item got a 200 or was refused (see `refused`). */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
@@ -114,6 +121,7 @@ export class OpenLoopLoad {
       const k = String(a.status);
       this.answers[k] = (this.answers[k] ?? 0) + 1;
       if (a.status === 200) this.accepted.set(d.item, { at: Date.now() - this.t0, phase: this.o.phase() });
+      else if (a.status >= 400 && a.status < 500 && a.status !== 429 && d.attempt >= (this.o.maxAttemptsOn4xx ?? 3)) this.refused[k] = (this.refused[k] ?? 0) + 1;
       else {
         this.retriesPending++;
         setTimeout(() => {
