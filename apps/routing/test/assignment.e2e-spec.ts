@@ -19,6 +19,7 @@ import {
   SetTeamRoutingV1,
   type Actor,
   type AgentStatus,
+  type PayloadOf,
   type RequestInputOf,
   type WorkState,
 } from '@app/contracts';
@@ -27,6 +28,7 @@ import { createTestEnv, startApp, TEST_NATS_URL, waitFor, type TestEnv } from '@
 import { RoutingClock } from '../src/assignment/clock';
 import { RoutingConfigSchema } from '../src/config';
 import { RoutingModule } from '../src/routing.module';
+import { WorkEventsHandler } from '../src/work/work-events.handler';
 
 /**
  * Automatic assignment on real PostgreSQL and NATS: strategies, queue, availability timeouts, reassignment, rules,
@@ -54,22 +56,25 @@ describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
   };
   const work = (conversationId: string) => request(GetWorkV1, { actor: admin, conversationId });
 
-  async function opened(o: { phoneNumberId: string; text?: string; contactId?: string; conversationId?: string; returning?: boolean; eventId?: string }): Promise<string> {
-    const conversationId = o.conversationId ?? randomUUID();
-    await bus.publish(ConversationOpenedV1, {
-      eventId: o.eventId ?? randomUUID(),
-      occurredAt: new Date().toISOString(),
-      conversationId,
-      phoneNumberId: o.phoneNumberId,
-      contactId: o.contactId ?? randomUUID(),
-      contactName: null,
-      waId: null,
-      userId: null,
-      reopened: false,
-      contact: { returning: o.returning ?? false },
-      message: { type: 'text', text: o.text ?? 'Hello' },
-    });
-    return conversationId;
+  type OpenedInput = { phoneNumberId: string; text?: string; contactId?: string; conversationId?: string; returning?: boolean; eventId?: string };
+  const openedEvent = (o: OpenedInput): PayloadOf<typeof ConversationOpenedV1> => ({
+    eventId: o.eventId ?? randomUUID(),
+    occurredAt: new Date().toISOString(),
+    conversationId: o.conversationId ?? randomUUID(),
+    phoneNumberId: o.phoneNumberId,
+    contactId: o.contactId ?? randomUUID(),
+    contactName: null,
+    waId: null,
+    userId: null,
+    reopened: false,
+    contact: { returning: o.returning ?? false },
+    message: { type: 'text', text: o.text ?? 'Hello' },
+  });
+
+  async function opened(o: OpenedInput): Promise<string> {
+    const e = openedEvent(o);
+    await bus.publish(ConversationOpenedV1, e);
+    return e.conversationId;
   }
 
   /** Waits until routing has decided (an owner, or the decision to queue is in the audit trail). */
@@ -362,6 +367,51 @@ describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
       sentAt: new Date().toISOString(),
     });
     expect((await request(GetQueueV1, { actor: admin, teamId })).items.map((i) => i.conversationId)).toEqual([c]);
+  });
+
+  it('a batch that needs a team total waits for the team row before it locks any agent: a claim in that team (team, then agent) cannot deadlock with it', async () => {
+    const rr = await team({ strategy: 'round_robin' });
+    const capped = await team({ strategy: 'round_robin', maxOpenTeam: 5 });
+    const [rrNumber, cappedNumber] = [`1566${Date.now() % 1e6}`, `1567${Date.now() % 1e6}`];
+    await request(SetNumberTeamV1, { actor: admin, phoneNumberId: rrNumber, teamId: rr });
+    await request(SetNumberTeamV1, { actor: admin, phoneNumberId: cappedNumber, teamId: capped });
+    const x = agent('Both teams', [rr, capped]);
+    await setStatus(x, 'online');
+    // a claim in the capped team has locked its team row (CapacityGuard) and is about to lock X's agent row
+    const claim = ds.createQueryRunner();
+    await claim.connect();
+    await claim.startTransaction();
+    try {
+      await claim.query(`SELECT 1 FROM routing.team_routing WHERE team_id = $1 FOR UPDATE`, [capped]);
+      const [claimPid] = await claim.query(`SELECT pg_backend_pid() AS pid`);
+      // one batch (one transaction) with a conversation for each team: the round-robin one is decided together (its
+      // agents locked), the capped one alone under the team row's lock
+      const events = [openedEvent({ phoneNumberId: rrNumber }), openedEvent({ phoneNumberId: cappedNumber })];
+      const handler = apps[0].get(WorkEventsHandler);
+      const batch = handler['openedBatch'](events.map((item) => ({ item, within: <R>(fn: () => R) => fn() })));
+      await waitFor(
+        async () =>
+          (
+            await ds.query(
+              `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> $1 AND wait_event_type = 'Lock' AND query LIKE '%team_routing%'`,
+              [claimPid.pid],
+            )
+          ).length > 0,
+        { what: 'the batch waiting for the capped team row' },
+      );
+      // the claim's next step: X's agent row — free, since the batch took no agent row before the team row
+      const agentRow = await claim.query(`SELECT 1 FROM routing.agent WHERE user_id = $1 FOR UPDATE NOWAIT`, [x.id]).then(
+        () => 'free',
+        (err: { code?: string }) => (err.code === '55P03' ? 'locked by the batch (a deadlock once the claim waits)' : String(err)),
+      );
+      expect(agentRow).toBe('free');
+      await claim.commitTransaction();
+      await batch;
+      for (const e of events) expect((await work(e.conversationId)).ownerId).toBe(x.id);
+    } finally {
+      if (claim.isTransactionActive) await claim.rollbackTransaction();
+      await claim.release();
+    }
   });
 
   it('3 routing replicas, 10 agents clicking claim, 2,000 conversations at once: one owner or queued, nobody over capacity, no double assignment', async () => {

@@ -274,6 +274,14 @@ export class TeamRoutingRepository {
     return rows[0] ? toTeamRouting(rows[0]) : DEFAULT_TEAM_ROUTING(teamId);
   }
 
+  /** `get` for several teams in one statement; with `lock`, the rows are locked in team id order. */
+  async getMany(em: EntityManager, teamIds: string[], lock = false): Promise<Map<string, TeamRouting>> {
+    const rows = await em.query(`SELECT * FROM routing.team_routing WHERE team_id = ANY($1::uuid[]) ORDER BY team_id ${lock ? 'FOR UPDATE' : ''}`, [teamIds]);
+    const out = new Map(teamIds.map((id) => [id, DEFAULT_TEAM_ROUTING(id)]));
+    for (const r of rows) out.set(r.team_id, toTeamRouting(r));
+    return out;
+  }
+
   async put(em: EntityManager, s: Omit<TeamRouting, 'updatedAt'>): Promise<TeamRouting> {
     const rows = await em.query(
       `INSERT INTO routing.team_routing (team_id, strategy, sticky_days, max_open_per_agent, max_open_team, reassign_unanswered_minutes, on_owner_offline)

@@ -204,6 +204,23 @@ export class AssignmentService {
   }
 
   /**
+   * Before a batch routes anything (its work rows locked, no agent row yet): reads the settings of every team its
+   * conversations may be routed in (one statement, kept in the memo) and locks the rows of those with a team total,
+   * in team id order — so routing the items one after another (some lock agents, then another's team total needs its
+   * team row) keeps the lock order work, team, agent, and a claim (team, then agent) cannot deadlock with the batch.
+   * The memo's settings are then the ones `route` and `routeOpened` use: a team locked here is the only one they lock.
+   */
+  async lockTeams(em: EntityManager, teamIds: (string | null)[], memo: RouteMemo): Promise<void> {
+    const ids = [...new Set(teamIds.filter((id): id is string => !!id))].sort();
+    if (!ids.length) return;
+    const read = await this.teams.getMany(em, ids);
+    const capped = ids.filter((id) => read.get(id)!.maxOpenTeam !== null);
+    // re-read under the lock (a total removed meanwhile: no longer locked by `pick`, which only locks with a total)
+    if (capped.length) for (const [id, s] of await this.teams.getMany(em, capped, true)) read.set(id, s);
+    for (const [id, s] of read) memo.teams.set(id, s);
+  }
+
+  /**
    * `route` for the new conversations of one batch (trigger `opened`), each item's entries written in its own async
    * context (`within`). Those whose team assigns by round robin or least loaded (no rule naming a person, no bot on
    * the number, no team total) are picked together per team and skills, in arrival order: one statement locks up to
@@ -212,7 +229,8 @@ export class AssignmentService {
    * robin: the first under the cap, who then goes last; least loaded: the fewest open counting the batch's picks, ties
    * to the longest since the last assignment; nobody at the cap); one statement sets the owners (version checked) and
    * marks the agents. The rest, and any conversation the locked agents cannot take, go through `route` one at a time
-   * (other agents, or the queue). Returns the states after, in the items' order.
+   * (other agents, or the queue). The caller has called `lockTeams` with the items' teams (and the memo) first.
+   * Returns the states after, in the items' order.
    */
   async routeOpened(
     em: EntityManager,

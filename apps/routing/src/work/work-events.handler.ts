@@ -75,10 +75,11 @@ export class WorkEventsHandler implements OnApplicationBootstrap {
   /**
    * Several opened events in one transaction (a burst costs a few statements per batch, not ~15 per conversation):
    * the rules are read once and each business-hours question asked once; the events are claimed and the new work
-   * items inserted with one statement each; existing rows (reopened) are locked next, before any agent row (lock
-   * order: work rows, then agents); then the new conversations are routed in arrival order as one by one would —
-   * a team's strategy picks for all of them under one lock of its next agents (`FOR UPDATE SKIP LOCKED`, load
-   * re-counted after the lock, owner + version), see `AssignmentService.routeOpened` — and the audit entries and
+   * items inserted with one statement each; existing rows (reopened) are locked next, then the rows of the teams with
+   * a total (`AssignmentService.lockTeams`), before any agent row (lock order: work rows, teams, agents); then the
+   * new conversations are routed in arrival order as one by one would — a team's strategy picks for all of them
+   * under one lock of its next agents (`FOR UPDATE SKIP LOCKED`, load re-counted after the lock where a cap applies,
+   * owner + version), see `AssignmentService.routeOpened` — and the audit entries and
    * outbox events of the whole batch are written with one multi-row INSERT each before the commit.
    */
   private async openedBatch(batch: { item: PayloadOf<typeof ConversationOpenedV1>; within: <R>(fn: () => R) => R }[]): Promise<void> {
@@ -114,7 +115,10 @@ export class WorkEventsHandler implements OnApplicationBootstrap {
             const w = await this.work.lock(em, id);
             if (w) existing.set(id, w);
           }
+          // then the rows of the teams with a total that routing them may need, before any agent row
           const memo: RouteMemo = { teams: new Map(), bots: new Map() };
+          const reopenable = [...existing.values()].filter((w) => w.status === 'resolved' && !w.ownerId);
+          await this.assignment.lockTeams(em, [...created.values(), ...reopenable].map((w) => w.teamId), memo);
           const fresh: { w: WorkState; plan: Plan | null; within: <R>(fn: () => R) => R }[] = [];
           for (const { item: e, within } of todo) {
             await within(async () => {
@@ -137,7 +141,7 @@ export class WorkEventsHandler implements OnApplicationBootstrap {
               const w = existing.get(e.conversationId);
               // reopen only a conversation resolved before this event happened (an older reopen arriving late is ignored)
               if (!w || w.status !== 'resolved' || !w.resolvedAt || new Date(w.resolvedAt) > new Date(e.occurredAt)) return;
-              existing.set(e.conversationId, await this.reopen(em, w));
+              existing.set(e.conversationId, await this.reopen(em, w, memo));
             });
           }
           // the new conversations' owners are picked together (per team: one lock of its next agents, one update)
@@ -148,10 +152,10 @@ export class WorkEventsHandler implements OnApplicationBootstrap {
   }
 
   /** Back to open (same owner); without an owner the team's strategy picks one. */
-  private async reopen(em: EntityManager, w: WorkState): Promise<WorkState> {
+  private async reopen(em: EntityManager, w: WorkState, memo?: RouteMemo): Promise<WorkState> {
     const after = await this.work.update(em, w.conversationId, { status: 'open', snoozeUntil: null, resolvedAt: null });
     await recordChange(this.audit, this.outbox, em, { actor: SYSTEM_ACTOR, action: 'conversation.reopened', before: w, after, note: null });
-    if (!after.ownerId) return (await this.assignment.route(em, after, { trigger: 'reopened' })).state;
+    if (!after.ownerId) return (await this.assignment.route(em, after, { trigger: 'reopened', memo })).state;
     return after;
   }
 
