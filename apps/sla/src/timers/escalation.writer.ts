@@ -55,7 +55,7 @@ export class EscalationWriter {
 
   /**
    * Many notices in one statement (a batch of due reminders). The same rows OutboxWriter.add writes, validated by
-   * the contract the same way; the relay is kicked once.
+   * the contract the same way; the relay is kicked once, when the caller's transaction commits.
    */
   async notices(em: EntityManager, list: NoticeSpec[], at: Date): Promise<void> {
     const rows = list.map((n) => this.payload(n, at)).filter((p) => p !== null);
@@ -64,7 +64,7 @@ export class EscalationWriter {
       `INSERT INTO sla.outbox (id, subject, payload) SELECT (r->>'eventId')::uuid, $2, r FROM jsonb_array_elements($1::jsonb) r`,
       [JSON.stringify(rows), NoticeRequestedV1.subject],
     );
-    this.relay.kickSoon();
+    this.relay.afterCommit(em);
   }
 
   async notice(em: EntityManager, n: NoticeSpec, at: Date): Promise<void> {
