@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { Events } from 'nats';
 import { DataSource } from 'typeorm';
 import { parseConfig } from '@app/config';
 import {
@@ -374,6 +375,43 @@ describe('routing: greeting and away replies (real PostgreSQL and NATS)', () => 
     } finally {
       await writer.close();
     }
+  });
+
+  it('a rule whose broadcast a replica missed (its NATS connection was down) applies there once the connection is back', async () => {
+    const teamId = randomUUID();
+    await bus.request(SetTeamRoutingV1, { actor: admin, teamId, strategy: 'manual' });
+    const number = `1445${Date.now() % 1e6}`;
+    await bus.request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    const c = await open(number, true);
+    const rules = app.get(AutomationRulesService);
+    const nats = app.get(Bus);
+    if (!(nats instanceof NatsBus)) throw new Error('routing runs on NATS here');
+    // a fresh copy: dropped here and by its own broadcast coming back, then read and kept (the same copy twice)
+    const generation = () => rules.enabledRules['generation'];
+    const before = generation();
+    rules.enabledRules.changed();
+    await waitFor(() => generation() >= before + 2, { what: 'its own broadcast back' });
+    const kept = await rules.enabledRules.get();
+    expect(await rules.enabledRules.get()).toBe(kept);
+    const ours = expect.objectContaining({ conditions: { teamIds: [teamId] } });
+    expect(kept.get('label.added') ?? []).not.toContainEqual(ours);
+    // stored on another replica while this one was disconnected: the broadcast never reached it
+    await ds.query(
+      `INSERT INTO routing.automation_rule (id, position, name, event, conditions, actions, created_by) VALUES ($1, 98, 'while away', 'label.added', $2, $3, 'test')`,
+      [randomUUID(), JSON.stringify({ teamIds: [teamId] }), JSON.stringify([{ type: 'note', body: 'written during the disconnect' }])],
+    );
+    expect(await rules.enabledRules.get()).toBe(kept);
+    const back = (async () => {
+      for await (const s of nats.connection.status()) if (s.type === Events.Reconnect) return;
+    })();
+    await nats.connection.reconnect();
+    await back;
+    // the next event after the reconnect sees the rule (not up to 30 s later, when the copy would be read again anyway)
+    const w = await bus.request(GetWorkV1, { actor: admin, conversationId: c });
+    await bus.request(SetLabelsV1, { actor: admin, conversationId: c, version: w.version, labels: ['x'] });
+    await waitFor(async () => (await ds.query(`SELECT 1 FROM routing.audit_entry WHERE conversation_id = $1 AND action = 'note.added'`, [c])).length === 1, {
+      what: 'the rule written during the disconnect',
+    });
   });
 
   it('automation rules on an SLA breach: raise priority and notify the team’s managers, as the rule', async () => {

@@ -5,6 +5,7 @@ import {
   connect,
   DeliverPolicy,
   ErrorCode,
+  Events,
   headers as natsHeaders,
   JetStreamClient,
   JetStreamManager,
@@ -73,6 +74,8 @@ export class NatsBus extends Bus {
   private stopping = false;
   /** Acks of handled messages, sent together at the end of this turn of the event loop (`ackSoon`). */
   private acks: JsMsg[] = [];
+  /** Told each time the connection is back after a loss (`onReconnect`). */
+  private readonly reconnected = new Set<() => void>();
 
   constructor(readonly opts: NatsBusOptions) {
     super();
@@ -105,6 +108,18 @@ export class NatsBus extends Bus {
         { cause: err },
       );
     }
+    void (async () => {
+      for await (const s of this.nc.status()) {
+        if (s.type !== Events.Reconnect) continue;
+        for (const fn of this.reconnected) {
+          try {
+            fn();
+          } catch (err) {
+            this.log.warn(`reconnect listener failed: ${(err as Error).message}`);
+          }
+        }
+      }
+    })().catch(() => undefined);
     this.js = this.nc.jetstream();
     this.jsm = await this.nc.jetstreamManager();
     for (const s of Object.values(STREAMS)) await this.ensureStream(s);
@@ -440,6 +455,15 @@ export class NatsBus extends Bus {
   async deleteNamespaceStreams(): Promise<void> {
     if (!this.opts.namespace) throw new Error('refusing to delete streams without a namespace');
     for (const s of Object.values(STREAMS)) await this.jsm.streams.delete(this.streamName(s.name)).catch(() => undefined);
+  }
+
+  /**
+   * Calls `fn` each time the connection to NATS is re-established after a loss: core NATS messages (broadcasts) sent
+   * while it was down, or in flight when it dropped, were lost. Returns the function that stops it.
+   */
+  onReconnect(fn: () => void): () => void {
+    this.reconnected.add(fn);
+    return () => void this.reconnected.delete(fn);
   }
 
   get connection(): NatsConnection {

@@ -36,6 +36,8 @@ export interface StreamFeed {
   readRange(stream: StreamName, since: number, upTo: number, each: (e: StreamEntry) => Promise<void>): Promise<void>;
   broadcast(contract: BroadcastContract, payload: unknown): void;
   onBroadcast(contract: BroadcastContract, handler: (payload: unknown) => void): Promise<() => void>;
+  /** Over a broker that can lose broadcasts in a reconnect: `fn` after each reconnect; returns the remover. */
+  onReconnect?(fn: () => void): () => void;
 }
 
 export function hasStreamFeed(bus: Bus): bus is Bus & { feed: StreamFeed } {
@@ -123,5 +125,9 @@ export class NatsStreamFeed implements StreamFeed {
     })().catch(() => undefined);
     await this.bus.connection.flush();
     return () => sub.unsubscribe();
+  }
+
+  onReconnect(fn: () => void): () => void {
+    return this.bus.onReconnect(fn);
   }
 }

@@ -62,8 +62,9 @@ export type RouteTrigger = 'opened' | 'reopened' | 'queue' | 'reassign' | 'reque
 /**
  * Decides who owns a conversation. Rules (ordered, first match) choose team, priority, labels, skills or a person;
  * the team's strategy picks an online agent under capacity. The pick locks agent rows `FOR UPDATE SKIP LOCKED`
- * inside the transaction that holds the work row, re-counts the agent's load after the lock, and writes owner,
- * audit entry (rule + strategy + whom) and events together — so replicas and manual claims never double-assign.
+ * inside the transaction that holds the work row, re-counts the agent's load after the lock (where a cap applies),
+ * and writes owner, audit entry (rule + strategy + whom) and events together — so replicas and manual claims never
+ * double-assign.
  * Lock order everywhere: work row, then team row (only with a team cap), then agent row.
  */
 @Injectable()

@@ -13,10 +13,12 @@ export const RoutingCopyChangedPushV1 = {
  * greeting/away replies), as fresh as reading them per event.
  *
  * A write (on any replica) calls `changed()` after its commit and before its answer goes out: that drops this
- * replica's copy at once and broadcasts to the others on the same broker connection ahead of the answer, so the
- * broker hands every replica the broadcast before any event someone causes after the write. A read that overlaps a
- * change is used once and not kept (generation count). Backstop for a broadcast lost in a broker reconnect: a copy
- * older than `maxAgeMs` is read again.
+ * replica's copy at once and broadcasts to the others on the same broker connection ahead of the answer. On one
+ * NATS server (and the embedded hub) every replica gets the broadcast before any event someone causes after the
+ * write; in a NATS cluster the broadcast and a later event may reach a replica by different servers, so the copy
+ * there can be stale for the moment the broadcast takes to arrive. A read that overlaps a change is used once and
+ * not kept (generation count). A broadcast lost in a broker reconnect: each replica drops its copy when its
+ * connection is back, and, as a backstop, a copy older than `maxAgeMs` is read again.
  */
 export class ReplicaCopy<T> {
   private readonly log = new Logger('ReplicaCopy');
@@ -26,6 +28,7 @@ export class ReplicaCopy<T> {
   private reading?: Promise<T>;
   private feed?: StreamFeed;
   private unsubscribe?: () => void;
+  private offReconnect?: () => void;
 
   constructor(
     readonly name: string,
@@ -45,12 +48,16 @@ export class ReplicaCopy<T> {
     this.unsubscribe = await this.feed.onBroadcast(RoutingCopyChangedPushV1, (p) => {
       if ((p as { copy?: string } | undefined)?.copy === this.name) this.drop();
     });
+    // broadcasts sent while the connection was down are lost: read again
+    this.offReconnect = this.feed.onReconnect?.(() => this.drop());
     this.drop();
   }
 
   stop(): void {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    this.offReconnect?.();
+    this.offReconnect = undefined;
   }
 
   get(): Promise<T> {
@@ -58,7 +65,7 @@ export class ReplicaCopy<T> {
     return (this.reading ??= this.load());
   }
 
-  /** After a committed write here: this replica's next use reads again, and so will the others'. */
+  /** After a committed write here: this replica's next use reads again; the others' do once the broadcast arrives. */
   changed(): void {
     this.drop();
     this.feed?.broadcast(RoutingCopyChangedPushV1, { copy: this.name });
