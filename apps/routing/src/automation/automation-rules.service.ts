@@ -137,7 +137,11 @@ export class AutomationRulesService implements OnApplicationBootstrap, OnApplica
     this.enabledRules = new ReplicaCopy('automation-rules', bus, async () => {
       const rows: RunnableRule[] = await ds.query(`SELECT id, name, event, conditions, actions FROM routing.automation_rule WHERE enabled ORDER BY position, id`);
       const byEvent = new Map<AutomationEvent, RunnableRule[]>();
-      for (const rule of rows) byEvent.set(rule.event, [...(byEvent.get(rule.event) ?? []), rule]);
+      for (const rule of rows) {
+        const list = byEvent.get(rule.event);
+        if (list) list.push(rule);
+        else byEvent.set(rule.event, [rule]);
+      }
       return byEvent;
     });
   }

@@ -1,12 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { z } from 'zod';
-import { streamFeedOf, type Bus, type BroadcastContract, type StreamFeed } from '@app/messaging';
-
-/** Between routing replicas only (core NATS / the embedded hub, never stored): the settings behind a copy changed. */
-export const RoutingCopyChangedPushV1 = {
-  subject: 'push.routing.copy-changed.v1',
-  schema: z.object({ copy: z.string() }),
-} satisfies BroadcastContract;
+import { RoutingCopyChangedPushV1 } from '@app/contracts';
+import { streamFeedOf, type Bus, type StreamFeed } from '@app/messaging';
 
 /**
  * A replica's in-memory copy of settings that events read often and people change rarely (automation rules,

@@ -508,3 +508,13 @@ export const CsatRecordedV1 = defineEvent({
     version: z.number().int(),
   }),
 });
+
+/**
+ * The settings behind a routing replica's in-memory copy (`copy`: which one — automation rules, greeting/away
+ * replies) changed: every other routing replica drops its copy. Ephemeral: over core NATS (or the embedded hub)
+ * between routing replicas only, never stored.
+ */
+export const RoutingCopyChangedPushV1 = {
+  subject: 'push.routing.copy-changed.v1',
+  schema: z.object({ copy: z.string() }),
+};

@@ -9,7 +9,6 @@ import { WebhookReceiptRepository, type NewReceipt } from './webhook-receipt.rep
  * round trips per webhook, for the gateway's CPU and PostgreSQL's.
  */
 export const RECEIPT_STATEMENTS_IN_FLIGHT = 2;
-const IN_FLIGHT = RECEIPT_STATEMENTS_IN_FLIGHT;
 /** Receipts per statement at most, and body bytes per statement at most (a single larger body goes alone). */
 const GROUP_MAX = 64;
 const GROUP_MAX_BYTES = 4 * 1024 * 1024;
@@ -21,7 +20,7 @@ interface Pending {
 }
 
 /**
- * Group commit of webhook receipts: while IN_FLIGHT insert statements run, concurrent webhooks queue and are
+ * Group commit of webhook receipts: while RECEIPT_STATEMENTS_IN_FLIGHT insert statements run, concurrent webhooks queue and are
  * stored together by one multi-row statement (one round trip and one commit for the group instead of one per
  * webhook). Each caller's promise settles only after the statement holding its receipt committed, so a 200 still
  * means "durable in PostgreSQL". If a group's statement fails, its receipts are retried one per statement, so
@@ -50,7 +49,7 @@ export class ReceiptGroupCommit {
   }
 
   private pump(): void {
-    while (this.running < IN_FLIGHT && this.queue.length > 0) {
+    while (this.running < RECEIPT_STATEMENTS_IN_FLIGHT && this.queue.length > 0) {
       let n = 0;
       let bytes = 0;
       while (n < this.queue.length && n < GROUP_MAX && (n === 0 || bytes + this.queue[n].receipt.byteLength <= GROUP_MAX_BYTES))
