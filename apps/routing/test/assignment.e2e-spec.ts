@@ -9,6 +9,7 @@ import {
   CreateRuleV1,
   GetQueueV1,
   GetWorkV1,
+  ListRulesV1,
   ListWorkV1,
   MessageReceivedV1,
   ReportAgentClientsV1,
@@ -16,6 +17,7 @@ import {
   SetAgentCapacityV1,
   SetAgentStatusV1,
   SetNumberTeamV1,
+  SetStatusV1,
   SetTeamRoutingV1,
   type Actor,
   type AgentStatus,
@@ -209,6 +211,24 @@ describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
     expect((await routed(await opened({ phoneNumberId: number, contactId: l, returning: true }))).ownerId).toBe(first);
   });
 
+  it('sticky remembers N days only: a previous owner from longer ago does not count, round robin decides', async () => {
+    const teamId = await team({ strategy: 'sticky', stickyDays: 3 });
+    const number = `1568${Date.now() % 1e6}`;
+    await request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    for (const a of [agent('SP', [teamId]), agent('SQ', [teamId])]) await setStatus(a, 'online');
+    const m = randomUUID();
+    const other = (await routed(await opened({ phoneNumberId: number }))).ownerId!;
+    const previous = (await routed(await opened({ phoneNumberId: number, contactId: m }))).ownerId!;
+    expect(previous).not.toBe(other);
+    // within 3 days: back to the previous owner, although round robin would pick `other` (longest since its assignment)
+    expect((await routed(await opened({ phoneNumberId: number, contactId: m, returning: true }))).ownerId).toBe(previous);
+    // the customer's conversations were assigned 4 days ago: outside the window, round robin decides
+    await ds.query(`UPDATE routing.conversation_work SET assigned_at = assigned_at - interval '4 days' WHERE contact_id = $1`, [m]);
+    const later = await routed(await opened({ phoneNumberId: number, contactId: m, returning: true }));
+    expect(later.ownerId).toBe(other);
+    expect((await audit(later.conversationId)).find((e: { action: string }) => e.action === 'conversation.routed').note).toContain('no previous owner available');
+  });
+
   it('least loaded: the agent with the fewest open conversations gets the next one; skills narrow who may', async () => {
     const teamId = await team({ strategy: 'least_loaded' });
     const number = `1563${Date.now() % 1e6}`;
@@ -231,6 +251,48 @@ describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
     const waiting = await routed(await opened({ phoneNumberId: number, text: 'bonjour encore' }));
     expect(waiting.ownerId).toBeNull();
     expect((await request(GetQueueV1, { actor: admin, teamId })).items).toEqual([expect.objectContaining({ conversationId: waiting.conversationId, skills: ['fr'] })]);
+  });
+
+  it('a rule naming a person gives the conversation to them, not to the strategy’s pick; the person away → queued, saying why', async () => {
+    const teamId = await team({ strategy: 'round_robin' });
+    const number = `1569${Date.now() % 1e6}`;
+    await request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    const pair = [agent('NA', [teamId]), agent('NB', [teamId])];
+    for (const a of pair) await setStatus(a, 'online');
+    const next = (await routed(await opened({ phoneNumberId: number }))).ownerId!;
+    const named = (await routed(await opened({ phoneNumberId: number }))).ownerId!;
+    expect(named).not.toBe(next); // round robin's turn is `next` again
+    await request(CreateRuleV1, { actor: admin, name: 'desk person', conditions: { phoneNumberIds: [number], keywords: ['deskperson'] }, actions: { assigneeId: named } });
+    const c = await routed(await opened({ phoneNumberId: number, text: 'for deskperson please' }));
+    expect(c.ownerId).toBe(named);
+    const entry = (await audit(c.conversationId)).find((e: { action: string }) => e.action === 'conversation.routed');
+    expect(entry.after.routing).toMatchObject({ rule: { name: 'desk person' }, agentId: named });
+    expect(entry.note).toContain('the rule names this person');
+    // the named person is away: it waits in the team's queue (the audit says why), where the team's strategy takes it
+    await setStatus(pair.find((a) => a.id === named)!, 'away');
+    const d = await opened({ phoneNumberId: number, text: 'deskperson again' });
+    await routed(d);
+    const queued = (await audit(d)).find((e: { action: string }) => e.action === 'conversation.queued');
+    expect(queued.note).toContain(`the rule's person ${named} is not online with capacity`);
+    expect(await waitFor(async () => ((await work(d)).ownerId === next ? next : null), { what: 'taken from the queue by the strategy' })).toBe(next);
+  });
+
+  it('a team total caps the whole team; a resolved conversation frees room and the queue’s next is assigned at once', async () => {
+    const teamId = await team({ strategy: 'round_robin', maxOpenTeam: 2 });
+    const number = `1570${Date.now() % 1e6}`;
+    await request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    const people = [agent('T1', [teamId]), agent('T2', [teamId]), agent('T3', [teamId])];
+    for (const p of people) await setStatus(p, 'online');
+    const [w1, w2, w3] = [await routed(await opened({ phoneNumberId: number })), await routed(await opened({ phoneNumberId: number })), await routed(await opened({ phoneNumberId: number }))];
+    expect(new Set([w1.ownerId, w2.ownerId]).size).toBe(2);
+    expect(w3.ownerId).toBeNull(); // a third agent is online with room, but the team holds 2 at most
+    expect((await request(GetQueueV1, { actor: admin, teamId })).items.map((i) => i.conversationId)).toEqual([w3.conversationId]);
+    const owner = people.find((p) => p.id === w1.ownerId)!;
+    await request(SetStatusV1, { actor: owner, conversationId: w1.conversationId, version: w1.version, status: 'resolved' });
+    const w = await waitFor(async () => ((await work(w3.conversationId)).ownerId ? work(w3.conversationId) : null), { what: 'assigned from the queue', timeoutMs: 1_000 });
+    expect(w.ownerId).not.toBeNull();
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM routing.conversation_work WHERE team_id = $1 AND owner_id IS NOT NULL AND status = 'open'`, [teamId]);
+    expect(n).toBe(2);
   });
 
   it('a burst decided in batches keeps each strategy: least loaded counts the batch’s own picks; round robin under a cap', async () => {
@@ -302,6 +364,11 @@ describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
     expect(skipped).toMatchObject({ teamId: support });
     const openedEntry = (await audit(skipped.conversationId))[0];
     expect(openedEntry.after.routing.skipped).toEqual([expect.objectContaining({ name: 'outside hours go to after-sales', reason: expect.stringContaining('business hours unknown') })]);
+    // reported for the API (count and last error), and the conversation still waits in a queue (Support assigns by hand)
+    const failing = (await request(ListRulesV1, { actor: admin })).items.find((r) => r.name === 'outside hours go to after-sales')!;
+    expect(failing.errorCount).toBeGreaterThanOrEqual(1);
+    expect(failing.lastError).toContain('business hours unknown');
+    expect((await request(GetQueueV1, { actor: admin, teamId: support })).items.map((i) => i.conversationId)).toContain(skipped.conversationId);
     // sla answers "closed": the rule applies
     hoursOpen = false;
     expect(await where({ phoneNumberId: main, text: 'hours-test' })).toMatchObject({ teamId: afterSales });
@@ -344,6 +411,12 @@ describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
     for (const app of apps) app.get(RoutingClock).advance(6 * 60_000);
     const moved = await waitFor(async () => ((await work(c)).ownerId === y.id ? work(c) : null), { what: 'reassigned after 5 minutes' });
     expect((await audit(c)).find((e: { action: string }) => e.action === 'conversation.requeued').note).toContain('more than 5 minutes');
+    expect((await notices(c)).map((n: { payload: any }) => n.payload)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'unassigned', audience: { userIds: [x.id], teamManagersOf: teamId } }),
+        expect.objectContaining({ kind: 'assigned', audience: { userIds: [y.id], teamManagersOf: null } }),
+      ]),
+    );
 
     // an escalation (sla) requeues it: no owner, back in the queue, audited with the reason; the strategy picks again
     await setStatus(x, 'away');
