@@ -106,6 +106,45 @@ describe('single-machine mode (one process, PGlite + embedded bus)', () => {
     }
   }, 480_000);
 
+  it('prints one banner naming the URL, the mode, the data directory, demo logins and the sandbox page, each of which works', async () => {
+    const bannerDir = mkdtempSync(join(tmpdir(), 'sb-single-banner-'));
+    const [bannerPort, sandboxPort] = [await freePort(), await freePort()];
+    const p = spawnService('standalone', {
+      DATA_DIR: bannerDir,
+      PORT: String(bannerPort),
+      SANDBOX_PORT: String(sandboxPort),
+      SEED_DEMO: 'true',
+      DEMO_PASSWORD: 'banner-demo-pass',
+      WHATSAPP_APP_SECRET: SECRET,
+      MEDIA_DIR: join(bannerDir, 'media'),
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      const out = await waitFor(() => (/Ctrl-C stops everything/.test(p.output()) ? p.output() : null), {
+        timeoutMs: 180_000,
+        intervalMs: 250,
+        what: 'the banner',
+      }).catch((err) => {
+        throw new Error(`${(err as Error).message}\n${p.output()}`);
+      });
+      expect(out.match(/Switchboard is ready/g)).toHaveLength(1);
+      expect(out).toContain(`http://localhost:${bannerPort}`);
+      expect(out).toContain('SINGLE-MACHINE MODE');
+      expect(out).toContain(`data:     ${resolve(bannerDir)}`);
+      expect(out).toMatch(/DEMO logins \(password banner-demo-pass\): manager@demo\.switchboard\.test/);
+      expect(out).toContain(`SANDBOX:  http://127.0.0.1:${sandboxPort}/sandbox`);
+      // what it names is true: the demo manager logs in with that password, the customer page is served
+      const http = request(`http://127.0.0.1:${bannerPort}`);
+      await http.post('/api/v1/auth/login').send({ email: 'manager@demo.switchboard.test', password: 'banner-demo-pass' }).expect(200);
+      const page = await request(`http://127.0.0.1:${sandboxPort}`).get('/sandbox').expect(200);
+      expect(page.headers['content-type']).toMatch(/text\/html/);
+    } finally {
+      p.proc.kill('SIGTERM');
+      await p.exited;
+      rmSync(bannerDir, { recursive: true, force: true });
+    }
+  }, 480_000);
+
   it('with a DATABASE_URL that does not answer, npm start fails with a clear message instead of falling back', async () => {
     const child = spawn(process.execPath, [join(ROOT, 'scripts', 'start.js')], {
       cwd: ROOT,
