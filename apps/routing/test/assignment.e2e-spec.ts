@@ -7,6 +7,7 @@ import {
   ClaimV1,
   ConversationOpenedV1,
   CreateRuleV1,
+  DryRunRulesV1,
   GetQueueV1,
   GetWorkV1,
   ListRulesV1,
@@ -293,6 +294,35 @@ describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
     expect(w.ownerId).not.toBeNull();
     const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM routing.conversation_work WHERE team_id = $1 AND owner_id IS NOT NULL AND status = 'open'`, [teamId]);
     expect(n).toBe(2);
+  });
+
+  it('rules read the opened event: ad referral, message type with a contact attribute, new vs returning, time of day (dry run at a chosen time)', async () => {
+    const [ads, media, fresh, night] = [await team({ strategy: 'manual' }), await team({ strategy: 'manual' }), await team({ strategy: 'manual' }), await team({ strategy: 'manual' })];
+    const number = `1571${Date.now() % 1e6}`;
+    const rule = (name: string, conditions: RequestInputOf<typeof CreateRuleV1>['conditions'], teamId: string) =>
+      request(CreateRuleV1, { actor: admin, name, conditions: { phoneNumberIds: [number], ...conditions }, actions: { teamId } });
+    await rule('from an ad', { referral: true, referralSourceIds: ['ad-42'] }, ads);
+    await rule('gold images', { messageTypes: ['image'], contactAttributes: { tier: 'gold' } }, media);
+    await rule('new customers', { contact: 'new' }, fresh);
+    await rule('returning at night', { contact: 'returning', timeOfDay: { from: '22:00', to: '06:00', timeZone: 'UTC' } }, night);
+    const teamOf = async (o: { returning: boolean; message: { type: string; text: string; referral?: unknown }; attributes?: Record<string, string> }) => {
+      const e = { ...openedEvent({ phoneNumberId: number }), contact: { returning: o.returning, attributes: o.attributes }, message: o.message };
+      await bus.publish(ConversationOpenedV1, e);
+      return (await waitFor(() => work(e.conversationId).catch(() => null), { what: 'work item' })).teamId;
+    };
+    const text = { type: 'text', text: 'hi' };
+    expect(await teamOf({ returning: true, message: { ...text, referral: { source_id: 'ad-42', source_type: 'ad' } } })).toBe(ads);
+    expect(await teamOf({ returning: true, message: { ...text, referral: { source_id: 'ad-7', source_type: 'ad' } } })).not.toBe(ads); // another ad
+    expect(await teamOf({ returning: true, message: { type: 'image', text: '' }, attributes: { tier: 'Gold' } })).toBe(media);
+    expect(await teamOf({ returning: true, message: { type: 'image', text: '' }, attributes: { tier: 'silver' } })).not.toBe(media);
+    expect(await teamOf({ returning: false, message: text })).toBe(fresh);
+    // a returning customer: the night rule decides by the time it is evaluated at
+    const e = { ...openedEvent({ phoneNumberId: number, returning: true }), message: text };
+    await bus.publish(ConversationOpenedV1, e);
+    await waitFor(() => work(e.conversationId).catch(() => null), { what: 'work item' });
+    const dry = (at: string) => request(DryRunRulesV1, { actor: admin, conversationId: e.conversationId, at });
+    expect(await dry('2026-11-25T23:30:00Z')).toMatchObject({ rule: { name: 'returning at night' }, teamId: night });
+    expect((await dry('2026-11-25T12:00:00Z')).rule).toBeNull();
   });
 
   it('a burst decided in batches keeps each strategy: least loaded counts the batch’s own picks; round robin under a cap', async () => {
