@@ -20,6 +20,7 @@ import {
   SetNumberTeamV1,
   SetStatusV1,
   SetTeamRoutingV1,
+  UpdateRuleV1,
   type Actor,
   type AgentStatus,
   type PayloadOf,
@@ -263,7 +264,7 @@ describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
     const next = (await routed(await opened({ phoneNumberId: number }))).ownerId!;
     const named = (await routed(await opened({ phoneNumberId: number }))).ownerId!;
     expect(named).not.toBe(next); // round robin's turn is `next` again
-    await request(CreateRuleV1, { actor: admin, name: 'desk person', conditions: { phoneNumberIds: [number], keywords: ['deskperson'] }, actions: { assigneeId: named } });
+    const deskRule = await request(CreateRuleV1, { actor: admin, name: 'desk person', conditions: { phoneNumberIds: [number], keywords: ['deskperson'] }, actions: { assigneeId: named } });
     const c = await routed(await opened({ phoneNumberId: number, text: 'for deskperson please' }));
     expect(c.ownerId).toBe(named);
     const entry = (await audit(c.conversationId)).find((e: { action: string }) => e.action === 'conversation.routed');
@@ -276,6 +277,14 @@ describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
     const queued = (await audit(d)).find((e: { action: string }) => e.action === 'conversation.queued');
     expect(queued.note).toContain(`the rule's person ${named} is not online with capacity`);
     expect(await waitFor(async () => ((await work(d)).ownerId === next ? next : null), { what: 'taken from the queue by the strategy' })).toBe(next);
+    // disabled, the rule no longer applies: straight to the strategy, no rule in the audit
+    await request(UpdateRuleV1, { actor: admin, ruleId: deskRule.id, enabled: false });
+    const f = await routed(await opened({ phoneNumberId: number, text: 'deskperson once more' }));
+    expect(f.ownerId).toBe(next);
+    expect((await audit(f.conversationId)).map((e: { action: string; after: any }) => [e.action, e.after.routing?.rule ?? null])).toEqual([
+      ['conversation.opened', null],
+      ['conversation.routed', null],
+    ]);
   });
 
   it('a team total caps the whole team; a resolved conversation frees room and the queue’s next is assigned at once', async () => {
