@@ -102,7 +102,7 @@ const stop = (child) => new Promise((res) => (child.exitCode !== null ? res() : 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
-  if (isStale() || !fs.existsSync(entryOf('standalone'))) build();
+  if (isStale('standalone')) build('standalone');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-bench-embedded-'));
   const [port, sandboxPort, dbPort] = [await freePort(), await freePort(), await freePort()];
   const env = {

@@ -13,8 +13,8 @@ const SERVICES = [
   ...(process.env.SANDBOX !== 'off' && process.env.NODE_ENV !== 'production' ? [{ name: 'sandbox', port: 3005, sandbox: true }] : []),
 ];
 
-function entryOf(name) {
-  return path.join(ROOT, 'dist', 'apps', name, 'apps', name, 'src', 'main.js');
+function entryOf(name, root = ROOT) {
+  return path.join(root, 'dist', 'apps', name, 'apps', name, 'src', 'main.js');
 }
 
 /**

@@ -2,15 +2,15 @@
 'use strict';
 /**
  * `npm start`:
- *  - neither DATABASE_URL nor NATS_URL set → single-machine mode: build if needed, then run every service, the
- *    embedded PostgreSQL (PGlite, data in DATA_DIR, default ./data), the in-process bus, the sandbox and the web
- *    client in one process (apps/standalone, started with the memory settings of STANDALONE_NODE_ARGS).
+ *  - neither DATABASE_URL nor NATS_URL set → single-machine mode: build if needed (apps/standalone and the web client
+ *    only), then run every service, the embedded PostgreSQL (PGlite, data in DATA_DIR, default ./data), the
+ *    in-process bus, the sandbox and the web client in one process (apps/standalone, started with the memory
+ *    settings of STANDALONE_NODE_ARGS).
  *  - `npm run start:services` (--services) or DATABASE_URL/NATS_URL set → split mode: make sure the database
  *    exists, build if needed, start every service as its own process against PostgreSQL and NATS, wait until the
  *    gateway is ready, and stop them all on Ctrl-C. A bad DATABASE_URL fails here; it never falls back.
  */
 const { spawn } = require('node:child_process');
-const fs = require('node:fs');
 const http = require('node:http');
 const { SERVICES, entryOf, ROOT, STANDALONE_NODE_ARGS, standaloneEnv } = require('./services');
 const { build, isStale } = require('./build');
@@ -112,7 +112,7 @@ function runStandalone() {
 
 async function main() {
   if (SINGLE) {
-    if (isStale() || !fs.existsSync(entryOf('standalone'))) build();
+    if (isStale('standalone')) build('standalone'); // only what this mode runs: one compile, not one per service
     runStandalone();
     return;
   }
