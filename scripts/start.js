@@ -50,7 +50,16 @@ if (process.env.npm_lifecycle_event) {
 }
 
 async function ensureDatabase(url) {
-  const u = new URL(url);
+  let u;
+  try {
+    u = new URL(url);
+  } catch {
+    u = null;
+  }
+  if (!u || !['postgres:', 'postgresql:'].includes(u.protocol) || !(u.hostname || u.searchParams.has('host'))) {
+    // the value itself is never printed (it may hold a password)
+    throw new Error('DATABASE_URL is not a PostgreSQL URL; expected postgres://user[:password]@host[:port]/database');
+  }
   const db = decodeURIComponent(u.pathname.slice(1));
   const admin = new URL(url);
   admin.pathname = '/postgres';

@@ -160,6 +160,21 @@ describe('single-machine mode (one process, PGlite + embedded bus)', () => {
     expect(out).not.toMatch(/single-machine|PGlite|ready/i);
   });
 
+  it('with a DATABASE_URL that is not a PostgreSQL URL, npm start names the setting and the expected form, never its value', async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'scripts', 'start.js')], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: 'postgres:secret-pw@db-host' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (b) => (out += b));
+    child.stderr.on('data', (b) => (out += b));
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(code).toBe(1);
+    expect(out).toMatch(/DATABASE_URL is not a PostgreSQL URL; expected postgres:\/\/user/);
+    expect(out).not.toMatch(/secret-pw|single-machine|Building/i);
+  });
+
   it('with DATABASE_URL set but empty, npm start fails clearly instead of running the single-machine mode', async () => {
     const child = spawn(process.execPath, [join(ROOT, 'scripts', 'start.js')], {
       cwd: ROOT,
