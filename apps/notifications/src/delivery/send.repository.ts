@@ -73,13 +73,30 @@ export class SendRepository {
   }
 
   /** Due sends, oldest first, locked for this transaction; rows other replicas hold are skipped. */
-  lockDue(em: EntityManager, limit: number, skipNumbers: string[] = []): Promise<{ id: string; phone_number_id: string; recipient: string }[]> {
+  lockDue(em: EntityManager, limit: number, horizonMs: number): Promise<{ id: string; phone_number_id: string; recipient: string }[]> {
     return em.query(
-      `SELECT id, phone_number_id, recipient FROM notifications.outbound_send
-       WHERE status = 'queued' AND next_attempt_at <= clock_timestamp() AND phone_number_id <> ALL($2::text[])
-       ORDER BY next_attempt_at, created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      [limit, skipNumbers],
+      `SELECT id, phone_number_id, recipient FROM notifications.outbound_send o
+       WHERE status = 'queued' AND next_attempt_at <= clock_timestamp()
+         AND NOT EXISTS (SELECT 1 FROM notifications.rate_slot r WHERE r.phone_number_id = o.phone_number_id
+                         AND r.next_slot_at > clock_timestamp() + make_interval(secs => $2::double precision / 1000))
+       ORDER BY next_attempt_at, created_at LIMIT $1 FOR UPDATE OF o SKIP LOCKED`,
+      [limit, horizonMs],
     );
+  }
+
+  /**
+   * Locks the numbers' schedules for this claim (in a fixed order, so replicas never deadlock on them) and says how
+   * far ahead of now each already runs (ms; 0 when its next slot is now or past).
+   */
+  async lockSchedules(em: EntityManager, phoneNumberIds: string[]): Promise<Map<string, number>> {
+    const rows: { phone_number_id: string; ahead_ms: string | number }[] = await em.query(
+      `INSERT INTO notifications.rate_slot AS s (phone_number_id, next_slot_at)
+       SELECT p, clock_timestamp() FROM unnest($1::text[]) AS t(p) ORDER BY p
+       ON CONFLICT (phone_number_id) DO UPDATE SET next_slot_at = GREATEST(s.next_slot_at, clock_timestamp())
+       RETURNING phone_number_id, greatest(0, extract(epoch FROM next_slot_at - clock_timestamp()) * 1000) AS ahead_ms`,
+      [[...phoneNumberIds].sort()],
+    );
+    return new Map(rows.map((r) => [r.phone_number_id, Number(r.ahead_ms)]));
   }
 
   /**

@@ -40,7 +40,8 @@ async function persist<T>(fn: () => Promise<T>, tries = 3): Promise<T> {
  * The sender loop. Each pass, in one transaction: lock due sends (FOR UPDATE SKIP LOCKED, so replicas never
  * take the same row), take each recipient's pair gate (one message per pair per OUTBOUND_PAIR_INTERVAL_MS),
  * and reserve consecutive slots on the number's shared schedule (rate_slot row: one slot every 1/rate s,
- * across all replicas). After commit each send waits for its slot, records that its call starts, calls the
+ * across all replicas, reserved at most SCHEDULE_HORIZON_MS ahead of now whatever the number of replicas, so a
+ * claimed send waits at most that long for its slot). After commit each send waits for its slot, records that its call starts, calls the
  * Graph API once, and records the outcome with its outbox event.
  *
  * Double sends: a call that got no answer (timeout, broken connection) may have been accepted by Meta, which
@@ -132,22 +133,27 @@ export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShut
     }
   }
 
-  private waitingByNumber(): Map<string, number> {
-    const m = new Map<string, number>();
-    for (const w of this.waiting.values()) m.set(w.claimed.phoneNumberId, (m.get(w.claimed.phoneNumberId) ?? 0) + 1);
-    return m;
+  /** Slots at most this far ahead of now on a number's shared schedule, whatever the number of replicas. */
+  static readonly SCHEDULE_HORIZON_MS = 1_000;
+
+  /** How many sends a number may still claim: its slots up to the horizon (one at least when none is waiting). */
+  private roomOf(phoneNumberId: string, aheadMs: number): number {
+    const h = SendWorker.SCHEDULE_HORIZON_MS;
+    const rate = this.rateOf(phoneNumberId);
+    return aheadMs <= 0 ? Math.max(1, Math.floor((rate * h) / 1000)) : Math.max(0, Math.floor((rate * (h - aheadMs)) / 1000));
   }
 
   /** One claim pass; returns how many sends this replica took. */
   async claimOnce(): Promise<number> {
-    // numbers that already have ~1 s of sends waiting for their slots here are not even looked at
-    const waiting = this.waitingByNumber();
-    const full = [...waiting].filter(([pn, n]) => n >= Math.max(1, Math.ceil(this.rateOf(pn)))).map(([pn]) => pn);
     const claimed = await this.ds.transaction(async (em) => {
-      const due = await this.sends.lockDue(em, 500, full);
+      // numbers whose shared schedule (claimed by any replica) still runs over half the horizon ahead are not even
+      // looked at, and the others are filled up to it: the look-ahead is global, so more replicas never mean sends
+      // waiting longer for their slots (and their lease), and a pass claims half a horizon's sends, not a few
+      const due = await this.sends.lockDue(em, 500, SendWorker.SCHEDULE_HORIZON_MS / 2);
       if (due.length === 0) return [];
-      // at most ~1 s of slots ahead per number, one send per pair per pass
-      const room = new Map<string, number>();
+      const ahead = await this.sends.lockSchedules(em, [...new Set(due.map((d) => d.phone_number_id))]);
+      const room = new Map([...ahead].map(([pn, ms]) => [pn, this.roomOf(pn, ms)]));
+      // one send per pair per pass
       const chosen: typeof due = [];
       const later: typeof due = [];
       const pairs = new Set<string>();
@@ -157,9 +163,7 @@ export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShut
           later.push(d);
           continue;
         }
-        if (!room.has(d.phone_number_id))
-          room.set(d.phone_number_id, Math.max(1, Math.ceil(this.rateOf(d.phone_number_id))) - (waiting.get(d.phone_number_id) ?? 0));
-        if (room.get(d.phone_number_id)! <= 0) continue;
+        if ((room.get(d.phone_number_id) ?? 0) <= 0) continue;
         room.set(d.phone_number_id, room.get(d.phone_number_id)! - 1);
         pairs.add(key);
         chosen.push(d);
