@@ -23,6 +23,9 @@ describe('security: access control, sessions and input handling (gateway + routi
   let macroId = '';
   let cannedId = '';
   let csatSettingId = '';
+  let slaPolicyId = '';
+  let followUpRuleId = '';
+  let reminderId = '';
 
   const auditOf = async (conversationId: string) =>
     (await s.http().get(`/api/v1/audit?conversationId=${conversationId}&limit=1000`).set(s.as('admin')).expect(200)).body.items;
@@ -61,6 +64,10 @@ describe('security: access control, sessions and input handling (gateway + routi
     cannedId = (
       await s.http().post('/api/v1/canned-responses').set(s.as('admin')).send({ shortcut: 'sales-only', title: 'Sales', text: `${CANARY} canned`, teamId: s.teams.Sales }).expect(201)
     ).body.id;
+    // Sales-only SLA objects and a Sales agent's reminder on the Sales conversation
+    slaPolicyId = (await s.http().post('/api/v1/sla/policies').set(s.as('admin')).send({ name: `${CANARY} policy`, teamId: s.teams.Sales, firstResponseMinutes: 15 }).expect(201)).body.id;
+    followUpRuleId = (await s.http().post('/api/v1/sla/follow-up-rules').set(s.as('admin')).send({ teamId: s.teams.Sales, afterMinutes: 60, action: 'remind-owner' }).expect(201)).body.id;
+    reminderId = (await s.http().post(`/api/v1/conversations/${c.id}/reminders`).set(s.as('sales')).send({ inMinutes: 60, note: `${CANARY} reminder` }).expect(201)).body.id;
     csatSettingId = (await s.http().put('/api/v1/csat/settings').set(s.as('admin')).send({ teamId: s.teams.Sales, question: `${CANARY} survey` }).expect(200)).body.id;
   }, 120_000);
   afterAll(() => s?.stop());
@@ -91,6 +98,12 @@ describe('security: access control, sessions and input handling (gateway + routi
       'post /api/v1/conversations/{id}/reminders': { inMinutes: 30 },
       'put /api/v1/teams/{id}/routing': { strategy: 'round_robin' },
       'patch /api/v1/automation/rules/{id}': { enabled: false },
+      'patch /api/v1/sla/policies/{id}': { firstResponseMinutes: 1 },
+      'post /api/v1/agents/{id}/reassign-all': { toTeamQueue: true },
+      // creating in the other team's name
+      'post /api/v1/sla/policies': { name: 'sneaky policy', teamId: s.teams.Sales, firstResponseMinutes: 1 },
+      'post /api/v1/sla/follow-up-rules': { teamId: s.teams.Sales, afterMinutes: 1, action: 'remind-owner' },
+      'post /api/v1/canned-responses': { shortcut: 'sneaky', title: 'Sneaky', text: 'sneaky', teamId: s.teams.Sales },
       'post /api/v1/macros/{id}/run': { conversationId: victim.conversationId },
       'patch /api/v1/macros/{id}': { name: 'hijacked', steps: [{ type: 'note', body: 'x' }] },
       'post /api/v1/canned-responses/{id}/render': { conversationId: victim.conversationId },
@@ -125,10 +138,16 @@ describe('security: access control, sessions and input handling (gateway + routi
       if (before === 'macros') return macroId;
       if (before === 'canned-responses') return cannedId;
       if (path.startsWith('/api/v1/csat/settings/')) return csatSettingId;
+      if (path.startsWith('/api/v1/sla/policies/')) return slaPolicyId;
+      if (path.startsWith('/api/v1/sla/follow-up-rules/')) return followUpRuleId;
+      if (name === 'reminderId') return reminderId;
       return victim.conversationId; // conversations and any route added later: the most sensitive id
     };
 
-    it('leaks nothing and changes nothing for a Support agent, on every route of the OpenAPI document', async () => {
+    it.each([
+      ['agent', 'support'],
+      ['manager', 'supportmgr'],
+    ])('leaks nothing and changes nothing for a Support %s, on every route of the OpenAPI document', async (_role, attacker) => {
       const doc = (await s.http().get('/api/docs-json').expect(200)).body;
       const routes: [string, string][] = [];
       for (const [path, ops] of Object.entries<Record<string, unknown>>(doc.paths)) {
@@ -153,7 +172,7 @@ describe('security: access control, sessions and input handling (gateway + routi
         const url = path.replace(/\{(\w+)\}/g, (_, n) => encodeURIComponent(paramFor(path, n)));
         const key = `${method} ${path}`;
         const query = queries()[key];
-        const r = await (s.http() as any)[method](query ? `${url}?${query}` : url).set(s.as('support')).set('Idempotency-Key', `bola-${randomUUID()}`).send(body[key] ?? {});
+        const r = await (s.http() as any)[method](query ? `${url}?${query}` : url).set(s.as(attacker)).set('Idempotency-Key', `bola-${randomUUID()}`).send(body[key] ?? {});
         const seen = `${key} → ${r.status}`;
         results.push(seen);
         if ((r.text ?? '').includes(CANARY)) violations.push(`${seen}: leaks the Sales canary`);
@@ -171,6 +190,13 @@ describe('security: access control, sessions and input handling (gateway + routi
       expect(seen).toMatchObject({ version: victim.version, owner: { id: s.ids.sales }, team: { id: s.teams.Sales }, status: 'open' });
       expect((await s.http().get(`/api/v1/users/${s.ids.sales}`).set(s.as('admin')).expect(200)).body.teamIds).toEqual([s.teams.Sales]);
       expect((await s.http().get(`/api/v1/teams/${s.teams.Sales}`).set(s.as('admin')).expect(200)).body.name).toBe('Sales');
+      // nor to the Sales team's SLA policy, follow-up rule, or the Sales agent's reminder
+      const policies = (await s.http().get(`/api/v1/sla/policies?teamId=${s.teams.Sales}`).set(s.as('admin')).expect(200)).body.items;
+      expect(policies).toEqual([expect.objectContaining({ id: slaPolicyId, firstResponseMinutes: 15 })]);
+      const rules = (await s.http().get(`/api/v1/sla/follow-up-rules?teamId=${s.teams.Sales}`).set(s.as('admin')).expect(200)).body.items;
+      expect(rules.map((r: { id: string }) => r.id)).toEqual([followUpRuleId]);
+      const reminders = (await s.http().get(`/api/v1/conversations/${victim.conversationId}/reminders`).set(s.as('sales')).expect(200)).body.items;
+      expect(reminders).toEqual([expect.objectContaining({ id: reminderId, note: `${CANARY} reminder` })]);
     }, 60_000);
 
     it('a Support manager is refused on the Sales conversation, its audit, search hits and the Sales team’s reports', async () => {
