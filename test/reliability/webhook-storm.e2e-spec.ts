@@ -8,8 +8,10 @@ import { Stack } from '../support/stack';
 
 /**
  * Webhook storm through the real HTTP endpoint (signed), the receipt relay, JetStream and ingest: every message
- * fixture delivered 3 times and a status lifecycle (sent, delivered, read — or failed) for our own outbound
- * messages, each status 3 times, all in one shuffled order with random delays and several requests in flight.
+ * fixture delivered 3 times, every real status fixture 3 times (their wamids made our outbound messages first; three
+ * of them are one message's sent → delivered → read), and a status lifecycle (sent, delivered, read — or failed)
+ * for more outbound messages, each status 3 times, all in one shuffled order with random delays and several
+ * requests in flight.
  * Afterwards exactly one message per wamid, and every outbound message's status only ever moved forward
  * (sampled all along) to the right final state. STORM_SENDS / STORM_SEED scale and replay it.
  */
@@ -42,6 +44,18 @@ describe(`reliability: webhook storm (seed ${SEED}), fixtures ×3 and ${SENDS} s
     const fixtures = webhookFixtures().filter((f) => !f.name.startsWith('statuses/'));
     const bodies = fixtures.map((f, i) => withNumberSuffix(f.raw, `-storm${i}`));
     const expectedMessages = bodies.flatMap((raw) => normalizeWebhook(raw, new Date()).items.filter((i) => i.kind === 'message')).length;
+    // the real status fixtures, on numbers of their own ('-lifecycle', outside the '-storm' count); the final state of
+    // each of their messages is the furthest status any fixture gives it
+    const statusBodies = webhookFixtures().filter((f) => f.name.startsWith('statuses/')).map((f) => withNumberSuffix(f.raw, '-lifecycle'));
+    const fixtureFinal = new Map<string, { phoneNumberId: string; wamid: string; status: string }>();
+    for (const item of statusBodies.flatMap((raw) => normalizeWebhook(raw, new Date()).items)) {
+      if (item.kind !== 'status') continue;
+      const key = `${item.number.phoneNumberId}|${item.waMessageId}`;
+      const known = fixtureFinal.get(key);
+      if (!known || RANK[item.status] > RANK[known.status]) fixtureFinal.set(key, { phoneNumberId: item.number.phoneNumberId, wamid: item.waMessageId, status: item.status });
+    }
+    expect(fixtureFinal.size).toBeGreaterThanOrEqual(6);
+    expect([...fixtureFinal.values()].every((f) => f.status in RANK)).toBe(true);
 
     // our outbound messages, known to ingest before the storm (as notifications' events make them)
     const sends = Array.from({ length: SENDS }, (_, i) => ({
@@ -55,7 +69,22 @@ describe(`reliability: webhook storm (seed ${SEED}), fixtures ×3 and ${SENDS} s
       await s.peer.publish(OutboundQueuedV1, { eventId: randomUUID(), occurredAt: at, ...ref, to: '4915400000001', kind: 'text', text: 'hi', content: { type: 'text', text: { body: 'hi' } }, senderId: null, senderName: null });
       await s.peer.publish(OutboundSentV1, { eventId: randomUUID(), occurredAt: at, ...ref, waMessageId: x.wamid });
     }
-    await waitFor(async () => (await s.sql(`SELECT count(*)::int AS n FROM ingest.message WHERE wa_message_id = ANY($1)`, [sends.map((x) => x.wamid)]))[0].n === SENDS, {
+    for (const f of fixtureFinal.values()) {
+      const ref = { sendId: randomUUID(), phoneNumberId: f.phoneNumberId, conversationId: null };
+      const at = new Date().toISOString();
+      await s.peer.publish(OutboundQueuedV1, { eventId: randomUUID(), occurredAt: at, ...ref, to: '4915400000001', kind: 'text', text: 'hi', content: { type: 'text', text: { body: 'hi' } }, senderId: null, senderName: null });
+      await s.peer.publish(OutboundSentV1, { eventId: randomUUID(), occurredAt: at, ...ref, waMessageId: f.wamid });
+    }
+    const tracked = [...sends.map((x) => `${NUMBER}|${x.wamid}`), ...fixtureFinal.keys()];
+    const trackedStatuses = async () =>
+      new Map(
+        (
+          await s.sql<{ k: string; status: string }>(`SELECT phone_number_id || '|' || wa_message_id AS k, status FROM ingest.message WHERE phone_number_id || '|' || wa_message_id = ANY($1)`, [
+            tracked,
+          ])
+        ).map((r) => [r.k, r.status]),
+      );
+    await waitFor(async () => (await s.sql(`SELECT count(*)::int AS n FROM ingest.message WHERE wa_message_id = ANY($1)`, [sends.map((x) => x.wamid)]))[0].n === SENDS && (await trackedStatuses()).size === tracked.length, {
       what: 'outbound messages linked to their wamids',
       timeoutMs: 20_000,
     });
@@ -63,7 +92,7 @@ describe(`reliability: webhook storm (seed ${SEED}), fixtures ×3 and ${SENDS} s
     const t0 = Math.floor(Date.now() / 1000);
     const deliveries: string[] = [];
     for (let copy = 0; copy < 3; copy++) {
-      deliveries.push(...bodies);
+      deliveries.push(...bodies, ...statusBodies);
       for (const x of sends) x.lifecycle.forEach((st, k) => deliveries.push(statusWebhook(x.wamid, st, t0 + k)));
     }
     const order = shuffle(deliveries, SEED);
@@ -73,10 +102,10 @@ describe(`reliability: webhook storm (seed ${SEED}), fixtures ×3 and ${SENDS} s
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        for (const r of await s.sql<{ wa_message_id: string; status: string }>(`SELECT wa_message_id, status FROM ingest.message WHERE wa_message_id = ANY($1)`, [sends.map((x) => x.wamid)])) {
-          const list = seen.get(r.wa_message_id) ?? [];
-          if (list[list.length - 1] !== r.status) list.push(r.status);
-          seen.set(r.wa_message_id, list);
+        for (const [k, status] of await trackedStatuses()) {
+          const list = seen.get(k) ?? [];
+          if (list[list.length - 1] !== status) list.push(status);
+          seen.set(k, list);
         }
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -102,10 +131,13 @@ describe(`reliability: webhook storm (seed ${SEED}), fixtures ×3 and ${SENDS} s
       lifecycle.includes('read') ? 'read' : lifecycle.includes('delivered') ? 'delivered' : lifecycle.includes('failed') ? 'failed' : 'sent';
     await waitFor(
       async () => {
-        const rows = await s.sql<{ wa_message_id: string; status: string }>(`SELECT wa_message_id, status FROM ingest.message WHERE wa_message_id = ANY($1)`, [sends.map((x) => x.wamid)]);
-        const by = new Map(rows.map((r) => [r.wa_message_id, r.status]));
+        const by = await trackedStatuses();
         const [{ n }] = await s.sql(`SELECT count(*)::int AS n FROM ingest.message WHERE phone_number_id LIKE '%-storm%'`);
-        return n === expectedMessages && sends.every((x) => by.get(x.wamid) === finalOf(x.lifecycle));
+        return (
+          n === expectedMessages &&
+          sends.every((x) => by.get(`${NUMBER}|${x.wamid}`) === finalOf(x.lifecycle)) &&
+          [...fixtureFinal].every(([k, f]) => by.get(k) === f.status)
+        );
       },
       { what: 'one message per fixture wamid and final statuses', timeoutMs: 60_000 },
     );
@@ -122,11 +154,13 @@ describe(`reliability: webhook storm (seed ${SEED}), fixtures ×3 and ${SENDS} s
     expect(dupes).toEqual([]);
     const [{ n }] = await s.sql(`SELECT count(*)::int AS n FROM ingest.message WHERE phone_number_id LIKE '%-storm%'`);
     expect(n).toBe(expectedMessages);
+    const [{ n: linked }] = await s.sql(`SELECT count(*)::int AS n FROM ingest.message WHERE phone_number_id LIKE '%-lifecycle'`);
+    expect(linked).toBe(fixtureFinal.size); // the status fixtures created no message of their own
     const backwards = [...seen].filter(([, list]) => list.some((st, i) => i > 0 && RANK[st] < RANK[list[i - 1]]));
     expect(backwards).toEqual([]);
     expect(await s.sql(`SELECT path, reason FROM ingest.rejected_item`)).toEqual([]);
     process.stdout.write(
-      `webhook storm (seed ${SEED}): ${order.length} signed deliveries (${bodies.length} fixtures ×3, ${SENDS} lifecycles ×3), ${expectedMessages} messages stored once, ${SENDS} statuses final and monotonic over ${[...seen.values()].reduce((a, l) => a + l.length, 0)} observed states\n`,
+      `webhook storm (seed ${SEED}): ${order.length} signed deliveries (${bodies.length} message and other fixtures ×3, ${statusBodies.length} status fixtures ×3, ${SENDS} lifecycles ×3), ${expectedMessages} messages stored once, ${SENDS + fixtureFinal.size} statuses final and monotonic over ${[...seen.values()].reduce((a, l) => a + l.length, 0)} observed states\n`,
     );
   }, 180_000);
 });
