@@ -35,6 +35,11 @@ async function main(): Promise<void> {
       '   SINGLE-MACHINE MODE: every service, the embedded PostgreSQL (PGlite) and the in-process bus in this one',
       '   process. For production run the split services on PostgreSQL and NATS (npm run start:services).',
       `   data:     ${s.dataDir}`,
+      s.localOnly
+        ? '   network:  this machine only; HOST=0.0.0.0 opens it to your network (set DEMO_PASSWORD first)'
+        : demo && !process.env.DEMO_PASSWORD
+          ? '   WARNING:  open to the network with the public demo password: set DEMO_PASSWORD, or SEED_DEMO=false'
+          : '   network:  open to your network (HOST)',
       ...(demo
         ? [
             `   DEMO logins (password ${process.env.DEMO_PASSWORD || 'switchboard-demo'}): manager@demo.switchboard.test,`,

@@ -25,8 +25,14 @@ export const StandaloneConfigSchema = z.object({
   /** Where the embedded PostgreSQL keeps its files (and the bus its event log). */
   DATA_DIR: z.string().min(1).default('./data'),
   PORT: portSetting(3000),
-  HOST: z.string().default('0.0.0.0'),
+  /**
+   * Where the inbox listens. This machine only by default: the demo users' password is public (DEMO_PASSWORD's
+   * default); `HOST=0.0.0.0` opens it to the network (set DEMO_PASSWORD or SEED_DEMO=false first).
+   */
+  HOST: z.string().min(1).default('127.0.0.1'),
   SANDBOX_PORT: portSetting(3005),
+  /** Where the sandbox listens: this machine only by default, as anyone reaching it can write as any customer. */
+  SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
   /** `off`: no WhatsApp sandbox (never runs in production anyway). */
   SANDBOX: z.string().default('on'),
   /** Port of the embedded PostgreSQL on 127.0.0.1 (0 = any free port). */
@@ -39,6 +45,8 @@ export type StandaloneConfig = z.infer<typeof StandaloneConfigSchema>;
 
 export interface Standalone {
   url: string;
+  /** Whether the inbox listens on this machine only (HOST is a loopback address). */
+  localOnly: boolean;
   sandboxUrl: string | null;
   dataDir: string;
   databaseUrl: string;
@@ -99,7 +107,7 @@ export async function startStandalone(env: NodeJS.ProcessEnv = process.env): Pro
         bodyParser: true,
       });
       apps.push(sandbox);
-      await sandbox.listen(cfg.SANDBOX_PORT, '0.0.0.0');
+      await sandbox.listen(cfg.SANDBOX_PORT, cfg.SANDBOX_HOST);
       sandboxUrl = local(cfg.SANDBOX_PORT);
     }
     // back-end services first (each runs its migrations), one at a time: PGlite runs one transaction at a time anyway
@@ -122,9 +130,14 @@ export async function startStandalone(env: NodeJS.ProcessEnv = process.env): Pro
     useOpenApi(gateway);
     apps.push(gateway);
     await gateway.listen(cfg.PORT, cfg.HOST);
-    return { url: `http://localhost:${cfg.PORT}`, sandboxUrl, dataDir: pg.dataDir, databaseUrl: pg.url, stop };
+    return { url: `http://localhost:${cfg.PORT}`, localOnly: isLoopback(cfg.HOST), sandboxUrl, dataDir: pg.dataDir, databaseUrl: pg.url, stop };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
 import { freePort, waitFor } from '@app/testing';
@@ -138,6 +139,11 @@ describe('single-machine mode (one process, PGlite + embedded bus)', () => {
       await http.post('/api/v1/auth/login').send({ email: 'manager@demo.switchboard.test', password: 'banner-demo-pass' }).expect(200);
       const page = await request(`http://127.0.0.1:${sandboxPort}`).get('/sandbox').expect(200);
       expect(page.headers['content-type']).toMatch(/text\/html/);
+      // this machine only by default (the demo password is public; the sandbox lets anyone write as a customer):
+      // neither port answers on the machine's network address
+      expect(out).toContain('network:  this machine only; HOST=0.0.0.0 opens it to your network');
+      const lan = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+      if (lan) for (const port of [bannerPort, sandboxPort]) expect(await connectError(lan, port)).toBe('ECONNREFUSED');
     } finally {
       p.proc.kill('SIGTERM');
       await p.exited;
@@ -192,3 +198,18 @@ describe('single-machine mode (one process, PGlite + embedded bus)', () => {
     expect(out).not.toMatch(/SINGLE-MACHINE MODE|Building|ready/);
   });
 });
+
+/** The error code of a TCP connection to host:port, or 'connected'. */
+function connectError(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = connect({ host, port }, () => {
+      sock.destroy();
+      resolve('connected');
+    });
+    sock.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    sock.setTimeout(3_000, () => {
+      sock.destroy();
+      resolve('timeout');
+    });
+  });
+}
