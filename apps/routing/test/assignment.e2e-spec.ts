@@ -287,20 +287,30 @@ describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
     ]);
   });
 
-  it('a team total caps the whole team; a resolved conversation frees room and the queue’s next is assigned at once', async () => {
+  it('a team total caps the whole team; a resolved conversation frees room and the queue’s head (priority, then age) is assigned within a second', async () => {
     const teamId = await team({ strategy: 'round_robin', maxOpenTeam: 2 });
     const number = `1570${Date.now() % 1e6}`;
     await request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
     const people = [agent('T1', [teamId]), agent('T2', [teamId]), agent('T3', [teamId])];
     for (const p of people) await setStatus(p, 'online');
+    await request(CreateRuleV1, { actor: admin, name: 'urgent cases', conditions: { phoneNumberIds: [number], keywords: ['urgentcase'] }, actions: { priority: 'high' } });
     const [w1, w2, w3] = [await routed(await opened({ phoneNumberId: number })), await routed(await opened({ phoneNumberId: number })), await routed(await opened({ phoneNumberId: number }))];
     expect(new Set([w1.ownerId, w2.ownerId]).size).toBe(2);
     expect(w3.ownerId).toBeNull(); // a third agent is online with room, but the team holds 2 at most
-    expect((await request(GetQueueV1, { actor: admin, teamId })).items.map((i) => i.conversationId)).toEqual([w3.conversationId]);
-    const owner = people.find((p) => p.id === w1.ownerId)!;
-    await request(SetStatusV1, { actor: owner, conversationId: w1.conversationId, version: w1.version, status: 'resolved' });
-    const w = await waitFor(async () => ((await work(w3.conversationId)).ownerId ? work(w3.conversationId) : null), { what: 'assigned from the queue', timeoutMs: 1_000 });
-    expect(w.ownerId).not.toBeNull();
+    const w4 = await routed(await opened({ phoneNumberId: number }));
+    const w5 = await routed(await opened({ phoneNumberId: number, text: 'urgentcase here' })); // the newest, but high priority
+    // the queue: priority first, then age
+    const queued = async () => (await request(GetQueueV1, { actor: admin, teamId })).items.map((i) => i.conversationId);
+    expect(await queued()).toEqual([w5.conversationId, w3.conversationId, w4.conversationId]);
+    // an owner resolves: room for one more in the team, and the queue's head (the high one) is assigned within a second
+    const resolve = (w: WorkState) => request(SetStatusV1, { actor: people.find((p) => p.id === w.ownerId)!, conversationId: w.conversationId, version: w.version, status: 'resolved' });
+    const assignedSoon = (id: string) => waitFor(async () => ((await work(id)).ownerId ? work(id) : null), { what: `${id} assigned from the queue`, timeoutMs: 1_000 });
+    await resolve(w1);
+    expect((await assignedSoon(w5.conversationId)).ownerId).not.toBeNull();
+    expect(await queued()).toEqual([w3.conversationId, w4.conversationId]);
+    await resolve(w2);
+    expect((await assignedSoon(w3.conversationId)).ownerId).not.toBeNull(); // then the oldest
+    expect(await queued()).toEqual([w4.conversationId]);
     const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM routing.conversation_work WHERE team_id = $1 AND owner_id IS NOT NULL AND status = 'open'`, [teamId]);
     expect(n).toBe(2);
   });

@@ -384,14 +384,18 @@ export class AssignmentService {
   }
 
   /**
-   * Assigns the team's queue (priority, then age) while someone fits. One transaction per conversation, the queue
-   * head taken with SKIP LOCKED, so replicas drain the same queue side by side. Returns how many were assigned.
+   * Assigns the team's queue (priority, then age) while someone fits. One transaction per conversation. Drains of
+   * one team take turns (a per-team advisory lock, taken before any row): with drains side by side, one holding the
+   * head while it finds nobody (it counted before capacity was freed) made the next pass the head over with
+   * SKIP LOCKED and give the freed place to a younger or lower-priority conversation. The head is still taken with
+   * SKIP LOCKED, so a row a person is claiming is passed over, never waited for. Returns how many were assigned.
    */
   async drain(teamId: string, max = 1000): Promise<number> {
     let assigned = 0;
     const tried: string[] = [];
     while (assigned < max) {
       const r = await this.ds.transaction(async (em) => {
+        await em.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`routing.drain:${teamId}`]);
         const rows = await em.query(
           `SELECT conversation_id FROM routing.conversation_work
            WHERE team_id = $1 AND owner_id IS NULL AND bot_id IS NULL AND status = 'open' AND conversation_id <> ALL($2::uuid[])
