@@ -9,6 +9,7 @@ import { Stack } from '../support/stack';
  * NATS. Payloads are the real fixtures with 1–4 mutations (types changed, fields missing, null, huge, hostile
  * unicode, deep nesting, numbers as strings and back), always with a valid signature. Properties:
  *   - the gateway never answers ≥ 500 and the normaliser never throws (fast-check shrinks a failure to a minimal case);
+ *   - a payload refused whole (400 for a broken envelope, 413) says why in the answer (nothing of it is stored);
  *   - every accepted receipt is finished by ingest: applied, each invalid item in ingest.rejected_item with a reason,
  *     and nothing left failing (an item failing for "infrastructure" reasons would be retried ~15 min, then
  *     dead-lettered: for bad input that is a bug).
@@ -108,6 +109,10 @@ describe(`security: webhook fuzzing, ${RUNS} mutated fixtures with valid signatu
         statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
         expect(r.status).toBeLessThan(500);
         expect([200, 400, 413]).toContain(r.status);
+        // refused whole (bad envelope, too big): nothing is stored, so the reason must be in the answer
+        const why: unknown = r.body?.message;
+        const says = typeof why === 'string' && why.trim() !== '' && why !== r.body?.error; // a reason, not just "Bad Request"
+        if (r.status !== 200) expect({ status: r.status, why, says }).toEqual({ status: r.status, why, says: true });
         if (r.status === 200) accepted.push({ receiptId: r.body.receiptId, raw, rejected: normalized.rejected.length });
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: false },
