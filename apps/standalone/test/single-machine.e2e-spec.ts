@@ -152,30 +152,14 @@ describe('single-machine mode (one process, PGlite + embedded bus)', () => {
   }, 480_000);
 
   it('with a DATABASE_URL that does not answer, npm start fails with a clear message instead of falling back', async () => {
-    const child = spawn(process.execPath, [join(ROOT, 'scripts', 'start.js')], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/switchboard' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (b) => (out += b));
-    child.stderr.on('data', (b) => (out += b));
-    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    const { code, out } = await runStart({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/switchboard' });
     expect(code).toBe(1);
     expect(out).toMatch(/cannot reach PostgreSQL at DATABASE_URL \(127\.0\.0\.1:1\)/);
     expect(out).not.toMatch(/single-machine|PGlite|ready/i);
   });
 
   it('with a DATABASE_URL that is not a PostgreSQL URL, npm start names the setting and the expected form, never its value', async () => {
-    const child = spawn(process.execPath, [join(ROOT, 'scripts', 'start.js')], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: 'postgres:secret-pw@db-host' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (b) => (out += b));
-    child.stderr.on('data', (b) => (out += b));
-    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    const { code, out } = await runStart({ DATABASE_URL: 'postgres:secret-pw@db-host' });
     expect(code).toBe(1);
     expect(out).toMatch(/DATABASE_URL is not a PostgreSQL URL; expected postgres:\/\/user/);
     expect(out).not.toMatch(/secret-pw|single-machine|Building/i);
@@ -212,4 +196,18 @@ function connectError(host: string, port: number): Promise<string> {
       resolve('timeout');
     });
   });
+}
+
+/** `npm start` (scripts/start.js) with only PATH and `env`: its exit code and output. */
+async function runStart(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'scripts', 'start.js')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (b) => (out += b));
+  child.stderr.on('data', (b) => (out += b));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  return { code, out };
 }
