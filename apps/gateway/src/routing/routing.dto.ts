@@ -100,7 +100,12 @@ export class RuleConditionsDto {
   keywords?: string[];
 
   @StringList(20, 10)
-  @ApiPropertyOptional({ type: [String], example: ['de'] })
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['de'],
+    description:
+      "ISO 639-1 codes (\"de\" also matches \"de-AT\"). Compared with the opening message's language as detected by ingest, else (message too short or unclear) with the contact's `language` attribute; neither known: no match",
+  })
   languages?: string[];
 
   @StringList(20, 30)

@@ -10,6 +10,7 @@ import { MediaService } from '../media/media.service';
 import type { NormalizedMessage } from '../normalize/normalized.types';
 import { StatusService, wamidLockKey } from '../statuses/status.service';
 import { csatAnswerOf } from './csat-answer';
+import { messageLanguage } from './message-language';
 import { MessageRepository } from './message.repository';
 
 /** Thrown to roll back the transaction of a message that is already stored. */
@@ -113,8 +114,10 @@ export class InboundMessageService {
     return true;
   }
 
-  async opened(em: EntityManager, c: ConversationRow, contact: ContactRow, reopened: boolean, at: Date, m?: Pick<NormalizedMessage, 'type' | 'text' | 'referral'>): Promise<void> {
-    // routing rules may match on the contact (labels, attributes, returning) and the opening message
+  async opened(em: EntityManager, c: ConversationRow, contact: ContactRow, reopened: boolean, at: Date, m?: Pick<NormalizedMessage, 'type' | 'text' | 'referral' | 'content' | 'origin'>): Promise<void> {
+    // routing rules may match on the contact (labels, attributes, returning) and the opening message (its language:
+    // detected from what the customer wrote, null when short or unclear; an echo is the business's own words)
+    const language = m?.origin === 'customer' ? messageLanguage(m.type, m.content) : null;
     const returning = reopened || (await this.conversations.contactHasOther(em, contact.id, c.id));
     await this.outbox.add(em, ConversationOpenedV1, {
       eventId: randomUUID(),
@@ -127,7 +130,7 @@ export class InboundMessageService {
       userId: contact.user_id,
       reopened,
       contact: { returning, labels: contact.labels ?? [], attributes: contact.attributes ?? {} },
-      ...(m ? { message: { type: m.type, text: m.text, referral: m.referral ?? undefined } } : {}),
+      ...(m ? { message: { type: m.type, text: m.text, language, referral: m.referral ?? undefined } } : {}),
     });
   }
 }

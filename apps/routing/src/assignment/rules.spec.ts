@@ -40,6 +40,19 @@ describe('routing rules (pure evaluation)', () => {
     expect(await matches({ timeOfDay: { from: '18:00', to: '08:00', timeZone: 'Europe/Berlin', days: [3] } }, {}, ctx(), at, never)).toBe(true);
   });
 
+  it('languages: the message’s detected language first, else the contact’s `language` attribute; regional codes match their language', async () => {
+    const msg = (language: string | null | undefined) => ({ type: 'text', text: 'x', language });
+    // detected Spanish wins over the contact's de-AT
+    expect(await matches({ languages: ['es'] }, {}, ctx({ message: msg('es') }), at, never)).toBe(true);
+    expect(await matches({ languages: ['de'] }, {}, ctx({ message: msg('es') }), at, never)).toBe(false);
+    // nothing detected (null, or an older event without the field): the attribute decides, de-AT counting as de
+    expect(await matches({ languages: ['de'] }, {}, ctx({ message: msg(null) }), at, never)).toBe(true);
+    expect(await matches({ languages: ['DE'] }, {}, ctx({ message: msg(undefined) }), at, never)).toBe(true);
+    expect(await matches({ languages: ['es'] }, {}, ctx({ message: msg(null) }), at, never)).toBe(false);
+    // neither known: no match
+    expect(await matches({ languages: ['de'] }, {}, ctx({ message: msg(null), contact: { attributes: {} } }), at, never)).toBe(false);
+  });
+
   it('the first enabled matching rule wins; a rule that fails to evaluate is skipped with its reason', async () => {
     const rule = (id: string, c: StoredRule['conditions'], enabled = true): StoredRule => ({ id, name: id, position: 0, enabled, conditions: c, actions: { teamId: id } });
     const rules = [rule('off', {}, false), rule('hours', { businessHours: { state: 'closed' } }), rule('kw', { keywords: ['kaputt'] }), rule('all', {})];

@@ -48,7 +48,10 @@ export const ConversationOpenedV1 = defineEvent({
         attributes: z.record(z.string()).optional(),
       })
       .optional(),
-    /** The message that opened (or reopened) it. */
+    /**
+     * The message that opened (or reopened) it. `language`: detected by ingest from what the customer wrote (ISO
+     * 639-1, e.g. "de"); null when too short or unclear, absent from older publishers.
+     */
     message: z
       .object({ type: z.string(), text: z.string(), language: z.string().nullable().optional(), referral: z.unknown().optional() })
       .optional(),

@@ -40,7 +40,10 @@ export const RuleConditions = z
     contactAttributes: z.record(z.string().min(1).max(64), z.string().max(200)).optional(),
     /** The first message contains any of these words or phrases (case-insensitive, whole words). */
     keywords: z.array(word).min(1).max(100).optional(),
-    /** The message's or contact's language (`language` attribute), e.g. "de". */
+    /**
+     * The language, e.g. "de" ("de" also matches "de-AT"): the opening message's, as ingest detected it, else (too
+     * short or unclear to tell) the contact's `language` attribute; neither known = no match.
+     */
     languages: z.array(z.string().trim().min(2).max(10)).min(1).max(20).optional(),
     /** The first message's type (text, image, audio, …). */
     messageTypes: z.array(z.string().trim().min(1).max(30)).min(1).max(20).optional(),
