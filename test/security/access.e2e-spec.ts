@@ -453,6 +453,38 @@ describe('security: access control, sessions and input handling (gateway + routi
     });
   });
 
+  describe('webhook dead letters', () => {
+    it('GET /api/v1/system/webhook-rejections is for admins only (customer data): newest first, limited', async () => {
+      const first = `{"object":"whatsapp_business_account","entry":{"from":"${victim.waId}","text":"${CANARY} refused"}}`;
+      const second = `{"object":"whatsapp_business_account","entry":[],"cut":"${CANARY}`;
+      await s.webhook(first).expect(400);
+      await s.webhook(second).expect(400);
+      await s.webhook(second, 'sha256=' + '0'.repeat(64)).expect(401); // unsigned: never a dead letter
+      const url = '/api/v1/system/webhook-rejections';
+      await s.http().get(url).expect(401);
+      const readOnlyKey = (await s.http().post('/api/v1/api-keys').set(s.as('admin')).send({ name: 'reader', scopes: ['conversations:read', 'audit:read'] }).expect(201)).body.key;
+      for (const r of [
+        await s.http().get(url).set(s.as('support')),
+        await s.http().get(url).set(s.as('sales')),
+        await s.http().get(url).set(s.as('supportmgr')),
+        await s.http().get(url).set('X-Api-Key', readOnlyKey),
+      ]) {
+        expect(r.status).toBe(403);
+        expect(r.text).not.toContain(CANARY);
+      }
+      const all = (await s.http().get(`${url}?limit=200`).set(s.as('admin')).expect(200)).body.items;
+      expect(all.slice(0, 2)).toEqual([
+        expect.objectContaining({ httpStatus: 400, reason: 'body is not JSON', body: second, byteLength: second.length, bodyTruncated: false, appIndex: 0 }),
+        expect.objectContaining({ httpStatus: 400, reason: 'webhook has no entry array', body: first }),
+      ]);
+      expect(all.filter((l: { body: string }) => l.body.includes(CANARY))).toHaveLength(2);
+      const one = (await s.http().get(`${url}?limit=1`).set(s.as('admin')).expect(200)).body.items;
+      expect(one.map((l: { body: string }) => l.body)).toEqual([second]);
+      await s.http().get(`${url}?limit=0`).set(s.as('admin')).expect(400);
+      await s.http().get(`${url}?limit=201`).set(s.as('admin')).expect(400);
+    });
+  });
+
   describe('audit trail', () => {
     it('has no route that changes it, and the database refuses UPDATE and DELETE', async () => {
       const before = await auditOf(victim.conversationId);

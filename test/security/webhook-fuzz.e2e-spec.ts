@@ -9,7 +9,9 @@ import { Stack } from '../support/stack';
  * NATS. Payloads are the real fixtures with 1–4 mutations (types changed, fields missing, null, huge, hostile
  * unicode, deep nesting, numbers as strings and back), always with a valid signature. Properties:
  *   - the gateway never answers ≥ 500 and the normaliser never throws (fast-check shrinks a failure to a minimal case);
- *   - a payload refused whole (400 for a broken envelope, 413) says why in the answer (nothing of it is stored);
+ *   - a payload refused whole says why in the answer, and one refused with a 4xx other than 413 (a broken envelope:
+ *     its signature is valid) is dead-lettered by the gateway in gateway.webhook_rejected with the same reason
+ *     (413: too big to keep, only counted and logged);
  *   - every accepted receipt is finished by ingest: applied, each invalid item in ingest.rejected_item with a reason,
  *     and nothing left failing (an item failing for "infrastructure" reasons would be retried ~15 min, then
  *     dead-lettered: for bad input that is a bug).
@@ -98,9 +100,10 @@ describe(`security: webhook fuzzing, ${RUNS} mutated fixtures with valid signatu
   }, 60_000);
   afterAll(() => s?.stop());
 
-  it('never answers ≥ 500, never throws, and finishes every accepted receipt with each bad item recorded', async () => {
+  it('never answers ≥ 500, never throws, dead-letters every whole refusal, and finishes every accepted receipt with each bad item recorded', async () => {
     const accepted: { receiptId: string; raw: string; rejected: number }[] = [];
     const statuses = new Map<number, number>();
+    const refusedReasons: string[] = []; // of every whole refusal that must have its dead letter (4xx but 413)
     await fc.assert(
       fc.asyncProperty(payloadArb, async (p) => {
         const raw = build(p);
@@ -109,10 +112,11 @@ describe(`security: webhook fuzzing, ${RUNS} mutated fixtures with valid signatu
         statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
         expect(r.status).toBeLessThan(500);
         expect([200, 400, 413]).toContain(r.status);
-        // refused whole (bad envelope, too big): nothing is stored, so the reason must be in the answer
+        // refused whole (bad envelope, too big): the answer must say why (and, but for 413, so must its dead letter)
         const why: unknown = r.body?.message;
         const says = typeof why === 'string' && why.trim() !== '' && why !== r.body?.error; // a reason, not just "Bad Request"
         if (r.status !== 200) expect({ status: r.status, why, says }).toEqual({ status: r.status, why, says: true });
+        if (r.status >= 400 && r.status < 500 && r.status !== 413) refusedReasons.push(String(why));
         if (r.status === 200) accepted.push({ receiptId: r.body.receiptId, raw, rejected: normalized.rejected.length });
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: false },
@@ -141,8 +145,19 @@ describe(`security: webhook fuzzing, ${RUNS} mutated fixtures with valid signatu
     for (const a of accepted) expect({ receipt: a.receiptId, rejected: byReceipt.get(a.receiptId)?.n ?? 0 }).toEqual({ receipt: a.receiptId, rejected: a.rejected });
     expect(rows.reduce((n, r) => n + r.reasonless, 0)).toBe(0);
     const rejectedItems = rows.reduce((n, r) => n + r.n, 0);
+
+    // every whole refusal (signed, 4xx but 413) is the gateway's dead letter, with the reason it was answered
+    const letters = await s.sql<{ reason: string; n: number }>(
+      `SELECT reason, count(*)::int AS n FROM gateway.webhook_rejected WHERE http_status BETWEEN 400 AND 499 AND http_status <> 413 AND reason <> '' GROUP BY reason`,
+    );
+    const byReason = (xs: [string, number][]) => Object.fromEntries(xs.sort(([a], [b]) => a.localeCompare(b)));
+    const answered = new Map<string, number>();
+    for (const why of refusedReasons) answered.set(why, (answered.get(why) ?? 0) + 1);
+    expect(byReason(letters.map((l) => [l.reason, l.n]))).toEqual(byReason([...answered]));
+    const [{ n: allLetters }] = await s.sql<{ n: number }>(`SELECT count(*)::int AS n FROM gateway.webhook_rejected`);
+    expect(allLetters).toBe(refusedReasons.length);
     process.stdout.write(
-      `webhook fuzz: ${RUNS} payloads, answers ${JSON.stringify(Object.fromEntries(statuses))}, ${accepted.length} receipts finished by ingest, ${rejectedItems} items rejected with a reason, 0 failures\n`,
+      `webhook fuzz: ${RUNS} payloads, answers ${JSON.stringify(Object.fromEntries(statuses))}, ${refusedReasons.length} refused whole and dead-lettered with their reason, ${accepted.length} receipts finished by ingest, ${rejectedItems} items rejected with a reason, 0 failures\n`,
     );
   }, 120_000 + RUNS * 100);
 });

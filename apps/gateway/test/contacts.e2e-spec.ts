@@ -358,6 +358,11 @@ describe('contacts API (gateway + ingest + routing, real PostgreSQL and NATS)', 
         m.image = { id: `media-${randomUUID()}`, mime_type: 'image/jpeg', sha256: 'abc', caption: 'photo of my passport' };
       },
     });
+    // a signed webhook naming the person but cut short: refused whole (400) and kept as the gateway's dead letter
+    const cut = `{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"contacts":[{"wa_id":"${waId}"}],"messages":[{"text":{"body":"12 Secret Lane`;
+    await s.webhook(cut).expect(400);
+    const deadLetters = () => s.sql(`SELECT body FROM gateway.webhook_rejected WHERE body LIKE '%' || $1 || '%' OR body = '{"erased":true}'`, [waId]);
+    expect(await deadLetters()).toEqual([{ body: cut }]);
     const conv = await conversationOf(waId, SALES);
     await http().patch(`/api/v1/contacts/${conv.contact.id}`).set(as('admin')).send({ attributes: { doc: 'X1234567' } }).expect(200);
     const msgs = await waitFor(async () => {
@@ -410,6 +415,7 @@ describe('contacts API (gateway + ingest + routing, real PostgreSQL and NATS)', 
         messages: 2,
         mediaFiles: 1,
         webhookReceipts: 2,
+        webhookRejections: 1,
         eventDeliveries: 2,
         outboundSends: 2,
         notes: 1,
@@ -430,6 +436,7 @@ describe('contacts API (gateway + ingest + routing, real PostgreSQL and NATS)', 
     const raw = await s.sql(`SELECT body FROM gateway.webhook_receipt WHERE body LIKE '%' || $1 || '%' OR body LIKE '%Secret Lane%'`, [waId]);
     expect(raw).toEqual([]);
     expect((await s.sql(`SELECT count(*)::int AS n FROM gateway.webhook_receipt WHERE body = '{"erased":true}'`))[0].n).toBe(2);
+    expect(await deadLetters()).toEqual([{ body: '{"erased":true}' }]);
 
     expect(existsSync(path.join(MEDIA_DIR, key))).toBe(false);
     await http().get(`/api/v1/media/${image.id}`).set(as('admin')).expect(404);
@@ -448,6 +455,7 @@ describe('contacts API (gateway + ingest + routing, real PostgreSQL and NATS)', 
       messages: 0,
       mediaFiles: 0,
       webhookReceipts: 0,
+      webhookRejections: 0,
       eventDeliveries: 0,
       outboundSends: 0,
       notes: 0,
@@ -455,7 +463,7 @@ describe('contacts API (gateway + ingest + routing, real PostgreSQL and NATS)', 
     });
 
     const [copies] = await auditOf('contact.receipts-erased', conv.contact.id);
-    expect(copies.after).toEqual({ contactId: conv.contact.id, webhookReceipts: 2, eventDeliveries: 2, outboundSends: 2, notes: 1, routeContexts: 1 });
+    expect(copies.after).toEqual({ contactId: conv.contact.id, webhookReceipts: 2, webhookRejections: 1, eventDeliveries: 2, outboundSends: 2, notes: 1, routeContexts: 1 });
     const [fact] = (await auditOf('contact.erased', conv.contact.id, 2)).reverse();
     expect(fact).toMatchObject({
       actor: { type: 'user', name: expect.any(String) },

@@ -38,6 +38,13 @@ describe('WhatsApp webhook endpoint (gateway) on real PostgreSQL and JetStream',
     return r.send(raw);
   };
   const receipts = async () => (await ds.query(`SELECT count(*)::int AS n FROM gateway.webhook_receipt`))[0].n as number;
+  const deadLetters = async () => (await ds.query(`SELECT count(*)::int AS n FROM gateway.webhook_rejected`))[0].n as number;
+  /** A counter's value (0 when absent): the line of `name` carrying every given label. */
+  const metric = async (name: string, labels: Record<string, string>) => {
+    const text = (await request(app.getHttpServer()).get('/metrics').expect(200)).text;
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+    return Number(line?.split(' ').pop() ?? 0);
+  };
 
   beforeAll(async () => {
     env = await createTestEnv();
@@ -82,11 +89,18 @@ describe('WhatsApp webhook endpoint (gateway) on real PostgreSQL and JetStream',
       ['wrong', 'sha256=' + 'ab'.repeat(32)],
       ['made with another secret', sign(body, 'not-our-secret')],
       ['malformed', 'sha1=abc'],
-    ])('%s signature → 401 and nothing stored', async (_what, signature) => {
-      const before = await receipts();
+    ])('%s signature → 401 and nothing stored, not even as a dead letter', async (_what, signature) => {
+      const [before, lettersBefore] = [await receipts(), await deadLetters()];
       const res = await post(body, signature).expect(401);
       expect(res.body.message).toMatch(/X-Hub-Signature-256/);
       expect(await receipts()).toBe(before);
+      expect(await deadLetters()).toBe(lettersBefore);
+    });
+
+    it('a bad body with an invalid signature → 401, no dead letter (anyone can send those)', async () => {
+      const lettersBefore = await deadLetters();
+      await post('{"object":', sign('{"object":', 'not-our-secret')).expect(401);
+      expect(await deadLetters()).toBe(lettersBefore);
     });
 
     it('body altered by one byte after signing → 401', async () => {
@@ -105,7 +119,7 @@ describe('WhatsApp webhook endpoint (gateway) on real PostgreSQL and JetStream',
     });
   });
 
-  describe('bad bodies with a valid signature → 400 with a message, never 500', () => {
+  describe('bad bodies with a valid signature → 400 with a message, never 500, and one dead letter with the reason', () => {
     it.each([
       ['empty body', '', /empty body/],
       ['not JSON', '{"object":', /not JSON/],
@@ -114,10 +128,49 @@ describe('WhatsApp webhook endpoint (gateway) on real PostgreSQL and JetStream',
       ['no entry array', '{"object":"whatsapp_business_account"}', /no entry array/],
     ])('%s', async (_what, raw, message) => {
       const before = await receipts();
-      const res = await post(raw, sign(raw, SECRET_A)).expect(400);
+      const res = await post(raw, sign(raw, SECRET_B)).expect(400);
       expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
       expect(res.body.message).toMatch(message);
       expect(await receipts()).toBe(before);
+      // durable before the answer, like a receipt: the row is there the moment we get the 400
+      const rows = await ds.query(`SELECT app_index, http_status, reason, body, byte_length, body_truncated FROM gateway.webhook_rejected WHERE body = $1`, [raw]);
+      expect(rows).toEqual([{ app_index: 1, http_status: 400, reason: res.body.message, body: raw, byte_length: Buffer.byteLength(raw), body_truncated: false }]);
+    });
+
+    it('keeps at most 64 KiB of the body (cut on a character boundary), NUL as U+FFFD, and counts it', async () => {
+      const stored = await metric('switchboard_webhook_dead_letters_total', { status: '400', result: 'stored' });
+      const raw = Buffer.concat([Buffer.from('\u0000not json '), Buffer.from('é'.repeat(40_000))]); // 2-byte characters across the cut
+      const res = await post(raw, sign(raw, SECRET_A), 'application/octet-stream').expect(400);
+      expect(res.body.message).toBe('body is not JSON');
+      const [row] = await ds.query(`SELECT app_index, body, byte_length, body_truncated, octet_length(body) AS kept FROM gateway.webhook_rejected WHERE byte_length = $1`, [raw.length]);
+      expect(row).toMatchObject({ app_index: 0, byte_length: raw.length, body_truncated: true });
+      expect(row.kept).toBeLessThanOrEqual(64 * 1024 + 2); // NUL (1 byte) became U+FFFD (3 bytes)
+      expect(row.body.startsWith('\ufffdnot json éé')).toBe(true);
+      expect(row.body.endsWith('é')).toBe(true);
+      expect(await metric('switchboard_webhook_dead_letters_total', { status: '400', result: 'stored' })).toBe(stored + 1);
+    });
+
+    it('still answers 400 (never 5xx) when the dead letter cannot be stored, and logs and counts that', async () => {
+      const failed = await metric('switchboard_webhook_dead_letters_total', { status: '400', result: 'failed' });
+      await ds.query(`ALTER TABLE gateway.webhook_rejected RENAME TO webhook_rejected_away`);
+      try {
+        const raw = '{"object":';
+        const res = await post(raw, sign(raw, SECRET_A)).expect(400);
+        expect(res.body.message).toMatch(/not JSON/);
+      } finally {
+        await ds.query(`ALTER TABLE gateway.webhook_rejected_away RENAME TO webhook_rejected`);
+      }
+      expect(await metric('switchboard_webhook_dead_letters_total', { status: '400', result: 'failed' })).toBe(failed + 1);
+    });
+
+    it('a body over WEBHOOK_MAX_BYTES → 413, counted, not stored anywhere', async () => {
+      const [before, lettersBefore] = [await receipts(), await deadLetters()];
+      const tooLarge = await metric('switchboard_webhooks_total', { outcome: 'too_large' });
+      const raw = `{"object":"whatsapp_business_account","entry":[],"pad":"${'x'.repeat(3 * 1024 * 1024)}"}`;
+      const res = await post(raw, sign(raw, SECRET_A)).expect(413);
+      expect(res.body).toMatchObject({ statusCode: 413, message: expect.any(String) });
+      expect([await receipts(), await deadLetters()]).toEqual([before, lettersBefore]);
+      expect(await metric('switchboard_webhooks_total', { outcome: 'too_large' })).toBe(tooLarge + 1);
     });
 
     it('a non-JSON content type is still read raw and judged by its bytes', async () => {

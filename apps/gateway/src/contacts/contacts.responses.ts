@@ -68,6 +68,7 @@ export class EraseResponse {
   @ApiProperty() messages!: number;
   @ApiProperty() mediaFiles!: number;
   @ApiProperty({ description: 'Raw webhook bodies kept by the gateway that named the person, replaced by {"erased":true}' }) webhookReceipts!: number;
+  @ApiProperty({ description: 'Signed webhooks refused whole (gateway dead letters) whose body named the person, replaced by {"erased":true}' }) webhookRejections!: number;
   @ApiProperty({ description: 'Event-webhook deliveries of the person\'s conversations whose data was replaced by {"erased":true}' }) eventDeliveries!: number;
   @ApiProperty({ description: 'Outbound sends to the person whose body (reply text, template parameters) and recipient number were removed' }) outboundSends!: number;
   @ApiProperty({ description: 'Internal notes on the person\'s conversations whose body was replaced by [erased]' }) notes!: number;

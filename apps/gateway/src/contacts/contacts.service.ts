@@ -36,6 +36,7 @@ const EXPORT_PAGE = 500;
 /** What an erasure redacted outside ingest (counts only). */
 export type ErasedCopies = {
   webhookReceipts: number;
+  webhookRejections: number;
   eventDeliveries: number;
   outboundSends: number;
   notes: number;
@@ -138,10 +139,11 @@ export class ContactsService {
 
   /**
    * Admin: GDPR erasure (see EraseContactV1). First the copies other places keep are redacted, asked before ingest
-   * forgets the person's ids so a retry after a failure still finds them: the raw webhook bodies and event-webhook
-   * deliveries the gateway keeps, notifications' outbound sends (EraseRecipientV1) and routing's notes and route
-   * contexts (EraseConversationContentV1); then ingest erases. A service that does not answer makes it 503 (all
-   * steps are idempotent, so it can be repeated). The audit trail keeps who, when and the counts.
+   * forgets the person's ids so a retry after a failure still finds them: the raw webhook bodies (receipts and the
+   * dead letters of refused ones) and event-webhook deliveries the gateway keeps, notifications' outbound sends
+   * (EraseRecipientV1) and routing's notes and route contexts (EraseConversationContentV1); then ingest erases. A
+   * service that does not answer makes it 503 (all steps are idempotent, so it can be repeated). The audit trail
+   * keeps who, when and the counts.
    */
   async erase(p: Principal, id: string): Promise<ResponseOf<typeof EraseContactV1> & ErasedCopies> {
     const { contactId, keys, conversationIds } = await this.bus.request(ContactKeysV1, { contactId: id });
@@ -150,6 +152,7 @@ export class ContactsService {
     const copies = await this.ds.transaction(async (em) => {
       const n: ErasedCopies = {
         webhookReceipts: await this.receipts.redactMentioning(em, keys),
+        webhookRejections: await this.receipts.redactRejections(em, keys),
         eventDeliveries: await this.receipts.redactDeliveries(em, conversationIds),
         outboundSends: outbound.outboundSends,
         notes: routing.notes,

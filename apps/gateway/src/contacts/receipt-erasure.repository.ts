@@ -34,6 +34,22 @@ export class ReceiptErasureRepository {
   }
 
   /**
+   * Dead letters of signed webhooks refused whole (`webhook_rejected`: not JSON, wrong shape, possibly cut at
+   * 64 KiB) that mention one of the person's WhatsApp ids anywhere, quoted or not (such a body need not be valid JSON):
+   * their body becomes `{"erased":true}`; reason, status, time and size stay. A bare id may also match inside
+   * another number: over-erasing a diagnostic copy is acceptable, missing the person's data is not.
+   */
+  async redactRejections(em: EntityManager, keys: string[]): Promise<number> {
+    if (!keys.length) return 0;
+    const patterns = keys.map((k) => `%${k.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    const [redacted] = await em.query(
+      `UPDATE gateway.webhook_rejected SET body = $2 WHERE body LIKE ANY($1::text[]) AND body <> $2 RETURNING id`,
+      [patterns, ERASED_BODY],
+    );
+    return redacted.length;
+  }
+
+  /**
    * The event-webhook delivery log keeps each event's body (message texts, reply texts, contact ids) for retries
    * and redelivery: the deliveries of these conversations keep their id, type and time, their data becomes
    * `{"erased":true}` (a later redelivery sends that). Returns how many were redacted (0 when repeated).

@@ -1,9 +1,11 @@
-import type { INestApplication } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import express, { type Request, type Response, type NextFunction } from 'express';
-import { AllExceptionsFilter } from '@app/platform';
+import { AllExceptionsFilter, counter } from '@app/platform';
 import { WhatsAppWebhookService } from './whatsapp-webhook.service';
 
 export const WHATSAPP_WEBHOOK_PATH = '/webhooks/whatsapp';
+const outcomes = counter('switchboard_webhooks_total', 'WhatsApp webhook POSTs by outcome', ['outcome']);
+const log = new Logger('WhatsAppWebhook');
 
 /**
  * The webhook needs the exact bytes Meta signed, whatever the content type, so its body is read raw before
@@ -14,10 +16,22 @@ export const WHATSAPP_WEBHOOK_PATH = '/webhooks/whatsapp';
  * the API rate-limit guard, validation pipes, parameter decorators); the platform's request-id/metrics
  * middleware still runs before it. Same answers as every route: the service's HttpExceptions and errors through
  * the platform's exception mapping (400/401 with a message, 503 + Retry-After). The GET handshake stays with
- * the controller.
+ * the controller. A body over `maxBytes` is refused 413 by the platform's mapping as before; it is counted
+ * (`switchboard_webhooks_total{outcome="too_large"}`) and logged with its size here, never stored (it was never read
+ * whole, and its signature cannot be checked).
  */
 export function useWebhookRawBody(app: INestApplication, maxBytes: number): void {
   app.use(WHATSAPP_WEBHOOK_PATH, express.raw({ type: () => true, limit: maxBytes }));
+  // an error middleware: costs nothing on the way of a body that was read
+  app.use(WHATSAPP_WEBHOOK_PATH, (err: unknown, _req: Request, _res: Response, next: NextFunction) => {
+    const e = err as { type?: string; length?: number; received?: number; limit?: number };
+    if (e?.type === 'entity.too.large') {
+      outcomes.inc({ outcome: 'too_large' });
+      const size = e.length !== undefined ? `${e.length} bytes declared` : `over ${e.received ?? e.limit} bytes read`;
+      log.warn(`webhook refused (413, not stored): body of ${size}, limit ${e.limit ?? maxBytes} bytes`);
+    }
+    next(err);
+  });
   const webhooks = app.get(WhatsAppWebhookService);
   const errors = new AllExceptionsFilter();
   app.use(WHATSAPP_WEBHOOK_PATH, (req: Request, res: Response, next: NextFunction) => {

@@ -13,6 +13,7 @@ import { counter } from '@app/platform';
 import { AppCredentials } from '../../whatsapp-accounts/app-credentials';
 import { matchSignature } from './signature';
 import { ReceiptGroupCommit } from './receipt-group-commit';
+import { WebhookDeadLetter } from './webhook-dead-letter';
 
 const webhooks = counter('switchboard_webhooks_total', 'WhatsApp webhook POSTs by outcome', ['outcome']);
 
@@ -40,6 +41,7 @@ export class WhatsAppWebhookService {
     private readonly credentials: AppCredentials,
     private readonly receipts: ReceiptGroupCommit,
     private readonly relay: OutboxRelay,
+    private readonly deadLetter: WebhookDeadLetter,
   ) {}
 
   /**
@@ -78,7 +80,8 @@ export class WhatsAppWebhookService {
   /**
    * Signature first (on the exact bytes), then a shallow shape check, then the durable insert (group-committed
    * with concurrent webhooks). Returns only after the receipt is committed in PostgreSQL; processing happens
-   * later, from JetStream.
+   * later, from JetStream. A signed body refused by the shape check (400) is dead-lettered with its reason
+   * (`gateway.webhook_rejected`) before the 400 is thrown; an unsigned one is only counted and logged.
    */
   async receive(raw: Buffer | undefined, signature: string | undefined): Promise<{ receiptId: string }> {
     const body = raw ?? Buffer.alloc(0);
@@ -92,7 +95,13 @@ export class WhatsAppWebhookService {
       );
     }
     const text = body.toString('utf8');
-    this.assertWhatsAppBody(text);
+    const refused = refusalOf(text);
+    if (refused !== null) {
+      webhooks.inc({ outcome: 'bad_body' });
+      this.log.warn(`webhook refused: ${refused}`);
+      await this.deadLetter.record(appIndex, HttpStatus.BAD_REQUEST, refused, body);
+      throw new BadRequestException(refused);
+    }
     const receiptId = randomUUID();
     try {
       await this.receipts.store({ id: receiptId, appIndex, body: text, byteLength: body.length });
@@ -105,23 +114,20 @@ export class WhatsAppWebhookService {
     webhooks.inc({ outcome: 'accepted' });
     return { receiptId };
   }
+}
 
-  private assertWhatsAppBody(text: string): void {
-    const reject = (why: string) => {
-      webhooks.inc({ outcome: 'bad_body' });
-      this.log.warn(`webhook refused: ${why}`);
-      throw new BadRequestException(why);
-    };
-    if (text.trim() === '') reject('empty body');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      reject('body is not JSON');
-    }
-    const o = parsed as { object?: unknown; entry?: unknown } | null;
-    if (o === null || typeof o !== 'object' || Array.isArray(o)) reject('body is not a JSON object');
-    if (o!.object !== 'whatsapp_business_account') reject('not a WhatsApp Business Account webhook (object must be "whatsapp_business_account")');
-    if (!Array.isArray(o!.entry)) reject('webhook has no entry array');
+/** Why a body is not a WhatsApp webhook envelope (shallow: items are judged by ingest), or null when it is one. */
+function refusalOf(text: string): string | null {
+  if (text.trim() === '') return 'empty body';
+  let o: unknown;
+  try {
+    o = JSON.parse(text);
+  } catch {
+    return 'body is not JSON';
   }
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) return 'body is not a JSON object';
+  const env = o as { object?: unknown; entry?: unknown };
+  if (env.object !== 'whatsapp_business_account') return 'not a WhatsApp Business Account webhook (object must be "whatsapp_business_account")';
+  if (!Array.isArray(env.entry)) return 'webhook has no entry array';
+  return null;
 }
