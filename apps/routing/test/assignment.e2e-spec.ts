@@ -315,6 +315,66 @@ describe('routing: automatic assignment (real PostgreSQL and NATS)', () => {
     expect(n).toBe(2);
   });
 
+  it('a new conversation arriving as capacity frees waits behind the queue: the place goes to the queue’s head (priority, then age), never to a newer one of equal priority or a rule’s person', async () => {
+    const teamId = await team({ strategy: 'round_robin', maxOpenPerAgent: 1 });
+    const number = `1574${Date.now() % 1e6}`;
+    await request(SetNumberTeamV1, { actor: admin, phoneNumberId: number, teamId });
+    const [a, b] = [agent('FA', [teamId]), agent('FB', [teamId])];
+    for (const p of [a, b]) await setStatus(p, 'online');
+    await request(CreateRuleV1, { actor: admin, name: 'high ones', conditions: { phoneNumberIds: [number], keywords: ['highone'] }, actions: { priority: 'high' } });
+    await request(CreateRuleV1, { actor: admin, name: 'for FA', conditions: { phoneNumberIds: [number], keywords: ['forfa'] }, actions: { assigneeId: a.id } });
+    const held = [await routed(await opened({ phoneNumberId: number })), await routed(await opened({ phoneNumberId: number }))];
+    expect(held.map((w) => w.ownerId).sort()).toEqual([a.id, b.id].sort());
+    const [fromA, fromB] = [held.find((w) => w.ownerId === a.id)!, held.find((w) => w.ownerId === b.id)!];
+    // both at their maximum: these wait (normal, normal, high, normal)
+    const waiting: string[] = [];
+    for (const text of ['Hello', 'Hello', 'highone here', 'Hello']) {
+      const w = await routed(await opened({ phoneNumberId: number, text }));
+      expect(w.ownerId).toBeNull();
+      waiting.push(w.conversationId);
+    }
+    const [q1, q2, qh, q3] = waiting;
+    const queued = async () => (await request(GetQueueV1, { actor: admin, teamId })).items.map((i) => i.conversationId);
+    expect(await queued()).toEqual([qh, q1, q2, q3]);
+
+    // FA resolves one (a place frees) while 24 new ones arrive on the 3 replicas before, during and after: normal,
+    // high (equal to the head) and normal for FA by a rule
+    const texts = ['Hello', 'highone now', 'forfa please'];
+    const arrivals: Promise<string>[] = [];
+    let freeing: Promise<unknown> = Promise.resolve();
+    for (let i = 0; i < 24; i++) {
+      if (i === 8) freeing = request(SetStatusV1, { actor: a, conversationId: fromA.conversationId, version: fromA.version, status: 'resolved' });
+      arrivals.push(opened({ phoneNumberId: number, text: texts[i % 3] }));
+      await new Promise((r) => setTimeout(r, 4));
+    }
+    await freeing;
+    const fresh = await Promise.all(arrivals);
+    await Promise.all(fresh.map((id) => routed(id)));
+    const head = await waitFor(async () => ((await work(qh)).ownerId ? work(qh) : null), { what: 'the queue’s head assigned', timeoutMs: 2_000 });
+    expect(head.ownerId).toBe(a.id);
+    await new Promise((r) => setTimeout(r, 300)); // kicked drains and sweeps (every 100 ms) have run by now
+    const owned = async () =>
+      (await ds.query(`SELECT conversation_id FROM routing.conversation_work WHERE team_id = $1 AND owner_id IS NOT NULL AND status = 'open'`, [teamId]))
+        .map((r: { conversation_id: string }) => r.conversation_id)
+        .sort();
+    expect(await owned()).toEqual([fromB.conversationId, qh].sort()); // no newer one took a place
+    // the rule's person did not take it either: its conversations joined the queue, saying why
+    const forA = fresh.filter((_, i) => i % 3 === 2);
+    for (const id of forA)
+      expect((await audit(id)).find((e: { action: string }) => e.action === 'conversation.queued').note).toContain("wait in the team's queue");
+
+    // the queue now: the new high ones (by age), then the older normal ones, then the new normal ones
+    const before = await queued();
+    const highs = fresh.filter((_, i) => i % 3 === 1);
+    expect(before).toHaveLength(3 + fresh.length);
+    expect(new Set(before.slice(0, highs.length))).toEqual(new Set(highs));
+    expect(before.slice(highs.length, highs.length + 3)).toEqual([q1, q2, q3]);
+    await request(SetStatusV1, { actor: b, conversationId: fromB.conversationId, version: fromB.version, status: 'resolved' });
+    expect((await waitFor(async () => ((await work(before[0])).ownerId ? work(before[0]) : null), { what: 'the next head assigned', timeoutMs: 1_000 })).ownerId).toBe(b.id);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await queued()).toEqual(before.slice(1));
+  });
+
   it('rules read the opened event: ad referral, message type with a contact attribute, new vs returning, time of day (dry run at a chosen time)', async () => {
     const [ads, media, fresh, night] = [await team({ strategy: 'manual' }), await team({ strategy: 'manual' }), await team({ strategy: 'manual' }), await team({ strategy: 'manual' })];
     const number = `1571${Date.now() % 1e6}`;
