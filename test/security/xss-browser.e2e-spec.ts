@@ -12,8 +12,10 @@ import { textWebhook } from '../support/webhooks';
  * Stored XSS, checked in the browser: hostile markup in a customer's message, a contact's profile name, an internal
  * note and a template's parameters (as notifications renders them into the outbound message) reaches the real web
  * client in Chromium. Each must show as literal text: no element is created from it and no script runs. Two layers
- * are checked separately: React's escaping (no element from the payload in the DOM) and the CSP (even the inline
- * handler would not run: window.__xss stays unset, no dialog opens).
+ * are checked separately: React's escaping (no element from the payload in the DOM) and the CSP, on its own: markup
+ * put into the page past React (as an escaping bug or a dangerouslySetInnerHTML would) must still run nothing, its
+ * inline handler and inline script being refused by the policy (a violation is reported: positive control). Without
+ * that second check the test passes with `'unsafe-inline'` in script-src, since React alone keeps the payloads inert.
  */
 const NUMBER = '106540352242922'; // the demo's Sales number
 const MARA = { email: 'manager@demo.switchboard.test', password: 'switchboard-demo' };
@@ -96,6 +98,24 @@ describe('security: stored XSS in the web client (Chromium, real stack)', () => 
         scripts: [...document.scripts].filter((s) => (s.textContent ?? '').includes('__xss')).length,
       }));
       expect(found).toEqual({ xss: null, elements: 0, scripts: 0 });
+      expect(dialogs).toEqual([]);
+
+      // the CSP on its own: the stored payloads, put into the page as raw HTML past React, and an inline script
+      const csp = await page.evaluate(async (payloads) => {
+        const violations: string[] = [];
+        document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
+        const host = document.createElement('div');
+        host.innerHTML = payloads.join(' ');
+        document.body.append(host);
+        const script = document.createElement('script');
+        script.textContent = "window.__xss = 'inline script'";
+        document.body.append(script);
+        await new Promise((r) => setTimeout(r, 500));
+        host.remove();
+        script.remove();
+        return { xss: (window as unknown as { __xss?: string }).__xss ?? null, refusedByCsp: violations.some((d) => d.startsWith('script-src')) };
+      }, [P.message, P.name, P.note, P.template]);
+      expect(csp).toEqual({ xss: null, refusedByCsp: true });
       expect(dialogs).toEqual([]);
     } finally {
       await ctx.close();

@@ -64,6 +64,12 @@ describe('ingest: media download through the Graph API (local fake) on real Post
         res.setHeader('content-type', 'application/json');
         return res.end(JSON.stringify({ url, mime_type: 'image/jpeg', sha256: sha(bytes(id), 'hex'), file_size: bytes(id).length, id, messaging_product: 'whatsapp' }));
       }
+      if (download && download[1] === 'bounce') {
+        // an allowed host redirecting to one that is not configured (the token would go along)
+        res.statusCode = 302;
+        res.setHeader('location', `http://127.0.0.1:${evil.port}/steal`);
+        return res.end();
+      }
       if (download) {
         res.setHeader('content-type', 'image/jpeg');
         return res.end(bytes(decodeURIComponent(download[1])));
@@ -137,6 +143,18 @@ describe('ingest: media download through the Graph API (local fake) on real Post
       return r?.state === 'failed' ? r : undefined;
     }, { what: 'media refused' });
     expect(m.last_error).toMatch(/not the Graph API host or a configured media host/);
+    expect(m.attempts).toBe(1); // not retried: retrying cannot help
+    expect(evil.hits).toEqual([]);
+  });
+
+  it('never follows a redirect from an allowed host to one that is not configured (nor sends it the token)', async () => {
+    await h.webhook(imageWebhook('wamid.media-bounce', 'bounce', 'irrelevant', ''));
+    const m = await waitFor(async () => {
+      const r = await mediaOf('wamid.media-bounce');
+      return r?.state === 'failed' ? r : undefined;
+    }, { what: 'media refused' });
+    expect(graph.hits).toContain(`GET /files/bounce Bearer ${TOKEN}`);
+    expect(m.last_error).toMatch(/refusing to contact a host that is not configured/);
     expect(m.attempts).toBe(1); // not retried: retrying cannot help
     expect(evil.hits).toEqual([]);
   });
