@@ -25,7 +25,8 @@ const NOT_SPOKEN = new Set(['lat', 'epo', 'vol', 'tlh'].map(toISO2));
 /** Scripts written without spaces between words: there the letter count alone decides. */
 const UNSPACED_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 const URL_RE = /\b(?:https?:\/\/|www\.)\S+/giu;
-const EMAIL_RE = /\S+@\S+\.\S+/gu;
+// linear: no two unbounded runs that can match the same characters (`\S+@\S+` backtracks on a text of '@'s)
+const EMAIL_RE = /[^\s@]+@[^\s@]+\.[^\s@]+/gu;
 const NOT_WORD_RE = /[^\p{L}\p{M}'’]+/gu;
 const LETTER_RE = /\p{L}/gu;
 
@@ -33,7 +34,9 @@ const LETTER_RE = /\p{L}/gu;
 export function detectLanguage(text: string | null | undefined): string | null {
   if (!text) return null;
   // punctuation would split the text into chunks that tinyld scores apart (and a greeting chunk scores nothing)
-  const clean = text.replace(URL_RE, ' ').replace(EMAIL_RE, ' ').replace(NOT_WORD_RE, ' ').trim().slice(0, MAX_CHARS);
+  // cut before any pattern runs, so its cost is bounded whatever a customer sends (links and addresses at the cut
+  // may be left half: they are dropped as noise below)
+  const clean = text.slice(0, MAX_CHARS * 4).replace(URL_RE, ' ').replace(EMAIL_RE, ' ').replace(NOT_WORD_RE, ' ').trim().slice(0, MAX_CHARS);
   if ((clean.match(LETTER_RE)?.length ?? 0) < MIN_LETTERS) return null;
   if (!UNSPACED_RE.test(clean) && new Set(clean.toLowerCase().split(' ')).size < MIN_WORDS) return null;
   const [best, second] = detectAll(clean);
