@@ -296,27 +296,6 @@ export class TeamRoutingRepository {
     return toTeamRouting(rows[0]);
   }
 
-  /**
-   * For each (team, skills) asked: the best priority rank (0 = urgent … 3 = low) waiting in the team's queue among the
-   * conversations that any agent fitting those skills could also take (their required skills a subset), leaving out
-   * `exclude` (the asker's own rows); null when none waits. One statement; each answer reads the queue index in
-   * priority order and stops at the first row.
-   */
-  async queueHeadRanks(em: EntityManager, keys: { teamId: string; skills: string[] }[], exclude: string[]): Promise<(number | null)[]> {
-    if (!keys.length) return [];
-    const rows = await em.query(
-      `SELECT k.n, (SELECT w.priority_rank FROM routing.conversation_work w
-           WHERE w.team_id = k.team_id AND w.owner_id IS NULL AND w.status = 'open' AND w.bot_id IS NULL
-             AND w.required_skills <@ k.skills AND w.conversation_id <> ALL($2::uuid[])
-           ORDER BY w.priority_rank LIMIT 1) AS rank
-       FROM jsonb_to_recordset($1::jsonb) AS k(n int, team_id uuid, skills text[])`,
-      [JSON.stringify(keys.map((k, n) => ({ n, team_id: k.teamId, skills: k.skills }))), exclude],
-    );
-    const out: (number | null)[] = keys.map(() => null);
-    for (const r of rows) out[r.n] = r.rank;
-    return out;
-  }
-
   /** Teams whose strategy assigns by itself and whose queue is not empty. */
   async withQueue(em: EntityManager): Promise<string[]> {
     const rows = await em.query(

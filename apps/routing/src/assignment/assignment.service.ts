@@ -59,9 +59,6 @@ async function once<K, V>(memo: Map<K, V> | undefined, key: K, read: () => Promi
 /** Why a routing step happened, carried into its audit entry. */
 export type RouteTrigger = 'opened' | 'reopened' | 'queue' | 'reassign' | 'requeue';
 
-/** A priority's place in the queue (routing.conversation_work.priority_rank): lower is served first. */
-const rankOf = (priority: string): number => ({ urgent: 0, high: 1, normal: 2 })[priority] ?? 3;
-
 /**
  * Decides who owns a conversation. Rules (ordered, first match) choose team, priority, labels, skills or a person;
  * the team's strategy picks an online agent under capacity. The pick locks agent rows `FOR UPDATE SKIP LOCKED`
@@ -86,13 +83,6 @@ export class AssignmentService {
     private readonly clock: RoutingClock,
     private readonly bots: BotRouteRepository,
   ) {}
-
-  /** Told of each transaction that put a conversation in a queue behind others (QueueDrainer drains once it commits). */
-  private joinedQueue: (em: EntityManager, teamId: string) => void = () => undefined;
-
-  onJoinedQueue(fn: (em: EntityManager, teamId: string) => void): void {
-    this.joinedQueue = fn;
-  }
 
   /** Evaluates the rules for a conversation (outside any transaction: a business-hours rule asks sla). */
   async plan(ctx: RouteContext, at: Date): Promise<Plan> {
@@ -161,8 +151,6 @@ export class AssignmentService {
       auditQueued?: boolean;
       /** What this transaction has read already (a batch reads each team's settings and number's bot once). */
       memo?: RouteMemo;
-      /** The caller has asked the team's queue already (`routeOpened`, once per batch): no statement here. */
-      queueChecked?: boolean;
     },
   ): Promise<{ state: WorkState; explanation: RouteExplanation }> {
     const plan = o.plan ?? null;
@@ -177,11 +165,6 @@ export class AssignmentService {
     const teamId = w.teamId;
     const settings = teamId ? await once(o.memo?.teams, teamId, () => this.teams.get(em, teamId)) : null;
     const strategy: Strategy = settings?.strategy ?? 'manual';
-    // a new (or reopened) arrival takes no place ahead of those of equal or higher priority already waiting
-    if ((o.trigger === 'opened' || o.trigger === 'reopened') && !o.queueChecked && settings && strategy !== 'manual') {
-      const [rank] = await this.teams.queueHeadRanks(em, [{ teamId: settings.teamId, skills }], [w.conversationId]);
-      if (rank !== null && rank <= rankOf(w.priority)) return this.waitBehind(em, w, plan, strategy, skills, o.trigger);
-    }
     const pick = settings ? await this.pick(em, w, settings, plan?.assigneeId, skills, o.exclude ?? []) : null;
     const explanation = explain(plan, w, strategy, skills, pick, settings === null, o.trigger);
     decisions.inc({ outcome: pick ? 'assigned' : 'queued', strategy });
@@ -205,27 +188,6 @@ export class AssignmentService {
     await this.agents.markAssigned(em, pick.agentId);
     await this.recordRouted(em, w, after, explanation);
     return { state: after, explanation };
-  }
-
-  /**
-   * Others of equal or higher priority already wait in the team's queue: this one joins it behind them (one
-   * `conversation.queued` entry saying so) and the team's drain — which takes the queue in priority-then-age order
-   * under the per-team lock — is kicked once the transaction commits, so the free places go to the queue's head.
-   */
-  private async waitBehind(em: EntityManager, w: WorkState, plan: Plan | null, strategy: Strategy, skills: string[], trigger: RouteTrigger) {
-    const explanation = explain(plan, w, strategy, skills, null, false, trigger, true);
-    decisions.inc({ outcome: 'queued', strategy });
-    await this.audit.append(em, {
-      conversationId: w.conversationId,
-      teamId: w.teamId,
-      actor: SYSTEM_ACTOR,
-      action: 'conversation.queued',
-      before: null,
-      after: { teamId: w.teamId, ownerId: null, version: w.version, routing: explanation },
-      note: explanation.reason,
-    });
-    this.joinedQueue(em, w.teamId!);
-    return { state: w, explanation };
   }
 
   /** The owner is set: the audit entry (rule + strategy + whom), the events and the new owner's notice. */
@@ -262,18 +224,13 @@ export class AssignmentService {
   /**
    * `route` for the new conversations of one batch (trigger `opened`), each item's entries written in its own async
    * context (`within`). Those whose team assigns by round robin or least loaded (no rule naming a person, no bot on
-   * the number, no team total) are picked together per team and skills, in priority, then arrival order: one
-   * statement locks up to as many of the team's next agents as there are conversations (`FOR UPDATE SKIP LOCKED`),
-   * one re-counts their load after the lock (only when a cap applies), and each pick is what one-by-one routing
-   * would choose among them (round robin: the first under the cap, who then goes last; least loaded: the fewest
-   * open counting the batch's picks, ties to the longest since the last assignment; nobody at the cap); one
-   * statement sets the owners (version checked) and marks the agents. The rest, and any conversation the locked
-   * agents cannot take, go through `route` one at a time (other agents, or the queue). The caller has called
-   * `lockTeams` with the items' teams (and the memo) first.
-   * The queue is served first: one statement asks, for the teams whose strategy assigns by itself, the best priority
-   * already waiting (among conversations an agent fitting the item's skills could take, the batch's own left out);
-   * an item of equal or lower priority joins the queue behind them (`waitBehind`) and the team's drain gives the free
-   * places in queue order after the commit. The others are decided in priority, then arrival order.
+   * the number, no team total) are picked together per team and skills, in arrival order: one statement locks up to
+   * as many of the team's next agents as there are conversations (`FOR UPDATE SKIP LOCKED`), one re-counts their load
+   * after the lock (only when a cap applies), and each pick is what one-by-one routing would choose among them (round
+   * robin: the first under the cap, who then goes last; least loaded: the fewest open counting the batch's picks, ties
+   * to the longest since the last assignment; nobody at the cap); one statement sets the owners (version checked) and
+   * marks the agents. The rest, and any conversation the locked agents cannot take, go through `route` one at a time
+   * (other agents, or the queue). The caller has called `lockTeams` with the items' teams (and the memo) first.
    * Returns the states after, in the items' order.
    */
   async routeOpened(
@@ -284,43 +241,13 @@ export class AssignmentService {
     const out: WorkState[] = items.map((i) => i.w);
     const alone: number[] = [];
     const groups = new Map<string, { settings: TeamRouting; skills: string[]; members: number[] }>();
-    const seen: { settings: TeamRouting | null; bot: BotRef | null }[] = [];
-    for (const { w, plan } of items) {
+    for (let i = 0; i < items.length; i++) {
+      const { w, plan } = items[i];
+      const skills = plan?.skills ?? [];
       const fresh = !w.ownerId && !w.bot && !plan?.assigneeId;
       const bot = fresh ? await once(memo.bots, w.phoneNumberId, () => this.bots.forNumber(em, w.phoneNumberId)) : null;
       const teamId = w.teamId;
-      seen.push({ bot, settings: teamId ? await once(memo.teams, teamId, () => this.teams.get(em, teamId)) : null });
-    }
-    // the queue first: the best priority waiting per (team, skills), for the items a team's strategy would assign
-    const skillsOf = (i: number) => [...(items[i].plan?.skills ?? [])].sort();
-    const asks = new Map<string, { teamId: string; skills: string[] }>();
-    const askOf = (i: number) => {
-      const { w } = items[i];
-      const { settings, bot } = seen[i];
-      if (w.ownerId || w.bot || bot || !settings || settings.strategy === 'manual') return null;
-      return `${settings.teamId} ${skillsOf(i).join(' ')}`;
-    };
-    for (let i = 0; i < items.length; i++) {
-      const key = askOf(i);
-      if (key && !asks.has(key)) asks.set(key, { teamId: seen[i].settings!.teamId, skills: skillsOf(i) });
-    }
-    const heads = new Map<string, number | null>();
-    if (asks.size) {
-      const ranks = await this.teams.queueHeadRanks(em, [...asks.values()], items.map((it) => it.w.conversationId));
-      [...asks.keys()].forEach((key, n) => heads.set(key, ranks[n]));
-    }
-    const byPriority = (a: number, b: number) => rankOf(items[a].w.priority) - rankOf(items[b].w.priority) || a - b;
-    for (const i of items.map((_, i) => i).sort(byPriority)) {
-      const { w, plan, within } = items[i];
-      const ask = askOf(i);
-      const head = ask ? heads.get(ask) : null;
-      if (head != null && head <= rankOf(w.priority)) {
-        out[i] = (await within(() => this.waitBehind(em, w, plan, seen[i].settings!.strategy, plan?.skills ?? [], 'opened'))).state;
-        continue;
-      }
-      const skills = plan?.skills ?? [];
-      const fresh = !w.ownerId && !w.bot && !plan?.assigneeId;
-      const { settings, bot } = seen[i];
+      const settings = teamId ? await once(memo.teams, teamId, () => this.teams.get(em, teamId)) : null;
       if (!fresh || bot || !settings || settings.maxOpenTeam !== null || (settings.strategy !== 'round_robin' && settings.strategy !== 'least_loaded')) {
         alone.push(i);
         continue;
@@ -374,9 +301,9 @@ export class AssignmentService {
         out[i] = after;
       }
     }
-    for (const i of alone.sort(byPriority)) {
+    for (const i of alone.sort((a, b) => a - b)) {
       const { w, plan, within } = items[i];
-      out[i] = (await within(() => this.route(em, w, { plan, trigger: 'opened', skills: plan?.skills ?? [], memo, queueChecked: true }))).state;
+      out[i] = (await within(() => this.route(em, w, { plan, trigger: 'opened', skills: plan?.skills ?? [], memo }))).state;
     }
     return out;
   }
@@ -557,7 +484,6 @@ function explain(
   pick: Pick | null,
   noTeam: boolean,
   trigger: RouteTrigger,
-  behind = false,
 ): RouteExplanation {
   const parts: string[] = [];
   if (trigger === 'opened' || trigger === 'reopened') parts.push(plan?.rule ? `rule "${plan.rule.name}" matched` : 'no rule matched');
@@ -567,10 +493,6 @@ function explain(
   parts.push(noTeam ? 'no team: waits in the unassigned queue' : `team ${w.teamId}`);
   if (!noTeam) {
     if (pick) parts.push(`${strategy}: ${pick.how} → ${pick.agentId}`);
-    else if (behind)
-      parts.push(
-        `${plan?.assigneeId ? `the rule names ${plan.assigneeId}, but ` : ''}conversations of equal or higher priority wait in the team's queue → joins it behind them (priority, then age)`,
-      );
     else if (plan?.assigneeId) parts.push(`the rule's person ${plan.assigneeId} is not online with capacity → queue`);
     else if (strategy === 'manual') parts.push('manual strategy → queue');
     else parts.push(`${strategy}: nobody online under capacity${skills.length ? ` with skills ${skills.join(', ')}` : ''} → queue`);

@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { ROUTING_CONFIG, type RoutingConfig } from '../config';
 import { SYSTEM_ACTOR } from '../work/record-change';
 import { AuditRepository, WorkRepository } from '../work/work.repository';
@@ -9,9 +9,7 @@ import { RoutingClock } from './clock';
 
 /**
  * Drains team queues in the background: `kick(teamIds)` starts a drain of each team at once (or right after the
- * one running), so an agent coming online or freeing capacity gets the next conversation without waiting. A new
- * conversation that joined a queue behind others (`AssignmentService.waitBehind`) kicks its team's drain when its
- * transaction commits (a drain before the commit would not see it).
+ * one running), so an agent coming online or freeing capacity gets the next conversation without waiting.
  */
 @Injectable()
 export class QueueDrainer implements BeforeApplicationShutdown {
@@ -19,33 +17,8 @@ export class QueueDrainer implements BeforeApplicationShutdown {
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private stopped = false;
-  /** Open transactions that put conversations in a queue behind others: their teams, drained once they commit. */
-  private readonly afterCommit = new WeakMap<QueryRunner, Set<string>>();
 
-  constructor(
-    private readonly assignment: AssignmentService,
-    ds: DataSource,
-  ) {
-    ds.subscribers.push({
-      // only the outermost commit makes the rows visible (a savepoint's release also broadcasts)
-      afterTransactionCommit: ({ queryRunner }) => {
-        const teams = queryRunner.isTransactionActive ? undefined : this.afterCommit.get(queryRunner);
-        if (teams && this.afterCommit.delete(queryRunner)) this.kick([...teams]);
-      },
-      afterTransactionRollback: ({ queryRunner }) => {
-        if (!queryRunner.isTransactionActive) this.afterCommit.delete(queryRunner);
-      },
-    });
-    assignment.onJoinedQueue((em, teamId) => this.kickAfterCommit(em, teamId));
-  }
-
-  /** `kick` once `em`'s transaction has committed (at once outside a transaction). */
-  kickAfterCommit(em: EntityManager, teamId: string): void {
-    const qr = em.queryRunner;
-    if (!qr?.isTransactionActive) return this.kick([teamId]);
-    const teams = this.afterCommit.get(qr) ?? new Set<string>();
-    this.afterCommit.set(qr, teams.add(teamId));
-  }
+  constructor(private readonly assignment: AssignmentService) {}
 
   kick(teamIds: (string | null | undefined)[]): void {
     for (const t of new Set(teamIds)) if (t) this.start(t);
