@@ -78,7 +78,9 @@ export async function startStandalone(env: NodeJS.ProcessEnv = process.env): Pro
   };
   try {
     const withSandbox = cfg.SANDBOX !== 'off' && cfg.NODE_ENV !== 'production';
-    const local = (port: number) => `http://127.0.0.1:${port}`;
+    // how this process reaches its own listeners: a wildcard address through loopback, a given address as given
+    const at = (host: string, port: number) =>
+      `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
     const shared: Record<string, unknown> = {
       ...env,
       DATABASE_URL: pg.url,
@@ -93,8 +95,8 @@ export async function startStandalone(env: NodeJS.ProcessEnv = process.env): Pro
       EVENT_WEBHOOK_POLL_MS: env.EVENT_WEBHOOK_POLL_MS || '2000',
       ...(withSandbox
         ? {
-            GRAPH_API_BASE_URL: env.GRAPH_API_BASE_URL || local(cfg.SANDBOX_PORT),
-            SANDBOX_WEBHOOK_URL: env.SANDBOX_WEBHOOK_URL || `${local(cfg.PORT)}/webhooks/whatsapp`,
+            GRAPH_API_BASE_URL: env.GRAPH_API_BASE_URL || at(cfg.SANDBOX_HOST, cfg.SANDBOX_PORT),
+            SANDBOX_WEBHOOK_URL: env.SANDBOX_WEBHOOK_URL || `${at(cfg.HOST, cfg.PORT)}/webhooks/whatsapp`,
           }
         : {}),
     };
@@ -108,7 +110,7 @@ export async function startStandalone(env: NodeJS.ProcessEnv = process.env): Pro
       });
       apps.push(sandbox);
       await sandbox.listen(cfg.SANDBOX_PORT, cfg.SANDBOX_HOST);
-      sandboxUrl = local(cfg.SANDBOX_PORT);
+      sandboxUrl = at(cfg.SANDBOX_HOST, cfg.SANDBOX_PORT);
     }
     // back-end services first (each runs its migrations), one at a time: PGlite runs one transaction at a time anyway
     const backends: [string, () => unknown][] = [
