@@ -137,6 +137,10 @@ describe('single-machine mode (one process, PGlite + embedded bus)', () => {
       // what it names is true: the demo manager logs in with that password, the customer page is served
       const http = request(`http://127.0.0.1:${bannerPort}`);
       await http.post('/api/v1/auth/login').send({ email: 'manager@demo.switchboard.test', password: 'banner-demo-pass' }).expect(200);
+      // readiness names what carries the messages here: the in-process bus, not NATS
+      const ready = await http.get('/health/ready').expect(200);
+      expect(ready.body.checks).toMatchObject({ bus: { ok: true }, database: { ok: true } });
+      expect(ready.body.checks).not.toHaveProperty('nats');
       const page = await request(`http://127.0.0.1:${sandboxPort}`).get('/sandbox').expect(200);
       expect(page.headers['content-type']).toMatch(/text\/html/);
       // this machine only by default (the demo password is public; the sandbox lets anyone write as a customer):

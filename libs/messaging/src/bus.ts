@@ -38,10 +38,12 @@ export interface PublishOptions {
 }
 
 /**
- * The one messaging interface every service uses. Implemented over NATS/JetStream; a later in-process
- * implementation serves the single-process mode with the same semantics (timeouts, at-least-once, DLQ).
+ * The one messaging interface every service uses. Implemented over NATS/JetStream (NatsBus) and in-process for the
+ * single-machine mode (EmbeddedBus) with the same semantics (timeouts, at-least-once, DLQ).
  */
 export abstract class Bus {
+  /** What carries the messages: named in health checks (`nats`, or `bus` in-process). */
+  abstract readonly transport: 'nats' | 'embedded';
   abstract request<C extends RequestContract>(
     contract: C,
     body: RequestInputOf<C>,

@@ -399,6 +399,7 @@ export class EmbeddedHub {
  * handlers (idempotent, as everywhere) see a redelivery rather than a gap.
  */
 export class EmbeddedBus extends Bus {
+  readonly transport = 'embedded' as const;
   private readonly log = new Logger('Bus');
   private hub!: EmbeddedHub;
   private readonly consumers: EmbeddedConsumer[] = [];

@@ -63,6 +63,7 @@ export interface DeadLetter {
 }
 
 export class NatsBus extends Bus {
+  readonly transport = 'nats' as const;
   private readonly log = new Logger('Bus');
   private nc!: NatsConnection;
   private js!: JetStreamClient;

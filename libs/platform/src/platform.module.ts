@@ -23,7 +23,8 @@ class CoreReadiness implements OnModuleInit, BeforeApplicationShutdown {
       });
     }
     if (bus) {
-      this.registry.register('nats', async () => ((await bus.isHealthy()) ? { ok: true } : { ok: false, detail: 'not connected' }));
+      // named for what it is: NATS, or the in-process bus of the single-machine mode
+      this.registry.register(bus.transport === 'nats' ? 'nats' : 'bus', async () => ((await bus.isHealthy()) ? { ok: true } : { ok: false, detail: 'not connected' }));
     }
   }
 

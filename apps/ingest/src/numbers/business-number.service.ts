@@ -6,7 +6,8 @@ import type { NumberRef } from '../normalize/normalized.types';
 
 /**
  * Business numbers (Meta phone_number_id). An unknown number is never dropped: it is kept (registered when
- * WHATSAPP_AUTO_REGISTER_NUMBERS is on, otherwise recorded as unregistered) and reported (warn log + metric).
+ * WHATSAPP_AUTO_REGISTER_NUMBERS is on, otherwise recorded as unregistered) and reported (metric; log at info when
+ * registered, warn when not).
  */
 @Injectable()
 export class BusinessNumberService {
@@ -27,7 +28,11 @@ export class BusinessNumberService {
     if (inserted.length > 0) {
       const outcome = register ? 'auto_registered' : 'unregistered';
       ingestMetrics.unknownNumbers.inc({ outcome });
-      this.log.warn({ msg: 'webhook for an unknown business phone_number_id', phoneNumberId: n.phoneNumberId, wabaId: n.wabaId, outcome });
+      // registered by itself (WHATSAPP_AUTO_REGISTER_NUMBERS) is working as configured: info; kept unregistered needs
+      // someone to act: warn
+      const entry = { msg: 'webhook for an unknown business phone_number_id', phoneNumberId: n.phoneNumberId, wabaId: n.wabaId, outcome };
+      if (register) this.log.log(entry);
+      else this.log.warn(entry);
     } else {
       await em.query(
         `UPDATE ingest.business_number SET waba_id = COALESCE(waba_id, $2),
