@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { startStandalone } from './standalone';
+import { startStandalone, type Standalone } from './standalone';
 
 /**
  * `npm start` without DATABASE_URL/NATS_URL runs this: the whole product in one process (single-machine mode).
@@ -7,13 +7,15 @@ import { startStandalone } from './standalone';
  */
 async function main(): Promise<void> {
   const started = Date.now();
-  const starting = startStandalone(process.env);
-  // handlers first: a Ctrl-C (or the IPC-disconnect SIGTERM) during start-up must not kill it mid-migration; it
-  // stops once start-up has finished (a start-up that fails exits 1 through main's catch)
+  // handlers before anything starts: a Ctrl-C (or the IPC-disconnect SIGTERM) during start-up must not kill it
+  // mid-migration — without a listener the signal's default action ends the process at once, and start-up's first
+  // synchronous steps already create the data directory; it stops once start-up has finished (a start-up that fails
+  // exits 1 through main's catch). A handler runs from the event loop, so `starting` is set by then.
+  let starting: Promise<Standalone> | undefined;
   let stopping = false;
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.on(sig, () => {
-      if (stopping) return;
+      if (stopping || !starting) return;
       stopping = true;
       process.stdout.write('\nStopping Switchboard…\n');
       void starting.then(async (s) => {
@@ -23,6 +25,7 @@ async function main(): Promise<void> {
       }, () => undefined);
     });
   }
+  starting = startStandalone(process.env);
   const s = await starting;
   if (stopping) return;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
