@@ -1,21 +1,13 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiSecurity, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiOkResponse, ApiProperty, ApiSecurity, ApiTags, ApiUnauthorizedResponse, PickType } from '@nestjs/swagger';
 import { ErrorResponse } from '../../auth/auth.responses';
 import { AuthGuard } from '../../auth/auth.guard';
 import { RequireScopes } from '../../auth/principal';
+import { PageQuery } from '../../http/page-query';
 import { WebhookDeadLetter } from './webhook-dead-letter';
 
-export class RejectionsQuery {
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  limit?: number;
-}
+/** `limit` as on every list route (1–200, default 50); not cursor-paged: the newest are what an operator reads. */
+export class RejectionsQuery extends PickType(PageQuery, ['limit'] as const) {}
 
 export class WebhookRejectionResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
